@@ -1,0 +1,17 @@
+"""Reproduction experiments behind ``selfdistill reproduce``.
+
+Each experiment lives in its own module and exposes ``run(ctx) -> ExperimentOutput``; the
+registry below maps CLI names to modules (imported lazily, so optional extras such as torch are
+only needed by the experiments that use them). The top-level ``experiments/`` folder holds thin
+scripts that call the same functions.
+"""
+
+from ._base import EXPERIMENTS, PAPER_EXPERIMENTS, ExperimentOutput, ReproduceContext, get_experiment
+
+__all__ = [
+    "EXPERIMENTS",
+    "PAPER_EXPERIMENTS",
+    "ExperimentOutput",
+    "ReproduceContext",
+    "get_experiment",
+]

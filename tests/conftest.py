@@ -1,0 +1,34 @@
+"""Shared test configuration: deterministic Hypothesis profiles, markers and extras."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+# Pin BLAS to one thread per worker: the suite runs under pytest-xdist on 2 cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+# "ci": deterministic and reproducible (no example database, derandomised), as numpy and scipy do.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=40,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# "dev": random exploration with more examples, for local bug hunting.
+settings.register_profile("dev", deadline=None, max_examples=200, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator; every test that draws random numbers uses it."""
+    return np.random.default_rng(20240705)
