@@ -1,3 +1,73 @@
-"""selfdistill: exact self-distillation for ridge regression and beyond."""
+"""selfdistill: exact self-distillation for ridge and kernel ridge regression, and beyond.
+
+Linear / kernel-ridge self-distillation (Pareek, Du & Oh, NeurIPS 2024; Borup & Andersen 2021;
+Mobahi et al. 2020; Dang, Patil & Rinaldo 2026), computed in closed form from one decomposition.
+
+Conventions used everywhere: X is n_samples x n_features (the paper's design is its transpose);
+``alpha`` is the paper's lambda on the *sum* of squares (sklearn's ``Ridge(alpha)``); ``xi``
+weights the teacher (step i fits ``xi_i * teacher predictions + (1 - xi_i) * y``) and may take any
+real value; ``noise_var`` is the noise variance gamma^2.
+"""
+
+from ._filters import (
+    ridge_path_to_xibar,
+    xi_to_polynomial,
+    xi_to_xibar,
+    xibar_to_ridge_path,
+    xibar_to_xi,
+)
+from ._reference import sd_coef_reference
+from ._spectral import SpectralDesign, SufficientStatistics
 from ._version import __version__
-__all__ = ["__version__"]
+from .theory import (
+    AssumptionReport,
+    FixedDesignProblem,
+    MonteCarloRisk,
+    OneStepOptimum,
+    OptimalSD,
+    QuadraticForm,
+    RiskDecomposition,
+    SeparationReport,
+    assumption_report,
+    excess_risk,
+    grouped_oracle_risk,
+    one_step_optimal_xi,
+    optimal_alpha,
+    optimal_xi,
+    oracle_risk,
+    risk_decomposition,
+    sd_coef,
+    separation_ratio,
+    simulate_risk,
+)
+
+__all__ = [
+    "AssumptionReport",
+    "FixedDesignProblem",
+    "MonteCarloRisk",
+    "OneStepOptimum",
+    "OptimalSD",
+    "QuadraticForm",
+    "RiskDecomposition",
+    "SeparationReport",
+    "SpectralDesign",
+    "SufficientStatistics",
+    "__version__",
+    "assumption_report",
+    "excess_risk",
+    "grouped_oracle_risk",
+    "one_step_optimal_xi",
+    "optimal_alpha",
+    "optimal_xi",
+    "oracle_risk",
+    "ridge_path_to_xibar",
+    "risk_decomposition",
+    "sd_coef",
+    "sd_coef_reference",
+    "separation_ratio",
+    "simulate_risk",
+    "xi_to_polynomial",
+    "xi_to_xibar",
+    "xibar_to_ridge_path",
+    "xibar_to_xi",
+]

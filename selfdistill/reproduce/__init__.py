@@ -6,7 +6,13 @@ only needed by the experiments that use them). The top-level ``experiments/`` fo
 scripts that call the same functions.
 """
 
-from ._base import EXPERIMENTS, PAPER_EXPERIMENTS, ExperimentOutput, ReproduceContext, get_experiment
+from ._base import (
+    EXPERIMENTS,
+    PAPER_EXPERIMENTS,
+    ExperimentOutput,
+    ReproduceContext,
+    get_experiment,
+)
 
 __all__ = [
     "EXPERIMENTS",

@@ -1,0 +1,203 @@
+"""Parametrisations of k-step self-distillation and stable evaluation of its spectral filter.
+
+Notation (Pareek, Du & Oh 2024; our orientation: X is n_samples x n_features)
+-------------------------------------------------------------------------------
+With the thin SVD ``X = U diag(s) V^T`` and penalty ``alpha`` (the paper's lambda on the sum of
+squares), each eigen-direction j has the ridge shrinkage ``a_j = s_j^2 / (s_j^2 + alpha)`` and its
+complement ``t_j = alpha / (s_j^2 + alpha)``; both are computed directly, never as ``1 - a``, so that
+alpha -> 0 and alpha -> infinity stay accurate.
+
+k-step SD starts from the ridge teacher and refits ridge k times on ``xi_i * (previous predictions)
++ (1 - xi_i) * y`` (xi weights the teacher; xi_1 is the first step after the teacher). Per direction
+the coefficient is the ridge coefficient times a multiplier ``m(a)``::
+
+    m_0 = 1,    m_i(a) = xi_i * a * m_{i-1}(a) + (1 - xi_i)
+
+a polynomial of degree k in a with ``m(1) = 1``. We work with the *deviation* ``d = 1 - m``, which
+obeys the cancellation-free recursion ``d_i = xi_i * (t + a * d_{i-1})`` and always has the form
+``d = t * q(a)`` with ``deg q <= k - 1``. The overall spectral filter is ``h = a * m = a - a * d`` and
+``1 - h = t + a * d``; both are formed without subtracting nearly equal numbers.
+
+Three coordinate systems for the same polynomial (all conversions are exact algebra):
+
+* per-step ``xi = (xi_1, ..., xi_k)``: the sequential procedure.
+* ``xibar`` (the paper's reparametrisation, a-power basis): ``m(a) = 1 - sum_i xibar_i (1 - a^i)``,
+  i.e. ``xibar_i`` is the coefficient of ``a^i`` in m (i >= 1). The risk is quadratic in xibar.
+  The monomial coefficients of ``q`` are the *tail sums* ``S_q = sum_{i >= q} xibar_i``, and
+  ``S_q = xi_k * xi_{k-1} * ... * xi_{k-q+1}`` (products of trailing xi's), which inverts the map.
+* ridge-path weights ``w`` (followups.md section 1): ``theta_k = theta(alpha) + sum_i w_i alpha^i
+  d^i theta / d alpha^i``, with ``w_i = p^{(i)}(1) / (i!)^2`` for ``p = m`` as a polynomial in a.
+
+Which basis the paper itself calls xibar (a-power or t-power) is UNCONFIRMED (theory.md section 8);
+both span the same family, so optima and risks do not depend on the choice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import comb, factorial
+
+from ._validation import check_xi
+
+
+def shrinkage(singular_values: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(a, t)`` with ``a = s^2/(s^2+alpha)`` and ``t = alpha/(s^2+alpha)``, computed separately."""
+    s2 = np.asarray(singular_values, dtype=np.float64) ** 2
+    denom = s2 + alpha
+    return s2 / denom, alpha / denom
+
+
+def deviation_from_xi(a: np.ndarray, t: np.ndarray, xi: np.ndarray) -> np.ndarray:
+    """Per-direction deviation ``d = 1 - m`` of k-step SD with per-step parameters ``xi``.
+
+    Runs ``d_i = xi_i * (t + a * d_{i-1})`` from ``d_0 = 0``: O(k * r), exact for any xi (including
+    huge |xi| and xi outside [0, 1]) and for huge k (powers of a underflow to 0, never NaN).
+    """
+    d = np.zeros_like(np.asarray(a, dtype=np.float64))
+    for value in xi:
+        d = value * (t + a * d)
+    return d
+
+
+def deviation_from_xibar(a: np.ndarray, t: np.ndarray, xibar: np.ndarray) -> np.ndarray:
+    """Per-direction deviation ``d = t * q(a)`` for reparametrised ``xibar`` (Horner on tail sums)."""
+    tails = xibar_to_tail_sums(xibar)
+    q = np.zeros_like(np.asarray(a, dtype=np.float64))
+    for coef in tails[::-1]:
+        q = q * a + coef
+    return t * q
+
+
+def filter_from_deviation(
+    a: np.ndarray, t: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(h, 1 - h)`` for the overall filter ``h = a * (1 - d)`` without cancellation."""
+    ad = a * d
+    return a - ad, t + ad
+
+
+def xi_to_polynomial(xi) -> np.ndarray:
+    """Coefficients of the multiplier ``m(a)`` in increasing powers of a (the paper's xi-tilde).
+
+    Parameters
+    ----------
+    xi : array-like of shape (k,)
+        Per-step imitation parameters (xi weights the teacher); any real values.
+
+    Returns
+    -------
+    ndarray of shape (k + 1,)
+        ``c`` with ``m(a) = sum_i c_i a^i`` and ``sum_i c_i = 1``.
+
+    Examples
+    --------
+    >>> xi_to_polynomial([0.3, -1.2, 2.5]).round(6)
+    array([-1.5,  5.5, -2.1, -0.9])
+    """
+    xi = check_xi(xi)
+    coef = np.ones(1)
+    for value in xi:
+        new = np.zeros(coef.size + 1)
+        new[1:] += value * coef
+        new[0] += 1.0 - value
+        coef = new
+    return coef
+
+
+def xi_to_xibar(xi) -> np.ndarray:
+    """Convert per-step ``xi`` (length k) to the reparametrisation ``xibar`` (length k).
+
+    ``xibar_i`` is the coefficient of ``a^i`` in the multiplier polynomial ``m`` (i = 1..k), so that
+    ``m(a) = 1 - sum_i xibar_i (1 - a^i)``. The excess risk is a quadratic function of ``xibar``.
+
+    Examples
+    --------
+    >>> xi_to_xibar([0.5])
+    array([0.5])
+    >>> xi_to_xibar([])
+    array([], dtype=float64)
+    """
+    return xi_to_polynomial(xi)[1:]
+
+
+def xibar_to_tail_sums(xibar) -> np.ndarray:
+    """Tail sums ``S_q = sum_{i >= q} xibar_i`` (q = 1..k): the monomial coefficients of ``q(a)``."""
+    xibar = check_xi(xibar, "xibar")
+    return np.cumsum(xibar[::-1])[::-1]
+
+
+def tail_sums_to_xibar(tails) -> np.ndarray:
+    """Inverse of :func:`xibar_to_tail_sums`: ``xibar_i = S_i - S_{i+1}`` with ``S_{k+1} = 0``."""
+    tails = np.asarray(tails, dtype=np.float64)
+    return tails - np.append(tails[1:], 0.0)
+
+
+def xibar_to_xi(xibar) -> np.ndarray:
+    """Convert ``xibar`` back to per-step ``xi``; raise when no finite ``xi`` exists.
+
+    Uses ``xi_k = S_1`` and ``xi_{k-q+1} = S_q / S_{q-1}`` for the tail sums ``S``.
+    When a tail sum ``S_{q-1}`` is zero, every earlier step is multiplied by zero: the polynomial is
+    reachable only if all later tail sums vanish too (then those steps are no-ops and we return 0
+    for them); otherwise it can only be approached as some xi tends to 0 or infinity.
+
+    Raises
+    ------
+    ValueError
+        If ``xibar`` is not finite, or has no finite per-step preimage.
+
+    Examples
+    --------
+    >>> xibar_to_xi(xi_to_xibar([0.3, -1.2, 2.5])).round(12)
+    array([ 0.3, -1.2,  2.5])
+    """
+    xibar = check_xi(xibar, "xibar")
+    k = xibar.size
+    tails = xibar_to_tail_sums(xibar)
+    xi = np.zeros(k)
+    if k == 0:
+        return xi
+    xi[k - 1] = tails[0]
+    for q in range(2, k + 1):  # S_q determines xi_{k-q+1}
+        prev, cur = tails[q - 2], tails[q - 1]
+        if prev == 0.0:
+            if np.any(tails[q - 1 :] != 0.0):
+                raise ValueError(
+                    f"xibar={xibar.tolist()} has no finite per-step xi: the tail sum S_{q - 1} is 0 "
+                    f"but a later tail sum is not, which needs xi_{k - q + 2} = 0 and an infinite "
+                    "earlier xi. Use xibar directly (the estimators accept it) or perturb it."
+                )
+            break  # every remaining tail sum is 0: those steps are no-ops, leave xi = 0
+        xi[k - q] = cur / prev
+    if not np.all(np.isfinite(xi)):
+        raise ValueError(f"xibar={xibar.tolist()} maps to a non-finite per-step xi (overflow).")
+    return xi
+
+
+def xibar_to_ridge_path(xibar) -> np.ndarray:
+    """Ridge-path weights ``w`` (length k) of the same estimator: ``w_l = p^{(l)}(1) / (l!)^2``.
+
+    The k-step estimator equals ``theta(alpha) + sum_l w_l alpha^l d^l theta(alpha)/d alpha^l``
+    (followups.md section 1, derived there and checked by our tests). For k = 1, ``w_1 = xi``.
+    """
+    xibar = check_xi(xibar, "xibar")
+    k = xibar.size
+    poly = np.concatenate([[1.0 - xibar.sum()], xibar])
+    i = np.arange(k + 1)
+    w = np.empty(k)
+    for ell in range(1, k + 1):
+        w[ell - 1] = np.sum(comb(i[ell:], ell) * poly[ell:]) / factorial(ell)
+    return w
+
+
+def ridge_path_to_xibar(w) -> np.ndarray:
+    """Inverse of :func:`xibar_to_ridge_path`."""
+    w = check_xi(w, "w")
+    k = w.size
+    ell = np.arange(1, k + 1)
+    # m(a) = sum_l e_l (1 - a)^l with e_0 = 1, e_l = (-1)^l l! w_l  ->  coefficient of a^i.
+    e = np.concatenate([[1.0], (-1.0) ** ell * factorial(ell) * w])
+    poly = np.empty(k + 1)
+    all_l = np.arange(k + 1)
+    for i in range(k + 1):
+        poly[i] = (-1.0) ** i * np.sum(comb(all_l[i:], i) * e[i:])
+    return poly[1:]

@@ -1,0 +1,246 @@
+"""Exact risks of spectral estimators, and the optimal k-step filter in a well-conditioned basis.
+
+Model (fixed design). With ``X = U diag(s) V^T``, ``y = X theta* + eta``, ``E eta = 0``,
+``Cov eta = gamma^2 I``, any spectral estimator has coefficients ``theta_hat = V diag(h / s) U^T y``,
+i.e. ``theta_hat_j = h_j (theta_j + eps_j / s_j)`` in the V-basis, with ``theta_j = V[:, j]^T theta*``
+and independent ``eps_j = U[:, j]^T eta`` of variance gamma^2. For every squared risk
+``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)`` this gives (toolkit derivation, theory.md
+section 2.7; checked against Monte Carlo in the tests)::
+
+    bias(h)     = f^T K f + 2 k^T f + e0,      f = 1 - h
+    variance(h) = sum_j Vw_j h_j^2
+
+    K  = diag(theta) Sigma_V diag(theta),      Sigma_V = V^T Sigma V
+    k  = diag(theta) V^T Sigma P_null theta*,  e0 = ||Sigma^{1/2} P_null theta*||^2
+    Vw = gamma^2 diag(Sigma_V) / s^2
+
+* in-sample (fixed-design) excess risk ``E (1/n)||X (theta_hat - theta*)||^2``: ``Sigma = X^T X / n``,
+  so K = diag(s^2 theta^2 / n) is diagonal, k = 0, e0 = 0, Vw = gamma^2 / n;
+* parameter error ``E ||theta_hat - theta*||^2`` (Das & Sanghavi): ``Sigma = I``, so K = diag(theta^2),
+  Vw = gamma^2 / s^2, and e0 = ||P_null theta*||^2 (never estimated);
+* population risk for a test covariance Sigma: the general (non-diagonal) form.
+
+k-step SD at penalty alpha has ``h = a - u`` with ``u = a t q(a)`` for a polynomial q of degree < k
+(see ``_filters``). Minimising over q is a least-squares problem ``min ||S u - b||`` in a weighted
+norm. We solve it by building an orthonormal basis of the weighted Krylov space
+``span{S (a^i a t)}`` with Arnoldi (modified Gram-Schmidt, reorthogonalised twice): this is the
+discrete Stieltjes procedure, whose basis stays well conditioned where the monomial (Vandermonde)
+basis of the paper's xibar fails (k >= 5, clustered singular values). The optimum is then a
+projection, and its risk ``oracle + ||residual||^2`` is computed without cancellation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+#: Arnoldi stops when a new Krylov direction keeps less than this fraction of its norm after
+#: orthogonalisation: the weighted Krylov space is exhausted (e.g. repeated singular values).
+KRYLOV_RTOL = 1e-10
+
+
+@dataclass(frozen=True)
+class SpectralRisk:
+    """A squared risk of spectral estimators, as a function of the per-direction filter h.
+
+    ``K`` is either a vector (diagonal K, the in-sample and parameter-error risks) or a matrix.
+    """
+
+    K: np.ndarray
+    k: np.ndarray | None
+    e0: float
+    Vw: np.ndarray
+
+    @property
+    def diagonal(self) -> bool:
+        return self.K.ndim == 1
+
+    def bias(self, h: np.ndarray, f: np.ndarray) -> float:
+        """Bias part at filter ``h`` (``f = 1 - h`` passed separately to avoid cancellation)."""
+        del h
+        if self.diagonal:
+            value = float(np.sum(self.K * f * f))
+        else:
+            value = float(f @ self.K @ f)
+        if self.k is not None:
+            value += 2.0 * float(self.k @ f)
+        return value + self.e0
+
+    def variance(self, h: np.ndarray) -> float:
+        """Variance part at filter ``h``."""
+        return float(np.sum(self.Vw * h * h))
+
+    def least_squares_form(self, a: np.ndarray, t: np.ndarray) -> _LeastSquaresForm:
+        """Write ``risk(a - u) = const + ||S u - b||^2`` for the deviation ``u`` of the filter from ridge."""
+        if self.diagonal:
+            # risk_j = K_j (t + u)^2 + Vw_j (a - u)^2 = omega^2 (u - u*)^2 + K_j Vw_j / (K_j + Vw_j)
+            total = self.K + self.Vw
+            omega = np.sqrt(total)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                b = np.where(omega > 0, (self.Vw * a - self.K * t) / omega, 0.0)
+                oracle = np.where(total > 0, self.K * self.Vw / total, 0.0)
+            const = float(np.sum(oracle)) + self.e0
+            mask = omega > 0
+            safe = np.where(mask, omega, 1.0)
+            return _LeastSquaresForm(lambda u: omega * u, lambda w: w / safe, mask, b, const)
+        # General K: S = [R_K; diag(sqrt(Vw))] with K = R_K^T R_K, and R_K^T rho = k.
+        evals, evecs = scipy.linalg.eigh(self.K)
+        keep = evals > max(evals[-1], 0.0) * evals.size * np.finfo(float).eps
+        R = np.sqrt(evals[keep])[:, None] * evecs[:, keep].T
+        rho = np.zeros(R.shape[0]) if self.k is None else (evecs[:, keep].T @ self.k) / np.sqrt(evals[keep])
+        root_v = np.sqrt(self.Vw)
+        b = np.concatenate([-(R @ t) - rho, root_v * a])
+        const = self.e0 - float(rho @ rho)
+        mask = root_v > 0
+        safe = np.where(mask, root_v, 1.0)
+        n_bias = R.shape[0]
+        return _LeastSquaresForm(
+            lambda u: np.concatenate([R @ u, root_v * u]), lambda w: w[n_bias:] / safe, mask, b, const
+        )
+
+    def oracle(self) -> float:
+        """Minimum over *all* filters h (the per-direction oracle; eq. 14's right-hand side in-sample)."""
+        if self.diagonal:
+            total = self.K + self.Vw
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_dir = np.where(total > 0, self.K * self.Vw / total, 0.0)
+            return float(np.sum(per_dir)) + self.e0
+        ones = np.ones_like(self.Vw)
+        return self.grouped_oracle(np.arange(ones.size))
+
+    def grouped_oracle(self, groups: np.ndarray) -> float:
+        """Minimum over filters that are constant within each group of directions.
+
+        Directions sharing a singular value must share a filter value, so with repeated singular
+        values this, not :meth:`oracle`, is the attainable bound (theory.md section 3.5).
+        """
+        groups = np.asarray(groups)
+        labels, inverse = np.unique(groups, return_inverse=True)
+        E = np.zeros((groups.size, labels.size))
+        E[np.arange(groups.size), inverse] = 1.0
+        if self.diagonal:
+            Kg = E.T @ self.K
+            Vg = E.T @ self.Vw
+            total = Kg + Vg
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_group = np.where(total > 0, Kg * Vg / total, 0.0)
+            return float(np.sum(per_group)) + self.e0
+        # risk(f = E phi) = phi^T (E^T K E + E^T diag(Vw) E) phi + 2 phi^T (E^T k - E^T Vw) + e0 + sum Vw
+        H = E.T @ self.K @ E + E.T @ (self.Vw[:, None] * E)
+        g = -E.T @ self.Vw + (0.0 if self.k is None else E.T @ self.k)
+        phi = -np.linalg.lstsq(H, g, rcond=None)[0]
+        return float(phi @ H @ phi + 2 * g @ phi + self.e0 + np.sum(self.Vw))
+
+
+@dataclass(frozen=True)
+class _LeastSquaresForm:
+    """``risk(a - u) = const + ||S u - b||^2``.
+
+    ``recover(w)`` inverts ``w = S u`` on the entries flagged by ``mask`` (exactly, from a diagonal
+    block of S). Using it keeps the Arnoldi vectors in u-space and in S-space from drifting apart
+    through rounding, which would otherwise compound over many steps.
+    """
+
+    apply_S: Callable[[np.ndarray], np.ndarray]
+    recover: Callable[[np.ndarray], np.ndarray]
+    mask: np.ndarray
+    b: np.ndarray
+    const: float
+
+    def to_u(self, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """``u`` with its recoverable entries replaced by the exact ``S^-1 w``."""
+        return np.where(self.mask, self.recover(w), u)
+
+
+@dataclass(frozen=True)
+class KrylovSolution:
+    """Optimal filter deviation over a polynomial family, in a stable basis.
+
+    Attributes
+    ----------
+    u : ndarray of shape (r,)
+        Optimal deviation of the filter from ridge: ``h = a - u``, ``1 - h = t + u``.
+    q_monomial : ndarray of shape (k,)
+        Monomial coefficients of q (= the tail sums of xibar), for reporting only.
+    residual_sq : float
+        ``||S u - b||^2`` at the optimum (excess over the least-squares constant).
+    dimension : int
+        Dimension actually used (< k when the weighted Krylov space is exhausted).
+    """
+
+    u: np.ndarray
+    q_monomial: np.ndarray
+    residual_sq: float
+    dimension: int
+
+
+def krylov_least_squares(
+    a: np.ndarray, t: np.ndarray, form: _LeastSquaresForm, k: int, rtol: float = KRYLOV_RTOL
+) -> KrylovSolution:
+    """Minimise ``||S (a t q(a)) - b||`` over polynomials q of degree < k (weighted Arnoldi)."""
+    r = a.size
+    basis_u = np.zeros((r, 0))
+    basis_w = np.zeros((form.b.size, 0))
+    basis_p = np.zeros((k, 0))
+    u = a * t
+    p = np.zeros(k)
+    if k > 0:
+        p[0] = 1.0
+    for _ in range(min(k, r)):
+        w = form.apply_S(u)
+        ref = np.linalg.norm(w)
+        if not np.isfinite(ref) or ref == 0.0:
+            break
+        for _ in range(2):  # "twice is enough" (Kahan/Parlett) for orthogonality to machine precision
+            c = basis_w.T @ w
+            w = w - basis_w @ c
+            u = u - basis_u @ c
+            p = p - basis_p @ c
+        norm = np.linalg.norm(w)
+        if norm <= rtol * ref:
+            break
+        w = w / norm
+        u = form.to_u(w, u / norm)
+        basis_u = np.column_stack([basis_u, u])
+        basis_w = np.column_stack([basis_w, w])
+        basis_p = np.column_stack([basis_p, p / norm])
+        u = a * u
+        p = np.roll(basis_p[:, -1], 1)  # multiply the polynomial by a (degree stays < k in the loop)
+    coeffs = basis_w.T @ form.b
+    residual = form.b - basis_w @ coeffs
+    correction = basis_w.T @ residual  # one refinement step for the projection
+    coeffs = coeffs + correction
+    residual = residual - basis_w @ correction
+    return KrylovSolution(
+        u=form.to_u(basis_w @ coeffs, basis_u @ coeffs),
+        q_monomial=basis_p @ coeffs if k > 0 else np.zeros(0),
+        residual_sq=float(residual @ residual),
+        dimension=basis_u.shape[1],
+    )
+
+
+def in_sample_risk(singular_values, theta_v, noise_var, n_samples) -> SpectralRisk:
+    """Fixed-design excess risk ``E (1/n)||X(theta_hat - theta*)||^2`` (null-space directions do not count)."""
+    s2 = singular_values**2
+    return SpectralRisk(s2 * theta_v**2 / n_samples, None, 0.0, np.full(s2.size, noise_var / n_samples))
+
+
+def parameter_risk(singular_values, theta_v, noise_var, null_energy) -> SpectralRisk:
+    """Parameter error ``E ||theta_hat - theta*||^2``, including the unestimable null-space part."""
+    return SpectralRisk(theta_v**2, None, float(null_energy), noise_var / singular_values**2)
+
+
+def population_risk(singular_values, components, theta_star, noise_var, covariance) -> SpectralRisk:
+    """Risk ``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)`` for a test covariance Sigma."""
+    V = components
+    theta_v = V.T @ theta_star
+    null_part = theta_star - V @ theta_v
+    sigma_v = V.T @ covariance @ V
+    K = theta_v[:, None] * sigma_v * theta_v[None, :]
+    k = theta_v * (V.T @ (covariance @ null_part))
+    e0 = float(null_part @ covariance @ null_part)
+    Vw = noise_var * np.diag(sigma_v) / singular_values**2
+    return SpectralRisk(K, k, e0, Vw)

@@ -1,0 +1,42 @@
+"""Repository-level promises: README and CI agree, the package imports without extras, doctests run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    setup = text.split("## Set up and run", 1)[1]
+    return re.findall(r"```bash\n(.+?)\n```", setup)
+
+
+def test_readme_gives_two_commands_and_ci_runs_the_test_one():
+    commands = _readme_commands()
+    assert len(commands) >= 2, "README must give the install+run command and the test command"
+    test_command = commands[1].strip()
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert test_command in ci_lines, f".ci/run must run README's test command {test_command!r}"
+    assert "selfdistill reproduce all" in commands[0]
+
+
+def test_import_does_not_need_torch():
+    code = "import sys, selfdistill, selfdistill.datasets; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "module", ["selfdistill.theory", "selfdistill._filters", "selfdistill._spectral"]
+)
+def test_doctests(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
