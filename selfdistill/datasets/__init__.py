@@ -15,6 +15,9 @@ import importlib
 _LAZY = {
     "load_uci": "uci",
     "UCI_DATASETS": "uci",
+    "DataUnavailableError": "uci",
+    "train_val_test_split": "uci",
+    "standardize": "uci",
     "load_bci": "bci",
     "BCI_DATASETS": "bci",
     "make_fixed_design": "synthetic",
