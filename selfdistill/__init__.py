@@ -19,6 +19,9 @@ from ._filters import (
 from ._reference import sd_coef_reference
 from ._spectral import SpectralDesign, SufficientStatistics
 from ._version import __version__
+from .kernel_ridge import SelfDistilledKernelRidge, SelfDistilledKernelRidgeCV
+from .linear_model import SelfDistilledRidge, SelfDistilledRidgeCV
+from .report import TuningReport
 from .theory import (
     AssumptionReport,
     FixedDesignProblem,
@@ -40,6 +43,7 @@ from .theory import (
     separation_ratio,
     simulate_risk,
 )
+from .wrapper import SelfDistillationRegressor
 
 __all__ = [
     "AssumptionReport",
@@ -49,9 +53,15 @@ __all__ = [
     "OptimalSD",
     "QuadraticForm",
     "RiskDecomposition",
+    "SelfDistillationRegressor",
+    "SelfDistilledKernelRidge",
+    "SelfDistilledKernelRidgeCV",
+    "SelfDistilledRidge",
+    "SelfDistilledRidgeCV",
     "SeparationReport",
     "SpectralDesign",
     "SufficientStatistics",
+    "TuningReport",
     "__version__",
     "assumption_report",
     "excess_risk",

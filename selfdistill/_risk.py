@@ -73,7 +73,7 @@ class SpectralRisk:
         """Variance part at filter ``h``."""
         return float(np.sum(self.Vw * h * h))
 
-    def least_squares_form(self, a: np.ndarray, t: np.ndarray) -> _LeastSquaresForm:
+    def least_squares_form(self, a: np.ndarray, t: np.ndarray) -> LeastSquaresForm:
         """Write ``risk(a - u) = const + ||S u - b||^2`` for the deviation ``u`` of the filter from ridge."""
         if self.diagonal:
             # risk_j = K_j (t + u)^2 + Vw_j (a - u)^2 = omega^2 (u - u*)^2 + K_j Vw_j / (K_j + Vw_j)
@@ -82,10 +82,7 @@ class SpectralRisk:
             with np.errstate(divide="ignore", invalid="ignore"):
                 b = np.where(omega > 0, (self.Vw * a - self.K * t) / omega, 0.0)
                 oracle = np.where(total > 0, self.K * self.Vw / total, 0.0)
-            const = float(np.sum(oracle)) + self.e0
-            mask = omega > 0
-            safe = np.where(mask, omega, 1.0)
-            return _LeastSquaresForm(lambda u: omega * u, lambda w: w / safe, mask, b, const)
+            return LeastSquaresForm.diagonal(omega, b, float(np.sum(oracle)) + self.e0)
         # General K: S = [R_K; diag(sqrt(Vw))] with K = R_K^T R_K, and R_K^T rho = k.
         evals, evecs = scipy.linalg.eigh(self.K)
         keep = evals > max(evals[-1], 0.0) * evals.size * np.finfo(float).eps
@@ -97,7 +94,7 @@ class SpectralRisk:
         mask = root_v > 0
         safe = np.where(mask, root_v, 1.0)
         n_bias = R.shape[0]
-        return _LeastSquaresForm(
+        return LeastSquaresForm(
             lambda u: np.concatenate([R @ u, root_v * u]), lambda w: w[n_bias:] / safe, mask, b, const
         )
 
@@ -136,7 +133,7 @@ class SpectralRisk:
 
 
 @dataclass(frozen=True)
-class _LeastSquaresForm:
+class LeastSquaresForm:
     """``risk(a - u) = const + ||S u - b||^2``.
 
     ``recover(w)`` inverts ``w = S u`` on the entries flagged by ``mask`` (exactly, from a diagonal
@@ -152,7 +149,21 @@ class _LeastSquaresForm:
 
     def to_u(self, w: np.ndarray, u: np.ndarray) -> np.ndarray:
         """``u`` with its recoverable entries replaced by the exact ``S^-1 w``."""
+        if not self.mask.any():
+            return u
         return np.where(self.mask, self.recover(w), u)
+
+    @classmethod
+    def diagonal(cls, omega: np.ndarray, b: np.ndarray, const: float) -> LeastSquaresForm:
+        """``S = diag(omega)``: exact recovery wherever ``omega > 0``."""
+        mask = omega > 0
+        safe = np.where(mask, omega, 1.0)
+        return cls(lambda u: omega * u, lambda w: w / safe, mask, b, const)
+
+    @classmethod
+    def general(cls, apply_S, b: np.ndarray, const: float, r: int) -> LeastSquaresForm:
+        """Any linear ``S`` (no exact recovery; fine for the small k used in tuning)."""
+        return cls(apply_S, lambda w: w, np.zeros(r, dtype=bool), b, const)
 
 
 @dataclass(frozen=True)
@@ -177,10 +188,47 @@ class KrylovSolution:
     dimension: int
 
 
-def krylov_least_squares(
-    a: np.ndarray, t: np.ndarray, form: _LeastSquaresForm, k: int, rtol: float = KRYLOV_RTOL
-) -> KrylovSolution:
-    """Minimise ``||S (a t q(a)) - b||`` over polynomials q of degree < k (weighted Arnoldi)."""
+@dataclass(frozen=True)
+class KrylovBasis:
+    """Orthonormal basis of the weighted Krylov space ``span{S (a^i a t)}``, i < k.
+
+    Columns are nested: the first j columns span the j-step family, so one basis serves every
+    number of steps up to k. ``u`` holds the basis in filter-deviation space, ``w = S u`` in the
+    risk's metric (orthonormal), and ``p`` the monomial coefficients of the polynomials (reporting).
+    """
+
+    u: np.ndarray
+    w: np.ndarray
+    p: np.ndarray
+    form: LeastSquaresForm
+
+    @property
+    def dimension(self) -> int:
+        return self.u.shape[1]
+
+    def solve(self, k: int) -> KrylovSolution:
+        """Optimal deviation within the first ``min(k, dimension)`` columns (projection of b)."""
+        j = min(k, self.dimension)
+        W, b = self.w[:, :j], self.form.b
+        coeffs = W.T @ b
+        residual = b - W @ coeffs
+        correction = W.T @ residual  # one refinement step for the projection
+        coeffs = coeffs + correction
+        residual = residual - W @ correction
+        q = np.zeros(k)
+        q[: self.p.shape[0]] = (self.p[:, :j] @ coeffs)[:k] if j else 0.0
+        return KrylovSolution(
+            u=self.form.to_u(W @ coeffs, self.u[:, :j] @ coeffs),
+            q_monomial=q,
+            residual_sq=float(residual @ residual),
+            dimension=j,
+        )
+
+
+def krylov_basis(
+    a: np.ndarray, t: np.ndarray, form: LeastSquaresForm, k: int, rtol: float = KRYLOV_RTOL
+) -> KrylovBasis:
+    """Weighted Arnoldi: orthonormalise ``S (a t), S (a^2 t), ...`` (at most k vectors)."""
     r = a.size
     basis_u = np.zeros((r, 0))
     basis_w = np.zeros((form.b.size, 0))
@@ -194,7 +242,7 @@ def krylov_least_squares(
         ref = np.linalg.norm(w)
         if not np.isfinite(ref) or ref == 0.0:
             break
-        for _ in range(2):  # "twice is enough" (Kahan/Parlett) for orthogonality to machine precision
+        for _ in range(2):  # "twice is enough" (Kahan/Parlett) for orthogonality to working precision
             c = basis_w.T @ w
             w = w - basis_w @ c
             u = u - basis_u @ c
@@ -208,18 +256,15 @@ def krylov_least_squares(
         basis_w = np.column_stack([basis_w, w])
         basis_p = np.column_stack([basis_p, p / norm])
         u = a * u
-        p = np.roll(basis_p[:, -1], 1)  # multiply the polynomial by a (degree stays < k in the loop)
-    coeffs = basis_w.T @ form.b
-    residual = form.b - basis_w @ coeffs
-    correction = basis_w.T @ residual  # one refinement step for the projection
-    coeffs = coeffs + correction
-    residual = residual - basis_w @ correction
-    return KrylovSolution(
-        u=form.to_u(basis_w @ coeffs, basis_u @ coeffs),
-        q_monomial=basis_p @ coeffs if k > 0 else np.zeros(0),
-        residual_sq=float(residual @ residual),
-        dimension=basis_u.shape[1],
-    )
+        p = np.roll(basis_p[:, -1], 1)  # multiply the polynomial by a (degree stays < k)
+    return KrylovBasis(basis_u, basis_w, basis_p, form)
+
+
+def krylov_least_squares(
+    a: np.ndarray, t: np.ndarray, form: LeastSquaresForm, k: int, rtol: float = KRYLOV_RTOL
+) -> KrylovSolution:
+    """Minimise ``||S (a t q(a)) - b||`` over polynomials q of degree < k (weighted Arnoldi)."""
+    return krylov_basis(a, t, form, k, rtol).solve(k)
 
 
 def in_sample_risk(singular_values, theta_v, noise_var, n_samples) -> SpectralRisk:

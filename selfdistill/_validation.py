@@ -25,7 +25,7 @@ def as_design(X, name: str = "X") -> np.ndarray:
         ensure_min_features=1,
         input_name=name,
     )
-    _check_magnitude(X, name)
+    check_magnitude(X, name)
     return X
 
 
@@ -45,11 +45,11 @@ def as_targets(y, n_samples: int, name: str = "y") -> np.ndarray:
             f"{name} has {y.shape[0]} rows but X has {n_samples} samples; "
             "pass one target row per sample."
         )
-    _check_magnitude(y, name)
+    check_magnitude(y, name)
     return y
 
 
-def _check_magnitude(A: np.ndarray, name: str) -> None:
+def check_magnitude(A: np.ndarray, name: str) -> None:
     # Squares of entries above ~1e154 overflow float64; sklearn leaks a LAPACK error instead.
     if A.size and np.max(np.abs(A)) > 1e150:
         raise ValueError(
