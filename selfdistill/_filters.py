@@ -34,8 +34,9 @@ both span the same family, so optima and risks do not depend on the choice.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy.special import comb, factorial
 
 from ._validation import check_xi
 
@@ -61,7 +62,7 @@ def deviation_from_xi(a: np.ndarray, t: np.ndarray, xi: np.ndarray) -> np.ndarra
 
 def deviation_from_xibar(a: np.ndarray, t: np.ndarray, xibar: np.ndarray) -> np.ndarray:
     """Per-direction deviation ``d = t * q(a)`` for reparametrised ``xibar`` (Horner on tail sums)."""
-    tails = xibar_to_tail_sums(xibar)
+    tails = np.cumsum(np.asarray(xibar, dtype=np.float64)[::-1])[::-1]
     q = np.zeros_like(np.asarray(a, dtype=np.float64))
     for coef in tails[::-1]:
         q = q * a + coef
@@ -173,31 +174,33 @@ def xibar_to_xi(xibar) -> np.ndarray:
     return xi
 
 
+def _binomials(k: int) -> np.ndarray:
+    """``C[i, l] = binom(i, l)`` for 0 <= i, l <= k (exact small integers as floats)."""
+    return np.array([[math.comb(i, ell) for ell in range(k + 1)] for i in range(k + 1)], dtype=float)
+
+
 def xibar_to_ridge_path(xibar) -> np.ndarray:
     """Ridge-path weights ``w`` (length k) of the same estimator: ``w_l = p^{(l)}(1) / (l!)^2``.
 
     The k-step estimator equals ``theta(alpha) + sum_l w_l alpha^l d^l theta(alpha)/d alpha^l``
     (followups.md section 1, derived there and checked by our tests). For k = 1, ``w_1 = xi``.
+    With ``p(a) = sum_i c_i a^i``: ``p^{(l)}(1) / l! = sum_i binom(i, l) c_i``.
     """
     xibar = check_xi(xibar, "xibar")
     k = xibar.size
     poly = np.concatenate([[1.0 - xibar.sum()], xibar])
-    i = np.arange(k + 1)
-    w = np.empty(k)
-    for ell in range(1, k + 1):
-        w[ell - 1] = np.sum(comb(i[ell:], ell) * poly[ell:]) / factorial(ell)
-    return w
+    taylor = poly @ _binomials(k)  # Taylor coefficients of p at a = 1
+    factorials = np.array([math.factorial(ell) for ell in range(1, k + 1)], dtype=float)
+    return taylor[1:] / factorials
 
 
 def ridge_path_to_xibar(w) -> np.ndarray:
     """Inverse of :func:`xibar_to_ridge_path`."""
     w = check_xi(w, "w")
     k = w.size
-    ell = np.arange(1, k + 1)
-    # m(a) = sum_l e_l (1 - a)^l with e_0 = 1, e_l = (-1)^l l! w_l  ->  coefficient of a^i.
-    e = np.concatenate([[1.0], (-1.0) ** ell * factorial(ell) * w])
-    poly = np.empty(k + 1)
-    all_l = np.arange(k + 1)
-    for i in range(k + 1):
-        poly[i] = (-1.0) ** i * np.sum(comb(all_l[i:], i) * e[i:])
+    factorials = np.array([math.factorial(ell) for ell in range(1, k + 1)], dtype=float)
+    taylor = np.concatenate([[1.0], w * factorials])  # p(a) = sum_l taylor_l (a - 1)^l
+    # (a - 1)^l = sum_i binom(l, i) a^i (-1)^(l - i)
+    signs = (-1.0) ** (np.arange(k + 1)[:, None] - np.arange(k + 1)[None, :])
+    poly = taylor @ (_binomials(k) * signs)
     return poly[1:]

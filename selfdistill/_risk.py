@@ -208,21 +208,34 @@ class KrylovBasis:
 
     def solve(self, k: int) -> KrylovSolution:
         """Optimal deviation within the first ``min(k, dimension)`` columns (projection of b)."""
-        j = min(k, self.dimension)
-        W, b = self.w[:, :j], self.form.b
+        return self.solve_all(k)[k]
+
+    def solve_all(self, k_max: int) -> list[KrylovSolution]:
+        """Solutions for every k = 0..k_max from one projection (the basis is orthonormal)."""
+        W, b = self.w, self.form.b
         coeffs = W.T @ b
-        residual = b - W @ coeffs
-        correction = W.T @ residual  # one refinement step for the projection
-        coeffs = coeffs + correction
-        residual = residual - W @ correction
-        q = np.zeros(k)
-        q[: self.p.shape[0]] = (self.p[:, :j] @ coeffs)[:k] if j else 0.0
-        return KrylovSolution(
-            u=self.form.to_u(W @ coeffs, self.u[:, :j] @ coeffs),
-            q_monomial=q,
-            residual_sq=float(residual @ residual),
-            dimension=j,
-        )
+        coeffs = coeffs + W.T @ (b - W @ coeffs)  # one refinement step for the projection
+        u_path = np.cumsum(self.u * coeffs, axis=1)
+        w_path = np.cumsum(W * coeffs, axis=1)
+        q_path = np.cumsum(self.p * coeffs, axis=1)
+        out = []
+        for k in range(k_max + 1):
+            j = min(k, self.dimension)
+            w_k = w_path[:, j - 1] if j else np.zeros_like(b)
+            u_k = u_path[:, j - 1] if j else np.zeros(self.u.shape[0])
+            q = np.zeros(k)
+            if j:
+                q[: min(k, q_path.shape[0])] = q_path[:k, j - 1]
+            residual = b - w_k
+            out.append(
+                KrylovSolution(
+                    u=self.form.to_u(w_k, u_k),
+                    q_monomial=q,
+                    residual_sq=float(residual @ residual),
+                    dimension=j,
+                )
+            )
+        return out
 
 
 def krylov_basis(
@@ -230,34 +243,36 @@ def krylov_basis(
 ) -> KrylovBasis:
     """Weighted Arnoldi: orthonormalise ``S (a t), S (a^2 t), ...`` (at most k vectors)."""
     r = a.size
-    basis_u = np.zeros((r, 0))
-    basis_w = np.zeros((form.b.size, 0))
-    basis_p = np.zeros((k, 0))
+    m = min(k, r)
+    basis_u = np.zeros((r, m))
+    basis_w = np.zeros((form.b.size, m))
+    basis_p = np.zeros((k, m))
     u = a * t
     p = np.zeros(k)
     if k > 0:
         p[0] = 1.0
-    for _ in range(min(k, r)):
+    j = 0
+    while j < m:
         w = form.apply_S(u)
         ref = np.linalg.norm(w)
         if not np.isfinite(ref) or ref == 0.0:
             break
+        Wj, Uj, Pj = basis_w[:, :j], basis_u[:, :j], basis_p[:, :j]
         for _ in range(2):  # "twice is enough" (Kahan/Parlett) for orthogonality to working precision
-            c = basis_w.T @ w
-            w = w - basis_w @ c
-            u = u - basis_u @ c
-            p = p - basis_p @ c
+            c = Wj.T @ w
+            w = w - Wj @ c
+            u = u - Uj @ c
+            p = p - Pj @ c
         norm = np.linalg.norm(w)
         if norm <= rtol * ref:
             break
         w = w / norm
         u = form.to_u(w, u / norm)
-        basis_u = np.column_stack([basis_u, u])
-        basis_w = np.column_stack([basis_w, w])
-        basis_p = np.column_stack([basis_p, p / norm])
+        basis_w[:, j], basis_u[:, j], basis_p[:, j] = w, u, p / norm
+        j += 1
         u = a * u
-        p = np.roll(basis_p[:, -1], 1)  # multiply the polynomial by a (degree stays < k)
-    return KrylovBasis(basis_u, basis_w, basis_p, form)
+        p = np.concatenate([[0.0], basis_p[:-1, j - 1]])  # multiply the polynomial by a
+    return KrylovBasis(basis_u[:, :j], basis_w[:, :j], basis_p[:, :j], form)
 
 
 def krylov_least_squares(

@@ -26,6 +26,19 @@ import scipy.linalg
 #: Smallest eigenvalue ratio of X^T X accepted by the Gram route (~ kappa(X) <= 2e6). Below it the
 #: squared condition number would cost more than ~3 of the 16 significant digits; use the SVD.
 GRAM_RCOND = 1e3 * np.finfo(np.float64).eps
+#: Rows per block when accumulating X^T X (about 2 MB of centred rows at a time).
+_GRAM_BLOCK_ELEMENTS = 262_144
+
+
+def _prepared_block(X, Y, x_offset, y_offset, root_w, rows):
+    """Rows of the centred (``- offset``) and weighted (``* sqrt(w)``) design and targets."""
+    Xb = X[rows] - x_offset
+    Yb = None if Y is None else Y[rows] - y_offset
+    if root_w is not None:
+        Xb *= root_w[rows, None]
+        if Yb is not None:
+            Yb = Yb * root_w[rows, None]
+    return Xb, Yb
 
 
 class SufficientStatistics:
@@ -180,37 +193,40 @@ class SpectralDesign:
         x_offset = np.zeros(d)
         y_offset = None if Y is None else np.zeros(Y.shape[1])
         if center:
-            if sample_weight is None:
-                x_offset = X.mean(axis=0)
-                if Y is not None:
-                    y_offset = Y.mean(axis=0)
-            else:
-                x_offset = np.average(X, axis=0, weights=sample_weight)
-                if Y is not None:
-                    y_offset = np.average(Y, axis=0, weights=sample_weight)
-            X = X - x_offset
+            x_offset = np.average(X, axis=0, weights=sample_weight)
             if Y is not None:
-                Y = Y - y_offset
-        if sample_weight is not None:
-            root = np.sqrt(sample_weight)[:, None]
-            X = X * root
-            if Y is not None:
-                Y = Y * root
+                y_offset = np.average(Y, axis=0, weights=sample_weight)
+        root_w = None if sample_weight is None else np.sqrt(sample_weight)
         design = None
         if method in ("auto", "gram") and n >= d:
-            design = cls._gram_route(X, Y, warn=(method == "gram"))
+            design = cls._gram_route(X, Y, x_offset, y_offset, root_w, warn=(method == "gram"))
         if design is None:
-            design = cls._svd_route(X, Y)
+            Xp, Yp = _prepared_block(X, Y, x_offset, y_offset, root_w, slice(None))
+            design = cls._svd_route(Xp, Yp)
         elif keep_left:
-            design.left = X @ (design.components / design.singular_values)
+            Xp, _ = _prepared_block(X, None, x_offset, None, root_w, slice(None))
+            design.left = Xp @ (design.components / design.singular_values)
         design.n_samples = n
         design.x_offset = x_offset
         design.y_offset = y_offset
         return design
 
     @classmethod
-    def _gram_route(cls, X: np.ndarray, Y: np.ndarray | None, warn: bool) -> SpectralDesign | None:
-        gram = X.T @ X
+    def _gram_route(cls, X, Y, x_offset, y_offset, root_w, warn: bool) -> SpectralDesign | None:
+        # Accumulate the centred, weighted cross-products block by block: no n x d copy of X is
+        # made, and the blocks are large enough for BLAS-3 speed.
+        n, d = X.shape
+        gram = np.zeros((d, d))
+        xty = None if Y is None else np.zeros((d, Y.shape[1]))
+        y_sq = None if Y is None else np.zeros(Y.shape[1])
+        block = max(1, min(n, _GRAM_BLOCK_ELEMENTS // max(d, 1)))
+        for start in range(0, n, block):
+            rows = slice(start, min(start + block, n))
+            Xb, Yb = _prepared_block(X, Y, x_offset, y_offset, root_w, rows)
+            gram += Xb.T @ Xb
+            if Y is not None:
+                xty += Xb.T @ Yb
+                y_sq += np.einsum("ij,ij->j", Yb, Yb)
         evals, evecs = scipy.linalg.eigh(gram)
         top = evals[-1]
         if top <= 0 or evals[0] < GRAM_RCOND * top:
@@ -224,11 +240,8 @@ class SpectralDesign:
         order = np.argsort(evals)[::-1]
         s = np.sqrt(evals[order])
         V = evecs[:, order]
-        z = y_sq = None
-        if Y is not None:
-            z = (V.T @ (X.T @ Y)) / s[:, None]
-            y_sq = np.einsum("ij,ij->j", Y, Y)
-        return cls(s, V, X.shape[0], X.shape[1], "gram", z, y_sq)
+        z = None if Y is None else (V.T @ xty) / s[:, None]
+        return cls(s, V, n, d, "gram", z, y_sq)
 
     @classmethod
     def _svd_route(cls, X: np.ndarray, Y: np.ndarray | None) -> SpectralDesign:

@@ -41,6 +41,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg
 
 from . import _filters
 from ._risk import KrylovSolution, LeastSquaresForm, krylov_basis
@@ -173,10 +174,24 @@ def _candidate_from_krylov(smoother, alpha, k, solution: KrylovSolution, mse) ->
 
 
 def _lstsq_prefixes(base: np.ndarray, columns: np.ndarray, k_max: int):
-    """Minimise ``||base + columns[:, :k] c||`` for k = 0..k_max; yields (c, residual_sq)."""
+    """Minimise ``||base + columns[:, :k] c||`` for k = 0..k_max; yields (c, residual_sq).
+
+    One Householder QR serves every prefix (its leading columns span the leading columns of the
+    matrix); a prefix whose triangular factor is numerically singular falls back to ``lstsq``
+    (minimum-norm solution, e.g. when k exceeds the number of distinct eigenvalues).
+    """
     yield np.zeros(0), float(base @ base)
+    if k_max == 0:
+        return
+    Q, R = np.linalg.qr(columns)
+    qb = Q.T @ base
+    diag = np.abs(np.diag(R))
+    scale = np.linalg.norm(columns, axis=0)
     for k in range(1, k_max + 1):
-        coef, *_ = np.linalg.lstsq(columns[:, :k], -base, rcond=None)
+        if np.all(diag[:k] > 1e-12 * np.maximum(scale[:k], np.finfo(float).tiny)):
+            coef = scipy.linalg.solve_triangular(R[:k, :k], -qb[:k], check_finite=False)
+        else:
+            coef = np.linalg.lstsq(columns[:, :k], -base, rcond=None)[0]
         residual = base + columns[:, :k] @ coef
         yield coef, float(residual @ residual)
 
@@ -208,14 +223,11 @@ class _ValidationForm:
             [self.R @ (z[:, j] * u) for j in range(z.shape[1])]
         )
         form = LeastSquaresForm.general(apply_S, b, max(self.perp, 0.0), a.size)
-        basis = krylov_basis(a, t, form, k_max)
-        out = []
-        for k in range(k_max + 1):
-            sol = basis.solve(k)
-            residual = apply_S(sol.u) - b
-            mse = (form.const + float(residual @ residual)) / self.norm
-            out.append(_candidate_from_krylov(sm, alpha, k, sol, mse))
-        return out
+        solutions = krylov_basis(a, t, form, k_max).solve_all(k_max)
+        return [
+            _candidate_from_krylov(sm, alpha, k, sol, (form.const + sol.residual_sq) / self.norm)
+            for k, sol in enumerate(solutions)
+        ]
 
 
 # ----------------------------------------------------------------------------- Cp / SURE
@@ -233,12 +245,11 @@ def _cp_path(sm: SpectralSmoother, alpha: float, k_max: int, noise_var) -> list[
     # per direction: omega^2 (t + u)^2 - 2 sigma^2 u = omega^2 (u - u*)^2 + const, u* = sigma^2/omega^2 - t
     with np.errstate(divide="ignore", invalid="ignore"):
         b = np.where(omega > 0, (sigma2 - t * omega_sq) / omega, 0.0)
-    basis = krylov_basis(a, t, LeastSquaresForm.diagonal(omega, b, 0.0), k_max)
-    out = []
-    for k in range(k_max + 1):
-        sol = basis.solve(k)
-        out.append(_candidate_from_krylov(sm, alpha, k, sol, _cp_value(sm, a, t, sol.u, noise_var)))
-    return out
+    solutions = krylov_basis(a, t, LeastSquaresForm.diagonal(omega, b, 0.0), k_max).solve_all(k_max)
+    return [
+        _candidate_from_krylov(sm, alpha, k, sol, _cp_value(sm, a, t, sol.u, noise_var))
+        for k, sol in enumerate(solutions)
+    ]
 
 
 # ----------------------------------------------------------------------------- one-shot GCV
@@ -298,9 +309,9 @@ def _ridge_path_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | 
         return None
     d_series[1:] = np.sum((a * t)[:, None] * powers[:, 1:], axis=0) / sm.n
     inv = _series_reciprocal(d_series)
-    f_series = np.array([np.convolve(row, inv)[: k_max + 1] for row in t_series]).reshape(
-        t.size, k_max + 1
-    )
+    # Cauchy product of each row with 1/D: F[:, m] = sum_{l <= m} t_series[:, l] inv[m - l]
+    lag = np.arange(k_max + 1)[None, :] - np.arange(k_max + 1)[:, None]
+    f_series = t_series @ np.where(lag >= 0, inv[np.maximum(lag, 0)], 0.0)
     blocks = []
     for j in range(sm.n_targets):
         perp = math.sqrt(max(float(sm.y_perp_sq[j]), 0.0))

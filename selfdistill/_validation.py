@@ -51,7 +51,8 @@ def as_targets(y, n_samples: int, name: str = "y") -> np.ndarray:
 
 def check_magnitude(A: np.ndarray, name: str) -> None:
     # Squares of entries above ~1e154 overflow float64; sklearn leaks a LAPACK error instead.
-    if A.size and np.max(np.abs(A)) > 1e150:
+    # max and min instead of abs(): no temporary copy of a possibly large array
+    if A.size and max(float(A.max()), -float(A.min())) > 1e150:
         raise ValueError(
             f"{name} has entries of magnitude {np.max(np.abs(A)):.3g}, too large to square in "
             f"float64; rescale {name} (e.g. standardise it) before fitting."
