@@ -1,0 +1,305 @@
+"""Born-Again Networks (Furlanello et al., ICML 2018) as sklearn meta-estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin
+from sklearn.utils import check_random_state, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_positive_int, check_sample_weight
+from ._meta import meta_tags, validate_meta_input
+from ._softmax import soften
+from ._students import (
+    aligned_proba,
+    fit_soft_student,
+    fit_with_weights,
+    fresh_clone,
+    mixed_regression_target,
+)
+from ._targets import check_temperature, check_xi, cwtm_weights, dkpp_permute, encode_targets
+
+VARIANTS = ("ban", "cwtm", "dkpp")
+
+
+class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Born-Again Networks: generations of identical models, each taught by the previous one.
+
+    Generation 1 is ``estimator`` fitted on the labels. Generation ``g >= 2`` is a fresh clone
+    (every ``random_state`` parameter redrawn from ``random_state``, never warm-started) trained
+    with generation ``g - 1`` as the teacher, with ``p_i`` = generation ``g - 1``'s
+    ``predict_proba(x_i)`` and ``q = soften(p, T)`` (see :func:`soften`):
+
+    - ``variant="ban"``: Hinton's KD loss ``xi T^2 CE(q_i, q(z_i; T)) + (1 - xi) CE(y_i, q(z_i; 1))``
+      (see :class:`KnowledgeDistillationClassifier`; ``xi = 1`` is BAN, ``xi < 1`` "BAN+L").
+    - ``variant="dkpp"`` (dark knowledge with permuted predictions): the same loss with ``q``
+      replaced by :func:`dkpp_permute` ``(q)``: the arg-max entry kept, the others permuted at
+      random per sample.
+    - ``variant="cwtm"`` (confidence weighted by teacher max): labels only, each sample weighted
+      by the teacher's confidence ``w_i = s_i max_k q_ik / sum_u s_u max_k q_uk`` (:func:`cwtm_weights`).
+      The student is fitted with sample weights ``xi * S * w_i + (1 - xi) * s_i``, ``S = sum_i s_i``:
+      ``xi = 1`` is the paper's CWTM (weights rescaled to average ``s``), ``xi = 0`` the plain fit.
+      Requires ``0 <= xi <= 1`` and an estimator accepting ``sample_weight``.
+
+    With ``ensemble=True``, predictions are BANE: the mean of all generations' ``predict_proba``
+    (generation 1, the teacher, included).
+
+    Parameters
+    ----------
+    estimator : classifier with predict_proba
+        The architecture every generation shares.
+    n_generations : int, default=3
+        Number of generations including the first (label-trained) one; 1 is a plain fit.
+    xi : float, default=1.0
+        Weight of the teacher term (``ban``/``dkpp``) or of the confidence weighting (``cwtm``).
+    temperature : float, default=1.0
+        Temperature of the teacher term (1 in the paper). A ``T != 1`` needs an estimator with
+        ``fit_kd`` (:class:`SoftTargetLogisticRegression`).
+    variant : {"ban", "cwtm", "dkpp"}, default="ban"
+    ensemble : bool, default=True
+        Predict with the mean over generations (BANE) instead of the last generation.
+    random_state : int, RandomState or None, default=None
+        Seeds the per-generation ``random_state`` of the estimator and the DKPP permutations.
+
+    Attributes
+    ----------
+    generations_ : list of classifiers
+        The fitted generations, first (label-trained) to last.
+    training_targets_ : list of ndarray of shape (n_samples, n_classes)
+        What each generation was taught: one-hot labels for generation 1 and for ``cwtm``;
+        for ``ban``/``dkpp`` generations ``g >= 2`` the teacher term's target ``q`` (softened,
+        and permuted for ``dkpp``).
+    training_weights_ : list of ndarray of shape (n_samples,)
+        The sample weights of each generation (the CWTM weights for ``cwtm``).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (the distinct labels of ``y``).
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+
+    Notes
+    -----
+    No official code exists for Furlanello et al. (2018); these details follow our reading of
+    the paper and are ASSUMPTIONS until checked against its text:
+
+    - the BAN loss is cross-entropy to the previous generation's softmax output at ``T = 1``,
+      and "BAN+L" adds the label term (here ``xi < 1``);
+    - BANE averages every generation including the first (label-trained) one;
+    - DKPP permutes all non-arg-max entries uniformly at random, independently per sample;
+    - CWTM normalises the confidence weights over a mini-batch; we normalise over the whole
+      training set (full-batch fitting), and the ``xi < 1`` mixture with unweighted labels is
+      our extension.
+    """
+
+    def __init__(
+        self,
+        estimator,
+        n_generations=3,
+        xi=1.0,
+        temperature=1.0,
+        variant="ban",
+        ensemble=True,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.n_generations = n_generations
+        self.xi = xi
+        self.temperature = temperature
+        self.variant = variant
+        self.ensemble = ensemble
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit all generations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : array-like of shape (n_samples,)
+            Class labels (generation 1's targets and the ``1 - xi`` term).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights ``s_i``; unit weights when None.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
+        n_generations = check_positive_int(self.n_generations, "n_generations")
+        temperature = check_temperature(self.temperature)
+        xi = check_xi(
+            self.xi,
+            allow_outside_unit_interval=temperature == 1.0 and self.variant != "cwtm",
+            reason="CWTM weights and temperature != 1 need a teacher weight in [0, 1].",
+        )
+        X, y = validate_meta_input(self, X, y, reset=True)
+        n_samples = X.shape[0]
+        sw = check_sample_weight(sample_weight, n_samples)
+        rng = check_random_state(self.random_state)
+        self.classes_, onehot = encode_targets(y)
+        unit = np.ones(n_samples) if sw is None else sw
+
+        first = fit_with_weights(fresh_clone(self.estimator, rng), X, y, sw)
+        self.generations_ = [first]
+        self.training_targets_ = [onehot]
+        self.training_weights_ = [unit]
+        for _ in range(1, n_generations):
+            teacher_proba = aligned_proba(self.generations_[-1], X, self.classes_)
+            student = fresh_clone(self.estimator, rng)
+            if self.variant == "cwtm":
+                weights = cwtm_weights(soften(teacher_proba, temperature), sw)
+                weights = xi * unit.sum() * weights + (1.0 - xi) * unit
+                fit_with_weights(student, X, y, weights)
+                target = onehot
+            else:
+                if self.variant == "dkpp":
+                    # permuting the T=1 probabilities equals permuting q(v;T): soften is a row-wise
+                    # power + normalisation, so it commutes with column permutations.
+                    teacher_proba = dkpp_permute(teacher_proba, rng)
+                fit_soft_student(
+                    student, X, y, teacher_proba, self.classes_, xi, temperature, sw
+                )
+                target, weights = soften(teacher_proba, temperature), unit
+            self.generations_.append(student)
+            self.training_targets_.append(target)
+            self.training_weights_.append(weights)
+        return self
+
+    def predict_proba(self, X):
+        """BANE (mean over generations) or last-generation probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_meta_input(self, X, reset=False)
+        members = self.generations_ if self.ensemble else self.generations_[-1:]
+        return np.mean([aligned_proba(g, X, self.classes_) for g in members], axis=0)
+
+    def predict(self, X):
+        """The most probable class under :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        return meta_tags(super().__sklearn_tags__(), self.estimator)
+
+
+class BornAgainRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+    """Born-Again generations for squared loss (repeated self-distillation of a regressor).
+
+    Generation 1 is ``estimator`` fitted on ``y``; generation ``g >= 2`` is a fresh clone fitted
+    on the mixed target ``xi f_{g-1}(X) + (1 - xi) y`` (see :class:`KnowledgeDistillationRegressor`).
+    With ``Ridge`` and ``xi = 1`` this is the repeated self-distillation of Mobahi et al. (2020):
+    generation ``g`` has coefficients ``A^(g-1) theta_ridge`` with
+    ``A = (X^T X + alpha I)^(-1) X^T X``. The temperature and the CWTM/DKPP controls of
+    :class:`BornAgainClassifier` have no squared-loss counterpart and are not offered.
+
+    Parameters
+    ----------
+    estimator : regressor
+        The model every generation shares.
+    n_generations : int, default=3
+        Number of generations including the first one.
+    xi : float, default=1.0
+        Weight of the previous generation's predictions; any real value.
+    ensemble : bool, default=True
+        Predict with the mean over generations instead of the last generation.
+    random_state : int, RandomState or None, default=None
+        Seeds the per-generation ``random_state`` of the estimator.
+
+    Attributes
+    ----------
+    generations_ : list of regressors
+        The fitted generations, first to last.
+    training_targets_ : list of ndarray
+        The target each generation was fitted on (``y`` for the first).
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+    """
+
+    def __init__(self, estimator, n_generations=3, xi=1.0, ensemble=True, random_state=None):
+        self.estimator = estimator
+        self.n_generations = n_generations
+        self.xi = xi
+        self.ensemble = ensemble
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit all generations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights ``s_i``; unit weights when None.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        n_generations = check_positive_int(self.n_generations, "n_generations")
+        xi = check_xi(self.xi)
+        X, y = validate_meta_input(self, X, y, reset=True, regression=True)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        rng = check_random_state(self.random_state)
+        self.generations_, self.training_targets_ = [], []
+        target = y
+        for g in range(n_generations):
+            if g > 0:
+                target = mixed_regression_target(self.generations_[-1].predict(X), y, xi)
+            model = fit_with_weights(fresh_clone(self.estimator, rng), X, target, sw)
+            self.generations_.append(model)
+            self.training_targets_.append(target)
+        return self
+
+    def predict(self, X):
+        """Mean over generations (``ensemble=True``) or the last generation's predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
+        check_is_fitted(self)
+        X = validate_meta_input(self, X, reset=False)
+        members = self.generations_ if self.ensemble else self.generations_[-1:]
+        return np.mean([np.asarray(g.predict(X), dtype=np.float64) for g in members], axis=0)
+
+    def __sklearn_tags__(self):
+        tags = meta_tags(super().__sklearn_tags__(), self.estimator)
+        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
+        return tags

@@ -1,0 +1,254 @@
+"""Hinton et al. (2015) knowledge distillation as sklearn meta-estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_sample_weight
+from ._meta import meta_tags, validate_meta_input
+from ._students import (
+    aligned_proba,
+    fit_soft_student,
+    fit_with_weights,
+    fitted_teacher,
+    mixed_regression_target,
+)
+from ._targets import check_temperature, check_xi, encode_labels
+
+
+class KnowledgeDistillationClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Hinton, Vinyals & Dean (2015) knowledge distillation of a teacher into a student.
+
+    The student (a fresh clone of ``student``) minimises, per sample ``i`` with student logits
+    ``z_i``, teacher logits ``v_i`` and ``q(z; T) = softmax(z / T)``:
+
+    .. math::
+
+        \\xi\\, T^2\\, \\mathrm{CE}\\big(q(v_i; T), q(z_i; T)\\big)
+        + (1 - \\xi)\\, \\mathrm{CE}\\big(y_i, q(z_i; 1)\\big)
+
+    averaged with the sample weights (``xi`` weights the TEACHER term). The teacher's logits are
+    taken as ``log teacher.predict_proba(X)``, exact up to a per-row constant that the softmax
+    ignores, so any classifier with ``predict_proba`` can teach.
+
+    How the temperature enters depends on the student:
+
+    - a student with a ``fit_kd`` method (:class:`SoftTargetLogisticRegression`) gets the exact
+      loss above: the soft term is evaluated at temperature ``T`` on the student's own logits,
+      and the fitted student predicts at ``T = 1``;
+    - any other sklearn classifier has no logits we can temper, so ``temperature`` must be 1.
+      Then CE is linear in its target and the loss equals the student's loss at the mixed target
+      ``xi q(v; 1) + (1 - xi) onehot(y)``, which is fitted exactly by weighted replication (each
+      sample once per class, weight ``s_i m_ik``; needs ``sample_weight`` support). Other
+      temperatures raise a ValueError instead of silently fitting a different objective.
+      ``xi = 0`` is plain ``student.fit(X, y)`` for every student.
+
+    Parameters
+    ----------
+    teacher : classifier with predict_proba
+        Used as is if already fitted (its ``classes_`` define the output classes, which may
+        include classes absent from ``y``); otherwise a clone is fitted on ``(X, y)``. ``clone``
+        of this meta-estimator refits the teacher; wrap a prefit teacher in
+        :class:`sklearn.frozen.FrozenEstimator` to keep it through cloning.
+    student : classifier
+        Cloned and fitted on the distillation loss.
+    xi : float, default=0.9
+        Weight of the teacher term. Any real value at ``T = 1`` with a ``fit_kd`` student (the
+        objective stays convex); ``[0, 1]`` otherwise.
+    temperature : float, default=4.0
+        Distillation temperature ``T > 0``.
+
+    Attributes
+    ----------
+    teacher_ : classifier
+        The fitted teacher (the ``teacher`` object itself when it was prefit).
+    teacher_prefit_ : bool
+        Whether ``teacher`` was already fitted.
+    student_ : classifier
+        The fitted student.
+    classes_ : ndarray of shape (n_classes,)
+        The teacher's classes.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+    """
+
+    def __init__(self, teacher, student, xi=0.9, temperature=4.0):
+        self.teacher = teacher
+        self.student = student
+        self.xi = xi
+        self.temperature = temperature
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the teacher if needed, then the student on the distillation loss.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : array-like of shape (n_samples,)
+            Class labels; every label must be one of the teacher's classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights ``s_i``; unit weights when None.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        temperature = check_temperature(self.temperature)
+        xi = check_xi(
+            self.xi,
+            allow_outside_unit_interval=temperature == 1.0,
+            reason="at temperature != 1 the objective would be non-convex.",
+        )
+        X, y = validate_meta_input(self, X, y, reset=True)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        if not hasattr(self.teacher, "predict_proba"):
+            raise ValueError(
+                f"the teacher {type(self.teacher).__name__} has no predict_proba; distillation "
+                "needs the teacher's class probabilities (e.g. SVC(probability=True))."
+            )
+        self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
+        self.classes_ = np.asarray(self.teacher_.classes_)
+        encode_labels(y, self.classes_)  # every label must be a teacher class
+        teacher_proba = np.asarray(self.teacher_.predict_proba(X), dtype=np.float64)
+        self.student_ = fit_soft_student(
+            clone(self.student), X, y, teacher_proba, self.classes_, xi, temperature, sw
+        )
+        return self
+
+    def predict_proba(self, X):
+        """Student probabilities at temperature 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            One column per entry of ``classes_`` (zeros for a class a generic student never saw).
+        """
+        check_is_fitted(self)
+        X = validate_meta_input(self, X, reset=False)
+        return aligned_proba(self.student_, X, self.classes_)
+
+    def predict(self, X):
+        """The student's most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        return meta_tags(super().__sklearn_tags__(), self.teacher, self.student)
+
+
+class KnowledgeDistillationRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+    """Knowledge distillation for squared loss: any sklearn regressor as the student.
+
+    The student (a fresh clone of ``student``) minimises, with teacher predictions ``t_i``,
+
+    .. math::
+
+        \\sum_i s_i \\big[\\xi (f(x_i) - t_i)^2 + (1 - \\xi)(f(x_i) - y_i)^2\\big]
+        = \\sum_i s_i (f(x_i) - \\tilde y_i)^2 + \\xi (1 - \\xi) \\sum_i s_i (t_i - y_i)^2,
+
+    with the mixed target ``y~ = xi t + (1 - xi) y`` (``xi`` weights the TEACHER term). The
+    last sum does not depend on ``f``, so the student is fitted by ``student.fit(X, y~)`` --
+    exactly, for every real ``xi``, and plus the student's own penalty (e.g. Ridge's alpha).
+    With a Ridge teacher and student of the same ``alpha`` this is one step of the
+    self-distillation studied by Das & Sanghavi (2023) and Pareek, Du & Oh (2024).
+
+    Parameters
+    ----------
+    teacher : regressor
+        Used as is if already fitted, otherwise a clone is fitted on ``(X, y)`` (see
+        :class:`KnowledgeDistillationClassifier` for prefit teachers and cloning).
+    student : regressor
+        Cloned and fitted on the mixed target.
+    xi : float, default=0.9
+        Weight of the teacher term; any real value (``xi > 1`` helps under heavy label noise in
+        the linear theory of Das & Sanghavi 2023).
+
+    Attributes
+    ----------
+    teacher_ : regressor
+        The fitted teacher (the ``teacher`` object itself when it was prefit).
+    teacher_prefit_ : bool
+        Whether ``teacher`` was already fitted.
+    student_ : regressor
+        The fitted student.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+    """
+
+    def __init__(self, teacher, student, xi=0.9):
+        self.teacher = teacher
+        self.student = student
+        self.xi = xi
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the teacher if needed, then the student on ``xi * teacher(X) + (1 - xi) * y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights ``s_i``; unit weights when None.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        xi = check_xi(self.xi)
+        X, y = validate_meta_input(self, X, y, reset=True, regression=True)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
+        target = mixed_regression_target(self.teacher_.predict(X), y, xi)
+        self.student_ = fit_with_weights(clone(self.student), X, target, sw)
+        return self
+
+    def predict(self, X):
+        """The student's predictions.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
+        check_is_fitted(self)
+        X = validate_meta_input(self, X, reset=False)
+        return self.student_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = meta_tags(super().__sklearn_tags__(), self.teacher, self.student)
+        tags.target_tags.multi_output = get_tags(self.student).target_tags.multi_output
+        return tags
+

@@ -1,0 +1,45 @@
+"""Input validation and tags shared by the distillation meta-estimators."""
+
+from __future__ import annotations
+
+from sklearn.utils import get_tags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+#: X is validated only as far as every wrapped estimator needs it (they check the rest).
+_META_X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": None, "ensure_all_finite": False}
+
+
+def validate_meta_input(estimator, X, y=None, *, reset: bool, regression: bool = False):
+    """Validate ``X`` (and ``y``) for a meta-estimator; record ``n_features_in_``/feature names.
+
+    ``X`` keeps its dtype and may be sparse or contain NaN: the wrapped estimators decide what
+    they accept. A pandas DataFrame is validated but handed on unchanged, so that wrapped
+    estimators fitted on named columns (e.g. a prefit teacher) still see them. Classification
+    labels come back 1-D (a column vector is raveled with sklearn's warning); regression
+    targets as finite float64 of shape (n,) or (n, n_outputs).
+    """
+    if y is None and not reset:
+        checked = validate_data(estimator, X, reset=False, **_META_X_CHECKS)
+        return X if hasattr(X, "iloc") else checked
+    if regression:
+        checked, y = validate_data(
+            estimator, X, y, reset=reset, multi_output=True, y_numeric=True, **_META_X_CHECKS
+        )
+    else:
+        checked, y = validate_data(estimator, X, y, reset=reset, **_META_X_CHECKS)
+        check_classification_targets(y)
+    return (X if hasattr(X, "iloc") else checked), y
+
+
+def take_rows(X, rows):
+    """Rows of an array, a sparse matrix or a DataFrame (which keeps its column names)."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def meta_tags(tags, *estimators):
+    """Input tags of a meta-estimator: what every wrapped estimator accepts."""
+    inner = [get_tags(est).input_tags for est in estimators]
+    tags.input_tags.allow_nan = all(t.allow_nan for t in inner)
+    tags.input_tags.sparse = all(t.sparse for t in inner)
+    return tags
