@@ -176,6 +176,18 @@ class TunedMixin:
         return TuningReport.from_estimator(self)
 
 
+def best_per_step(candidates: list[Candidate]) -> dict[int, Candidate]:
+    """The lowest-criterion candidate for each k (ties go to the larger alpha)."""
+    best: dict[int, Candidate] = {}
+    for cand in candidates:
+        if not np.isfinite(cand.mse):
+            continue
+        current = best.get(cand.n_steps)
+        if current is None or (cand.mse, -cand.alpha) < (current.mse, -current.alpha):
+            best[cand.n_steps] = cand
+    return dict(sorted(best.items()))
+
+
 def xi_from_xibar(xibar: np.ndarray, owner: str) -> np.ndarray | None:
     """Per-step xi for reporting, or None (with a warning) when no finite xi exists."""
     try:
@@ -221,7 +233,7 @@ def cv_results_from(candidates, tuning: str) -> dict:
         "score": -mse,
         "rank": rank,
         "xibar": _object_array([c.xibar for c in candidates]),
-        "xi": _object_array([_safe_xi(c.xibar) for c in candidates]),
+        "xi": _object_array([safe_xi(c.xibar) for c in candidates]),
     }
     if tuning == "gcv":
         for key in ("mse_ridge_path", "mse_gcv_paper"):
@@ -238,7 +250,7 @@ def _object_array(items) -> np.ndarray:
     return out
 
 
-def _safe_xi(xibar):
+def safe_xi(xibar):
     try:
         return _filters.xibar_to_xi(xibar)
     except ValueError:

@@ -162,9 +162,11 @@ def evaluate_grid(
 
 
 # ----------------------------------------------------------------------------- helpers
-def _candidate_from_xibar(smoother, alpha, xibar, mse, extra=None) -> Candidate:
-    a, t = smoother.shrinkage(alpha)
-    u = a * _filters.deviation_from_xibar(a, t, xibar) if xibar.size else np.zeros_like(a)
+def _candidate_from_xibar(smoother, alpha, xibar, mse, extra=None, u=None) -> Candidate:
+    """Candidate from xibar; ``u`` may be given when the criterion's own basis yields it stably."""
+    if u is None:
+        a, t = smoother.shrinkage(alpha)
+        u = a * _filters.deviation_from_xibar(a, t, xibar) if xibar.size else np.zeros_like(a)
     return Candidate(alpha, xibar.size, xibar, u, float(mse), extra or {})
 
 
@@ -287,7 +289,9 @@ def _gcv_path(sm: SpectralSmoother, alpha: float, k_max: int, one_shot: str) -> 
             "xibar_gcv_paper": xibar_gp,
         }
         if one_shot == "ridge_path":
-            out.append(_candidate_from_xibar(sm, alpha, xibar_rp, rss_rp / norm, extra))
+            # the filter in the criterion's own (t-power) basis: m = 1 + sum_i c_i (-t)^i, u = a (1 - m)
+            u = -a * np.polynomial.polynomial.polyval(-t, np.concatenate([[0.0], c]))
+            out.append(_candidate_from_xibar(sm, alpha, xibar_rp, rss_rp / norm, extra, u=u))
         else:
             out.append(_candidate_from_xibar(sm, alpha, xibar_gp, rss_gp / norm, extra))
     return out

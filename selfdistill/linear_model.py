@@ -21,6 +21,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _filters
 from ._estimator_utils import (
     TunedMixin,
+    safe_xi,
+    best_per_step,
     check_common_cv_params,
     check_fixed_params,
     format_coef,
@@ -223,6 +225,11 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         gives a table; :meth:`report` a summary and plots.
     noise_var_ : ndarray of shape (n_targets,) or None
         Noise variance used by ``cp``.
+    best_by_steps_ : dict
+        For each k of ``n_steps``, the best candidate with that many steps: a dict with
+        ``alpha``, ``xi``, ``xibar``, ``mse``, ``coef`` and ``intercept`` (predict with
+        ``X @ coef.T + intercept``). Lets one compare "the best ridge", "the best 1-step model", ...
+        from a single fit.
     n_features_in_, feature_names_in_ :
         As usual in sklearn.
 
@@ -301,6 +308,18 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         self.intercept_ = intercept_from(design, coef, self.fit_intercept, y.ndim)
         set_tuning_attributes(self, best, candidates, noise)
         self.singular_values_ = design.singular_values
+        self.best_by_steps_ = {}
+        for k, cand in best_per_step(candidates).items():
+            a_k, _ = smoother.shrinkage(cand.alpha)
+            coef_k = design.coef_from_filter(a_k - cand.u)
+            self.best_by_steps_[k] = {
+                "alpha": cand.alpha,
+                "xi": safe_xi(cand.xibar),
+                "xibar": cand.xibar,
+                "mse": cand.mse,
+                "coef": format_coef(coef_k, y.ndim),
+                "intercept": intercept_from(design, coef_k, self.fit_intercept, y.ndim),
+            }
         return self
 
     def _smoother(self, design, X, y, sw, X_val, y_val, sw_val):

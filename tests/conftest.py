@@ -7,11 +7,11 @@ import os
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+from threadpoolctl import threadpool_limits
 
-# Pin BLAS to one thread per worker: the suite runs under pytest-xdist on 2 cores.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+# Pin BLAS to one thread per worker: the suite runs under pytest-xdist on 2 cores, and numpy is
+# already imported when this file runs, so environment variables would come too late.
+threadpool_limits(limits=1)
 
 # "ci": deterministic and reproducible (no example database, derandomised), as numpy and scipy do.
 settings.register_profile(
