@@ -32,3 +32,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def rng() -> np.random.Generator:
     """A seeded generator; every test that draws random numbers uses it."""
     return np.random.default_rng(20240705)
+
+
+@pytest.fixture(scope="session")
+def uci_mirror():
+    """Folder of the UCI data mirror from SELFDISTILL_DATA_DIR.
+
+    Skips (with a reason) when the variable is unset; FAILS when it is set but a file is missing,
+    so CI, which sets it, can never silently skip the real-data tests.
+    """
+    from pathlib import Path
+
+    from selfdistill.datasets import UCI_DATASETS
+
+    value = os.environ.get("SELFDISTILL_DATA_DIR")
+    if not value:
+        pytest.skip("SELFDISTILL_DATA_DIR is not set; point it to the UCI mirror (e.g. ../shared/uci)")
+    root = Path(value)
+    missing = [
+        f"{spec.folder}/{spec.filename}"
+        for spec in UCI_DATASETS.values()
+        if not (root / spec.folder / spec.filename).is_file()
+    ]
+    if missing:
+        pytest.fail(f"SELFDISTILL_DATA_DIR={value} is set but lacks {missing}.")
+    return root

@@ -1,0 +1,179 @@
+"""Table 1 of Pareek, Du & Oh (2024): ridge vs k-step SD on three UCI datasets, and beyond.
+
+Three parts:
+
+1. The paper's protocol (30/30/40 split, alpha and xi chosen on the validation part, test MSE),
+   for k = 0..5, repeated over seeds, with mean ± s.e. and paired tests against ridge.
+2. One-shot tuning (``gcv``, ``loo``, ``cp``) on train + validation (60 %), no held-out split,
+   scored on the same test part.
+3. Protocol sensitivity of the 2-step gain: the paper's coarse grid vs a fine grid, raw vs
+   standardised features, with vs without an intercept (none of these is stated in the paper).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..benchmark import DEFAULT_ALPHAS, PAPER_DATASETS, protocol_sensitivity, run_uci, summarize_uci
+from ._base import Claim, ExperimentOutput, ReproduceContext, environment_info, write_json
+
+PAPER_GAIN = 47.0  # "a reduction in the learnt model's risk (MSE) by up to 47%" (abstract)
+
+
+def run(ctx: ReproduceContext) -> ExperimentOutput:
+    """Run the UCI comparison and write CSV, Markdown and a PNG into ``ctx.out_dir``."""
+    n_seeds = ctx.n_seeds(2 if ctx.quick else 10)
+    steps = (0, 1, 2) if ctx.quick else tuple(range(6))
+    seeds = range(n_seeds)
+    frame = run_uci(
+        PAPER_DATASETS, steps, seeds, alphas=DEFAULT_ALPHAS, one_shot=("gcv", "loo", "cp"),
+        data_dir=ctx.data_dir, n_jobs=ctx.jobs, show_progress=ctx.progress,
+    )
+    summary = summarize_uci(frame)
+    sensitivity = protocol_sensitivity(
+        PAPER_DATASETS, seeds, 2, data_dir=ctx.data_dir, n_jobs=ctx.jobs, show_progress=ctx.progress
+    )
+    out = ctx.out_dir
+    files = [out / "table1_runs.csv", out / "table1_summary.csv", out / "table1_sensitivity.csv"]
+    frame.to_csv(files[0], index=False)
+    summary.to_csv(files[1], index=False)
+    sensitivity.to_csv(files[2], index=False)
+    markdown = _markdown(summary, sensitivity, n_seeds)
+    files.append(out / "table1.md")
+    files[-1].write_text(markdown)
+    figure = _plot(summary, sensitivity, out / "table1.png")
+    files += [figure, write_json(out / "table1_config.json", {
+        "seeds": list(seeds), "n_steps": list(steps), "alphas": DEFAULT_ALPHAS.tolist(),
+        "split": [0.3, 0.3, 0.4], "one_shot": ["gcv", "loo", "cp"], "quick": ctx.quick,
+        "standardize_features": True, "fit_intercept": True, "environment": environment_info(),
+    })]
+    return ExperimentOutput("table1", markdown, files, _claims(summary, sensitivity), [figure])
+
+
+def _fmt(mean, se, digits=4):
+    return f"{mean:.{digits}g} ± {se:.2g}" if np.isfinite(se) else f"{mean:.{digits}g}"
+
+
+def _markdown(summary: pd.DataFrame, sensitivity: pd.DataFrame, n_seeds: int) -> str:
+    lines = [
+        f"### Table 1 — test MSE over {n_seeds} random 30/30/40 splits (mean ± s.e.)",
+        "",
+        "Paper protocol: alpha on the grid 1e-3..1e5 (factor 10) and xi (exact, unconstrained) chosen on "
+        "the validation part; standardised features (training statistics) and an intercept (our choices; "
+        "the paper's are not stated). p: paired t-test vs ridge over seeds.",
+        "",
+        "| dataset | method | test MSE | vs ridge | p | median alpha | last xi < 0 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    paper = summary[summary["protocol"] == "paper split"]
+    for _, row in paper.iterrows():
+        lines.append(
+            f"| {row['dataset']} | {row['method']} | {_fmt(row['test_mse_mean'], row['test_mse_se'])} | "
+            f"{row['pct_change_vs_ridge']:+.2f}% | {row['p_ttest']:.3g} | {row['median_alpha']:.3g} | "
+            f"{100 * row['share_xi_negative']:.0f}% |"
+        )
+    lines += [
+        "",
+        "### One-shot tuning on train + validation (no held-out split), same test parts",
+        "",
+        "| dataset | tuning | method | test MSE | vs ridge (same tuning) | p |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, row in summary[summary["protocol"] != "paper split"].iterrows():
+        lines.append(
+            f"| {row['dataset']} | {row['tuning']} | {row['method']} | "
+            f"{_fmt(row['test_mse_mean'], row['test_mse_se'])} | {row['pct_change_vs_ridge']:+.2f}% | "
+            f"{row['p_ttest']:.3g} |"
+        )
+    lines += [
+        "",
+        "### Protocol sensitivity of the 2-step gain (mean % change of test MSE vs ridge ± s.e.)",
+        "",
+        "| dataset | grid | features | intercept | 2-step vs ridge | best seed | last xi < 0 | ridge alpha on edge |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for _, row in sensitivity.iterrows():
+        lines.append(
+            f"| {row['dataset']} | {row['grid']} | {row['features']} | {row['intercept']} | "
+            f"{row['pct_change_mean']:+.2f} ± {row['pct_change_se']:.2f}% | {row['best_pct_change']:+.1f}% | "
+            f"{100 * row['share_last_xi_negative']:.0f}% | {100 * row['ridge_alpha_on_edge']:.0f}% |"
+        )
+    lines += [
+        "",
+        "Reading: gains are largest where ridge is over-regularised because the grid's smallest alpha "
+        "is too large for the feature scale (raw features with the coarse grid {1..1e4}: ridge's alpha "
+        "sits on the grid's lower edge). There the optimal xi is negative, as the sign rule predicts "
+        "(xi < 0 when R'(alpha) > 0), and SD undoes the excess shrinkage. With standardised features and "
+        "a fine grid, ridge is already near its optimum and the gains are within noise.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _plot(summary: pd.DataFrame, sensitivity: pd.DataFrame, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    paper = summary[(summary["protocol"] == "paper split") & (summary["method"] != "ridge")]
+    datasets = list(dict.fromkeys(paper["dataset"]))
+    methods = list(dict.fromkeys(paper["method"]))
+    width = 0.8 / max(len(methods), 1)
+    for i, method in enumerate(methods):
+        rows = paper[paper["method"] == method].set_index("dataset").reindex(datasets)
+        axes[0].bar(np.arange(len(datasets)) + i * width, rows["pct_change_vs_ridge"], width,
+                    yerr=rows["pct_change_se"], capsize=2, label=method)
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].axhline(-PAPER_GAIN, color="red", lw=0.8, ls="--", label="paper: up to -47%")
+    axes[0].set_xticks(np.arange(len(datasets)) + width * (len(methods) - 1) / 2, datasets)
+    axes[0].set_ylabel("test MSE change vs ridge (%)")
+    axes[0].set_title("Paper protocol (30/30/40, validation-tuned)")
+    axes[0].legend(fontsize=8)
+    cells = sensitivity.assign(cell=sensitivity["grid"] + "\n" + sensitivity["features"]
+                               + np.where(sensitivity["intercept"], "", "\nno intercept"))
+    labels = list(dict.fromkeys(cells["cell"]))
+    for j, name in enumerate(datasets):
+        rows = cells[cells["dataset"] == name].set_index("cell").reindex(labels)
+        axes[1].errorbar(np.arange(len(labels)) + 0.1 * (j - 1), rows["pct_change_mean"],
+                         yerr=rows["pct_change_se"], fmt="o", capsize=2, label=name)
+    axes[1].axhline(0, color="black", lw=0.8)
+    axes[1].set_xticks(np.arange(len(labels)), labels, fontsize=7)
+    axes[1].set_ylabel("2-step SD vs ridge (%)")
+    axes[1].set_title("Sensitivity to unstated protocol choices")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _claims(summary: pd.DataFrame, sensitivity: pd.DataFrame) -> list[Claim]:
+    paper = summary[(summary["protocol"] == "paper split") & (summary["method"] != "ridge")]
+    best = paper.loc[paper["pct_change_vs_ridge"].idxmin()]
+    best_cell = sensitivity.loc[sensitivity["pct_change_mean"].idxmin()]
+    aep = paper[(paper["dataset"] == "appliances_energy") & (paper["method"] == "2-step SD")]
+    claims = [
+        Claim(
+            "SD lowers the test MSE on UCI regression",
+            "up to 47% lower MSE (abstract; Table 1 values unconfirmed)",
+            f"largest mean reduction under our protocol: {best['pct_change_vs_ridge']:+.2f}% "
+            f"({best['method']}, {best['dataset']}, p = {best['p_ttest']:.2g}); across protocol variants "
+            f"{best_cell['pct_change_mean']:+.2f}% ({best_cell['dataset']}, {best_cell['grid']}, "
+            f"{best_cell['features']} features, intercept={best_cell['intercept']})",
+            "not reproduced: gains are a few percent at most and depend on the protocol",
+        )
+    ]
+    if len(aep):
+        row = aep.iloc[0]
+        claims.append(
+            Claim(
+                "no gain on AEP (Appliances Energy)",
+                "SD provides no gain over ridge on AEP (Fig. 10 caption)",
+                f"2-step SD vs ridge on appliances_energy: {row['pct_change_vs_ridge']:+.3f}% "
+                f"(p = {row['p_ttest']:.2g})",
+                "consistent" if abs(row["pct_change_vs_ridge"]) < 1 else "differs",
+            )
+        )
+    return claims
