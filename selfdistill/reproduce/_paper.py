@@ -1,0 +1,155 @@
+"""Settings and output helpers shared by the reproductions of the paper's figures (fig2-fig10).
+
+The synthetic problems of Pareek, Du & Oh (2024) are fixed-design problems given by their
+singular values ``s``, the signal's coordinates ``theta*_j = <theta*, u_j>`` and the noise
+variance ``gamma^2``. Risks are reported as ``n * ExcessRisk`` (``FixedDesignProblem`` with
+``n_samples=1``), the normalisation of ``theory.md``'s golden values; ratios of risks do not depend
+on it.
+
+UNCONFIRMED inputs (our assumptions, stated in every output that uses them):
+
+- ``NOISE_VAR = 0.1``: the paper's noise level for Figs. 3 and 4 is not stated, and its Fig. 2
+  caption says "noise variance gamma = 0.1" without saying whether gamma is the variance or the
+  standard deviation (``theory.md`` section 1.2).
+- ``S_DISTINCT = [1, 1/2, 1/3, 1/4]``: the singular values of Fig. 3a (and of Fig. 4's base
+  problem) are not stated.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._progress import progress
+from ._base import ExperimentOutput, ReproduceContext, environment_info, write_json
+
+#: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
+NOISE_VAR = 0.1
+#: Fig. 3a's distinct singular values (UNCONFIRMED guess, theory.md section 4.1).
+S_DISTINCT = (1.0, 1 / 2, 1 / 3, 1 / 4)
+#: Fig. 3b's repeated singular values (confirmed from the caption).
+S_REPEATED = (1.0, 1.0, 1 / 2, 1 / 3)
+#: theta* = u_1 in a rank-4 eigenbasis (Figs. 3a, 3b, 4).
+THETA_U1 = (1.0, 0.0, 0.0, 0.0)
+#: theta* = 0.5 (u_1 + u_2 + u_3 + u_4) (Fig. 3c, confirmed from the caption).
+THETA_EQUAL = (0.5, 0.5, 0.5, 0.5)
+
+#: Printed under every golden-value comparison.
+GOLDEN_NOTE = "golden values are ours (theory.md sections 3.5 and 4.1), not the paper's"
+
+
+def verdict(ok: bool, yes: str = "reproduced", no: str = "not reproduced") -> str:
+    """The verdict column of a Claim row."""
+    return yes if ok else no
+
+
+def markdown_table(table: pd.DataFrame, digits: int = 4) -> str:
+    """A GitHub-flavoured Markdown table (floats with ``digits`` significant digits)."""
+
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return "—" if np.isnan(value) else f"{value:.{digits}g}"
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
+        return str(value).replace("|", "\\|")
+
+    lines = [
+        "| " + " | ".join(str(c).replace("|", "\\|") for c in table.columns) + " |",
+        "|" + "|".join("---" for _ in table.columns) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(
+    ctx: ReproduceContext, name: str, data: pd.DataFrame, table: pd.DataFrame, config
+) -> list[Path]:
+    """Write ``<name>.csv`` (tidy data), ``<name>.md`` (summary table) and ``<name>.json``.
+
+    The JSON records the configuration, the run settings (quick mode, seeds) and the environment
+    (package versions), next to the numbers they produced.
+    """
+    csv_path = ctx.out_dir / f"{name}.csv"
+    md_path = ctx.out_dir / f"{name}.md"
+    data.to_csv(csv_path, index=False)
+    md_path.write_text(markdown_table(table))
+    meta = {
+        "experiment": name,
+        "config": asdict(config) if is_dataclass(config) else dict(config),
+        "quick": ctx.quick,
+        "seeds": ctx.seeds,
+        "environment": environment_info(),
+    }
+    json_path = write_json(ctx.out_dir / f"{name}.json", meta)
+    return [csv_path, md_path, json_path]
+
+
+def parallel_map(func: Callable, cases: list, *, jobs: int = 1, desc: str = "", show: bool = False) -> list:
+    """``[func(*case) for case in cases]``, on ``jobs`` joblib workers, with a progress bar.
+
+    Results keep the order of ``cases``; with ``jobs=1`` everything runs in this process.
+    """
+    if jobs == 1:
+        return [func(*case) for case in progress(cases, desc=desc, enabled=show)]
+    from joblib import Parallel, delayed
+
+    results = Parallel(n_jobs=jobs, return_as="generator")(delayed(func)(*case) for case in cases)
+    return list(progress(results, desc=desc, total=len(cases), enabled=show))
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Save a matplotlib figure as PNG (150 dpi, tight box) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend (selected only when plotting)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def command_line(
+    run: Callable[[ReproduceContext], ExperimentOutput],
+    description: str,
+    argv: list[str] | None = None,
+    *,
+    data: bool = False,
+) -> ExperimentOutput:
+    """Parse ``--out/--seeds/--quick`` (and ``--data-dir`` when ``data``), run, print the summary.
+
+    Backs the thin scripts in ``experiments/``; ``selfdistill reproduce NAME`` runs the same code.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", default="results", help="output folder (default: results)")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the experiment's)")
+    parser.add_argument("--quick", action="store_true", help="small configuration for a smoke run")
+    if data:
+        parser.add_argument(
+            "--data-dir", default=None, help="folder with the raw UCI files (else SELFDISTILL_DATA_DIR)"
+        )
+    args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    ctx = ReproduceContext(
+        out_dir=Path(args.out),
+        data_dir=getattr(args, "data_dir", None),
+        seeds=args.seeds,
+        quick=args.quick,
+    )
+    output = run(ctx)
+    print(output.summary)
+    print("files:", ", ".join(str(p) for p in output.files))
+    return output
