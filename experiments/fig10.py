@@ -1,14 +1,13 @@
 """Fig. 10: squared cosines of the fitted ridge parameter with the eigenvectors, per UCI dataset.
 
-Pareek, Du & Oh, "Understanding the Gains from Repeated Self-Distillation" (NeurIPS 2024). Runs
-the same code as ``selfdistill reproduce fig10`` (:mod:`selfdistill.reproduce.fig10`) and writes
-CSV, Markdown, JSON and PNG files into --out::
+Same as ``selfdistill reproduce fig10 --out DIR``; the code is in ``selfdistill/reproduce/fig10.py``.
 
-    python experiments/fig10.py --out results --data-dir ../shared/uci
+Usage::
+
+    python experiments/fig10.py --out results/fig10 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._paper import command_line
-from selfdistill.reproduce.fig10 import run
+from selfdistill.reproduce._base import run_from_command_line
 
 if __name__ == "__main__":
-    command_line(run, __doc__.splitlines()[0], data=True)
+    run_from_command_line("fig10", __doc__)

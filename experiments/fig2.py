@@ -1,14 +1,13 @@
 """Fig. 2: relative gain A/B of r-step self-distillation over ridge vs rank r (d = 100, theta* = u_1).
 
-Pareek, Du & Oh, "Understanding the Gains from Repeated Self-Distillation" (NeurIPS 2024). Runs
-the same code as ``selfdistill reproduce fig2`` (:mod:`selfdistill.reproduce.fig2`) and writes
-CSV, Markdown, JSON and PNG files into --out::
+Same as ``selfdistill reproduce fig2 --out DIR``; the code is in ``selfdistill/reproduce/fig2.py``.
 
-    python experiments/fig2.py --out results
+Usage::
+
+    python experiments/fig2.py --out results/fig2 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._paper import command_line
-from selfdistill.reproduce.fig2 import run
+from selfdistill.reproduce._base import run_from_command_line
 
 if __name__ == "__main__":
-    command_line(run, __doc__.splitlines()[0])
+    run_from_command_line("fig2", __doc__)

@@ -1,14 +1,13 @@
 """Fig. 3: excess risk vs lambda of optimal k-step self-distillation, k = 0..4, with the eq. 14 bound.
 
-Pareek, Du & Oh, "Understanding the Gains from Repeated Self-Distillation" (NeurIPS 2024). Runs
-the same code as ``selfdistill reproduce fig3`` (:mod:`selfdistill.reproduce.fig3`) and writes
-CSV, Markdown, JSON and PNG files into --out::
+Same as ``selfdistill reproduce fig3 --out DIR``; the code is in ``selfdistill/reproduce/fig3.py``.
 
-    python experiments/fig3.py --out results
+Usage::
+
+    python experiments/fig3.py --out results/fig3 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._paper import command_line
-from selfdistill.reproduce.fig3 import run
+from selfdistill.reproduce._base import run_from_command_line
 
 if __name__ == "__main__":
-    command_line(run, __doc__.splitlines()[0])
+    run_from_command_line("fig3", __doc__)

@@ -1,14 +1,13 @@
 """Fig. 4 (Remark 4.2): optimal imitation parameters xi^(k)* vs the singular-value gap.
 
-Pareek, Du & Oh, "Understanding the Gains from Repeated Self-Distillation" (NeurIPS 2024). Runs
-the same code as ``selfdistill reproduce fig4`` (:mod:`selfdistill.reproduce.fig4`) and writes
-CSV, Markdown, JSON and PNG files into --out::
+Same as ``selfdistill reproduce fig4 --out DIR``; the code is in ``selfdistill/reproduce/fig4.py``.
 
-    python experiments/fig4.py --out results
+Usage::
+
+    python experiments/fig4.py --out results/fig4 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._paper import command_line
-from selfdistill.reproduce.fig4 import run
+from selfdistill.reproduce._base import run_from_command_line
 
 if __name__ == "__main__":
-    command_line(run, __doc__.splitlines()[0])
+    run_from_command_line("fig4", __doc__)

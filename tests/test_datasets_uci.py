@@ -1,9 +1,9 @@
 """UCI data layer: sources, checksums, cache, offline errors, ucimlrepo parity, splits.
 
-Tests on the real files need the data mirror: they skip (with a reason) when SELFDISTILL_DATA_DIR
+Tests on the real files need the data uci_mirror: they skip (with a reason) when SELFDISTILL_DATA_DIR
 is unset and FAIL when it is set but the files are missing. Nothing here touches the network: an
 autouse fixture makes every socket connection and urlopen call fail unless a test installs a fake
-UCI server, which serves API-shaped JSON and a CSV built from the mirror file, so that ucimlrepo's
+UCI server, which serves API-shaped JSON and a CSV built from the uci_mirror file, so that ucimlrepo's
 own fetch and parse code runs unchanged.
 """
 
@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import math
-import os
 import shutil
 import socket
 import sys
@@ -33,13 +32,12 @@ from selfdistill.datasets import UCI_DATASETS, load_uci
 from selfdistill.datasets.uci import DataUnavailableError, standardize, train_val_test_split
 
 # Read once at import: the autouse fixture below removes the variable from each test's environment.
-MIRROR_ENV = os.environ.get("SELFDISTILL_DATA_DIR")
 API_URL = "https://archive.ics.uci.edu/api/dataset?id={}"
 DATA_URL = "https://archive.ics.uci.edu/static/public/{}/data.csv"
 
 
 # --------------------------------------------------------------------------------------------
-# fixtures: no network, a private cache, the mirror, a fake UCI server
+# fixtures: no network, a private cache, the uci_mirror, a fake UCI server
 # --------------------------------------------------------------------------------------------
 
 
@@ -58,29 +56,6 @@ def no_network(monkeypatch, tmp_path):
     monkeypatch.setattr(socket, "create_connection", _refuse_connection)
     monkeypatch.setattr(urllib.request, "urlopen", _refuse_urlopen)
     monkeypatch.setenv("SELFDISTILL_CACHE_DIR", str(tmp_path / "default-cache"))
-
-
-@pytest.fixture(scope="session")
-def mirror() -> Path:
-    value = MIRROR_ENV
-    if not value:
-        pytest.skip(
-            "SELFDISTILL_DATA_DIR is not set; point it to the UCI data mirror (e.g. ../shared/uci) "
-            "to run the tests on the real files"
-        )
-    root = Path(value)
-    missing = [
-        f"{spec.folder}/{spec.filename}"
-        for spec in UCI_DATASETS.values()
-        if not (root / spec.folder / spec.filename).is_file()
-    ]
-    if missing:
-        pytest.fail(
-            f"SELFDISTILL_DATA_DIR={value} is set but lacks {missing}; fix the variable or the "
-            "mirror (unset it to skip these tests).",
-            pytrace=False,
-        )
-    return root
 
 
 class _Response(io.BytesIO):
@@ -126,7 +101,7 @@ def _serve(monkeypatch, fake: FakeUCI) -> FakeUCI:
 
 
 # UCI's generated CSV (comma separated, decimal points, a header of variable names), built from
-# the raw mirror file by text edits only, so that no parse rule of the loader is reused.
+# the raw uci_mirror file by text edits only, so that no parse rule of the loader is reused.
 def _uci_csv_air_quality(raw: bytes) -> str:
     lines = []
     for line in raw.decode("ascii").splitlines():
@@ -164,9 +139,9 @@ _UCI_TARGET = {
 }
 
 
-def _fake_for(name: str, mirror: Path) -> FakeUCI:
+def _fake_for(name: str, uci_mirror: Path) -> FakeUCI:
     spec = UCI_DATASETS[name]
-    raw = (mirror / spec.folder / spec.filename).read_bytes()
+    raw = (uci_mirror / spec.folder / spec.filename).read_bytes()
     return FakeUCI(spec.uci_id, spec.title, _UCI_CSV[name](raw), _UCI_TARGET[name])
 
 
@@ -198,9 +173,9 @@ def test_registry_is_complete_and_read_only():
         UCI_DATASETS["new"] = UCI_DATASETS["airfoil"]  # type: ignore[index]
 
 
-def test_registry_hashes_agree_with_the_mirror_manifest(mirror):
+def test_registry_hashes_agree_with_the_mirror_manifest(uci_mirror):
     listed = dict(
-        reversed(line.split()) for line in (mirror / "SHA256SUMS").read_text().splitlines() if line
+        reversed(line.split()) for line in (uci_mirror / "SHA256SUMS").read_text().splitlines() if line
     )
     for spec in UCI_DATASETS.values():
         assert listed[f"{spec.folder}/{spec.filename}"] == spec.sha256
@@ -234,9 +209,9 @@ def test_unknown_name_is_a_value_error(bad):
 
 @pytest.mark.uci
 @pytest.mark.parametrize("name", sorted(UCI_DATASETS))
-def test_mirror_shapes_names_and_dtypes(mirror, name):
+def test_mirror_shapes_names_and_dtypes(uci_mirror, name):
     spec = UCI_DATASETS[name]
-    X, y = load_uci(name, data_dir=mirror)
+    X, y = load_uci(name, data_dir=uci_mirror)
     assert X.shape == spec.shape and y.shape == (spec.shape[0],)
     assert tuple(X.columns) == spec.features and y.name == spec.target
     assert (X.dtypes == np.float64).all() and y.dtype == np.float64
@@ -246,24 +221,24 @@ def test_mirror_shapes_names_and_dtypes(mirror, name):
 
 
 @pytest.mark.uci
-def test_environment_variable_is_used_when_no_data_dir_is_given(mirror, monkeypatch):
-    monkeypatch.setenv("SELFDISTILL_DATA_DIR", str(mirror))
+def test_environment_variable_is_used_when_no_data_dir_is_given(uci_mirror, monkeypatch):
+    monkeypatch.setenv("SELFDISTILL_DATA_DIR", str(uci_mirror))
     X, y = load_uci("airfoil")
     assert X.attrs["source"] == "data_dir" and X.shape == (1503, 5)
 
 
 @pytest.mark.uci
-def test_air_quality_matches_a_plain_python_parse(mirror):
+def test_air_quality_matches_a_plain_python_parse(uci_mirror):
     # Reference: the csv module, decimal commas by hand, -200 rows dropped (Dang et al.'s rule).
     spec = UCI_DATASETS["air_quality"]
-    with open(mirror / spec.folder / spec.filename, newline="") as handle:
+    with open(uci_mirror / spec.folder / spec.filename, newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))
     header, body = rows[0], [r for r in rows[1:] if any(r)]
     assert len(body) == 9357
     columns = [header.index(c) for c in (*spec.features, spec.target)]
     values = np.array([[float(r[i].replace(",", ".")) for i in columns] for r in body])
     kept = values[~(values == -200).any(axis=1)]
-    X, y = load_uci("air_quality", data_dir=mirror)
+    X, y = load_uci("air_quality", data_dir=uci_mirror)
     np.testing.assert_array_equal(X.to_numpy(), kept[:, :-1])
     np.testing.assert_array_equal(y.to_numpy(), kept[:, -1])
     assert y.name == "NO2(GT)" and not (X == -200).any().any()
@@ -272,19 +247,19 @@ def test_air_quality_matches_a_plain_python_parse(mirror):
 
 
 @pytest.mark.uci
-def test_airfoil_matches_loadtxt(mirror):
+def test_airfoil_matches_loadtxt(uci_mirror):
     spec = UCI_DATASETS["airfoil"]
-    reference = np.loadtxt(mirror / spec.folder / spec.filename)
-    X, y = load_uci("airfoil", data_dir=mirror)
+    reference = np.loadtxt(uci_mirror / spec.folder / spec.filename)
+    X, y = load_uci("airfoil", data_dir=uci_mirror)
     np.testing.assert_array_equal(X.to_numpy(), reference[:, :5])
     np.testing.assert_array_equal(y.to_numpy(), reference[:, 5])
 
 
 @pytest.mark.uci
-def test_appliances_drops_only_date_and_is_rank_deficient(mirror):
+def test_appliances_drops_only_date_and_is_rank_deficient(uci_mirror):
     spec = UCI_DATASETS["appliances_energy"]
-    X, y = load_uci("appliances_energy", data_dir=mirror)
-    raw = pd.read_csv(mirror / spec.folder / spec.filename)
+    X, y = load_uci("appliances_energy", data_dir=uci_mirror)
+    raw = pd.read_csv(uci_mirror / spec.folder / spec.filename)
     assert list(X.columns) == [c for c in raw.columns if c not in ("date", "Appliances")]
     np.testing.assert_array_equal(y.to_numpy(), raw["Appliances"].to_numpy(float))
     assert (X["rv1"] == X["rv2"]).all()
@@ -301,9 +276,9 @@ def test_appliances_drops_only_date_and_is_rank_deficient(mirror):
 
 
 @pytest.mark.uci
-def test_one_changed_byte_fails_the_checksum(mirror, tmp_path):
+def test_one_changed_byte_fails_the_checksum(uci_mirror, tmp_path):
     spec = UCI_DATASETS["airfoil"]
-    data = bytearray((mirror / spec.folder / spec.filename).read_bytes())
+    data = bytearray((uci_mirror / spec.folder / spec.filename).read_bytes())
     data[0:3] = b"801"  # "800" Hz -> "801" Hz: still a valid file, but not the official one
     (tmp_path / spec.folder).mkdir()
     (tmp_path / spec.folder / spec.filename).write_bytes(bytes(data))
@@ -319,11 +294,11 @@ def test_a_wrong_file_fails_the_checksum_without_the_mirror(tmp_path):
 
 
 @pytest.mark.uci
-def test_file_directly_in_data_dir_is_accepted(mirror, tmp_path):
+def test_file_directly_in_data_dir_is_accepted(uci_mirror, tmp_path):
     spec = UCI_DATASETS["airfoil"]
-    shutil.copy(mirror / spec.folder / spec.filename, tmp_path / spec.filename)
+    shutil.copy(uci_mirror / spec.folder / spec.filename, tmp_path / spec.filename)
     X, y = load_uci("airfoil", data_dir=tmp_path)
-    X_ref, y_ref = load_uci("airfoil", data_dir=mirror)
+    X_ref, y_ref = load_uci("airfoil", data_dir=uci_mirror)
     pd.testing.assert_frame_equal(X, X_ref, check_exact=True)
     pd.testing.assert_series_equal(y, y_ref, check_exact=True)
 
@@ -421,10 +396,10 @@ def test_missing_ucimlrepo_says_how_to_install_it(tmp_path, monkeypatch):
 
 @pytest.mark.uci
 @pytest.mark.parametrize("name", sorted(UCI_DATASETS))
-def test_mirror_and_ucimlrepo_give_the_same_data(mirror, name, tmp_path, monkeypatch):
+def test_mirror_and_ucimlrepo_give_the_same_data(uci_mirror, name, tmp_path, monkeypatch):
     spec = UCI_DATASETS[name]
-    X_raw, y_raw = load_uci(name, data_dir=mirror)
-    fake = _serve(monkeypatch, _fake_for(name, mirror))
+    X_raw, y_raw = load_uci(name, data_dir=uci_mirror)
+    fake = _serve(monkeypatch, _fake_for(name, uci_mirror))
     X_dl, y_dl = load_uci(name, cache_dir=tmp_path, download=True)
     assert fake.calls == [API_URL.format(spec.uci_id), DATA_URL.format(spec.uci_id)]
     assert X_dl.attrs["source"] == "ucimlrepo"

@@ -24,19 +24,16 @@ from sklearn.preprocessing import StandardScaler
 
 from selfdistill.datasets import power_law_singular_values
 from selfdistill.datasets.uci import (
-    UCI_DATASETS,
     DataUnavailableError,
     load_uci,
     train_val_test_split,
 )
 from selfdistill.reproduce import fig2, fig3, fig4, fig10
-from selfdistill.reproduce._base import Claim, ExperimentOutput, ReproduceContext
-from selfdistill.reproduce._paper import markdown_table
+from selfdistill.reproduce._base import Claim, ExperimentOutput, ReproduceContext, markdown_table
 from selfdistill.reproduce.report import HEADLINES, route_claims, write_report
 from selfdistill.theory import excess_risk
 
 ROOT = Path(__file__).resolve().parents[1]
-MIRROR_ENV = os.environ.get("SELFDISTILL_DATA_DIR")
 #: A real figure with axes, labels and curves is tens of kB; an empty canvas is a few kB.
 MIN_PNG_BYTES = 20_000
 
@@ -63,30 +60,8 @@ def fig4_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def mirror() -> Path:
-    if not MIRROR_ENV:
-        pytest.skip(
-            "SELFDISTILL_DATA_DIR is not set; point it to the UCI data mirror (e.g. ../shared/uci) "
-            "to run Fig. 10 on the real files"
-        )
-    root = Path(MIRROR_ENV)
-    missing = [
-        f"{spec.folder}/{spec.filename}"
-        for spec in UCI_DATASETS.values()
-        if not (root / spec.folder / spec.filename).is_file()
-    ]
-    if missing:
-        pytest.fail(
-            f"SELFDISTILL_DATA_DIR={MIRROR_ENV} is set but lacks {missing}; fix the variable or the "
-            "mirror (unset it to skip these tests).",
-            pytrace=False,
-        )
-    return root
-
-
-@pytest.fixture(scope="module")
-def fig10_run(tmp_path_factory, mirror):
-    return _quick(tmp_path_factory, fig10, data_dir=str(mirror))
+def fig10_run(tmp_path_factory, uci_mirror):
+    return _quick(tmp_path_factory, fig10, data_dir=str(uci_mirror))
 
 
 def _check_files(output: ExperimentOutput, out: Path, name: str):
@@ -338,12 +313,12 @@ def test_fig10_files_and_alignment(fig10_run):
 
 
 @pytest.mark.uci
-def test_fig10_cosines_match_an_independent_computation(fig10_run, mirror):
+def test_fig10_cosines_match_an_independent_computation(fig10_run, uci_mirror):
     """Airfoil, seed 0: StandardScaler + Ridge + numpy eigh, written out here."""
     _, out = fig10_run
     bars = pd.read_csv(out / "fig10.csv")
     mine = bars[(bars["dataset"] == "airfoil") & (bars["seed"] == 0)].sort_values("direction")
-    X, y = load_uci("airfoil", data_dir=mirror)
+    X, y = load_uci("airfoil", data_dir=uci_mirror)
     X_tr, X_va, _, y_tr, y_va, _ = train_val_test_split(X, y, (0.3, 0.3, 0.4), random_state=0)
     scaler = StandardScaler().fit(X_tr)
     Z_tr, Z_va = scaler.transform(X_tr), scaler.transform(X_va)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 #: CLI name -> (module, one-line description). Modules are imported only when run.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
@@ -152,3 +155,53 @@ def write_json(path: Path, payload: dict) -> Path:
     """Write ``payload`` as indented JSON and return the path."""
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     return path
+
+
+def markdown_table(table, digits: int = 4) -> str:
+    """A GitHub-flavoured Markdown table of a DataFrame (floats with ``digits`` significant digits).
+
+    Written here rather than with ``DataFrame.to_markdown`` to avoid the ``tabulate`` dependency.
+    """
+
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return "—" if np.isnan(value) else f"{value:.{digits}g}"
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
+        return str(value).replace("|", "\\|")
+
+    lines = [
+        "| " + " | ".join(str(c).replace("|", "\\|") for c in table.columns) + " |",
+        "|" + "|".join("---" for _ in table.columns) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def run_from_command_line(name: str, description: str, argv: list[str] | None = None) -> ExperimentOutput:
+    """Back the thin scripts in ``experiments/``: parse the usual options, run, print the summary.
+
+    ``python experiments/NAME.py --out DIR`` does exactly what ``selfdistill reproduce NAME --out DIR``
+    does.
+    """
+    parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
+    parser.add_argument("--out", default=f"results/{name}", help="output folder")
+    parser.add_argument("--data-dir", default=None, help="folder with the raw UCI files")
+    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the experiment's)")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel workers")
+    parser.add_argument("--quick", action="store_true", help="small configuration for a smoke run")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    args = parser.parse_args(argv)
+    if args.seeds is not None and args.seeds < 1:
+        parser.error("--seeds must be at least 1")
+    ctx = ReproduceContext(
+        out_dir=Path(args.out), data_dir=args.data_dir, seeds=args.seeds, jobs=args.jobs,
+        quick=args.quick, progress=not args.no_progress,
+    )
+    output = get_experiment(name)(ctx)
+    print(output.summary)
+    for claim in output.claims:
+        print(f"- {claim.claim}: {claim.measured} [{claim.verdict}]")
+    print("files:", *map(str, output.files), sep="\n  ")
+    return output
+

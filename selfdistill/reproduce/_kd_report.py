@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._base import markdown_table
+
 
 def mean_se(df: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
     """Mean, standard error (sd / sqrt(n), ddof=1) and seed count of ``metrics`` per group.
@@ -56,17 +58,3 @@ def write_tables(table: pd.DataFrame, out_dir: Path, stem: str, raw: pd.DataFram
     table.to_csv(paths[-2], index=False)
     paths[-1].write_text(markdown_table(table))
     return paths
-
-
-def markdown_table(table: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table of ``table`` (no extra dependency such as tabulate)."""
-
-    def cell(value) -> str:
-        return f"{value:.4g}" if isinstance(value, float) else str(value).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(map(str, table.columns)) + " |",
-        "|" + "|".join("---" for _ in table.columns) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"

@@ -17,16 +17,14 @@ UNCONFIRMED inputs (our assumptions, stated in every output that uses them):
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .._progress import progress
-from ._base import ExperimentOutput, ReproduceContext, environment_info, write_json
+from ._base import ReproduceContext, environment_info, markdown_table, write_json
 
 #: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
 NOISE_VAR = 0.1
@@ -46,24 +44,6 @@ GOLDEN_NOTE = "golden values are ours (theory.md sections 3.5 and 4.1), not the 
 def verdict(ok: bool, yes: str = "reproduced", no: str = "not reproduced") -> str:
     """The verdict column of a Claim row."""
     return yes if ok else no
-
-
-def markdown_table(table: pd.DataFrame, digits: int = 4) -> str:
-    """A GitHub-flavoured Markdown table (floats with ``digits`` significant digits)."""
-
-    def cell(value) -> str:
-        if isinstance(value, (float, np.floating)):
-            return "—" if np.isnan(value) else f"{value:.{digits}g}"
-        if isinstance(value, (bool, np.bool_)):
-            return "yes" if value else "no"
-        return str(value).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(str(c).replace("|", "\\|") for c in table.columns) + " |",
-        "|" + "|".join("---" for _ in table.columns) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
 
 
 def write_results(
@@ -119,37 +99,3 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def command_line(
-    run: Callable[[ReproduceContext], ExperimentOutput],
-    description: str,
-    argv: list[str] | None = None,
-    *,
-    data: bool = False,
-) -> ExperimentOutput:
-    """Parse ``--out/--seeds/--quick`` (and ``--data-dir`` when ``data``), run, print the summary.
-
-    Backs the thin scripts in ``experiments/``; ``selfdistill reproduce NAME`` runs the same code.
-    """
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", default="results", help="output folder (default: results)")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the experiment's)")
-    parser.add_argument("--quick", action="store_true", help="small configuration for a smoke run")
-    if data:
-        parser.add_argument(
-            "--data-dir", default=None, help="folder with the raw UCI files (else SELFDISTILL_DATA_DIR)"
-        )
-    args = parser.parse_args(argv)
-    if args.seeds is not None and args.seeds < 1:
-        parser.error("--seeds must be at least 1")
-    ctx = ReproduceContext(
-        out_dir=Path(args.out),
-        data_dir=getattr(args, "data_dir", None),
-        seeds=args.seeds,
-        quick=args.quick,
-    )
-    output = run(ctx)
-    print(output.summary)
-    print("files:", ", ".join(str(p) for p in output.files))
-    return output

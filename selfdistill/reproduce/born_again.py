@@ -46,8 +46,8 @@ from ..kd import (
     KnowledgeDistillationRegressor,
     SoftTargetLogisticRegression,
 )
-from ._base import Claim, ExperimentOutput, ReproduceContext, write_json
-from ._kd_report import format_mean_se, markdown_table, mean_se, write_tables
+from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "born-again"
 VARIANTS = ("ban", "cwtm", "dkpp")

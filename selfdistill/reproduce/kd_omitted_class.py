@@ -39,8 +39,8 @@ from threadpoolctl import threadpool_limits
 from .._progress import progress
 from ..kd import SoftTargetLogisticRegression
 from ..kd._softmax import softmax
-from ._base import Claim, ExperimentOutput, ReproduceContext, write_json
-from ._kd_report import format_mean_se, markdown_table, mean_se, write_tables
+from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "kd-omitted-class"
 TEACHERS = {

@@ -22,8 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._base import EXPERIMENTS, Claim, ExperimentOutput, ReproduceContext, environment_info
-from ._paper import markdown_table
+from ._base import (
+    EXPERIMENTS,
+    Claim,
+    ExperimentOutput,
+    ReproduceContext,
+    environment_info,
+    markdown_table,
+)
 
 REPORT_NAME = "REPORT.md"
 OURS_PREFIX = "(ours)"

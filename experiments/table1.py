@@ -1,0 +1,13 @@
+"""Table 1 of Pareek, Du & Oh (2024): ridge vs k-step SD on the UCI datasets, one-shot tuning and protocol sensitivity.
+
+Same as ``selfdistill reproduce table1 --out DIR``; the code is in ``selfdistill/reproduce/table1.py``.
+
+Usage::
+
+    python experiments/table1.py --out results/table1 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
+"""
+
+from selfdistill.reproduce._base import run_from_command_line
+
+if __name__ == "__main__":
+    run_from_command_line("table1", __doc__)
