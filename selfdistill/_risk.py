@@ -175,7 +175,8 @@ class KrylovSolution:
     u : ndarray of shape (r,)
         Optimal deviation of the filter from ridge: ``h = a - u``, ``1 - h = t + u``.
     q_monomial : ndarray of shape (k,)
-        Monomial coefficients of q (= the tail sums of xibar), for reporting only.
+        Monomial coefficients of q (= the tail sums of xibar), for reporting only; entries are
+        inf or nan when they exceed float64 (typically k >~ 60), while ``u`` stays exact.
     residual_sq : float
         ``||S u - b||^2`` at the optimum (excess over the least-squares constant).
     dimension : int
@@ -217,7 +218,8 @@ class KrylovBasis:
         coeffs = coeffs + W.T @ (b - W @ coeffs)  # one refinement step for the projection
         u_path = np.cumsum(self.u * coeffs, axis=1)
         w_path = np.cumsum(W * coeffs, axis=1)
-        q_path = np.cumsum(self.p * coeffs, axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # reporting only; may overflow
+            q_path = np.cumsum(self.p * coeffs, axis=1)
         out = []
         for k in range(k_max + 1):
             j = min(k, self.dimension)
@@ -262,13 +264,15 @@ def krylov_basis(
             c = Wj.T @ w
             w = w - Wj @ c
             u = u - Uj @ c
-            p = p - Pj @ c
+            with np.errstate(over="ignore", invalid="ignore"):  # monomials may overflow for k >~ 60
+                p = p - Pj @ c
         norm = np.linalg.norm(w)
         if norm <= rtol * ref:
             break
         w = w / norm
         u = form.to_u(w, u / norm)
-        basis_w[:, j], basis_u[:, j], basis_p[:, j] = w, u, p / norm
+        with np.errstate(over="ignore", invalid="ignore"):
+            basis_w[:, j], basis_u[:, j], basis_p[:, j] = w, u, p / norm
         j += 1
         u = a * u
         p = np.concatenate([[0.0], basis_p[:-1, j - 1]])  # multiply the polynomial by a

@@ -121,9 +121,10 @@ class OptimalSD:
         Optimal risk (same units as :func:`excess_risk`).
     bias, variance : float
         Its bias-variance split.
-    xibar : ndarray of shape (k,)
+    xibar : ndarray of shape (k,) or None
         Optimal reparametrised imitation parameters (monomial basis; for reporting -- the optimum
-        itself is computed in a well-conditioned basis and may have huge entries).
+        itself is computed in a well-conditioned basis and may have huge entries). None when they
+        overflow float64 (typically k >~ 60); ``risk``, ``multipliers`` and ``filter`` stay exact.
     multipliers : ndarray of shape (r,)
         Per-direction multiplier ``m_j`` of the ridge coefficient (``theta_hat_j = m_j * ridge_j``).
     filter : ndarray of shape (r,)
@@ -139,7 +140,7 @@ class OptimalSD:
     risk: float
     bias: float
     variance: float
-    xibar: np.ndarray
+    xibar: np.ndarray | None
     multipliers: np.ndarray
     filter: np.ndarray
     dimension: int
@@ -148,12 +149,20 @@ class OptimalSD:
     @property
     def xi(self) -> np.ndarray:
         """Optimal per-step imitation parameters (raises ``ValueError`` if no finite xi exists)."""
-        return _filters.xibar_to_xi(self.xibar)
+        return _filters.xibar_to_xi(self._representable_xibar())
 
     @property
     def ridge_path_weights(self) -> np.ndarray:
         """The same optimum as ridge-path weights ``w`` (followups.md section 1)."""
-        return _filters.xibar_to_ridge_path(self.xibar)
+        return _filters.xibar_to_ridge_path(self._representable_xibar())
+
+    def _representable_xibar(self) -> np.ndarray:
+        if self.xibar is None:
+            raise ValueError(
+                f"the optimal {self.n_steps}-step parameters overflow float64 in the monomial basis; "
+                "use .multipliers / .filter (exact) instead of xi or xibar."
+            )
+        return self.xibar
 
 
 @dataclass(frozen=True)
@@ -648,13 +657,14 @@ def _optimal_from_solution(model, alpha, k, a, t, solution: KrylovSolution) -> O
     # u = a t q(a), so the multiplier deviation is d = u / a (a underflows only for alpha ~ inf).
     multipliers = 1.0 - np.divide(solution.u, a, out=np.zeros_like(a), where=a > 0)
     bias, variance = model.bias(h, f), model.variance(h)
+    xibar = _filters.tail_sums_to_xibar(tails) if np.all(np.isfinite(tails)) else None
     return OptimalSD(
         alpha=float(alpha),
         n_steps=k,
         risk=bias + variance,
         bias=bias,
         variance=variance,
-        xibar=_filters.tail_sums_to_xibar(tails),
+        xibar=xibar if xibar is None or np.all(np.isfinite(xibar)) else None,
         multipliers=multipliers,
         filter=h,
         dimension=solution.dimension,

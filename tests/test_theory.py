@@ -446,3 +446,18 @@ def test_sd_coef_agrees_with_the_optimal_filter(rng):
     np.testing.assert_allclose(sd_coef(X, y, 0.9, best.xi), expected, rtol=1e-9)
     np.testing.assert_allclose(best.multipliers, best.filter / (s**2 / (s**2 + 0.9)), rtol=1e-12)
     np.testing.assert_allclose(xi_to_xibar(best.xi), best.xibar, rtol=1e-9)
+
+
+def test_many_steps_stay_exact_when_monomials_overflow():
+    import warnings
+
+    r = 300  # the monomial coefficients of the optimal polynomial exceed 1e308 here
+    s = np.linspace(1.0, 0.05, r)
+    problem = FixedDesignProblem.from_spectrum(s, np.r_[1.0, np.zeros(r - 1)], GAMMA2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow RuntimeWarning leaks out
+        best = problem.optimal(0.1, r)
+    assert best.risk == pytest.approx(problem.oracle_risk(), rel=1e-8)
+    assert np.all(np.isfinite(best.filter)) and best.xibar is None
+    with pytest.raises(ValueError, match="overflow"):
+        best.xi
