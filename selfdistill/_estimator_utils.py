@@ -163,6 +163,32 @@ def set_tuning_attributes(est, best: Candidate, candidates: list[Candidate], noi
     est.best_score_ = -best.mse
     est.noise_var_ = noise
     est.cv_results_ = cv_results_from(candidates, est.tuning)
+    if est.tuning == "gcv":
+        est.one_shot_identity_ = one_shot_identity(candidates)
+
+
+def one_shot_identity(candidates: list[Candidate]) -> dict | None:
+    """Check the exact identity between the two one-shot GCV estimators (followups.md 2.6).
+
+    For every 1-step candidate: the optimal risks agree, and
+    ``xi_gcv_paper / xi_ridge_path = (1 - df_2) / (1 - df_1)``. Returns the largest relative
+    deviations (machine precision when the identity holds), or None without 1-step candidates.
+    """
+    risk_dev, ratio_dev = 0.0, 0.0
+    checked = 0
+    for c in candidates:
+        if c.n_steps != 1 or not np.isfinite(c.mse):
+            continue
+        e = c.extra
+        risk_dev = max(risk_dev, abs(e["mse_gcv_paper"] - e["mse_ridge_path"]) / abs(e["mse_ridge_path"]))
+        xi_rp, xi_gp = e["xibar_ridge_path"][0], e["xibar_gcv_paper"][0]
+        if xi_rp != 0.0:
+            expected = (1 - e["df2"]) / (1 - e["df1"])
+            ratio_dev = max(ratio_dev, abs(xi_gp / xi_rp / expected - 1.0))
+        checked += 1
+    if not checked:
+        return None
+    return {"n_candidates": checked, "max_rel_risk_difference": float(risk_dev), "max_rel_xi_ratio_error": float(ratio_dev)}
 
 
 class TunedMixin:

@@ -287,6 +287,8 @@ def _gcv_path(sm: SpectralSmoother, alpha: float, k_max: int, one_shot: str) -> 
             "mse_gcv_paper": rss_gp / norm,
             "xibar_ridge_path": xibar_rp,
             "xibar_gcv_paper": xibar_gp,
+            "df1": (sm.p0 + float(np.sum(a))) / n,
+            "df2": (sm.p0 + float(np.sum(a * a))) / n,
         }
         if one_shot == "ridge_path":
             # the filter in the criterion's own (t-power) basis: m = 1 + sum_i c_i (-t)^i, u = a (1 - m)

@@ -225,6 +225,10 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         gives a table; :meth:`report` a summary and plots.
     noise_var_ : ndarray of shape (n_targets,) or None
         Noise variance used by ``cp``.
+    one_shot_identity_ : dict or None
+        Under ``gcv`` with 1-step candidates: the largest relative deviations from the exact
+        identity between the two one-shot estimators (equal optimal risks; xi ratio
+        ``(1 - df_2)/(1 - df_1)``), a built-in self-check that should be ~1e-15.
     best_by_steps_ : dict
         For each k of ``n_steps``, the best candidate with that many steps: a dict with
         ``alpha``, ``xi``, ``xibar``, ``mse``, ``coef`` and ``intercept`` (predict with
@@ -237,8 +241,14 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
     -----
     Cost: one decomposition of X (``X^T X`` + ``eigh``, or a thin SVD when ``X^T X`` would be
     ill-conditioned), then O(r k^2) per (alpha, k) for ``gcv``/``cp``, O(n_val r k) for
-    ``validation`` and O(n r k) for ``loo``. Every criterion's value for the selected candidate is
-    optimistic, since xi was fitted to the same criterion.
+    ``validation`` and O(n r k) for ``loo``.
+
+    Every criterion's value for the selected candidate is optimistic, since xi was fitted to the
+    same criterion, and more steps never raise it (the (k-1)-step family is nested in the k-step
+    one). The largest k in ``n_steps`` therefore usually wins even when its extra imitation
+    parameters only fit noise; ``best_by_steps_`` keeps the best model for every k, and an honest
+    comparison of k uses held-out data, e.g.
+    ``GridSearchCV(SelfDistilledRidgeCV(), {"n_steps": [(0,), (0, 1), (0, 1, 2)]})``.
 
     Examples
     --------

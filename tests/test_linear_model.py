@@ -178,6 +178,9 @@ def test_one_shot_gcv_paper_formula_and_identity(data):
         # the identity: same optimal risk, xi ratio (1 - df2)/(1 - df1), to machine precision
         assert res["mse_ridge_path"][i] == pytest.approx(res["mse_gcv_paper"][i], rel=1e-12)
         assert xi_paper / xi_c == pytest.approx((1 - df2) / (1 - df1), rel=1e-10)
+    identity = cv.one_shot_identity_
+    assert identity["n_candidates"] == len(alphas)
+    assert identity["max_rel_risk_difference"] < 1e-12 and identity["max_rel_xi_ratio_error"] < 1e-10
 
 
 def _criterion_at(kind, X, y, X_val, y_val, alpha, xibar, noise_var=1.0):
