@@ -131,15 +131,19 @@ def _plot(summary: pd.DataFrame, sensitivity: pd.DataFrame, path):
     axes[0].set_ylabel("test MSE change vs ridge (%)")
     axes[0].set_title("Paper protocol (30/30/40, validation-tuned)")
     axes[0].legend(fontsize=8)
-    cells = sensitivity.assign(cell=sensitivity["grid"] + "\n" + sensitivity["features"]
-                               + np.where(sensitivity["intercept"], "", "\nno intercept"))
+    cells = sensitivity.assign(
+        cell=sensitivity["grid"].str.split().str[0] + "\n"
+        + sensitivity["features"].map({"raw": "raw", "standardised": "std."})
+        + np.where(sensitivity["intercept"], "", "\nno icpt.")
+    )
     labels = list(dict.fromkeys(cells["cell"]))
     for j, name in enumerate(datasets):
         rows = cells[cells["dataset"] == name].set_index("cell").reindex(labels)
         axes[1].errorbar(np.arange(len(labels)) + 0.1 * (j - 1), rows["pct_change_mean"],
                          yerr=rows["pct_change_se"], fmt="o", capsize=2, label=name)
     axes[1].axhline(0, color="black", lw=0.8)
-    axes[1].set_xticks(np.arange(len(labels)), labels, fontsize=7)
+    axes[1].set_xticks(np.arange(len(labels)), labels, fontsize=8)
+    axes[1].set_xlabel("grid (coarse {1..1e4} / fine 1e-3..1e5), features, intercept")
     axes[1].set_ylabel("2-step SD vs ridge (%)")
     axes[1].set_title("Sensitivity to unstated protocol choices")
     axes[1].legend(fontsize=8)
