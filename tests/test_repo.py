@@ -40,3 +40,13 @@ def test_import_does_not_need_torch():
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_readme_example_runs():
+    text = (ROOT / "README.md").read_text()
+    example = re.findall(r"```python\n(.+?)\n```", text, re.S)[0]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(example, "README.md", "exec"), {})
