@@ -190,7 +190,7 @@ def _lstsq_prefixes(base: np.ndarray, columns: np.ndarray, k_max: int):
     diag = np.abs(np.diag(R))
     scale = np.linalg.norm(columns, axis=0)
     for k in range(1, k_max + 1):
-        if np.all(diag[:k] > 1e-12 * np.maximum(scale[:k], np.finfo(float).tiny)):
+        if k <= diag.size and np.all(diag[:k] > 1e-12 * np.maximum(scale[:k], np.finfo(float).tiny)):
             coef = scipy.linalg.solve_triangular(R[:k, :k], -qb[:k], check_finite=False)
         else:
             coef = np.linalg.lstsq(columns[:, :k], -base, rcond=None)[0]
