@@ -111,6 +111,15 @@ def xi_to_xibar(xi) -> np.ndarray:
     ``xibar_i`` is the coefficient of ``a^i`` in the multiplier polynomial ``m`` (i = 1..k), so that
     ``m(a) = 1 - sum_i xibar_i (1 - a^i)``. The excess risk is a quadratic function of ``xibar``.
 
+    Parameters
+    ----------
+    xi : float or array-like of shape (k,)
+        Per-step imitation parameters (xi weights the teacher; any real value).
+
+    Returns
+    -------
+    ndarray of shape (k,)
+
     Examples
     --------
     >>> xi_to_xibar([0.5])
@@ -140,6 +149,16 @@ def xibar_to_xi(xibar) -> np.ndarray:
     When a tail sum ``S_{q-1}`` is zero, every earlier step is multiplied by zero: the polynomial is
     reachable only if all later tail sums vanish too (then those steps are no-ops and we return 0
     for them); otherwise it can only be approached as some xi tends to 0 or infinity.
+
+    Parameters
+    ----------
+    xibar : array-like of shape (k,)
+        Reparametrised imitation parameters.
+
+    Returns
+    -------
+    ndarray of shape (k,)
+        Per-step xi (xi_1 is the first step after the teacher).
 
     Raises
     ------
@@ -185,6 +204,16 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
     The k-step estimator equals ``theta(alpha) + sum_l w_l alpha^l d^l theta(alpha)/d alpha^l``
     (followups.md section 1, derived there and checked by our tests). For k = 1, ``w_1 = xi``.
     With ``p(a) = sum_i c_i a^i``: ``p^{(l)}(1) / l! = sum_i binom(i, l) c_i``.
+
+    Parameters
+    ----------
+    xibar : array-like of shape (k,)
+        Reparametrised imitation parameters.
+
+    Returns
+    -------
+    ndarray of shape (k,)
+        Ridge-path weights ``w_1..w_k``.
     """
     xibar = check_xi(xibar, "xibar")
     k = xibar.size
@@ -195,7 +224,17 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
 
 
 def ridge_path_to_xibar(w) -> np.ndarray:
-    """Inverse of :func:`xibar_to_ridge_path`."""
+    """Convert ridge-path weights back to ``xibar`` (inverse of :func:`xibar_to_ridge_path`).
+
+    Parameters
+    ----------
+    w : array-like of shape (k,)
+        Weights of ``alpha^l d^l theta / d alpha^l``, l = 1..k.
+
+    Returns
+    -------
+    ndarray of shape (k,)
+    """
     w = check_xi(w, "w")
     k = w.size
     factorials = np.array([math.factorial(ell) for ell in range(1, k + 1)], dtype=float)

@@ -16,7 +16,7 @@ from ._validation import as_design, as_targets, check_alpha, check_xi
 
 
 def sd_coef_reference(X, y, alpha, xi) -> np.ndarray:
-    """k-step SD coefficients by repeated ridge solves (no intercept; slow, literal).
+    """Compute k-step SD coefficients by repeated ridge solves (no intercept; slow, literal).
 
     Objective of step i (sum of squares, sklearn's ``Ridge(alpha, fit_intercept=False)``)::
 
@@ -27,7 +27,9 @@ def sd_coef_reference(X, y, alpha, xi) -> np.ndarray:
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Design.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Targets.
     alpha : float
         Ridge penalty (> 0), the same at every step.
     xi : float or array-like of shape (k,)

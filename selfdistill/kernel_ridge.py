@@ -79,6 +79,7 @@ class _KernelSDMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to predict.
 
         Returns
         -------
@@ -157,7 +158,9 @@ class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights (weight 2 = a duplicated row).
 
@@ -192,16 +195,30 @@ class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, Bas
     Parameters
     ----------
     alphas : sequence of float, default=(1e-3, ..., 1e3)
+        Candidate penalties (> 0).
     n_steps : int or sequence of int, default=(0, 1, 2)
+        Candidate numbers of distillation steps (0 = kernel ridge).
     tuning : {"gcv", "loo", "cp", "validation"}, default="gcv"
+        Tuning criterion, as in :class:`~selfdistill.SelfDistilledRidgeCV`.
     one_shot : {"ridge_path", "gcv_paper"}, default="ridge_path"
+        One-shot GCV estimator used under ``tuning="gcv"``.
     noise_var : float, optional
         For ``cp``; estimated from the residuals outside the kernel's span if None (needs a
         rank-deficient kernel matrix, so usually pass it).
     validation_fraction : float, default=0.3
+        Share of rows held out under ``tuning="validation"`` without ``X_val``.
     random_state : int or None, default=None
-    kernel, gamma, degree, coef0, kernel_params :
+        Seed of that split.
+    kernel : str or callable, default="rbf"
         As in :class:`SelfDistilledKernelRidge`.
+    gamma : float, default=None
+        Kernel coefficient (rbf, laplacian, poly, sigmoid, ...).
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1
+        Independent term of the poly and sigmoid kernels.
+    kernel_params : dict, default=None
+        Extra keyword arguments for a callable kernel.
 
     Attributes
     ----------
@@ -245,8 +262,11 @@ class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, Bas
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights (weight 2 = a duplicated row).
         X_val, y_val : array-like, optional
             Held-out data for ``tuning="validation"``.
 

@@ -50,6 +50,7 @@ class _LinearSDMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to predict.
 
         Returns
         -------
@@ -118,8 +119,8 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
 
     See Also
     --------
-    SelfDistilledRidgeCV : chooses alpha, k and xi exactly from one decomposition.
-    selfdistill.sd_coef : the same coefficients as a function (no intercept).
+    SelfDistilledRidgeCV : Chooses alpha, k and xi exactly from one decomposition.
+    selfdistill.sd_coef : The same coefficients as a function (no intercept).
 
     Examples
     --------
@@ -143,7 +144,9 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights with sklearn ``Ridge``'s meaning (weight 2 = a duplicated row).
 
@@ -199,6 +202,7 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         corrected derivative estimator (followups.md section 2.6: the plain GCV estimate of xi
         carries a persistent bias factor ``(1 - df_2)/(1 - df_1)``). Both are always reported.
     fit_intercept : bool, default=True
+        Fit an unpenalised intercept (X and y are centred before distillation).
     noise_var : float, optional
         Noise variance for ``tuning="cp"``; estimated as ``RSS_OLS / (n - rank - 1)`` if None.
     validation_fraction : float, default=0.3
@@ -287,7 +291,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights (weight 2 = a duplicated row). Under ``gcv`` and ``cp`` the
             selection is exactly invariant to that duplication; under ``loo`` a row of weight 2 is

@@ -22,6 +22,7 @@ All quantities come from one SVD of X, after which every (alpha, k, xi) costs O(
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -704,6 +705,7 @@ def sd_coef(X, y, alpha, xi) -> np.ndarray:
     X : array-like of shape (n_samples, n_features)
         Design (sklearn orientation; the paper's d x n design is ``X.T``).
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Targets (several columns are distilled independently, with the same xi).
     alpha : float
         Ridge penalty > 0 on the sum of squares (the paper's lambda), the same at every step.
     xi : float or array-like of shape (k,)
@@ -736,32 +738,47 @@ def _problem(X, theta_star, noise_var) -> FixedDesignProblem:
     return FixedDesignProblem.from_X(X, theta_star, noise_var)
 
 
+#: Parameter descriptions shared by the public theory functions (substituted into their docstrings).
+_DOCS = {
+    "design": """X : array-like of shape (n_samples, n_features)
+        Fixed design (sklearn orientation; the paper's d x n design is ``X.T``).
+    theta_star : array-like of shape (n_features,)
+        True parameter; the model is ``y = X theta* + eta`` with ``E eta = 0``, ``Cov eta = gamma^2 I``.
+    noise_var : float
+        Noise variance gamma^2 >= 0.""",
+    "alpha": """alpha : float
+        Ridge penalty > 0 on the *sum* of squares (the paper's lambda; sklearn's ``Ridge(alpha)``),
+        the same at every step.""",
+    "xi": """xi : float or array-like of shape (k,), optional
+        Per-step imitation parameters (xi weights the teacher; any real value). Omit for ridge.
+    xibar : array-like of shape (k,), optional
+        Reparametrised parameters instead of ``xi`` (give one of them).""",
+    "kind": """kind : {"in_sample", "parameter", "population"}, default="in_sample"
+        ``E (1/n)||X(theta_hat - theta*)||^2`` (fixed design), ``E ||theta_hat - theta*||^2``
+        (Das & Sanghavi) or ``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)``.
+    covariance : array-like of shape (n_features, n_features), optional
+        Test covariance Sigma for ``kind="population"``.""",
+}
+
+
+def _fill_doc(func):
+    """Substitute ``%(name)s`` placeholders in ``func``'s docstring with ``_DOCS[name]``."""
+    func.__doc__ = re.sub(r"%\((\w+)\)s", lambda m: _DOCS[m.group(1)], func.__doc__)
+    return func
+
+
+@_fill_doc
 def risk_decomposition(
     X, theta_star, noise_var, alpha, xi=None, *, xibar=None, kind="in_sample", covariance=None
 ) -> RiskDecomposition:
     """Exact bias/variance split of the risk of k-step SD in fixed design.
 
-    Model: ``y = X theta* + eta`` with ``E eta = 0``, ``Cov eta = noise_var * I`` and X fixed.
-
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Design (sklearn orientation; the paper uses its transpose).
-    theta_star : array-like of shape (n_features,)
-        True parameter.
-    noise_var : float
-        Noise variance gamma^2 >= 0.
-    alpha : float
-        Ridge penalty > 0 on the sum of squares (the paper's lambda).
-    xi : float or array-like of shape (k,), optional
-        Per-step imitation parameters (xi weights the teacher). Omit for ridge.
-    xibar : array-like of shape (k,), optional
-        Reparametrised parameters instead of ``xi``.
-    kind : {"in_sample", "parameter", "population"}, default="in_sample"
-        ``E (1/n)||X(theta_hat - theta*)||^2``, ``E ||theta_hat - theta*||^2`` (Das & Sanghavi), or
-        ``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)`` with ``covariance=Sigma``.
-    covariance : array-like of shape (n_features, n_features), optional
-        Test covariance for ``kind="population"``.
+    %(design)s
+    %(alpha)s
+    %(xi)s
+    %(kind)s
 
     Returns
     -------
@@ -773,14 +790,23 @@ def risk_decomposition(
     )
 
 
+@_fill_doc
 def excess_risk(
     X, theta_star, noise_var, alpha, xi=None, *, xibar=None, kind="in_sample", covariance=None
 ) -> float:
     """Exact fixed-design excess risk ``E (1/n)||X(theta_hat - theta*)||^2`` of k-step SD.
 
-    Same arguments as :func:`risk_decomposition` (``alpha`` is the paper's lambda on the sum of
-    squares; X is n_samples x n_features; ``xi`` weights the teacher; ``noise_var`` is gamma^2);
-    returns ``risk_decomposition(...).total``.
+    Parameters
+    ----------
+    %(design)s
+    %(alpha)s
+    %(xi)s
+    %(kind)s
+
+    Returns
+    -------
+    float
+        ``risk_decomposition(...).total``.
 
     Examples
     --------
@@ -794,10 +820,17 @@ def excess_risk(
     ).total
 
 
+@_fill_doc
 def optimal_xi(X, theta_star, noise_var, alpha, n_steps, *, kind="in_sample", covariance=None) -> OptimalSD:
     """Optimal imitation parameters of k-step SD at a fixed penalty (exact; xi unconstrained in R^k).
 
-    Parameters are as in :func:`risk_decomposition`; ``n_steps`` is k >= 0.
+    Parameters
+    ----------
+    %(design)s
+    %(alpha)s
+    n_steps : int
+        Number of distillation steps k >= 0.
+    %(kind)s
 
     Returns
     -------
@@ -815,47 +848,127 @@ def optimal_xi(X, theta_star, noise_var, alpha, n_steps, *, kind="in_sample", co
     return _problem(X, theta_star, noise_var).optimal(alpha, n_steps, kind=kind, covariance=covariance)
 
 
+@_fill_doc
 def optimal_alpha(
     X, theta_star, noise_var, n_steps, alphas=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
-    """Optimal k-step SD jointly over the penalty and xi (see :meth:`FixedDesignProblem.optimal_over_alpha`)."""
+    """Optimal k-step SD jointly over the penalty and xi.
+
+    Parameters
+    ----------
+    %(design)s
+    n_steps : int
+        Number of distillation steps k >= 0.
+    alphas : array-like, optional
+        Grid of penalties to choose from; by default a log grid refined by Brent's method (see
+        :meth:`FixedDesignProblem.optimal_over_alpha`, which also explains the edge warning).
+    %(kind)s
+
+    Returns
+    -------
+    OptimalSD
+        The optimum, with its ``alpha`` and ``on_boundary`` flag.
+    """
     return _problem(X, theta_star, noise_var).optimal_over_alpha(
         n_steps, alphas, kind=kind, covariance=covariance
     )
 
 
+@_fill_doc
 def one_step_optimal_xi(X, theta_star, noise_var, alpha, *, kind="in_sample", covariance=None) -> OneStepOptimum:
     """Closed-form optimal 1-step xi, ``-alpha R'(alpha) / (2 D)``, with its sign rule.
 
-    See :class:`OneStepOptimum`; arguments as in :func:`risk_decomposition`.
+    Parameters
+    ----------
+    %(design)s
+    %(alpha)s
+    %(kind)s
+
+    Returns
+    -------
+    OneStepOptimum
+        ``xi``, the optimal risk, the teacher's risk and its derivative ``R'(alpha)``, and ``D``.
     """
     return _problem(X, theta_star, noise_var).one_step(alpha, kind=kind, covariance=covariance)
 
 
+@_fill_doc
 def oracle_risk(X, theta_star, noise_var, *, kind="in_sample", covariance=None) -> float:
     """The per-direction lower bound on the risk of every SD estimator (the paper's eq. 14 RHS).
 
     In-sample: ``(1/n) sum_j gamma^2 s_j^2 theta_j^2 / (s_j^2 theta_j^2 + gamma^2)``; attained by
     optimal r-step SD when the r singular values are distinct.
+
+    Parameters
+    ----------
+    %(design)s
+    %(kind)s
+
+    Returns
+    -------
+    float
     """
     return _problem(X, theta_star, noise_var).oracle_risk(kind=kind, covariance=covariance)
 
 
+@_fill_doc
 def grouped_oracle_risk(X, theta_star, noise_var, rtol=1e-8, *, kind="in_sample", covariance=None) -> float:
-    """Attainable lower bound when singular values repeat (within ``rtol * s_max``)."""
+    """Attainable lower bound when singular values repeat (within ``rtol * s_max``).
+
+    Parameters
+    ----------
+    %(design)s
+    rtol : float, default=1e-8
+        Singular values closer than ``rtol * s_max`` count as equal.
+    %(kind)s
+
+    Returns
+    -------
+    float
+    """
     return _problem(X, theta_star, noise_var).grouped_oracle_risk(rtol, kind=kind, covariance=covariance)
 
 
 def assumption_report(X, theta_star, rtol=1e-8, align_tol=1e-8) -> AssumptionReport:
-    """Report the paper's Assumption 2 for design X and parameter theta* (noise does not matter)."""
+    """Report the paper's Assumption 2 for design X and parameter theta* (noise does not matter).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Fixed design.
+    theta_star : array-like of shape (n_features,)
+        True (or estimated) parameter.
+    rtol : float, default=1e-8
+        Relative tolerance for "distinct" singular values.
+    align_tol : float, default=1e-8
+        theta* counts as aligned when one squared cosine is >= 1 - align_tol.
+
+    Returns
+    -------
+    AssumptionReport
+    """
     return _problem(X, theta_star, 0.0).assumption_report(rtol, align_tol)
 
 
+@_fill_doc
 def separation_ratio(X, theta_star, noise_var, n_steps=None) -> SeparationReport:
-    """Best ridge risk / best k-step SD risk over alpha (default k = number of distinct s_j)."""
+    """Best ridge risk / best k-step SD risk over alpha (default k = number of distinct s_j).
+
+    Parameters
+    ----------
+    %(design)s
+    n_steps : int, optional
+        k; the number of distinct singular values by default (where SD reaches the bound).
+
+    Returns
+    -------
+    SeparationReport
+        The three optima (ridge, 1-step, k-step) and the ratios.
+    """
     return _problem(X, theta_star, noise_var).separation(n_steps)
 
 
+@_fill_doc
 def simulate_risk(
     X,
     theta_star,
@@ -872,6 +985,23 @@ def simulate_risk(
 
     Draws ``y = X theta* + eta`` with ``eta ~ N(0, noise_var I)`` ``n_draws`` times, fits k-step SD
     on all draws at once (as a multi-target problem) and averages the loss.
+
+    Parameters
+    ----------
+    %(design)s
+    %(alpha)s
+    xi : float or array-like of shape (k,), optional
+        Per-step imitation parameters (xi weights the teacher). Omit for ridge.
+    n_draws : int, default=10000
+        Number of noise draws.
+    random_state : int or None, default=0
+        Seed of ``numpy.random.default_rng``.
+    %(kind)s
+
+    Returns
+    -------
+    MonteCarloRisk
+        Mean, standard error and a plug-in bias/variance split.
     """
     X = as_design(X)
     theta_star = check_theta_star(theta_star, X.shape[1])

@@ -82,7 +82,9 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every fit (the estimator must accept ``sample_weight``).
 
@@ -156,6 +158,7 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to predict.
 
         Returns
         -------
