@@ -21,7 +21,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _filters
 from ._estimator_utils import (
     TunedMixin,
-    safe_xi,
     best_per_step,
     check_common_cv_params,
     check_fixed_params,
@@ -29,6 +28,7 @@ from ._estimator_utils import (
     intercept_from,
     noise_for_cp,
     prepare_validation,
+    safe_xi,
     select_candidate,
     set_tuning_attributes,
     smoother_from_design,
