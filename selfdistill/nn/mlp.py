@@ -1,0 +1,132 @@
+"""A small float MLP classifier in torch: the teacher of the scheduled-KD experiments."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._estimator import TorchClassifierBase
+
+
+class TorchMLPClassifier(TorchClassifierBase):
+    r"""Multilayer perceptron with ReLU units on standardised inputs, trained by Adam.
+
+    ``z(x) = W_L relu(... relu(W_1 \tilde x + b_1) ...) + b_L`` with
+    ``\tilde x = (x - mean) / sd`` (training statistics; a constant feature keeps ``sd = 1``),
+    trained on the mean cross-entropy ``-(1/n) sum_i log softmax(z(x_i))_{y_i}`` with Adam
+    (``weight_decay`` is Adam's coupled L2 term), cosine learning-rate annealing and optional
+    dropout after every hidden layer. It shares the training loop, seeding and
+    device handling of :class:`LDCClassifier`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(64,)
+        Widths of the hidden layers.
+    dropout : float in [0, 1), default=0.0
+        Dropout probability after every hidden layer (training only).
+    epochs : int, default=100
+        Passes over the training set.
+    batch_size : int, default=64
+        Samples per Adam step.
+    lr : float, default=1e-3
+        Adam learning rate (cosine-annealed to 0 over ``epochs``).
+    weight_decay : float, default=1e-4
+        Adam's L2 weight decay.
+    grad_clip : float or None, default=None
+        Bound on the gradient norm of each step (None: no clipping).
+    device : str or torch.device, default="cpu"
+        Where the network is trained and evaluated.
+    random_state : int, RandomState, Generator or None, default=None
+        Seeds initialisation and batch order (reproducible on the CPU).
+
+    Attributes
+    ----------
+    classes_, n_features_in_, feature_names_in_, network_, loss_curve_, device_
+        As in :class:`LDCClassifier`.
+    mean_, scale_ : ndarray of shape (n_features,)
+        Input standardisation.
+    """
+
+    def __init__(self, hidden_layer_sizes=(64,), dropout=0.0, epochs=100, batch_size=64,
+                 lr=1e-3, weight_decay=1e-4, grad_clip=None, device="cpu", random_state=None):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.grad_clip = grad_clip
+        self.device = device
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = (sizes,)
+        if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
+                   for h in sizes):
+            raise ValueError(f"hidden_layer_sizes must be a tuple of positive integers, got "
+                             f"{self.hidden_layer_sizes!r}.")
+        if not (isinstance(self.dropout, numbers.Real) and 0.0 <= self.dropout < 1.0):
+            raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}.")
+
+    def _layer_sizes(self, n_features: int, n_classes: int) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        return [n_features, *(int(h) for h in sizes), n_classes]
+
+    def _fit_encoder(self, X: np.ndarray) -> None:
+        self.mean_ = X.mean(axis=0)
+        sd = X.std(axis=0)
+        self.scale_ = np.where(sd > 0, sd, 1.0)
+
+    def _encode(self, X: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor((X - self.mean_) / self.scale_, dtype=torch.float64,
+                               device=self.device_)
+
+    def _build_network(self, n_features: int, n_classes: int) -> nn.Module:
+        sizes = self._layer_sizes(n_features, n_classes)
+        layers: list[nn.Module] = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            layers.append(nn.Linear(fan_in, fan_out))
+            if i < len(sizes) - 2:
+                layers.append(nn.ReLU())
+                if self.dropout > 0:
+                    layers.append(nn.Dropout(float(self.dropout)))
+        return nn.Sequential(*layers)
+
+    def n_parameters(self) -> int:
+        """Number of weights and biases."""
+        check_is_fitted(self, "network_")
+        return sum(p.numel() for p in self.network_.parameters())
+
+    def model_bits(self, bits_per_weight: int = 32) -> int:
+        """Storage of the parameters at ``bits_per_weight`` bits each.
+
+        Parameters
+        ----------
+        bits_per_weight : int, default=32
+            Bits per stored weight (32: float32 deployment).
+
+        Returns
+        -------
+        int
+        """
+        return self.n_parameters() * bits_per_weight
+
+    def inference_ops(self) -> dict[str, int]:
+        """Float operation counts of one prediction.
+
+        ``standardize`` (2 per feature), ``mac`` (multiply-accumulates of the linear layers),
+        ``relu`` (hidden units) and ``float_ops = standardize + 2 mac + relu``.
+        """
+        check_is_fitted(self, "network_")
+        sizes = self._layer_sizes(self.n_features_in_, len(self.classes_))
+        mac = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        ops = {"standardize": 2 * sizes[0], "mac": mac, "relu": sum(sizes[1:-1])}
+        ops["float_ops"] = ops["standardize"] + 2 * mac + ops["relu"]
+        return ops
