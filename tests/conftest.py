@@ -28,6 +28,16 @@ settings.register_profile("dev", deadline=None, max_examples=200, print_blob=Tru
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """torch keeps its own thread pool (threadpoolctl does not cap it): pin it too when loaded."""
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    yield
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded generator; every test that draws random numbers uses it."""
