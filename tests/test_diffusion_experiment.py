@@ -1,0 +1,48 @@
+"""Smoke test of ``selfdistill reproduce dmd2 --quick`` (needs torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from selfdistill.reproduce import ReproduceContext, get_experiment  # noqa: E402
+from selfdistill.reproduce.dmd2 import METHODS  # noqa: E402
+
+
+def test_quick_run_writes_consistent_outputs(tmp_path):
+    ctx = ReproduceContext(out_dir=tmp_path, seeds=1, quick=True, progress=False)
+    output = get_experiment("dmd2")(ctx)
+    assert output.name == "dmd2" and "[QUICK]" in output.summary
+    for path in output.files:
+        assert path.exists() and path.stat().st_size > 0
+    assert len(output.figures) == 3
+    assert all(f.suffix == ".png" and f.stat().st_size > 20_000 for f in output.figures)
+
+    raw = pd.read_csv(tmp_path / "dmd2_results.csv")
+    assert len(raw) == 2 * len(METHODS)
+    assert {"dataset", "method", "seed", "nfe", "teacher_iter", "quick", "dtype"} <= set(
+        raw.columns
+    )
+    assert raw["quick"].all() and (raw["seed"] == 0).all()
+    nfe = raw.set_index(["dataset", "method"])["nfe"]
+    assert nfe[("ring", "teacher_40")] == 79 and nfe[("digits", "dmd2_gan")] == 1
+    assert nfe[("ring", "dmd2_4step_bs")] == 4
+    ring = raw[raw["dataset"] == "ring"]
+    digits = raw[raw["dataset"] == "digits"]
+    assert (
+        ring["energy_distance"].between(0, 10).all() and ring["modes_covered"].between(0, 8).all()
+    )
+    assert digits["fid_digits"].notna().all() and digits["class_accuracy"].between(0, 1).all()
+    # Teacher rows carry no student settings; student rows carry them.
+    students = raw[raw["method"].str.startswith("dmd")]
+    assert students["dfake_gen_update_ratio"].notna().all()
+    assert set(students.loc[students["method"] == "dmd", "regression_weight"]) == {0.25}
+    assert np.isnan(raw.loc[raw["method"] == "teacher_1", "max_iter"]).all()
+
+    summary = pd.read_csv(tmp_path / "dmd2_summary.csv")
+    assert len(summary) == 2 * len(METHODS) and (summary["n_seeds"] == 1).all()
+    assert len(output.claims) == 4
+    assert all("quick" in claim.verdict for claim in output.claims)
