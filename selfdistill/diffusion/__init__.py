@@ -14,15 +14,7 @@ Sample-quality metrics (energy distance, MMD, mode coverage, FID on digits) live
 
 from __future__ import annotations
 
-try:
-    import torch  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
-    raise ImportError(
-        "selfdistill.diffusion needs PyTorch, an optional extra of selfdistill. Install the CPU "
-        "build with `pip install torch==2.13.0` (or `pip install 'selfdistill[torch]'`); an "
-        "unpinned `pip install torch` may download a multi-GB CUDA build."
-    ) from exc
-
+from .. import _torch  # noqa: F401  (raises a clear ImportError without torch)
 from .dmd2 import DMD2Distiller
 from .teachers import DiffusionTeacher, GaussianMixtureTeacher
 

@@ -19,6 +19,16 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._progress import progress
+from .._torch import (
+    draw_seed,
+    resolve_device,
+    resolve_dtype,
+    seeded_init,
+    to_numpy,
+    to_tensor,
+    torch_generator,
+    trainable_copy,
+)
 from ..metrics import energy_distance
 from ._dmd2_trainer import DMD2Settings, DMD2Trainer, student_sample
 from ._edm import student_grid_indices
@@ -31,16 +41,6 @@ from ._params import (
     check_nonnegative_real,
     check_positive_int,
     check_positive_real,
-)
-from ._torch_utils import (
-    draw_seed,
-    resolve_device,
-    resolve_dtype,
-    seeded_init,
-    to_numpy,
-    to_tensor,
-    torch_generator,
-    trainable_copy,
 )
 from .teachers import _EDMTeacher
 

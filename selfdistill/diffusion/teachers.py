@@ -21,6 +21,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._progress import progress
+from .._torch import (
+    draw_seed,
+    frozen_copy,
+    resolve_device,
+    resolve_dtype,
+    seeded_init,
+    to_numpy,
+    to_tensor,
+    torch_generator,
+)
 from ._edm import karras_grid, n_function_evaluations, sampler_sigmas
 from ._losses import denoising_loss
 from ._networks import EDMDenoiserMLP, GaussianMixtureDenoiser
@@ -33,16 +43,6 @@ from ._params import (
     check_positive_real,
 )
 from ._samplers import ode_sample
-from ._torch_utils import (
-    draw_seed,
-    frozen_copy,
-    resolve_device,
-    resolve_dtype,
-    seeded_init,
-    to_numpy,
-    to_tensor,
-    torch_generator,
-)
 from .data import sample_gaussian_mixture
 
 #: Default ``sigma_max`` in units of ``sigma_data`` (an assumption for low-dimensional toy data:

@@ -17,15 +17,7 @@
 
 from __future__ import annotations
 
-try:
-    import torch  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
-    raise ImportError(
-        "selfdistill.nn needs PyTorch, an optional extra of selfdistill. Install the CPU build "
-        "with `pip install torch==2.13.0` (or `pip install 'selfdistill[torch]'`); an unpinned "
-        "`pip install torch` may download a multi-GB CUDA build."
-    ) from exc
-
+from .. import _torch  # noqa: F401  (raises a clear ImportError without torch)
 from ._binary import LDCBinaryModel
 from ._curriculum import alpha_schedule, curriculum_order, pacing_fractions, teacher_difficulty
 from ._losses import distillation_loss

@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._torch_utils import cpu_generator, draw_seed, resolve_device, seeded_init
+from .._torch import draw_seed, resolve_device, seeded_init, torch_generator
 from ._training import TrainingConfig, train_module
 
 _PREDICT_CHUNK = 4096  # rows per forward pass in predict
@@ -91,7 +91,7 @@ class TorchClassifierBase(ClassifierMixin, BaseEstimator):
             network=network,
             inputs=self._encode(X),
             targets=torch.as_tensor(y_index, dtype=torch.long, device=self.device_),
-            generator=cpu_generator(seed),
+            generator=torch_generator(seed, "cpu"),
             config=config,
         )
 

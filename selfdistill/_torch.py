@@ -1,4 +1,8 @@
-"""Device, dtype and seeding helpers shared by the diffusion estimators."""
+"""Shared torch plumbing of the optional extras (:mod:`selfdistill.nn`, :mod:`selfdistill.diffusion`).
+
+Importing this module is what makes those subpackages need torch: without it the import fails with
+a message that names the CPU wheel to install.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,16 @@ import contextlib
 import copy
 
 import numpy as np
-import torch
 from sklearn.utils import check_random_state
+
+try:
+    import torch
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "selfdistill.nn and selfdistill.diffusion need PyTorch, an optional extra of selfdistill. "
+        "Install the CPU build with `pip install torch==2.13.0` (then `pip install "
+        "'selfdistill[torch]'`); an unpinned `pip install torch` may download a multi-GB CUDA build."
+    ) from exc
 
 _DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -17,9 +29,7 @@ def resolve_device(device) -> torch.device:
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be 'cpu', 'cuda' or 'cuda:<index>', got {device!r}."
-        ) from exc
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:<index>', got {device!r}.") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} was requested but CUDA is not available in this torch build "
@@ -44,8 +54,11 @@ def draw_seed(random_state) -> int:
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
-def torch_generator(seed: int, device: torch.device) -> torch.Generator:
-    """A ``torch.Generator`` on ``device`` seeded with ``seed`` (all draws of a fit use it)."""
+def torch_generator(seed: int, device="cpu") -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``.
+
+    Draws made on the CPU generator (e.g. batch orders) are the same whatever device trains.
+    """
     gen = torch.Generator(device=device)
     gen.manual_seed(seed)
     return gen
@@ -59,18 +72,14 @@ def seeded_init(seed: int):
         yield
 
 
-def frozen_copy(
-    module: torch.nn.Module, device: torch.device, dtype: torch.dtype
-) -> torch.nn.Module:
+def frozen_copy(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
     """A deep copy on ``device``/``dtype`` in eval mode with ``requires_grad=False`` everywhere."""
     clone = copy.deepcopy(module).to(device=device, dtype=dtype).eval()
     clone.requires_grad_(False)
     return clone
 
 
-def trainable_copy(
-    module: torch.nn.Module, device: torch.device, dtype: torch.dtype
-) -> torch.nn.Module:
+def trainable_copy(module: torch.nn.Module, device: torch.device, dtype: torch.dtype) -> torch.nn.Module:
     """A deep copy on ``device``/``dtype`` in train mode with every parameter trainable."""
     clone = copy.deepcopy(module).to(device=device, dtype=dtype).train()
     clone.requires_grad_(True)
@@ -83,4 +92,5 @@ def to_tensor(array, device, dtype=None) -> torch.Tensor:
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
+    """Detach, move to the CPU and convert to a float64 numpy array."""
     return t.detach().to("cpu", torch.float64).numpy()
