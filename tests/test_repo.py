@@ -92,3 +92,16 @@ def test_docstrings_state_the_conventions():
         doc = getattr(selfdistill, name).__doc__
         assert re.search(r"\*?sum\*? of squares", doc), name  # the lambda scaling
         assert "teacher" in doc, name  # the xi convention
+
+
+def test_lint_is_clean():
+    import shutil
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed (it is part of the dev extra)")
+    result = subprocess.run(
+        [ruff, "check", "selfdistill", "tests", "benchmarks", "experiments"],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -460,4 +460,4 @@ def test_many_steps_stay_exact_when_monomials_overflow():
     assert best.risk == pytest.approx(problem.oracle_risk(), rel=1e-8)
     assert np.all(np.isfinite(best.filter)) and best.xibar is None
     with pytest.raises(ValueError, match="overflow"):
-        best.xi
+        _ = best.xi
