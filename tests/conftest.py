@@ -67,3 +67,21 @@ def uci_mirror():
     if missing:
         pytest.fail(f"SELFDISTILL_DATA_DIR={value} is set but lacks {missing}.")
     return root
+
+
+#: numpydoc codes not enforced anywhere: summary/extended-summary style, See Also and Examples
+#: presence, and Returns details of methods that return self.
+NUMPYDOC_IGNORE = frozenset({"GL01", "GL02", "GL03", "GL08", "SS03", "SS05", "SS06", "ES01", "SA01",
+                             "SA04", "EX01", "RT01", "RT02", "RT03", "RT05", "YD01", "PR08", "PR09"})
+
+
+@pytest.fixture(scope="session")
+def numpydoc_errors():
+    """``numpydoc_errors(target, extra_ignore=())`` -> the numpydoc violations we enforce."""
+    from numpydoc.validate import validate
+
+    def errors(target: str, extra_ignore=()):
+        ignore = NUMPYDOC_IGNORE | set(extra_ignore)
+        return [(code, message) for code, message in validate(target)["errors"] if code not in ignore]
+
+    return errors

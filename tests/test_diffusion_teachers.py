@@ -292,27 +292,6 @@ def test_importing_diffusion_without_torch_names_the_pinned_install():
     import selfdistill  # noqa: F401  (the top-level package never needs torch)
 
 
-_NUMPYDOC_IGNORE = {
-    "GL01",
-    "GL02",
-    "GL03",
-    "GL08",
-    "SS03",
-    "SS05",
-    "SS06",
-    "ES01",
-    "SA01",
-    "SA04",
-    "EX01",
-    "RT01",
-    "RT02",
-    "RT03",
-    "RT05",
-    "YD01",
-    "PR08",
-    "PR09",
-}
-
 
 def _diffusion_public_api():
     import selfdistill.diffusion as diffusion
@@ -338,8 +317,6 @@ def _diffusion_public_api():
 
 
 @pytest.mark.parametrize("target", list(_diffusion_public_api()))
-def test_public_docstrings_are_numpydoc(target):
-    from numpydoc.validate import validate
-
-    errors = [(c, m) for c, m in validate(target)["errors"] if c not in _NUMPYDOC_IGNORE]
+def test_public_docstrings_are_numpydoc(target, numpydoc_errors):
+    errors = numpydoc_errors(target)
     assert not errors, errors

@@ -251,36 +251,8 @@ def test_metrics_do_not_import_torch():
     assert float(out.stdout) == pytest.approx(2 * np.sqrt(2))
 
 
-# Same codes as tests/test_repo.py leaves unenforced.
-_NUMPYDOC_IGNORE = {
-    "GL01",
-    "GL02",
-    "GL03",
-    "GL08",
-    "SS03",
-    "SS05",
-    "SS06",
-    "ES01",
-    "SA01",
-    "SA04",
-    "EX01",
-    "RT01",
-    "RT02",
-    "RT03",
-    "RT05",
-    "YD01",
-    "PR08",
-    "PR09",
-}
-
 
 @pytest.mark.parametrize("name", sorted(set(metrics.__all__) - {"ModeCoverage"}))
-def test_public_docstrings_are_numpydoc(name):
-    from numpydoc.validate import validate
-
-    errors = [
-        (code, msg)
-        for code, msg in validate(f"selfdistill.metrics.{name}")["errors"]
-        if code not in _NUMPYDOC_IGNORE
-    ]
+def test_public_docstrings_are_numpydoc(name, numpydoc_errors):
+    errors = numpydoc_errors(f"selfdistill.metrics.{name}")
     assert not errors, errors

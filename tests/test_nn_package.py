@@ -36,18 +36,14 @@ def test_core_and_bci_loader_import_without_torch():
     assert result.stdout.strip() == "ok"
 
 
-# Same codes as tests/test_repo.py leaves out for the top-level API.
-_NUMPYDOC_IGNORE = {"GL01", "GL02", "GL03", "GL08", "SS03", "SS05", "SS06", "ES01", "SA01", "SA04",
-                    "EX01", "RT01", "RT02", "RT03", "RT05", "YD01", "PR08", "PR09"}
 _METHODS = ("fit", "predict", "predict_proba", "predict_binary", "decision_logits", "export",
             "model_bits", "inference_ops", "similarities")
 
 
-def test_public_docstrings_are_numpydoc():
+def test_public_docstrings_are_numpydoc(numpydoc_errors):
     import pytest
 
     pytest.importorskip("torch")
-    from numpydoc.validate import validate
 
     import selfdistill.nn as nn
 
@@ -59,5 +55,5 @@ def test_public_docstrings_are_numpydoc():
         if isinstance(obj, type):
             targets += [f"selfdistill.nn.{name}.{m}" for m in _METHODS if hasattr(obj, m)]
     problems = {t: errors for t in targets
-                if (errors := [e for e in validate(t)["errors"] if e[0] not in _NUMPYDOC_IGNORE])}
+                if (errors := numpydoc_errors(t))}
     assert not problems, problems
