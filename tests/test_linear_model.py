@@ -352,3 +352,20 @@ def test_report(data, tmp_path):
     ax = report.plot()
     ax.figure.savefig(tmp_path / "report.png")
     assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_loo_and_gcv_paper_xi_beat_a_fine_grid(rng):
+    X = rng.normal(size=(16, 3)) * np.array([2.0, 1.0, 0.3])
+    y = X @ np.array([1.0, 0.0, 0.5]) + rng.normal(size=16)
+    alpha = 3.0
+    loo = SelfDistilledRidgeCV(alphas=[alpha], n_steps=(1,), tuning="loo").fit(X, y)
+    best = -loo.best_score_
+    for xi in np.linspace(loo.xi_[0] - 3, loo.xi_[0] + 3, 61):
+        assert _brute_force_loo(X, y, alpha, [xi], True) >= best - 1e-12
+    gcv = SelfDistilledRidgeCV(alphas=[alpha], n_steps=(1,), tuning="gcv", one_shot="gcv_paper").fit(X, y)
+    n, yc, H, df1, df2 = _gcv_pieces(X, y, alpha)
+    r1, r2 = yc - H @ yc, yc - H @ (H @ yc)
+    R, Rpd = r1 @ r1 / n / (1 - df1) ** 2, r2 @ r2 / n / (1 - df2) ** 2
+    C = r1 @ r2 / n / ((1 - df1) * (1 - df2))
+    for xi in np.linspace(gcv.xi_[0] - 3, gcv.xi_[0] + 3, 601):
+        assert (1 - xi) ** 2 * R + 2 * xi * (1 - xi) * C + xi**2 * Rpd >= -gcv.best_score_ - 1e-12
