@@ -2,9 +2,8 @@
 
 Each experiment runs once in quick mode into a temporary folder (module-scoped fixtures); the tests
 check the files, the CSV columns, the numbers against theory.md's golden values (ours, not the
-paper's) and against independent computations, and the Claim rows. Fig. 10 needs the UCI data
-mirror: it skips (with a reason) when SELFDISTILL_DATA_DIR is unset and FAILS when it is set but
-the files are missing.
+paper's) and against independent computations, and the Claim rows. Fig. 10 reads the UCI files
+shipped in data/uci (or SELFDISTILL_DATA_DIR) and FAILS when they are missing.
 """
 
 from __future__ import annotations
@@ -276,7 +275,10 @@ def test_alignment_summary_limits():
 
 
 def test_fig10_without_data_fails_fast_with_a_clear_error(tmp_path, monkeypatch):
+    import selfdistill.datasets.uci as uci_module
+
     monkeypatch.delenv("SELFDISTILL_DATA_DIR", raising=False)
+    monkeypatch.setattr(uci_module, "SHIPPED_DIR", tmp_path / "no-shipped-data")
     monkeypatch.setenv("SELFDISTILL_CACHE_DIR", str(tmp_path / "cache"))
 
     def refuse(*args, **kwargs):
