@@ -56,6 +56,7 @@ def test_protocol_sensitivity_shape(uci_mirror):
     assert raw_coarse["pct_change_mean"].iloc[0] < 0 and raw_coarse["share_last_xi_negative"].iloc[0] == 1.0
 
 
+@pytest.mark.slow
 def test_table1_quick(uci_mirror, tmp_path):
     from selfdistill.reproduce import ReproduceContext, get_experiment
 

@@ -264,6 +264,7 @@ def test_every_experiment_saves_figures_through_save_figure():
 # ------------------------------------------------------------------------------ end to end
 
 
+@pytest.mark.slow
 def test_quick_run_of_a_real_experiment_from_the_shell(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "selfdistill.cli", "reproduce", "fig4", "--quick", "--no-progress",

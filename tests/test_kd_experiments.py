@@ -23,6 +23,7 @@ def test_registry_points_at_these_modules():
     assert get_experiment("born-again") is born_again.run
 
 
+@pytest.mark.slow
 def test_omitted_class_quick(tmp_path):
     output = kd_omitted_class.run(ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
     _check_outputs(output, "kd-omitted-class")
@@ -59,6 +60,7 @@ def test_symmetric_label_noise_always_changes_flipped_labels():
     assert set(np.unique(flipped)) == set(range(10))  # every class is a possible wrong label
 
 
+@pytest.mark.slow
 def test_born_again_quick(tmp_path):
     output = born_again.run(ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
     _check_outputs(output, "born-again")

@@ -63,6 +63,7 @@ def test_declared_numpy_floor_covers_the_numpy_functions_used():
     assert major >= 2 or not used, f"pyproject allows {floor!r} but the code uses {used}"
 
 
+@pytest.mark.slow
 def test_import_does_not_need_torch():
     code = "import sys, selfdistill, selfdistill.datasets; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

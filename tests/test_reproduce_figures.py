@@ -83,6 +83,7 @@ def _verdicts(output: ExperimentOutput) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------- Fig. 2
+@pytest.mark.slow
 def test_fig2_files_and_columns(fig2_run):
     output, out = fig2_run
     _check_files(output, out, "fig2")
@@ -96,6 +97,7 @@ def test_fig2_files_and_columns(fig2_run):
     assert (data["n_features"] == 100).all() and data["quick"].all()
 
 
+@pytest.mark.slow
 def test_fig2_numbers(fig2_run):
     output, out = fig2_run
     data = pd.read_csv(out / "fig2.csv")
@@ -124,6 +126,7 @@ def test_fig2_numbers(fig2_run):
     assert set(edge["one_step_edge"]) <= {"alpha->0", "alpha->inf"}
 
 
+@pytest.mark.slow
 def test_fig2_ridge_optimum_matches_a_brute_force_grid():
     """A from the engine's search vs a fine grid of exact ridge risks with an explicit design."""
     config = fig2.Fig2Config()
@@ -137,6 +140,7 @@ def test_fig2_ridge_optimum_matches_a_brute_force_grid():
     assert row["risk_ridge"] == pytest.approx(brute, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_fig2_claims(fig2_run):
     output, _ = fig2_run
     verdicts = _verdicts(output)
@@ -254,6 +258,7 @@ def test_fig4_growth_and_claims(fig4_run):
     assert verdict.startswith("reproduced for k = 2, 3") and "not for k = 1" in verdict
 
 
+@pytest.mark.slow
 def test_thin_script_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "experiments" / "fig4.py"), "--out", str(tmp_path), "--quick"],
@@ -431,6 +436,7 @@ def test_report_with_no_outputs(tmp_path):
     assert "UCI `" not in text
 
 
+@pytest.mark.slow
 def test_report_on_real_outputs(fig2_run, fig3_run, fig4_run, tmp_path):
     outputs = [fig2_run[0], fig3_run[0], fig4_run[0]]
     ctx = ReproduceContext(out_dir=tmp_path / "report", quick=True, progress=False)

@@ -21,10 +21,10 @@ Where the data come from, in order:
    ``DataUnavailableError`` (a ``RuntimeError``) within a second, naming the settings to provide.
 
 Sources 1 and 2 are checked against the official file's SHA-256 in the registry (after
-decompression); a mismatch raises ``ValueError``.
-The raw file and the download give the same ``(X, y)``: ``ucimlrepo`` serves UCI's generated CSV (comma separated,
-decimal points, a header with the variable names) rather than the raw file, so each dataset has one
-parse rule for its raw file and the columns are matched by name after parsing.
+decompression); a mismatch raises ``ValueError``. The raw file and the download give the same
+``(X, y)``: ``ucimlrepo`` serves UCI's generated CSV (comma separated, decimal points, a header with
+the variable names) rather than the raw file, so each dataset has one parse rule for its raw file
+and the columns are matched by name after parsing.
 
 The paper does not say how it preprocessed the data (``data.md`` section 1, "Open item"). Every
 choice that is ours rather than confirmed is listed in ``UCIDataset.assumptions``.
@@ -112,7 +112,8 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     Notes
     -----
     ``X.attrs`` and ``y.attrs`` record the provenance: ``dataset``, ``source`` (``"data_dir"``,
-    ``"shipped"``, ``"cache"`` or ``"ucimlrepo"``), ``location`` (path or URL) and ``sha256`` where known.
+    ``"shipped"``, ``"cache"`` or ``"ucimlrepo"``), ``location`` (path or URL) and ``sha256``
+    where known.
 
     Preprocessing is row filtering and column selection only (``UCI_DATASETS[name]
     .preprocessing``); choices not confirmed from the paper are listed in ``.assumptions``.
