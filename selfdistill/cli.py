@@ -4,7 +4,7 @@ Examples
 --------
 Reproduce every table and figure of Pareek, Du & Oh (2024) into ``results/``::
 
-    selfdistill reproduce all --out results --data-dir ../shared/uci
+    selfdistill reproduce all --out results
 
 One experiment, fewer seeds::
 
@@ -14,22 +14,28 @@ One experiment, fewer seeds::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from pathlib import Path
 
 from ._version import __version__
 from .reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, ReproduceContext, get_experiment
+from .reproduce._results import OutputFolderError, check_out_dir, run_staged, staging_folder
 
 _EPILOG = """\
 experiments:
 {listing}
   all               the paper's tables and figures ({paper}) plus results/REPORT.md
 
-UCI data: pass --data-dir (or set SELFDISTILL_DATA_DIR) to a folder holding the raw UCI files
+UCI data: read from the repository's data/uci (shipped with a source checkout). To use other
+copies, pass --data-dir (or set SELFDISTILL_DATA_DIR) to a folder holding the raw UCI files
 (air_quality/AirQualityUCI.csv, airfoil_self_noise/airfoil_self_noise.dat,
-appliances_energy_prediction/energydata_complete.csv); otherwise the cache under data/ is used,
-or the files are downloaded with ucimlrepo (pip install "selfdistill[uci]").
+appliances_energy_prediction/energydata_complete.csv, plain or .xz). Without either, the download
+cache is used, or the files are downloaded with ucimlrepo (pip install "selfdistill[uci]").
+
+Results: each experiment's files are written to a staging folder inside --out and moved into
+place together when it finishes; an interrupted run (Ctrl-C: exit status 130) leaves the previous
+results as they were. Exit status 2: bad arguments, an unusable --out, or a failed experiment.
 """
 
 
@@ -71,7 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``selfdistill`` console script; returns the exit status."""
+    """Entry point of the ``selfdistill`` console script; returns the exit status.
+
+    0: success; 2: bad arguments, an unusable ``--out`` or a failed experiment (one line on
+    stderr); 130: interrupted with Ctrl-C (one line on stderr, earlier results left intact).
+    """
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -85,9 +95,27 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--jobs must be at least 1")
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    try:
+        return _reproduce(args)
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the experiment that was running wrote nothing to {args.out}; "
+            "results of earlier runs are unchanged.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _reproduce(args) -> int:
+    try:
+        out_dir = check_out_dir(args.out)
+    except OutputFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data_dir = None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir))
     ctx = ReproduceContext(
-        out_dir=Path(args.out),
-        data_dir=args.data_dir,
+        out_dir=out_dir,
+        data_dir=data_dir,
         seeds=args.seeds,
         jobs=args.jobs,
         quick=args.quick,
@@ -99,18 +127,19 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         print(f"== {name}: {EXPERIMENTS[name][1]}", flush=True)
         try:
-            output = get_experiment(name)(ctx)
-        except (ValueError, RuntimeError, ImportError, FileNotFoundError) as exc:
+            output = run_staged(get_experiment(name), ctx, name)
+        except (ValueError, RuntimeError, ImportError, OSError) as exc:
             print(f"error: {name} failed: {exc}", file=sys.stderr)
             return 2
         outputs.append(output)
         print(output.summary)
         print(f"-- {name} done in {time.perf_counter() - start:.1f} s; files in {ctx.out_dir}\n")
     if args.experiment == "all":
-        from .reproduce.report import write_report
+        from .reproduce.report import REPORT_NAME, render_report
 
-        report = write_report(outputs, ctx)
-        print(f"report: {report}")
+        with staging_folder(ctx.out_dir, "report") as stage:
+            (stage / REPORT_NAME).write_text(render_report(outputs, ctx), encoding="utf-8")
+        print(f"report: {ctx.out_dir / REPORT_NAME}")
     return 0
 
 

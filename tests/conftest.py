@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,28 +45,49 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20240705)
 
 
-@pytest.fixture(scope="session")
-def uci_mirror():
-    """Folder of the UCI data mirror from SELFDISTILL_DATA_DIR.
+#: The xz-compressed UCI files shipped in the repository (data/uci).
+SHIPPED_UCI = Path(__file__).resolve().parents[1] / "data" / "uci"
 
-    Skips (with a reason) when the variable is unset; FAILS when it is set but a file is missing,
-    so CI, which sets it, can never silently skip the real-data tests.
+
+@pytest.fixture(scope="session")
+def uci_mirror(tmp_path_factory):
+    """An absolute folder with the raw UCI files in the mirror's layout (``<folder>/<file>``).
+
+    ``SELFDISTILL_DATA_DIR`` when set (made absolute: notebooks run in other folders); else the
+    files shipped in ``data/uci``, decompressed once per session with the standard library only,
+    so tests that parse raw bytes stay independent of the loader. FAILS when a file is missing or
+    its bytes differ from the manifest: the real-data tests never skip silently.
     """
-    from pathlib import Path
+    import hashlib
+    import lzma
+    import shutil
 
     from selfdistill.datasets import UCI_DATASETS
 
     value = os.environ.get("SELFDISTILL_DATA_DIR")
-    if not value:
-        pytest.skip("SELFDISTILL_DATA_DIR is not set; point it to the UCI mirror (e.g. ../shared/uci)")
-    root = Path(value)
+    if value:
+        root = Path(value).expanduser().absolute()
+    else:
+        root = tmp_path_factory.mktemp("uci-mirror")
+        shutil.copy(SHIPPED_UCI / "SHA256SUMS", root / "SHA256SUMS")
+        for spec in UCI_DATASETS.values():
+            (root / spec.folder).mkdir()
+            compressed = SHIPPED_UCI / spec.folder / f"{spec.filename}.xz"
+            if compressed.is_file():
+                with lzma.open(compressed) as source:
+                    (root / spec.folder / spec.filename).write_bytes(source.read())
+    where = f"SELFDISTILL_DATA_DIR={value}" if value else f"the shipped data {SHIPPED_UCI}"
     missing = [
         f"{spec.folder}/{spec.filename}"
         for spec in UCI_DATASETS.values()
         if not (root / spec.folder / spec.filename).is_file()
     ]
     if missing:
-        pytest.fail(f"SELFDISTILL_DATA_DIR={value} is set but lacks {missing}.")
+        pytest.fail(f"{where} lacks {missing}.")
+    for spec in UCI_DATASETS.values():
+        digest = hashlib.sha256((root / spec.folder / spec.filename).read_bytes()).hexdigest()
+        if digest != spec.sha256:
+            pytest.fail(f"{where}: {spec.folder}/{spec.filename} is not the official file.")
     return root
 
 

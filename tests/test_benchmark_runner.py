@@ -56,6 +56,7 @@ def test_protocol_sensitivity_shape(uci_mirror):
     assert raw_coarse["pct_change_mean"].iloc[0] < 0 and raw_coarse["share_last_xi_negative"].iloc[0] == 1.0
 
 
+@pytest.mark.slow
 def test_table1_quick(uci_mirror, tmp_path):
     from selfdistill.reproduce import ReproduceContext, get_experiment
 
@@ -66,3 +67,9 @@ def test_table1_quick(uci_mirror, tmp_path):
     assert "Table 1" in out.summary and len(out.claims) == 2
     runs = pd.read_csv(tmp_path / "table1_runs.csv")
     assert set(runs["protocol"]) == {"paper split", "one-shot (train+val)"}
+    # xi in numeric per-step columns, not tuple reprs such as "(np.float64(-2.05),)"
+    assert "xi" not in runs.columns and "np.float64" not in (tmp_path / "table1_runs.csv").read_text()
+    assert [c for c in runs.columns if c.startswith("xi_")] == ["xi_1", "xi_2"]
+    assert (runs[["xi_1", "xi_2", "xibar_1", "xibar_2"]].dtypes == np.float64).all()
+    two = runs[runs["n_steps"] == 2]
+    assert two[["xi_1", "xi_2"]].notna().all().all() and runs.loc[runs["n_steps"] == 0, "xi_1"].isna().all()

@@ -1,10 +1,11 @@
 """UCI data layer: sources, checksums, cache, offline errors, ucimlrepo parity, splits.
 
-Tests on the real files need the data uci_mirror: they skip (with a reason) when SELFDISTILL_DATA_DIR
-is unset and FAIL when it is set but the files are missing. Nothing here touches the network: an
-autouse fixture makes every socket connection and urlopen call fail unless a test installs a fake
-UCI server, which serves API-shaped JSON and a CSV built from the uci_mirror file, so that ucimlrepo's
-own fetch and parse code runs unchanged.
+Tests on the real files use the ``uci_mirror`` fixture (the shipped data/uci decompressed, or
+SELFDISTILL_DATA_DIR): they never skip. Nothing here touches the network: an autouse fixture makes
+every socket connection and urlopen call fail unless a test installs a fake UCI server, which serves
+API-shaped JSON and a CSV built from the mirror file, so that ucimlrepo's own fetch and parse code
+runs unchanged; those tests skip cleanly where ucimlrepo (the "uci" extra) is not installed. The
+same fixture hides the shipped data, so that the later sources (cache, download) are reached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import csv
 import io
 import json
 import math
+import os
 import shutil
 import socket
 import sys
@@ -28,6 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.preprocessing import StandardScaler
 
+import selfdistill.datasets.uci as uci_module
 from selfdistill.datasets import UCI_DATASETS, load_uci
 from selfdistill.datasets.uci import DataUnavailableError, standardize, train_val_test_split
 
@@ -51,11 +54,28 @@ def _refuse_urlopen(url, *args, **kwargs):
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch, tmp_path):
-    """Fail every connection, unset SELFDISTILL_DATA_DIR, send the default cache to tmp_path."""
+    """Fail every connection, unset SELFDISTILL_DATA_DIR, hide the shipped data, private cache."""
     monkeypatch.delenv("SELFDISTILL_DATA_DIR", raising=False)
     monkeypatch.setattr(socket, "create_connection", _refuse_connection)
     monkeypatch.setattr(urllib.request, "urlopen", _refuse_urlopen)
     monkeypatch.setenv("SELFDISTILL_CACHE_DIR", str(tmp_path / "default-cache"))
+    monkeypatch.setattr(uci_module, "SHIPPED_DIR", tmp_path / "no-shipped-data")
+
+
+@pytest.fixture
+def ucimlrepo():
+    """The "uci" extra: tests that run ucimlrepo's own code skip cleanly without it."""
+    return pytest.importorskip("ucimlrepo")
+
+
+def _record(cache_root: Path, name: str) -> Path:
+    spec = UCI_DATASETS[name]
+    return cache_root / "uci" / spec.folder / f"ucimlrepo_{spec.uci_id}.json"
+
+
+def _cached_csv(cache_root: Path, name: str) -> Path:
+    record = _record(cache_root, name)
+    return record.parent / json.loads(record.read_text())["file"]
 
 
 class _Response(io.BytesIO):
@@ -271,6 +291,76 @@ def test_appliances_drops_only_date_and_is_rank_deficient(uci_mirror):
 
 
 # --------------------------------------------------------------------------------------------
+# the data shipped in the repository (data/uci): the first source, no setting needed
+# --------------------------------------------------------------------------------------------
+
+REPO_DATA = Path(__file__).resolve().parents[1] / "data" / "uci"
+
+
+@pytest.mark.uci
+@pytest.mark.parametrize("name", sorted(UCI_DATASETS))
+def test_shipped_data_load_without_any_setting(uci_mirror, name, monkeypatch):
+    monkeypatch.setattr(uci_module, "SHIPPED_DIR", REPO_DATA)
+    X, y = load_uci(name, download=False)
+    spec = UCI_DATASETS[name]
+    assert X.attrs["source"] == "shipped", "load_uci did not take the data shipped in data/uci"
+    assert X.attrs["location"] == str(REPO_DATA / spec.folder / f"{spec.filename}.xz")
+    X_ref, y_ref = load_uci(name, data_dir=uci_mirror)
+    pd.testing.assert_frame_equal(X, X_ref, check_exact=True)
+    pd.testing.assert_series_equal(y, y_ref, check_exact=True)
+
+
+def test_shipped_data_carry_their_checksums_and_licence():
+    listed = dict(
+        reversed(line.split()) for line in (REPO_DATA / "SHA256SUMS").read_text().splitlines()
+    )
+    licence = (REPO_DATA.parent / "README.md").read_text()
+    assert "CC BY 4.0" in licence and "creativecommons.org/licenses/by/4.0" in licence
+    for spec in UCI_DATASETS.values():
+        assert listed[f"{spec.folder}/{spec.filename}"] == spec.sha256, "SHA256SUMS disagrees"
+        assert (REPO_DATA / spec.folder / f"{spec.filename}.xz").is_file(), "data file not shipped"
+        assert spec.doi in licence, f"attribution (DOI {spec.doi}) missing from data/README.md"
+        assert spec.doi in (REPO_DATA / spec.folder / "README.md").read_text()
+
+
+@pytest.mark.uci
+def test_override_comes_before_the_shipped_data(uci_mirror, monkeypatch):
+    monkeypatch.setattr(uci_module, "SHIPPED_DIR", REPO_DATA)
+    X, _ = load_uci("airfoil", data_dir=uci_mirror)
+    assert X.attrs["source"] == "data_dir"
+    monkeypatch.setenv("SELFDISTILL_DATA_DIR", str(uci_mirror))
+    assert load_uci("airfoil")[0].attrs["location"].startswith(str(uci_mirror))
+
+
+def test_compressed_file_in_data_dir_is_accepted_and_checked(tmp_path):
+    spec = UCI_DATASETS["airfoil"]
+    compressed = REPO_DATA / spec.folder / f"{spec.filename}.xz"
+    shutil.copy(compressed, tmp_path / compressed.name)
+    X, _ = load_uci("airfoil", data_dir=tmp_path)
+    assert X.shape == spec.shape and X.attrs["sha256"] == spec.sha256
+    (tmp_path / compressed.name).write_bytes(compressed.read_bytes()[:-50])  # truncated
+    with pytest.raises(ValueError, match="not a readable xz file"):
+        load_uci("airfoil", data_dir=tmp_path)
+
+
+@pytest.mark.uci
+def test_relative_data_dir_is_resolved_where_it_is_read(uci_mirror, tmp_path, monkeypatch):
+    # A relative SELFDISTILL_DATA_DIR (e.g. ../shared/uci) is taken from the current folder, and
+    # the provenance records the absolute path, valid in any other working folder.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    relative = Path("..") / "mirror"
+    shutil.copytree(uci_mirror / "airfoil_self_noise", tmp_path / "mirror" / "airfoil_self_noise")
+    monkeypatch.setenv("SELFDISTILL_DATA_DIR", str(relative))
+    X, _ = load_uci("airfoil")
+    assert Path(X.attrs["location"]).is_absolute(), "relative data path was not made absolute"
+    monkeypatch.setenv("SELFDISTILL_DATA_DIR", str(Path("..") / "elsewhere"))
+    with pytest.raises(ValueError, match=r"elsewhere.*is not a folder \(relative paths"):
+        load_uci("airfoil")
+
+
+# --------------------------------------------------------------------------------------------
 # checksums and data_dir handling
 # --------------------------------------------------------------------------------------------
 
@@ -322,14 +412,14 @@ def _assert_helpful(message: str, cache_dir: Path):
         "data_dir=",
         "--data-dir",
         "airfoil_self_noise/airfoil_self_noise.dat",
-        "../shared/uci",
+        "data/uci",
         'pip install "selfdistill[uci]"',
         str(cache_dir),
     ):
         assert needed in message, f"{needed!r} missing from: {message}"
 
 
-def test_offline_error_within_a_second(tmp_path, monkeypatch):
+def test_offline_error_within_a_second(tmp_path, monkeypatch, ucimlrepo):
     start = time.perf_counter()
     with pytest.raises(DataUnavailableError) as info:
         load_uci("airfoil", cache_dir=tmp_path / "cache")
@@ -341,7 +431,7 @@ def test_offline_error_within_a_second(tmp_path, monkeypatch):
     assert "SELFDISTILL_DATA_DIR is not set" in message and "offline" in message
 
 
-def test_hanging_network_is_abandoned_within_a_second(tmp_path, monkeypatch):
+def test_hanging_network_is_abandoned_within_a_second(tmp_path, monkeypatch, ucimlrepo):
     # A DNS lookup that hangs ignores socket timeouts; the probe thread is left behind.
     def hang(*args, **kwargs):
         time.sleep(3.0)
@@ -359,7 +449,7 @@ def test_hanging_network_is_abandoned_within_a_second(tmp_path, monkeypatch):
     assert calls == []  # ucimlrepo was never called
 
 
-def test_reachable_host_but_failing_download_is_reported(tmp_path, monkeypatch):
+def test_reachable_host_but_failing_download_is_reported(tmp_path, monkeypatch, ucimlrepo):
     class _Socket:
         def close(self):
             pass
@@ -396,7 +486,7 @@ def test_missing_ucimlrepo_says_how_to_install_it(tmp_path, monkeypatch):
 
 @pytest.mark.uci
 @pytest.mark.parametrize("name", sorted(UCI_DATASETS))
-def test_mirror_and_ucimlrepo_give_the_same_data(uci_mirror, name, tmp_path, monkeypatch):
+def test_mirror_and_ucimlrepo_give_the_same_data(uci_mirror, name, tmp_path, monkeypatch, ucimlrepo):
     spec = UCI_DATASETS[name]
     X_raw, y_raw = load_uci(name, data_dir=uci_mirror)
     fake = _serve(monkeypatch, _fake_for(name, uci_mirror))
@@ -408,8 +498,7 @@ def test_mirror_and_ucimlrepo_give_the_same_data(uci_mirror, name, tmp_path, mon
     pd.testing.assert_series_equal(y_dl, y_raw, check_exact=True)
 
     # The download went to the cache; reading it back needs no network and gives the same bits.
-    cached = tmp_path / "uci" / spec.folder / f"ucimlrepo_{spec.uci_id}.csv"
-    record = json.loads(cached.with_name(cached.name + ".json").read_text())
+    record = json.loads(_record(tmp_path, name).read_text())
     assert record["uci_id"] == spec.uci_id and record["data_url"] == DATA_URL.format(spec.uci_id)
     monkeypatch.setattr(urllib.request, "urlopen", _refuse_urlopen)
     X_c, y_c = load_uci(name, cache_dir=tmp_path, download=False)
@@ -418,7 +507,7 @@ def test_mirror_and_ucimlrepo_give_the_same_data(uci_mirror, name, tmp_path, mon
     pd.testing.assert_series_equal(y_c, y_raw, check_exact=True)
 
 
-def test_cache_round_trip_is_exact_and_checked(tmp_path, monkeypatch):
+def test_cache_round_trip_is_exact_and_checked(tmp_path, monkeypatch, ucimlrepo):
     fake = _serve(
         monkeypatch, FakeUCI(291, "Airfoil Self-Noise", _tiny_airfoil_csv(_AIRFOIL_HEADER), None)
     )
@@ -432,26 +521,129 @@ def test_cache_round_trip_is_exact_and_checked(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(X1, X2, check_exact=True)
     pd.testing.assert_series_equal(y1, y2, check_exact=True)
 
-    cached = tmp_path / "uci" / "airfoil_self_noise" / "ucimlrepo_291.csv"
+    cached = _cached_csv(tmp_path, "airfoil")
     cached.write_text(cached.read_text().replace("\n", "\n0", 1))  # edit one value
-    with pytest.raises(ValueError, match="corrupted or was edited"):
+    with pytest.raises(ValueError, match="corrupted or was edited.*delete the folder"):
         load_uci("airfoil", cache_dir=tmp_path)
-    cached.with_name(cached.name + ".json").unlink()
-    with pytest.raises(ValueError, match="no readable checksum record"):
+    cached.unlink()
+    with pytest.raises(ValueError, match="which is missing.*delete the folder"):
+        load_uci("airfoil", cache_dir=tmp_path)
+    _record(tmp_path, "airfoil").write_text("{not json")
+    with pytest.raises(ValueError, match="record .* is not readable.*delete the folder"):
         load_uci("airfoil", cache_dir=tmp_path)
 
 
-def test_default_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):
+def test_default_cache_dir_comes_from_the_environment(tmp_path, monkeypatch, ucimlrepo):
     monkeypatch.setenv("SELFDISTILL_CACHE_DIR", str(tmp_path / "env-cache"))
     _serve(
         monkeypatch, FakeUCI(291, "Airfoil Self-Noise", _tiny_airfoil_csv(_AIRFOIL_HEADER), None)
     )
     with pytest.warns(UserWarning):
         load_uci("airfoil", download=True)
-    assert (tmp_path / "env-cache" / "uci" / "airfoil_self_noise" / "ucimlrepo_291.csv").is_file()
+    assert _cached_csv(tmp_path / "env-cache", "airfoil").is_file()
 
 
-def test_columns_match_ignoring_case_and_punctuation(tmp_path, monkeypatch):
+def test_default_cache_is_the_users_cache_folder_not_the_checkout(tmp_path, monkeypatch):
+    from selfdistill.datasets._cache import default_cache_dir
+
+    monkeypatch.delenv("SELFDISTILL_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "selfdistill"
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert default_cache_dir() == tmp_path / "home" / "Library" / "Caches" / "selfdistill"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "appdata"))
+    assert default_cache_dir() == tmp_path / "appdata" / "selfdistill"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "selfdistill"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/xdg")  # the XDG spec: ignore relative values
+    assert default_cache_dir() == tmp_path / "appdata" / "selfdistill"
+    monkeypatch.setenv("SELFDISTILL_CACHE_DIR", "rel-cache")
+    assert default_cache_dir() == Path.cwd() / "rel-cache"
+
+
+def test_default_cache_is_outside_the_package_and_the_repository(monkeypatch):
+    from selfdistill.datasets._cache import default_cache_dir
+
+    monkeypatch.delenv("SELFDISTILL_CACHE_DIR")
+    cache = default_cache_dir().resolve()
+    for inside in (Path(uci_module.__file__).resolve().parents[1], REPO_DATA.parents[1]):
+        assert inside not in (cache, *cache.parents), f"cache {cache} lies inside {inside}"
+
+
+def _small_frame(seed: int) -> pd.DataFrame:
+    values = np.random.default_rng(seed).normal(size=(50, 3))
+    return pd.DataFrame(values, columns=["a", "b", "c"])
+
+
+def test_reader_during_the_first_write_never_sees_a_corrupt_cache(tmp_path, monkeypatch):
+    # Deterministic interleaving: a reader runs right after every file operation of the writer.
+    from selfdistill.datasets import _cache
+
+    record = tmp_path / "uci" / "x" / "ucimlrepo_1.json"
+    frame = _small_frame(0)
+    seen = []
+    real_replace = os.replace
+
+    def replace_then_read(src, dst):
+        real_replace(src, dst)
+        seen.append(_cache.read_cached_frame(record))  # raises if the cache looks corrupt
+
+    monkeypatch.setattr(_cache.os, "replace", replace_then_read)
+    _cache.write_cached_frame(record, frame, {"uci_id": 1})
+    assert seen[0] is None, "the record appeared before its data file"
+    pd.testing.assert_frame_equal(seen[-1], frame, check_exact=True)
+    # A second writer with different bytes: readers see the old or the new frame, never an error.
+    seen.clear()
+    _cache.write_cached_frame(record, _small_frame(1), {"uci_id": 1})
+    assert [f.equals(frame) for f in seen] == [True, False]
+
+
+def test_concurrent_readers_and_writers_agree(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from selfdistill.datasets._cache import read_cached_frame, write_cached_frame
+
+    frame = _small_frame(0)
+    for trial in range(40):
+        record = tmp_path / f"t{trial}" / "ucimlrepo_1.json"
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            writes = [pool.submit(write_cached_frame, record, frame, {}) for _ in range(2)]
+            reads = [pool.submit(read_cached_frame, record) for _ in range(6)]
+            for future in writes:
+                future.result()
+            for future in reads:
+                got = future.result()  # a "corrupt cache" ValueError here is the race
+                assert got is None or got.equals(frame)
+        assert not list(record.parent.glob("*.tmp")), "temporary files left behind"
+
+
+def test_interrupted_writes_leave_no_debris(tmp_path, monkeypatch):
+    from selfdistill.datasets import _cache
+
+    record = tmp_path / "uci" / "x" / "ucimlrepo_1.json"
+    record.parent.mkdir(parents=True)
+    old = record.parent / "ucimlrepo_1.json.abc123.tmp"  # left by a killed process
+    young = record.parent / "ucimlrepo_1.json.def456.tmp"  # another process writing right now
+    old.write_text("half")
+    young.write_text("half")
+    os.utime(old, (time.time() - 2 * _cache.STALE_TEMPORARY_S,) * 2)
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_cache.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _cache.write_cached_frame(record, _small_frame(0), {})
+    assert not old.exists(), "stale *.tmp debris was not cleaned up"
+    assert young.exists(), "a fresh *.tmp of a concurrent write was deleted"
+    assert sorted(p.name for p in record.parent.iterdir()) == [young.name]
+    assert _cache.read_cached_frame(record) is None
+
+
+def test_columns_match_ignoring_case_and_punctuation(tmp_path, monkeypatch, ucimlrepo):
     renamed = [c.replace("-", " ").title() for c in _AIRFOIL_HEADER]  # "Attack Angle", ...
     _serve(monkeypatch, FakeUCI(291, "Airfoil Self-Noise", _tiny_airfoil_csv(renamed), None))
     with pytest.warns(UserWarning):
@@ -460,7 +652,7 @@ def test_columns_match_ignoring_case_and_punctuation(tmp_path, monkeypatch):
     assert y.name == "scaled-sound-pressure"
 
 
-def test_unexpected_table_names_the_missing_columns(tmp_path, monkeypatch):
+def test_unexpected_table_names_the_missing_columns(tmp_path, monkeypatch, ucimlrepo):
     header = [*_AIRFOIL_HEADER[:-1], "something-else"]
     _serve(monkeypatch, FakeUCI(291, "Airfoil Self-Noise", _tiny_airfoil_csv(header), None))
     with pytest.raises(ValueError, match="lack the columns.*scaled-sound-pressure"):

@@ -12,6 +12,7 @@ from selfdistill.reproduce import ReproduceContext, get_experiment  # noqa: E402
 from selfdistill.reproduce.dmd2 import METHODS  # noqa: E402
 
 
+@pytest.mark.slow
 def test_quick_run_writes_consistent_outputs(tmp_path):
     ctx = ReproduceContext(out_dir=tmp_path, seeds=1, quick=True, progress=False)
     output = get_experiment("dmd2")(ctx)

@@ -164,6 +164,7 @@ def test_gmm_teacher_attributes(ring_teacher):
     assert isinstance(ring_teacher.network_, EDMDenoiserMLP)
 
 
+@pytest.mark.slow
 def test_gmm_teacher_init_network_learns_the_exact_denoiser():
     short = GaussianMixtureTeacher(ring_means(4), 0.3, n_iter=600, random_state=0).fit()
     # The EDM-weighted regression loss onto the exact denoiser halves (measured 0.120 -> 0.061).

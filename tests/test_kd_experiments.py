@@ -23,6 +23,7 @@ def test_registry_points_at_these_modules():
     assert get_experiment("born-again") is born_again.run
 
 
+@pytest.mark.slow
 def test_omitted_class_quick(tmp_path):
     output = kd_omitted_class.run(ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
     _check_outputs(output, "kd-omitted-class")
@@ -59,6 +60,7 @@ def test_symmetric_label_noise_always_changes_flipped_labels():
     assert set(np.unique(flipped)) == set(range(10))  # every class is a possible wrong label
 
 
+@pytest.mark.slow
 def test_born_again_quick(tmp_path):
     output = born_again.run(ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
     _check_outputs(output, "born-again")
@@ -73,4 +75,13 @@ def test_born_again_quick(tmp_path):
     np.testing.assert_allclose(clean.error, clean.theory_error, rtol=1e-8)
     optimum = theory[theory.method == "kd-optimal-xi"].set_index("noise").xi
     assert optimum[0.5] > 1.0 > optimum[0.0]
+    # Summary CSVs hold numbers (mean, s.e. columns); "mean ± s.e." strings only in the Markdown.
+    for stem in ("classification_generations", "classification_xi", "regression_generations",
+                 "regression_xi"):
+        text = (tmp_path / f"born_again_{stem}.csv").read_text()
+        assert "±" not in text, f"born_again_{stem}.csv stores formatted strings"
+        table = pd.read_csv(tmp_path / f"born_again_{stem}.csv")
+        means = [c for c in table.columns if c.endswith("_mean")]
+        assert means and (table[means].dtypes == np.float64).all()
+        assert (tmp_path / f"born_again_{stem}.md").read_text().startswith("| ")
     assert output.claims[0].verdict == "confirmed"

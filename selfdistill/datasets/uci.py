@@ -8,19 +8,23 @@ shape after preprocessing, and which choices are assumptions.
 
 Where the data come from, in order:
 
-1. ``data_dir=`` or else the ``SELFDISTILL_DATA_DIR`` environment variable: a folder with the raw
-   files exactly as UCI publishes them, in the layout ``<folder>/<file>`` of the project's data
-   mirror (e.g. ``air_quality/AirQualityUCI.csv``) or directly ``<file>``. The file's SHA-256 is
-   checked against the registry; a mismatch raises ``ValueError``.
-2. The local cache (see ``cache_dir``): earlier downloads, each checked against the SHA-256
-   recorded when it was written.
-3. A download with ``ucimlrepo`` (``pip install "selfdistill[uci]"``), written to the cache. The
+1. ``data_dir=`` or else the ``SELFDISTILL_DATA_DIR`` environment variable (an override): a folder
+   with the raw files exactly as UCI publishes them (plain or xz-compressed), in the layout
+   ``<folder>/<file>`` of the project's data mirror (e.g. ``air_quality/AirQualityUCI.csv``) or
+   directly ``<file>``. Relative paths are made absolute when read.
+2. The copies shipped in the repository's ``data/uci`` folder (xz-compressed; present when the
+   package runs from a source checkout, e.g. ``pip install -e .``).
+3. The download cache in the user's cache folder (see ``cache_dir``): earlier downloads, each
+   checked against the SHA-256 recorded when it was written.
+4. A download with ``ucimlrepo`` (``pip install "selfdistill[uci]"``), written to the cache. The
    repository's host is probed first with a short timeout, so an offline machine gets a
    ``DataUnavailableError`` (a ``RuntimeError``) within a second, naming the settings to provide.
 
-Both routes give the same ``(X, y)``: ``ucimlrepo`` serves UCI's generated CSV (comma separated,
-decimal points, a header with the variable names) rather than the raw file, so each dataset has one
-parse rule for its raw file and the columns are matched by name after parsing.
+Sources 1 and 2 are checked against the official file's SHA-256 in the registry (after
+decompression); a mismatch raises ``ValueError``. The raw file and the download give the same
+``(X, y)``: ``ucimlrepo`` serves UCI's generated CSV (comma separated, decimal points, a header with
+the variable names) rather than the raw file, so each dataset has one parse rule for its raw file
+and the columns are matched by name after parsing.
 
 The paper does not say how it preprocessed the data (``data.md`` section 1, "Open item"). Every
 choice that is ours rather than confirmed is listed in ``UCIDataset.assumptions``.
@@ -28,6 +32,7 @@ choice that is ours rather than confirmed is listed in ``UCIDataset.assumptions`
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import warnings
@@ -38,7 +43,7 @@ import pandas as pd
 
 from ._cache import CACHE_ENV, default_cache_dir, read_cached_frame, write_cached_frame
 from ._download import DownloadError, fetch_uci_frame
-from ._files import find_raw_file, verify_sha256
+from ._files import find_raw_file, read_verified
 from ._splits import standardize, train_val_test_split
 from ._uci_registry import ALIASES, UCI_DATASETS, UCIDataset
 
@@ -54,6 +59,8 @@ __all__ = [
 
 #: Environment variable naming the folder with the raw UCI files.
 DATA_DIR_ENV = "SELFDISTILL_DATA_DIR"
+#: The xz-compressed raw files shipped with a source checkout (``<repository>/data/uci``).
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "uci"
 
 
 class DataUnavailableError(RuntimeError):
@@ -71,14 +78,15 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
         case, spaces and hyphens are ignored).
     data_dir : str, path or None, default=None
         Folder holding the raw UCI file as ``<folder>/<filename>`` (the layout of the project's
-        data mirror) or ``<filename>``. ``None`` uses the ``SELFDISTILL_DATA_DIR`` environment
-        variable if set. A folder that does not exist raises ``ValueError``; a folder without the
-        file falls through to the cache and the download.
+        data mirror) or ``<filename>``, each plain or ``.xz``-compressed. ``None`` uses the
+        ``SELFDISTILL_DATA_DIR`` environment variable if set. A folder that does not exist raises
+        ``ValueError``; a folder without the file falls through to the shipped copy, the cache and
+        the download.
     cache_dir : str, path or None, default=None
-        Cache folder for downloads. ``None`` uses ``SELFDISTILL_CACHE_DIR`` if set, else
-        ``data/cache`` of the source checkout when running from one, else the user cache folder
-        (``$XDG_CACHE_HOME/selfdistill`` or ``~/.cache/selfdistill``). Files go to
-        ``<cache_dir>/uci/<folder>/``.
+        Cache folder for downloads. ``None`` uses ``SELFDISTILL_CACHE_DIR`` if set, else the user
+        cache folder by platform convention (``$XDG_CACHE_HOME/selfdistill``,
+        ``~/Library/Caches/selfdistill`` on macOS, ``%LOCALAPPDATA%\\selfdistill`` on Windows,
+        ``~/.cache/selfdistill`` otherwise). Files go to ``<cache_dir>/uci/<folder>/``.
     download : bool or None, default=None
         ``None``: download with ``ucimlrepo`` if nothing local is found and
         ``archive.ics.uci.edu`` answers within 0.75 s. ``True``: download without that check.
@@ -104,7 +112,8 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     Notes
     -----
     ``X.attrs`` and ``y.attrs`` record the provenance: ``dataset``, ``source`` (``"data_dir"``,
-    ``"cache"`` or ``"ucimlrepo"``), ``location`` (path or URL) and ``sha256`` where known.
+    ``"shipped"``, ``"cache"`` or ``"ucimlrepo"``), ``location`` (path or URL) and ``sha256``
+    where known.
 
     Preprocessing is row filtering and column selection only (``UCI_DATASETS[name]
     .preprocessing``); choices not confirmed from the paper are listed in ``.assumptions``.
@@ -113,7 +122,7 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
 
     Examples
     --------
-    >>> X, y = load_uci("airfoil", data_dir="../shared/uci")  # doctest: +SKIP
+    >>> X, y = load_uci("airfoil")  # doctest: +SKIP
     >>> X.shape, y.name  # doctest: +SKIP
     ((1503, 5), 'scaled-sound-pressure')
     """
@@ -124,24 +133,21 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     if directory is not None:
         path = find_raw_file(directory, spec.folder, spec.filename)
         if path is not None:
-            digest = verify_sha256(path, spec.sha256, f"{spec.title} (UCI {spec.uci_id})")
-            frame = pd.read_csv(path, **_csv_options(spec))
-            X, y = _preprocess(frame, spec, f"{path}")
-            if X.shape != spec.shape:  # the checksum passed, so this is a bug in the rules above
-                raise RuntimeError(
-                    f"{spec.name}: preprocessing of the verified file gave X of shape {X.shape}, "
-                    f"the registry says {spec.shape}; please report this."
-                )
-            return _with_provenance(X, y, spec, "data_dir", str(path), digest)
+            return _load_raw_file(path, spec, "data_dir")
         tried.append(
             f"{setting} {directory}: holds neither {spec.folder}/{spec.filename} nor "
-            f"{spec.filename}"
+            f"{spec.filename} (plain or .xz)"
         )
     else:
         tried.append(f"no data_dir argument, and {DATA_DIR_ENV} is not set")
 
-    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    cache_path = root / "uci" / spec.folder / f"ucimlrepo_{spec.uci_id}.csv"
+    shipped = find_raw_file(SHIPPED_DIR, spec.folder, spec.filename)
+    if shipped is not None:
+        return _load_raw_file(shipped, spec, "shipped")
+    tried.append(f"shipped data {SHIPPED_DIR}: not there (not running from a source checkout)")
+
+    root = Path(cache_dir).expanduser().absolute() if cache_dir is not None else default_cache_dir()
+    cache_path = root / "uci" / spec.folder / f"ucimlrepo_{spec.uci_id}.json"
     frame = read_cached_frame(cache_path)
     if frame is not None:
         X, y = _preprocess(frame, spec, f"{cache_path}")
@@ -171,6 +177,19 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     return _with_provenance(X, y, spec, "ucimlrepo", provenance.get("data_url"), None)
 
 
+def _load_raw_file(path: Path, spec: UCIDataset, source: str):
+    """Parse a raw UCI file (plain or .xz) after checking its SHA-256."""
+    data = read_verified(path, spec.sha256, f"{spec.title} (UCI {spec.uci_id})")
+    frame = pd.read_csv(io.BytesIO(data), **_csv_options(spec))
+    X, y = _preprocess(frame, spec, f"{path}")
+    if X.shape != spec.shape:  # the checksum passed, so this is a bug in the parse rules
+        raise RuntimeError(
+            f"{spec.name}: preprocessing of the verified file gave X of shape {X.shape}, "
+            f"the registry says {spec.shape}; please report this."
+        )
+    return _with_provenance(X, y, spec, source, str(path), spec.sha256)
+
+
 def _lookup(name) -> UCIDataset:
     if not isinstance(name, str):
         raise ValueError(f"name must be a string, one of {sorted(UCI_DATASETS)}; got {name!r}.")
@@ -183,16 +202,17 @@ def _lookup(name) -> UCIDataset:
 
 def _data_dir_setting(data_dir) -> tuple[Path | None, str]:
     if data_dir is not None:
-        directory, setting = Path(data_dir).expanduser(), "data_dir"
+        directory, setting = Path(data_dir).expanduser().absolute(), "data_dir"
     elif os.environ.get(DATA_DIR_ENV):
-        directory, setting = Path(os.environ[DATA_DIR_ENV]).expanduser(), DATA_DIR_ENV
+        directory = Path(os.environ[DATA_DIR_ENV]).expanduser().absolute()
+        setting = DATA_DIR_ENV
     else:
         return None, ""
     if not directory.is_dir():
         raise ValueError(
-            f"{setting}={str(directory)!r} is not a folder. Point it to the folder holding the raw "
-            f"UCI files (e.g. the project's data mirror ../shared/uci), or unset it to use the "
-            "cache or a download."
+            f"{setting}={str(directory)!r} is not a folder (relative paths are taken from the "
+            "current folder). Point it to a folder holding the raw UCI files, e.g. the "
+            "repository's data/uci, or unset it to use the shipped data, the cache or a download."
         )
     return directory, setting
 
@@ -287,10 +307,12 @@ def _unavailable_message(spec: UCIDataset, tried: list[str], cache_root: Path) -
     return (
         f"cannot load the UCI dataset {spec.name!r} ({spec.title}, UCI id {spec.uci_id}). "
         f"Looked for it here:\n{looked}\n"
-        "Fix it in one of two ways:\n"
+        "Fix it in one of three ways:\n"
+        "  - run from a source checkout of selfdistill (pip install -e .), which ships the file "
+        f"in data/uci/{spec.folder}/;\n"
         f"  - pass data_dir=DIR (CLI: --data-dir DIR) or set {DATA_DIR_ENV}=DIR, where DIR holds "
-        f"the raw UCI file {spec.folder}/{spec.filename} (or {spec.filename} directly), e.g. the "
-        "project's data mirror ../shared/uci;\n"
+        f"the raw UCI file {spec.folder}/{spec.filename} (or {spec.filename} directly, plain or "
+        ".xz), e.g. a checkout's data/uci;\n"
         '  - or go online with the "uci" extra installed (pip install "selfdistill[uci]") to '
         f"download it once into the cache {cache_root}."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,6 +158,30 @@ def write_json(path: Path, payload: dict) -> Path:
     return path
 
 
+#: ``gid`` of the text that marks a quick run's figure (tests look for it).
+QUICK_STAMP_GID = "selfdistill-quick-stamp"
+
+
+def save_figure(fig, path: Path, *, quick: bool, dpi: int = 150) -> Path:
+    """Save a matplotlib figure as PNG (tight box) and close it; return ``path``.
+
+    Every experiment saves its figures here, so that a ``--quick`` run's figure says so on the
+    picture itself (a large diagonal "QUICK RUN" across it), not only in the text around it.
+    """
+    import matplotlib.pyplot as plt
+
+    if quick:
+        fig.text(
+            0.5, 0.5, "QUICK RUN\nsmoke test, not results", transform=fig.transFigure,
+            ha="center", va="center", rotation=20, color="tab:red", alpha=0.3, fontweight="bold",
+            fontsize=max(20.0, 6.0 * min(fig.get_size_inches())), zorder=1000,
+            gid=QUICK_STAMP_GID,
+        )
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def markdown_table(table, digits: int = 4) -> str:
     """A GitHub-flavoured Markdown table of a DataFrame (floats with ``digits`` significant digits).
 
@@ -194,11 +219,18 @@ def run_from_command_line(name: str, description: str, argv: list[str] | None = 
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    from ._results import OutputFolderError, check_out_dir, run_staged
+
+    try:
+        out_dir = check_out_dir(args.out)
+    except OutputFolderError as exc:
+        parser.exit(2, f"error: {exc}\n")
+    data_dir = None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir))
     ctx = ReproduceContext(
-        out_dir=Path(args.out), data_dir=args.data_dir, seeds=args.seeds, jobs=args.jobs,
+        out_dir=out_dir, data_dir=data_dir, seeds=args.seeds, jobs=args.jobs,
         quick=args.quick, progress=not args.no_progress,
     )
-    output = get_experiment(name)(ctx)
+    output = run_staged(get_experiment(name), ctx, name)
     print(output.summary)
     for claim in output.claims:
         print(f"- {claim.claim}: {claim.measured} [{claim.verdict}]")

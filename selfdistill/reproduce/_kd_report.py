@@ -45,9 +45,17 @@ def _cell(mean: float, se: float, digits: int) -> str:
     return f"{mean:.{digits}f} ± {se:.{digits}f}"
 
 
-def write_tables(table: pd.DataFrame, out_dir: Path, stem: str, raw: pd.DataFrame | None = None):
-    """Write ``<stem>.csv`` and ``<stem>.md`` (and ``<stem>_per_seed.csv`` from ``raw``).
+def write_tables(
+    numbers: pd.DataFrame,
+    table: pd.DataFrame,
+    out_dir: Path,
+    stem: str,
+    raw: pd.DataFrame | None = None,
+):
+    """Write ``<stem>.csv`` from ``numbers``, ``<stem>.md`` from ``table`` (and ``<stem>_per_seed.csv``).
 
+    The CSV is for pandas: numeric columns only (``<metric>_mean``, ``<metric>_se``, ``n_seeds``
+    as ``mean_se`` returns them); formatted "mean ± s.e." strings go to the Markdown table only.
     Returns the written paths.
     """
     paths = []
@@ -55,6 +63,6 @@ def write_tables(table: pd.DataFrame, out_dir: Path, stem: str, raw: pd.DataFram
         paths.append(out_dir / f"{stem}_per_seed.csv")
         raw.to_csv(paths[-1], index=False)
     paths += [out_dir / f"{stem}.csv", out_dir / f"{stem}.md"]
-    table.to_csv(paths[-2], index=False)
+    numbers.to_csv(paths[-2], index=False)
     paths[-1].write_text(markdown_table(table))
     return paths

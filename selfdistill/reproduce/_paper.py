@@ -82,15 +82,6 @@ def parallel_map(func: Callable, cases: list, *, jobs: int = 1, desc: str = "", 
     return list(progress(results, desc=desc, total=len(cases), enabled=show))
 
 
-def save_figure(fig, path: Path) -> Path:
-    """Save a matplotlib figure as PNG (150 dpi, tight box) and close it."""
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
 def pyplot():
     """``matplotlib.pyplot`` on the non-interactive Agg backend (selected only when plotting)."""
     import matplotlib

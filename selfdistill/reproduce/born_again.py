@@ -46,7 +46,14 @@ from ..kd import (
     KnowledgeDistillationRegressor,
     SoftTargetLogisticRegression,
 )
-from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._base import (
+    Claim,
+    ExperimentOutput,
+    ReproduceContext,
+    markdown_table,
+    save_figure,
+    write_json,
+)
 from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "born-again"
@@ -198,13 +205,15 @@ def regression_seed(seed: int, config: BornAgainConfig, design: RegressionDesign
 
 # ----------------------------------------------------------------------------- reporting
 def _wide(summary: pd.DataFrame, index: list[str], column: str, metric: str, digits=3):
+    """``(numbers, table)``: the tidy numeric rows (for the CSV) and the formatted pivot (Markdown)."""
+    numbers = summary[[*index, column, f"{metric}_mean", f"{metric}_se", "n_seeds"]]
     cells = format_mean_se(summary, [*index, column], {metric: "value"}, digits)
     wide = cells.pivot(index=index, columns=column, values="value")
     wide.columns = [f"{column} {c:g}" if isinstance(c, float) else f"{column} {c}" for c in wide.columns]
-    return wide.reset_index()
+    return numbers.reset_index(drop=True), wide.reset_index()
 
 
-def plot(cls_sum, reg_sum, theory, config, alpha, path):
+def plot(cls_sum, reg_sum, theory, config, alpha, path, quick=False):
     """Six panels: classification per generation / per variant / per xi; regression likewise."""
     import matplotlib
 
@@ -291,9 +300,7 @@ def plot(cls_sum, reg_sum, theory, config, alpha, path):
 
     fig.suptitle("Born-again generations and self-distillation under label noise")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, quick=quick, dpi=110)
 
 
 def paired_xi_comparison(cls_raw: pd.DataFrame, rate: float) -> tuple[float, float, float, float]:
@@ -391,21 +398,23 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     optimum = theory[theory.method == "kd-optimal-xi"][["noise", "xi", "theory_error"]].round(4)
     on_half_grid = (reg_sum.method == "kd-xi") & np.isclose(reg_sum.xi * 2, np.round(reg_sum.xi * 2))
     reg_xi = _wide(reg_sum[on_half_grid], ["noise"], "xi", "error", digits=4)
-    reg_xi = optimum.rename(columns={"xi": "optimal xi (exact)",
-                                     "theory_error": "error at optimal xi (exact)"}).merge(reg_xi)
+    optimum = optimum.rename(columns={"xi": "optimal xi (exact)",
+                                      "theory_error": "error at optimal xi (exact)"})
+    reg_xi = tuple(optimum.merge(part, on="noise") for part in reg_xi)
 
     files = [ctx.out_dir / "born_again_classification_per_seed.csv",
              ctx.out_dir / "born_again_regression_per_replicate.csv"]
     cls_raw.to_csv(files[0], index=False)
     reg_raw.to_csv(files[1], index=False)
-    for table, stem in ((gen_table, "born_again_classification_generations"),
-                        (xi_table, "born_again_classification_xi"),
-                        (reg_gen, "born_again_regression_generations"),
-                        (reg_xi, "born_again_regression_xi")):
-        files += write_tables(table, ctx.out_dir, stem)
+    for (numbers, table), stem in ((gen_table, "born_again_classification_generations"),
+                                   (xi_table, "born_again_classification_xi"),
+                                   (reg_gen, "born_again_regression_generations"),
+                                   (reg_xi, "born_again_regression_xi")):
+        files += write_tables(numbers, table, ctx.out_dir, stem)
     theory_path = ctx.out_dir / "born_again_regression_theory.csv"
     theory.to_csv(theory_path, index=False)
-    figure = plot(cls_sum, reg_sum, theory, config, design.alpha, ctx.out_dir / "born_again.png")
+    figure = plot(cls_sum, reg_sum, theory, config, design.alpha, ctx.out_dir / "born_again.png",
+                  ctx.quick)
     meta = write_json(ctx.out_dir / "born_again_config.json",
                       {"config": asdict(config), "ridge_alpha": design.alpha, "seeds": seeds,
                        "regression_replicates": len(reg_seeds),
@@ -413,14 +422,14 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     quick = " [QUICK]" if ctx.quick else ""
     summary = (
         f"Born-again generations under label noise, {len(seeds)} seeds{quick}\n\n"
-        "Digits, test accuracy per generation (mean ± s.e.):\n\n" + markdown_table(gen_table)
+        "Digits, test accuracy per generation (mean ± s.e.):\n\n" + markdown_table(gen_table[1])
         + "\nDigits, one KD step from generation 1 at T = 1, test accuracy per xi:\n\n"
-        + markdown_table(xi_table)
+        + markdown_table(xi_table[1])
         + "\nRidge, parameter error per born-again generation (xi = 1):\n\n"
-        + markdown_table(reg_gen)
+        + markdown_table(reg_gen[1])
         + "\nRidge, one SD step: exact optimal xi and measured parameter error per xi "
         "(multiples of 0.5; every grid value is in the per-seed CSV):\n\n"
-        + markdown_table(reg_xi)
+        + markdown_table(reg_xi[1])
     )
     return ExperimentOutput(
         name=NAME,

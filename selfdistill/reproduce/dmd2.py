@@ -48,10 +48,11 @@ from ._base import (
     ReproduceContext,
     environment_info,
     markdown_table,
+    save_figure,
     write_json,
 )
 from ._kd_report import format_mean_se, mean_se
-from ._paper import pyplot, save_figure
+from ._paper import pyplot
 
 NAME = "dmd2"
 
@@ -254,7 +255,7 @@ def _real_gallery(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- figures
-def _plot_ring(samples: dict, table: pd.DataFrame, path):
+def _plot_ring(samples: dict, table: pd.DataFrame, path, quick: bool):
     from ..diffusion.data import ring_means
 
     plt = pyplot()
@@ -282,10 +283,10 @@ def _plot_ring(samples: dict, table: pd.DataFrame, path):
         ax.set_ylabel("$x_2$")
     axes[0, 0].legend(loc="lower left", fontsize=8, markerscale=3)
     fig.suptitle("Ring of 8 Gaussians: samples of the teacher and of the distilled students")
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
-def _plot_digits(samples: dict, table: pd.DataFrame, path):
+def _plot_digits(samples: dict, table: pd.DataFrame, path, quick: bool):
     plt = pyplot()
     keys = ["data", *(m.key for m in METHODS)]
     labels = {"data": "real digits", **{m.key: m.label for m in METHODS}}
@@ -305,10 +306,10 @@ def _plot_digits(samples: dict, table: pd.DataFrame, path):
         ax.set_xticks([])
         ax.set_ylabel("class (row)")
     fig.suptitle("Class-conditional 8x8 digits: one row per class, 10 samples each")
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
-def _plot_training(histories: dict, path):
+def _plot_training(histories: dict, path, quick: bool):
     plt = pyplot()
     fig, axes = plt.subplots(len(histories), 2, figsize=(12, 3.6 * len(histories)), squeeze=False)
     for row_axes, (dataset, per_method) in zip(axes, histories.items(), strict=True):
@@ -332,7 +333,7 @@ def _plot_training(histories: dict, path):
         row_axes[1].set_ylabel(r"$L_{fake}$ (rolling median)")
         row_axes[1].legend(fontsize=8)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 # ----------------------------------------------------------------------------- claims
@@ -513,9 +514,10 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     ring_table = data[(data["dataset"] == "ring") & (data["seed"] == 0)]
     digits_table = data[(data["dataset"] == "digits") & (data["seed"] == 0)]
     figures = [
-        _plot_ring(first_samples["ring"], ring_table, out / "dmd2_ring_samples.png"),
-        _plot_digits(first_samples["digits"], digits_table, out / "dmd2_digits_samples.png"),
-        _plot_training(histories, out / "dmd2_training_curves.png"),
+        _plot_ring(first_samples["ring"], ring_table, out / "dmd2_ring_samples.png", ctx.quick),
+        _plot_digits(first_samples["digits"], digits_table, out / "dmd2_digits_samples.png",
+                     ctx.quick),
+        _plot_training(histories, out / "dmd2_training_curves.png", ctx.quick),
     ]
     files += figures
     claims = _claims(summary, n_seeds)

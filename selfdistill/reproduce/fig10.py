@@ -44,8 +44,8 @@ from threadpoolctl import threadpool_limits
 from .._progress import progress
 from ..datasets.uci import load_uci, standardize, train_val_test_split
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext
-from ._paper import markdown_table, pyplot, save_figure, verdict, write_results
+from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
+from ._paper import markdown_table, pyplot, verdict, write_results
 
 NAME = "fig10"
 #: Seeds (splits) when ``--seeds`` is not given.
@@ -326,7 +326,7 @@ def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, path, quick: bool):
         fontsize=10,
     )
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 def run(ctx: ReproduceContext) -> ExperimentOutput:

@@ -40,13 +40,12 @@ import pandas as pd
 
 from ..datasets import power_law_singular_values
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext
+from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     markdown_table,
     parallel_map,
     pyplot,
-    save_figure,
     verdict,
     write_results,
 )
@@ -374,7 +373,7 @@ def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
         fontsize=8, wrap=True, ha="left", va="top",
     )
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 def run(ctx: ReproduceContext) -> ExperimentOutput:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext
+from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     NOISE_VAR,
@@ -38,7 +38,6 @@ from ._paper import (
     markdown_table,
     parallel_map,
     pyplot,
-    save_figure,
     verdict,
     write_results,
 )
@@ -287,7 +286,7 @@ def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
     handles, labels = axes[1].get_legend_handles_labels()  # panel (b) has every line type
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
                fontsize=8.5, frameon=False)
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 def run(ctx: ReproduceContext) -> ExperimentOutput:

@@ -23,14 +23,13 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext
+from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     NOISE_VAR,
     THETA_U1,
     markdown_table,
     pyplot,
-    save_figure,
     verdict,
     write_results,
 )
@@ -248,7 +247,7 @@ def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
         fontsize=10.5,
     )
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 def run(ctx: ReproduceContext) -> ExperimentOutput:

@@ -39,7 +39,14 @@ from threadpoolctl import threadpool_limits
 from .._progress import progress
 from ..kd import SoftTargetLogisticRegression
 from ..kd._softmax import softmax
-from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._base import (
+    Claim,
+    ExperimentOutput,
+    ReproduceContext,
+    markdown_table,
+    save_figure,
+    write_json,
+)
 from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "kd-omitted-class"
@@ -168,7 +175,7 @@ def _run_seed(seed, kind, config, bias_grid):
     return rows, sweep
 
 
-def plot(summary: pd.DataFrame, sweep: pd.DataFrame, raw: pd.DataFrame, config, path):
+def plot(summary: pd.DataFrame, sweep: pd.DataFrame, raw: pd.DataFrame, config, path, quick=False):
     """Bars of the accuracies per student and teacher, and the bias sweeps."""
     import matplotlib
 
@@ -222,9 +229,7 @@ def plot(summary: pd.DataFrame, sweep: pd.DataFrame, raw: pd.DataFrame, config, 
         f"(xi={config.xi}, T={config.temperature})"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, quick=quick, dpi=120)
 
 
 def _claims(summary: pd.DataFrame, config: OmittedClassConfig) -> list[Claim]:
@@ -298,10 +303,10 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         },
     )
     table["n_seeds"] = summary["n_seeds"]
-    files = write_tables(table, ctx.out_dir, "kd_omitted_class", raw=raw)
+    files = write_tables(summary, table, ctx.out_dir, "kd_omitted_class", raw=raw)
     sweep_path = ctx.out_dir / "kd_omitted_class_bias_sweep.csv"
     sweep.to_csv(sweep_path, index=False)
-    figure = plot(summary, sweep, raw, config, ctx.out_dir / "kd_omitted_class.png")
+    figure = plot(summary, sweep, raw, config, ctx.out_dir / "kd_omitted_class.png", ctx.quick)
     meta = write_json(
         ctx.out_dir / "kd_omitted_class_config.json",
         {"config": asdict(config), "seeds": seeds, "quick": ctx.quick},

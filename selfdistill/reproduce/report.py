@@ -245,7 +245,7 @@ def _provenance_section(outputs: list[ExperimentOutput], ctx: ReproduceContext) 
             ("jobs", str(ctx.jobs)),
             ("quick mode", "yes (smaller configurations; not the reported results)" if ctx.quick else "no"),
             ("data dir", str(ctx.data_dir) if ctx.data_dir
-             else "not given (SELFDISTILL_DATA_DIR, cache or download)"),
+             else "not given (SELFDISTILL_DATA_DIR if set, else the shipped data/uci)"),
             ("output folder", str(ctx.out_dir)),
         ],
         columns=["setting", "value"],

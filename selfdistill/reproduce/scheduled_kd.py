@@ -44,7 +44,14 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from .._progress import progress
-from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._base import (
+    Claim,
+    ExperimentOutput,
+    ReproduceContext,
+    markdown_table,
+    save_figure,
+    write_json,
+)
 from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "scheduled-kd"
@@ -256,7 +263,7 @@ def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig)
     return claims
 
 
-def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path):
+def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     """Accuracy per method and dataset, the alpha schedules, and accuracy vs model size."""
     import matplotlib
 
@@ -322,9 +329,7 @@ def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path):
     fig.suptitle(f"Scheduled KD into a binary LDC student on BCI EEG (T={config.temperature}, "
                  f"D_f={config.d_feature}, D_v={config.d_value}, M={config.n_levels})")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, quick=quick, dpi=110)
 
 
 def run(ctx: ReproduceContext) -> ExperimentOutput:
@@ -365,8 +370,8 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
                                 zip(summary["inference_ops_mean"], kinds, strict=True)]
     table["binary == torch"] = summary["binary_agreement_mean"]
     table["n_seeds"] = summary["n_seeds"]
-    files = write_tables(table, ctx.out_dir, STEM, raw=raw)
-    figure = plot(summary, config, ctx.out_dir / f"{STEM}.png")
+    files = write_tables(summary, table, ctx.out_dir, STEM, raw=raw)
+    figure = plot(summary, config, ctx.out_dir / f"{STEM}.png", ctx.quick)
     meta = write_json(ctx.out_dir / f"{STEM}_config.json",
                       {"config": asdict(config), "seeds": seeds, "quick": ctx.quick,
                        "methods": [asdict(m) for m in methods(config)]})
