@@ -13,13 +13,15 @@ coordinates ``b_i`` in Sigma's eigenbasis, ``gamma = p / n``, ``sigma2`` is the 
       N = sum_i b_i^2 s_i kappa_lam kappa_mu / ((s_i + kappa_lam)(s_i + kappa_mu)),
       T = (gamma/p) sum_i s_i^2 / ((s_i + kappa_lam)(s_i + kappa_mu)).
 
-  ``1 - T`` is evaluated as ``lam z_lam + (gamma/p) sum_i V_i(lam) U_i(mu)`` with ``z = 1/kappa``,
-  ``U = kappa / (s + kappa)`` and ``V = s / (s + kappa)`` (the fixed point gives ``1 = lam z +
+  ``1 - T`` is evaluated as ``rho_lam + (gamma/p) sum_i V_i(lam) U_i(mu)`` with ``rho = lam/kappa``,
+  ``U = kappa / (s + kappa)`` and ``V = s / (s + kappa)`` (the fixed point gives ``1 = rho +
   (gamma/p) sum V``), so no difference of nearly equal numbers is ever formed.
 * Derivatives: the penalties are perturbed *relatively*, ``lam (1 + e)`` and ``lam (1 + d)``, and
   ``Rx`` is expanded as a bivariate Taylor series. Its coefficients are
-  ``C_ij = lam^(i+j) / (i! j!) d^i_lam d^j_mu Rx(lam, lam)``; kappa's own series comes from the
-  fixed point order by order (its derivative is ``1 / (1 - t_2)``).
+  ``C_ij = lam^(i+j) / (i! j!) d^i_lam d^j_mu Rx(lam, lam)``. The series of ``z = 1/kappa`` comes
+  from the fixed point order by order (kappa's derivative is ``1 / (1 - t_2)``); every other series
+  is built so that each coefficient is formed without cancellation for lam -> 0 and lam -> infinity
+  (``V_j = -U_j``, ``rho_j = gamma mean(U_j)`` for j >= 1).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def solve_kappa(eigenvalues: np.ndarray, gamma: float, lam: np.ndarray) -> np.nd
         k = kappa[active, None]
         frac = s / (s + k)
         F = 1.0 - gamma * frac.mean(axis=1) - lam[active] / k[:, 0]
-        dF = gamma * (frac / (s + k)).mean(axis=1) + lam[active] / k[:, 0] ** 2
+        dF = gamma * (frac / (s + k)).mean(axis=1) + lam[active] / k[:, 0] / k[:, 0]
         step = -F / dF
         new = np.clip(k[:, 0] + np.maximum(step, 0.0), lam[active], upper[active])
         done = np.abs(new - k[:, 0]) <= 4.0 * np.finfo(float).eps * new
@@ -63,37 +65,32 @@ def solve_kappa(eigenvalues: np.ndarray, gamma: float, lam: np.ndarray) -> np.nd
     )
 
 
-def kappa_series(eigenvalues: np.ndarray, gamma: float, lam: np.ndarray, order: int) -> np.ndarray:
-    """Taylor coefficients of ``kappa(lam (1 + e))`` in e, shape ``(len(lam), order + 1)``.
+def inverse_kappa_series(eigenvalues: np.ndarray, gamma: float, lam: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """kappa at ``lam`` and the Taylor coefficients of ``z(e) = 1 / kappa(lam (1 + e))``, (m, K+1).
 
-    Order by order: with ``G(kappa) = kappa - gamma mean(s / (1 + s / kappa))`` the fixed point reads
-    ``G(kappa(e)) = lam (1 + e)``, and the e^j coefficient of G is ``G'(kappa_0) c_j`` plus terms in
-    ``c_1..c_{j-1}`` only, with ``G'(kappa_0) = 1 - t_2 = lam / kappa + gamma mean(s kappa /
-    (s + kappa)^2) > 0``.
+    In z the fixed point (12) reads ``F(z) = l z + gamma mean(s z / (1 + s z)) - 1 = 0`` with
+    ``l = lam (1 + e)``. The e^j coefficient of F is ``F'(z_0) z_j`` plus terms in ``z_0..z_{j-1}``
+    only, and ``F'(z_0) = lam + gamma mean(s / (1 + s z_0)^2) > 0``; since
+    ``s z / (1 + s z) = 1 - U`` with ``U = 1 / (1 + s z)``, those terms are ``lam z_{j-1} -
+    gamma mean(U_j)`` evaluated with ``z_j = 0``.
     """
     kappa = solve_kappa(eigenvalues, gamma, lam)
     coef = np.zeros((lam.size, order + 1))
-    coef[:, 0] = kappa
+    coef[:, 0] = 1.0 / kappa
     s = eigenvalues[None, :]
-    slope = lam / kappa + gamma * np.mean(s * kappa[:, None] / (s + kappa[:, None]) ** 2, axis=1)
-    target = np.zeros_like(coef)
-    target[:, 0] = lam
-    if order >= 1:
-        target[:, 1] = lam
+    slope = lam + gamma * np.mean(s / (1.0 + s * coef[:, :1]) ** 2, axis=1)
     for j in range(1, order + 1):
-        U, _ = _weights(eigenvalues, _series.reciprocal(coef))
-        G = coef - gamma * np.mean(eigenvalues[None, :, None] * U, axis=1)
-        coef[:, j] = (target[:, j] - G[:, j]) / slope
-    return coef
+        U = _inverse_weights(eigenvalues, coef)
+        known = lam * coef[:, j - 1] - gamma * np.mean(U[..., j], axis=1)
+        coef[:, j] = -known / slope
+    return kappa, coef
 
 
-def _weights(eigenvalues: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Series of ``U = kappa/(s+kappa) = 1/(1+s z)`` and ``V = s/(s+kappa) = s z U``, shape (m, p, K+1)."""
-    sz = eigenvalues[None, :, None] * z[:, None, :]
-    one_plus = sz.copy()
+def _inverse_weights(eigenvalues: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Series of ``U = kappa / (s + kappa) = 1 / (1 + s z)``, shape (m, p, K+1)."""
+    one_plus = eigenvalues[None, :, None] * z[:, None, :]
     one_plus[..., 0] += 1.0
-    U = _series.reciprocal(one_plus)
-    return U, _series.mul(sz, U)
+    return _series.reciprocal(one_plus)
 
 
 def cross_risk_series(
@@ -105,23 +102,26 @@ def cross_risk_series(
     Returns a dict with ``kappa`` (m,), ``C`` (m, K+1, K+1) (see the module docstring), and the
     ridge's ``bias`` = N/(1-T) and ``variance`` = sigma2 T/(1-T) at ``mu = lam`` (m,).
     """
-    kappa = kappa_series(eigenvalues, gamma, lam, order)
-    z = _series.reciprocal(kappa)
-    U, V = _weights(eigenvalues, z)
+    kappa, z = inverse_kappa_series(eigenvalues, gamma, lam, order)
+    U = _inverse_weights(eigenvalues, z)
+    # V = s / (s + kappa) = 1 - U: its constant term directly, the others as -U_j (exact)
+    V = -U
+    V[..., 0] = eigenvalues[None, :] * z[:, :1] * U[..., 0]
+    # rho = lam / kappa = 1 - gamma mean(V): constant term directly, the others gamma mean(U_j)
+    rho = gamma * np.mean(U, axis=1)
+    rho[:, 0] = lam / kappa
     p = eigenvalues.size
     w = (signal_sq * eigenvalues)[None, :, None]
     Ut = np.swapaxes(U, 1, 2)
     Vt = np.swapaxes(V, 1, 2)
-    N = (Ut * w[:, :, 0][:, None, :]) @ U
+    N = Ut @ (w * U)
     T = (gamma / p) * (Vt @ V)
-    one_minus_T = (gamma / p) * (Vt @ U)
-    shift = lam[:, None] * z
-    shift[:, 1:] += lam[:, None] * z[:, :-1]  # lam (1 + e) z(e)
-    one_minus_T[:, :, 0] += shift
+    one_minus_T = (gamma / p) * (Vt @ U)  # 1 - T = rho(e) + (gamma/p) sum V(e) U(d)
+    one_minus_T[:, :, 0] += rho
     inverse = _series.reciprocal2(one_minus_T)
     C = _series.mul2(N + sigma2 * T, inverse)
     return {
-        "kappa": kappa[:, 0],
+        "kappa": kappa,
         "C": C,
         "bias": N[:, 0, 0] * inverse[:, 0, 0],
         "variance": sigma2 * T[:, 0, 0] * inverse[:, 0, 0],

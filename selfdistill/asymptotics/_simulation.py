@@ -2,8 +2,8 @@
 
 Everything is done in Sigma's eigenbasis: for Gaussian rows the problem is rotation-equivariant,
 so ``Sigma = diag(s)`` and ``beta = b`` lose nothing. Per draw: one thin SVD ``X / sqrt(n) = U
-diag(sqrt(d)) V^T``; then, for every penalty at once, the noise-averaged risk of ridge and of
-1-step SD is a quadratic in xi (followups.md section 2.2, with E over the noise)::
+diag(sqrt(d)) V^T`` (for n >= 2p the eigendecomposition of ``X^T X / n``); then, for every penalty at
+once, the noise-averaged risk of ridge and of 1-step SD is a quadratic in xi (followups.md section 2.2, with E over the noise)::
 
     R(xi) = A - 2 xi (A - C) + xi^2 D,
 
@@ -27,10 +27,16 @@ def conditional_risks(
     ``b``, sigma^2 and the per-sample penalties ``lam`` (m,). Returns arrays of shape (m,):
     ``ridge``, ``sd`` (optimal 1-step), ``xi`` (its optimal xi) and ``curvature`` (D).
     """
-    n = X.shape[0]
-    _, sv, Vt = np.linalg.svd(X / np.sqrt(n), full_matrices=False)
-    d = sv**2
-    V = Vt.T
+    n, p = X.shape
+    if n >= 2 * p:
+        # well-conditioned sample covariance: its eigendecomposition is ~3x cheaper than the SVD
+        d, V = np.linalg.eigh(X.T @ X / n)
+        d = np.clip(d, 0.0, None)
+        Vt = V.T
+    else:
+        _, sv, Vt = np.linalg.svd(X / np.sqrt(n), full_matrices=False)
+        d = sv**2
+        V = Vt.T
     c = Vt @ signal
     null = signal - V @ c
     g = (V**2).T @ eigenvalues  # (V^T Sigma V)_jj

@@ -572,17 +572,37 @@ class RandomDesignSD:
         return bool(left <= 0 <= right)
 
 
+#: Smallest eigenvalue (relative to the largest) of the Jacobi-scaled k x k system below which the
+#: k-step optimum is reported with a warning: float64 entries then leave < ~4 reliable digits in
+#: the gain of the last steps.
+ILL_CONDITIONED = 1e-11
+
+
 def _solve_psd(gram: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``w = -gram^+ g`` and ``g^T gram^+ g`` for a batch of symmetric PSD matrices.
 
-    Eigen-decomposition with a relative cutoff, so a singular Gamma (no signal and no noise, or more
-    steps than the spectrum supports) gives the minimum-norm optimum instead of NaN.
+    Jacobi-scaled, then an eigen-decomposition with a relative cutoff, so a singular Gamma (no
+    signal and no noise) gives the minimum-norm optimum instead of NaN. For k >= 2 and ``lam``
+    far above the spectrum the ridge-path derivatives become nearly collinear (the same reason
+    per-step xi explode); a :class:`RuntimeWarning` then says so.
     """
-    values, vectors = np.linalg.eigh(gram)
+    diag = np.sqrt(np.clip(np.einsum("mii->mi", gram), 0.0, None))
+    scale = np.divide(1.0, diag, out=np.zeros_like(diag), where=diag > 0)
+    scaled = gram * scale[:, :, None] * scale[:, None, :]
+    values, vectors = np.linalg.eigh(scaled)
     top = np.max(np.abs(values), axis=1, keepdims=True)
-    keep = values > 1e-13 * top
-    proj = np.einsum("mij,mi->mj", vectors, g)
+    keep = values > 1e-14 * top
+    poorly = (values[:, :1] < ILL_CONDITIONED * top[:, :1])[:, 0] & (top[:, 0] > 0)
+    if gram.shape[1] > 1 and np.any(poorly):
+        warnings.warn(
+            f"the {gram.shape[1]}-step system is ill-conditioned at {int(poorly.sum())} penalt"
+            f"{'y' if poorly.sum() == 1 else 'ies'} (ridge-path directions nearly collinear, typically "
+            "lam far above the spectrum); the k-step risk there has only a few reliable digits.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    proj = np.einsum("mij,mi->mj", vectors, g * scale)
     inv = np.divide(1.0, values, out=np.zeros_like(values), where=keep)
-    w = -np.einsum("mij,mj->mi", vectors, proj * inv)
+    w = -np.einsum("mij,mj->mi", vectors, proj * inv) * scale
     gain = np.sum(proj**2 * inv, axis=1)
     return w, gain
