@@ -26,6 +26,8 @@ from . import _equivalents, _simulation
 #: Largest number of steps for which the k-step DE is offered (the k x k system in the scaled
 #: ridge-path basis stays well conditioned far beyond this; more steps add nothing visible).
 MAX_STEPS = 8
+#: Work-array budget (elements) per batch of penalties.
+_CHUNK_ELEMENTS = 2_000_000
 
 
 # --------------------------------------------------------------------------- result objects
@@ -333,9 +335,16 @@ class RandomDesignSD:
 
     # ------------------------------------------------------------------ core
     def _series(self, lam: np.ndarray, order: int) -> dict[str, np.ndarray]:
-        return _equivalents.cross_risk_series(
-            self.eigenvalues, self._signal_sq, self.aspect_ratio, self.noise_var, lam, order
-        )
+        # chunks of penalties keep the (m, p, k+1) work arrays at a few tens of MB
+        size = max(1, _CHUNK_ELEMENTS // (self.eigenvalues.size * (order + 1)))
+        parts = [
+            _equivalents.cross_risk_series(
+                self.eigenvalues, self._signal_sq, self.aspect_ratio, self.noise_var,
+                lam[i : i + size], order,
+            )
+            for i in range(0, lam.size, size)
+        ]
+        return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
     def ridge(self, lam) -> RidgeEquivalent:
         """Deterministic equivalent of the ridge teacher at penalty ``lam``.
