@@ -399,3 +399,15 @@ def test_doctests():
     from selfdistill.asymptotics import random_design
 
     assert doctest.testmod(random_design).failed == 0
+
+
+def test_random_signal_simulation_matches_the_equivalent():
+    """signal_energy variant: a fresh beta ~ N(0, r^2/p I) with every design (p = 100, 100 draws)."""
+    model = RandomDesignSD(ar1_eigenvalues(100, 0.5), None, GAMMA, SIGMA2, signal_energy=R2)
+    lams = np.array([0.1, 0.25, 2.0])
+    sim = model.simulate(lams, n_draws=100, random_state=3)
+    de = model.optimal(lams)
+    assert sim.n_samples == 200 and sim.ridge_excess_risk.shape == (100, 3)
+    for name, expected in (("ridge_excess_risk", de.ridge_excess_risk), ("sd_excess_risk", de.excess_risk)):
+        mean, se = sim.summary(name)
+        assert np.all(np.abs(mean - expected) <= 3 * se), (name, (mean - expected) / se)

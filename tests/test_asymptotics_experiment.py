@@ -96,3 +96,13 @@ def test_thin_script_parses_the_usual_options():
                             capture_output=True, text=True, env=env, check=True)
     for option in ("--out", "--seeds", "--quick", "--no-progress"):
         assert option in result.stdout
+
+
+def test_claims_render_in_the_report(run):
+    from selfdistill.reproduce.report import render_report
+
+    output, out = run
+    text = render_report([output], ReproduceContext(out_dir=out, quick=True, progress=False))
+    for claim in output.claims:
+        assert claim.verdict in text
+    assert "dang_fig6_bridge.png" in text

@@ -31,8 +31,20 @@ _CHUNK_ELEMENTS = 2_000_000
 
 
 # --------------------------------------------------------------------------- result objects
+class _PredictionRisk:
+    """Mixin: the prediction risk of a result that stores ``excess_risk`` and ``noise_var``."""
+
+    excess_risk: float | np.ndarray
+    noise_var: float
+
+    @property
+    def risk(self) -> float | np.ndarray:
+        """Prediction risk ``excess_risk + noise_var``."""
+        return self.excess_risk + self.noise_var
+
+
 @dataclass(frozen=True)
-class RidgeEquivalent:
+class RidgeEquivalent(_PredictionRisk):
     """Deterministic equivalent of ridge regression at one or more penalties.
 
     Every array attribute has the shape of the ``lam`` that was passed (floats for a scalar).
@@ -61,14 +73,9 @@ class RidgeEquivalent:
     derivative: float | np.ndarray
     noise_var: float
 
-    @property
-    def risk(self) -> float | np.ndarray:
-        """Prediction risk ``excess_risk + noise_var``."""
-        return self.excess_risk + self.noise_var
-
 
 @dataclass(frozen=True)
-class SelfDistillationEquivalent:
+class SelfDistillationEquivalent(_PredictionRisk):
     """Deterministic equivalent of *optimal* k-step self-distillation at one or more penalties.
 
     The student is the teacher's ridge plus a ridge-path correction (followups.md section 1)::
@@ -124,11 +131,6 @@ class SelfDistillationEquivalent:
     curvature: float | np.ndarray
     hessian: np.ndarray
     noise_var: float
-
-    @property
-    def risk(self) -> float | np.ndarray:
-        """Prediction risk ``excess_risk + noise_var``."""
-        return self.excess_risk + self.noise_var
 
 
 @dataclass(frozen=True)
