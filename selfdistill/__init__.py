@@ -19,6 +19,13 @@ from ._filters import (
 from ._reference import sd_coef_reference
 from ._spectral import SpectralDesign, SufficientStatistics
 from ._version import __version__
+from .asymptotics import (
+    DesignSimulation,
+    RandomDesignSD,
+    RidgeEquivalent,
+    SelfDistillationEquivalent,
+    ar1_eigenvalues,
+)
 from .kernel_ridge import SelfDistilledKernelRidge, SelfDistilledKernelRidgeCV
 from .linear_model import SelfDistilledRidge, SelfDistilledRidgeCV
 from .report import TuningReport
@@ -47,12 +54,16 @@ from .wrapper import SelfDistillationRegressor
 
 __all__ = [
     "AssumptionReport",
+    "DesignSimulation",
     "FixedDesignProblem",
     "MonteCarloRisk",
     "OneStepOptimum",
     "OptimalSD",
     "QuadraticForm",
+    "RandomDesignSD",
+    "RidgeEquivalent",
     "RiskDecomposition",
+    "SelfDistillationEquivalent",
     "SelfDistillationRegressor",
     "SelfDistilledKernelRidge",
     "SelfDistilledKernelRidgeCV",
@@ -63,6 +74,7 @@ __all__ = [
     "SufficientStatistics",
     "TuningReport",
     "__version__",
+    "ar1_eigenvalues",
     "assumption_report",
     "excess_risk",
     "grouped_oracle_risk",

@@ -36,6 +36,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.dmd2",
         "DMD2 distillation of a diffusion teacher into a one-step generator (torch extra)",
     ),
+    "dang-fig6": (
+        "selfdistill.reproduce.dang_fig6",
+        "random-design SD: Dang et al. Fig. 6 heat maps, sign rule, DE vs exact engine",
+    ),
 }
 
 #: What ``selfdistill reproduce all`` runs: the paper's tables and figures.
