@@ -37,8 +37,8 @@ from scipy.optimize import minimize_scalar
 from .._progress import progress
 from ..asymptotics import RandomDesignSD, ar1_eigenvalues
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext
-from ._paper import markdown_table, pyplot, save_figure, verdict, write_results
+from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
+from ._paper import markdown_table, pyplot, verdict, write_results
 
 NAME = "dang-fig6"
 FILE = "dang_fig6"
@@ -166,7 +166,7 @@ def _plot_heatmaps(data: pd.DataFrame, config: DangFig6Config, path, quick: bool
     fig.suptitle("Dang et al. Fig. 6: optimal 1-step SD at extreme λ vs optimally tuned ridge (DE, "
                  "random signal)" + ("  [QUICK MODE]" if quick else ""), fontsize=10.5)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 # --------------------------------------------------------------------------- 2. sign rule
@@ -249,7 +249,7 @@ def _plot_sign(data: pd.DataFrame, path, quick: bool):
     fig.suptitle("Sign rule and k-step risk curves (deterministic equivalents; γ = 0.5, σ² = 1, r² = 2)"
                  + ("  [QUICK MODE]" if quick else ""), fontsize=10.5)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 # --------------------------------------------------------------------------- 3. Lecoiu et al.
@@ -376,7 +376,7 @@ def _plot_bridge(summary: pd.DataFrame, path, quick: bool):
     fig.suptitle("Bridge: exact fixed-design risk (core engine, Gaussian designs, bands ±2 s.e.) → "
                  "deterministic equivalent" + ("  [QUICK MODE]" if quick else ""), fontsize=10.5)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, quick=quick)
 
 
 # --------------------------------------------------------------------------- claims
