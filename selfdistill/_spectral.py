@@ -22,6 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
+
+from ._validation import as_design, as_targets, check_sample_weight
 
 #: Smallest eigenvalue ratio of X^T X accepted by the Gram route (~ kappa(X) <= 2e6). Below it the
 #: squared condition number would cost more than ~3 of the 16 significant digits; use the SVD.
@@ -45,7 +48,14 @@ class SufficientStatistics:
     """Streaming accumulator of centred second moments of ``(X, y)``.
 
     Chunks are merged with the pairwise update of Chan, Golub & LeVeque (1979), so the centred
-    cross-products never suffer the cancellation of ``X^T X - n * mean mean^T``.
+    cross-products never suffer the cancellation of ``X^T X - n * mean mean^T``. The merge is exact
+    and associative up to rounding, so chunks may be reduced in any order or tree (dask, several
+    processes, a stream): ``a.merge(b)`` equals accumulating ``a``'s rows and then ``b``'s.
+
+    Dense chunks are centred at their own (weighted) mean before their cross-products are formed.
+    scipy.sparse chunks (CSR/CSC) are never densified: their uncentred products ``X^T W X`` are
+    formed sparsely and centred afterwards, ``X^T W X - w_sum m m^T`` (as scikit-learn does for
+    sparse input), which loses digits only when the column means dwarf the column spreads.
 
     Parameters
     ----------
@@ -58,6 +68,8 @@ class SufficientStatistics:
     ----------
     weight_sum : float
         Total sample weight seen (the number of rows for unit weights).
+    n_rows : int
+        Number of rows seen (zero-weight rows included).
     x_mean, y_mean : ndarray
         Weighted means of X's columns and of y.
     xx, xy, yy : ndarray
@@ -67,6 +79,10 @@ class SufficientStatistics:
     def __init__(self, n_features: int, n_targets: int = 1) -> None:
         self.n_features = int(n_features)
         self.n_targets = int(n_targets)
+        if self.n_features < 1 or self.n_targets < 1:
+            raise ValueError(
+                f"n_features and n_targets must be >= 1, got {n_features!r} and {n_targets!r}."
+            )
         self.weight_sum = 0.0
         self.n_rows = 0
         self.x_mean = np.zeros(self.n_features)
@@ -75,36 +91,74 @@ class SufficientStatistics:
         self.xy = np.zeros((self.n_features, self.n_targets))
         self.yy = np.zeros((self.n_targets, self.n_targets))
 
-    def update(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None):
-        """Add a chunk of rows; returns ``self`` so calls can be chained."""
-        X = np.asarray(X, dtype=np.float64)
-        Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
-        if X.shape[1] != self.n_features or Y.shape[1] != self.n_targets:
-            raise ValueError(
-                f"chunk has {X.shape[1]} features and {Y.shape[1]} targets, expected "
-                f"{self.n_features} and {self.n_targets}."
-            )
-        w = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
-        wb = float(w.sum())
-        if wb == 0.0:
+    def update(self, X, y, sample_weight=None) -> SufficientStatistics:
+        """Add a chunk of rows; returns ``self`` so calls can be chained.
+
+        Parameters
+        ----------
+        X : array-like or scipy.sparse matrix of shape (n_rows, n_features)
+            A chunk of the design. A chunk with no rows is a no-op.
+        y : array-like of shape (n_rows,) or (n_rows, n_targets)
+        sample_weight : array-like of shape (n_rows,), optional
+            Finite, non-negative weights (weight 2 = a duplicated row).
+
+        Raises
+        ------
+        ValueError
+            If the chunk is not numeric, has the wrong number of columns, if y or the weights do not
+            have one entry per row, if the weights are negative or not finite, or if X or y contain
+            NaN, infinity or values too large to square. The accumulator is unchanged then.
+        """
+        X = _as_chunk(X, self.n_features)
+        n = X.shape[0]
+        Y = _as_chunk_targets(y, n, self.n_targets)
+        w = _as_chunk_weights(sample_weight, n)
+        if n == 0:
             return self
-        xm = w @ X / wb
-        ym = w @ Y / wb
-        Xc = (X - xm) * np.sqrt(w)[:, None]
-        Yc = (Y - ym) * np.sqrt(w)[:, None]
+        with np.errstate(all="ignore"):  # non-finite input is reported below, with its cause
+            if scipy.sparse.issparse(X):
+                moments = _sparse_chunk_moments(X, Y, w)
+            else:
+                moments = _dense_chunk_moments(X, Y, w)
+        if moments is not None:
+            _check_finite_moments(*moments)
+            self._merge_moments(*moments)
+        self.n_rows += n
+        return self
+
+    def merge(self, other: SufficientStatistics) -> SufficientStatistics:
+        """Add the rows summarised by ``other`` (in place; returns ``self``)."""
+        if (other.n_features, other.n_targets) != (self.n_features, self.n_targets):
+            raise ValueError(
+                f"cannot merge statistics of {other.n_features} features and {other.n_targets} "
+                f"targets into statistics of {self.n_features} and {self.n_targets}."
+            )
+        if other.weight_sum > 0:
+            self._merge_moments(
+                other.weight_sum, other.x_mean, other.y_mean, other.xx, other.xy, other.yy
+            )
+        self.n_rows += other.n_rows
+        return self
+
+    def copy(self) -> SufficientStatistics:
+        """An independent copy."""
+        out = SufficientStatistics(self.n_features, self.n_targets)
+        return out.merge(self)
+
+    def _merge_moments(self, wb, xm, ym, xx, xy, yy) -> None:
+        # Chan, Golub & LeVeque: centred sums of the union = sum of the parts + a rank-one term in
+        # the difference of the means.
         wa = self.weight_sum
         total = wa + wb
         dx = xm - self.x_mean
         dy = ym - self.y_mean
         factor = wa * wb / total
-        self.xx += Xc.T @ Xc + factor * np.outer(dx, dx)
-        self.xy += Xc.T @ Yc + factor * np.outer(dx, dy)
-        self.yy += Yc.T @ Yc + factor * np.outer(dy, dy)
+        self.xx += xx + factor * np.outer(dx, dx)
+        self.xy += xy + factor * np.outer(dx, dy)
+        self.yy += yy + factor * np.outer(dy, dy)
         self.x_mean = self.x_mean + dx * (wb / total)
         self.y_mean = self.y_mean + dy * (wb / total)
         self.weight_sum = total
-        self.n_rows += X.shape[0]
-        return self
 
     def raw(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Uncentred ``(X^T W X, X^T W y, y^T W y)`` reconstructed from the centred moments."""
@@ -113,6 +167,131 @@ class SufficientStatistics:
         xy = self.xy + n * np.outer(self.x_mean, self.y_mean)
         yy = self.yy + n * np.outer(self.y_mean, self.y_mean)
         return xx, xy, yy
+
+
+def _as_chunk(X, n_features: int):
+    """A chunk of rows as float64 (dense 2-D, or sparse CSR/CSC), with clear errors."""
+    if scipy.sparse.issparse(X):
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        X = X.astype(np.float64, copy=False)
+    else:
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "X must be a numeric array of shape (n_rows, n_features) (a 2-D array, a list of "
+                f"equal-length numeric rows, or a scipy.sparse matrix): {exc}"
+            ) from exc
+        if X.ndim == 1 and X.size == 0:
+            X = X.reshape(0, n_features)  # an empty list is an empty chunk
+    if X.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D (n_rows, n_features), got an array of shape {X.shape}; "
+            "use X.reshape(-1, 1) for a single feature."
+        )
+    if X.shape[1] != n_features:
+        raise ValueError(f"chunk has {X.shape[1]} features, expected {n_features}.")
+    return X
+
+
+def _as_chunk_targets(y, n_rows: int, n_targets: int) -> np.ndarray:
+    try:
+        Y = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"y must be numeric (regression targets): {exc}") from exc
+    if Y.ndim not in (1, 2) or Y.shape[0] != n_rows:
+        raise ValueError(
+            f"y has shape {Y.shape} but the chunk of X has {n_rows} rows; pass one target row per "
+            "row of X (shape (n_rows,) or (n_rows, n_targets))."
+        )
+    width = 1 if Y.ndim == 1 else Y.shape[1]
+    if width != n_targets:
+        raise ValueError(f"chunk has {width} targets, expected {n_targets}.")
+    return Y.reshape(n_rows, n_targets)
+
+
+def _as_chunk_weights(sample_weight, n_rows: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numeric: {exc}") from exc
+    if w.ndim == 0:
+        w = np.full(n_rows, float(w))
+    if w.shape != (n_rows,):
+        raise ValueError(
+            f"sample_weight has shape {w.shape}, expected ({n_rows},): one weight per row."
+        )
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight contains NaN or infinite values; weights must be finite.")
+    if np.any(w < 0):
+        raise ValueError(
+            "sample_weight has negative entries; weights must be >= 0 (a weight w counts a row w times)."
+        )
+    return w
+
+
+def _dense_chunk_moments(X, Y, w):
+    """``(w_sum, x_mean, y_mean, xx, xy, yy)`` of a dense chunk centred at its own mean."""
+    if w is None:
+        wb = float(X.shape[0])
+        xm = X.mean(axis=0)
+        ym = Y.mean(axis=0)
+        Xc = X - xm
+        Yc = Y - ym
+    else:
+        wb = float(w.sum())
+        if wb == 0.0:
+            return None
+        xm = w @ X / wb
+        ym = w @ Y / wb
+        root = np.sqrt(w)[:, None]
+        Xc = X - xm
+        Xc *= root
+        Yc = (Y - ym) * root
+    # Xc.T @ Xc of one buffer is a symmetric rank-k update (BLAS syrk): the cost of one X^T X.
+    return wb, xm, ym, Xc.T @ Xc, Xc.T @ Yc, Yc.T @ Yc
+
+
+def _sparse_chunk_moments(X, Y, w):
+    """The same for a sparse chunk: uncentred sparse products, centred afterwards (no dense X)."""
+    if w is None:
+        wb = float(X.shape[0])
+        Xw, Yw = X, Y
+        col_sums = np.asarray(X.sum(axis=0)).ravel()
+    else:
+        wb = float(w.sum())
+        if wb == 0.0:
+            return None
+        Xw = scipy.sparse.diags(w) @ X
+        Yw = Y * w[:, None]
+        col_sums = np.asarray(Xw.sum(axis=0)).ravel()
+    xm = col_sums / wb
+    ym = Yw.sum(axis=0) / wb
+    gram = X.T @ Xw
+    gram = gram.toarray() if scipy.sparse.issparse(gram) else np.asarray(gram)
+    xx = 0.5 * (gram + gram.T) - wb * np.outer(xm, xm)
+    xy = np.asarray(X.T @ Yw) - wb * np.outer(xm, ym)
+    Yc = Y - ym
+    yy = (Yc if w is None else Yc * w[:, None]).T @ Yc
+    return wb, xm, ym, xx, xy, yy
+
+
+def _check_finite_moments(wb, xm, ym, xx, xy, yy) -> None:
+    # A NaN or infinite entry (or one too large to square) reaches the chunk's mean or the diagonal
+    # of its centred Gram matrix, so checking these O(d^2) numbers catches it without another pass.
+    if not (np.all(np.isfinite(xm)) and np.all(np.isfinite(np.diag(xx)))):
+        raise ValueError(
+            "X contains NaN or infinity (or values too large to square in float64); remove or "
+            "impute them, or rescale X, before fitting."
+        )
+    if not (np.all(np.isfinite(ym)) and np.all(np.isfinite(np.diag(yy)))):
+        raise ValueError(
+            "y contains NaN or infinity (or values too large to square in float64); remove or "
+            "impute them before fitting."
+        )
 
 
 @dataclass
@@ -168,16 +347,19 @@ class SpectralDesign:
         method: str = "auto",
         keep_left: bool = False,
     ) -> SpectralDesign:
-        """Decompose a validated float64 design (and optional targets).
+        """Decompose a design (and optional targets), after checking them.
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets), optional
+        X : array-like of shape (n_samples, n_features)
+            Finite numeric design (lists are converted; NaN, infinity or no rows raise ValueError).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), optional
+            Finite targets, one row per row of X.
         center : bool, default=False
             Subtract (weighted) column means of X and the mean of y first (the intercept case).
-        sample_weight : ndarray of shape (n_samples,), optional
-            Rows are scaled by ``sqrt(w)`` after centring, so weight 2 equals a duplicated row.
+        sample_weight : array-like of shape (n_samples,), optional
+            Finite non-negative weights, not all zero. Rows are scaled by ``sqrt(w)`` after
+            centring, so weight 2 equals a duplicated row.
         method : {"auto", "svd", "gram"}, default="auto"
             ``"auto"`` uses the Gram route for tall X when ``X^T X`` is well conditioned and the
             thin SVD otherwise; ``"gram"`` forces the Gram route (with the same guard, warning and
@@ -188,8 +370,10 @@ class SpectralDesign:
         """
         if method not in ("auto", "svd", "gram"):
             raise ValueError(f"method must be 'auto', 'svd' or 'gram', got {method!r}.")
+        X = as_design(X)
         n, d = X.shape
-        Y = None if y is None else np.asarray(y, dtype=np.float64).reshape(n, -1)
+        Y = None if y is None else as_targets(y, n).reshape(n, -1)
+        sample_weight = check_sample_weight(sample_weight, n)
         x_offset = np.zeros(d)
         y_offset = None if Y is None else np.zeros(Y.shape[1])
         if center:
