@@ -138,18 +138,33 @@ def _statistics(est, X, y, sample_weight, split, *, reset: bool, start: int = 0)
     return stats, (X, Y, sw)
 
 
+def _decompose(stats: SufficientStatistics, fit_intercept: bool, rows=None) -> SpectralDesign:
+    """``eigh`` of the statistics; with in-memory rows, tiny directions are measured on X itself."""
+    norms = None
+    if rows is not None:
+        X, _, sw = rows
+        offset = stats.x_mean if fit_intercept else np.zeros(stats.n_features)
+        root_w = None if sw is None else np.sqrt(sw)[:, None]
+
+        def norms(V):
+            XV = np.asarray(X @ V) - offset @ V
+            return np.sum((XV if root_w is None else XV * root_w) ** 2, axis=0)
+
+    return SpectralDesign.from_stats(stats, center=fit_intercept, design_norms=norms)
+
+
 # ----------------------------------------------------------------------------- fixed (alpha, xi)
 def fixed_design(est, X, y, sample_weight):
     """``(design, y_ndim)`` of ``SelfDistilledRidge.fit`` on sparse or dask input."""
-    stats, _ = _statistics(est, X, y, sample_weight, RowSplit(), reset=True)
+    stats, rows = _statistics(est, X, y, sample_weight, RowSplit(), reset=True)
     est.statistics_ = stats
-    return SpectralDesign.from_stats(stats.training(), center=est.fit_intercept), stats.y_ndim
+    return _decompose(stats.training(), est.fit_intercept, rows), stats.y_ndim
 
 
 def fixed_partial_design(est, X, y, sample_weight):
     """``(design, y_ndim)`` after adding one chunk to ``est.statistics_`` (``partial_fit``)."""
     stats = _accumulate(est, X, y, sample_weight, lambda: RowSplit())
-    return SpectralDesign.from_stats(stats.training(), center=est.fit_intercept), stats.y_ndim
+    return _decompose(stats.training(), est.fit_intercept), stats.y_ndim
 
 
 def _accumulate(est, X, y, sample_weight, make_split) -> GroupedStatistics:
@@ -199,6 +214,10 @@ def tuning_inputs(est, X, y, sample_weight, X_val=None, y_val=None):
         stats, val_stats = results[0], (results[1] if len(results) > 1 else None)
     else:
         stats, rows = _statistics(est, X, y, sample_weight, split, reset=True)
+        if internal:  # keep the training part's rows (for the null-direction check)
+            X_mem, Y_mem, sw_mem = rows
+            train = np.flatnonzero(split.groups(0, X_mem.shape[0]) == 0)
+            rows = (X_mem[train], Y_mem[train], None if sw_mem is None else sw_mem[train])
         val_stats = None
         if X_val is not None:
             if is_dask_collection(X_val):
@@ -211,10 +230,16 @@ def tuning_inputs(est, X, y, sample_weight, X_val=None, y_val=None):
     return design, smoother, stats.y_ndim
 
 
+def partial_fit_available(est) -> bool:
+    """For ``sklearn.utils.metaestimators.available_if``: no ``partial_fit`` under LOO tuning."""
+    if est.tuning == "loo":
+        raise AttributeError(LOO_REFUSAL.format(what="partial_fit"))
+    return True
+
+
 def tuning_partial_inputs(est, X, y, sample_weight):
     """``(design, smoother, y_ndim)`` after adding one chunk (``SelfDistilledRidgeCV.partial_fit``)."""
-    if est.tuning == "loo":
-        raise NotImplementedError(LOO_REFUSAL.format(what="partial_fit"))
+    partial_fit_available(est)
 
     def make_split():
         if est.tuning == "validation":
@@ -234,7 +259,8 @@ def _tuning_view(est, train: SufficientStatistics, val, rows):
         raise ValueError(
             f"{owner} needs at least 2 training samples to tune, got {train.n_rows}."
         )
-    design = SpectralDesign.from_stats(train, center=est.fit_intercept)
+    # rows (in-memory sparse input) are all training rows: a split makes them None
+    design = _decompose(train, est.fit_intercept, rows)
     y_tilde = root_w = None
     if est.tuning == "loo":
         if rows is None:  # pragma: no cover - refused earlier

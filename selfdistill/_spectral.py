@@ -70,6 +70,8 @@ class SufficientStatistics:
         Total sample weight seen (the number of rows for unit weights).
     n_rows : int
         Number of rows seen (zero-weight rows included).
+    n_positive_rows : int
+        Number of rows with a positive weight (bounds the rank of the statistics).
     x_mean, y_mean : ndarray
         Weighted means of X's columns and of y.
     xx, xy, yy : ndarray
@@ -85,6 +87,7 @@ class SufficientStatistics:
             )
         self.weight_sum = 0.0
         self.n_rows = 0
+        self.n_positive_rows = 0
         self.x_mean = np.zeros(self.n_features)
         self.y_mean = np.zeros(self.n_targets)
         self.xx = np.zeros((self.n_features, self.n_features))
@@ -124,6 +127,7 @@ class SufficientStatistics:
             _check_finite_moments(*moments)
             self._merge_moments(*moments)
         self.n_rows += n
+        self.n_positive_rows += n if w is None else int(np.count_nonzero(w))
         return self
 
     def merge(self, other: SufficientStatistics) -> SufficientStatistics:
@@ -138,6 +142,7 @@ class SufficientStatistics:
                 other.weight_sum, other.x_mean, other.y_mean, other.xx, other.xy, other.yy
             )
         self.n_rows += other.n_rows
+        self.n_positive_rows += other.n_positive_rows
         return self
 
     def copy(self) -> SufficientStatistics:
@@ -442,12 +447,27 @@ class SpectralDesign:
         return cls(s, V, X.shape[0], X.shape[1], "svd", z, y_sq, left=U)
 
     @classmethod
-    def from_stats(cls, stats: SufficientStatistics, *, center: bool = True) -> SpectralDesign:
+    def from_stats(
+        cls, stats: SufficientStatistics, *, center: bool = True, design_norms=None
+    ) -> SpectralDesign:
         """Decompose accumulated sufficient statistics (``eigh`` of the d x d Gram matrix).
 
-        Without the raw rows there is no SVD to fall back on: if the Gram matrix is too
-        ill-conditioned a ``RuntimeWarning`` says so and eigenvalues below the numerical rank
-        tolerance are dropped.
+        Without the raw rows there is no SVD to fall back on: eigenvalues below the numerical rank
+        tolerance are dropped, and if the Gram matrix has more tiny eigenvalues than are null by
+        construction (fewer weighted rows than features, constant columns) a ``RuntimeWarning``
+        says that those directions lose accuracy.
+
+        Parameters
+        ----------
+        stats : SufficientStatistics
+            Accumulated statistics (at least one row of positive weight).
+        center : bool, default=True
+            Decompose the centred moments (the intercept case) or the raw ones.
+        design_norms : callable, optional
+            ``V -> ||W^{1/2} (X - offset) V||^2`` column by column, when the rows are at hand (e.g.
+            in-memory sparse X). The tiny directions are then measured on X itself, without the
+            squared condition number: numerically null ones (as an SVD would judge them) are
+            dropped without a warning.
         """
         if stats.weight_sum <= 0:
             raise ValueError("no rows were accumulated; call update(X, y) at least once.")
@@ -459,7 +479,20 @@ class SpectralDesign:
         top = evals[-1]
         if top <= 0:
             raise ValueError("the design has no variation (X^T X is zero); nothing to fit.")
-        if evals[0] < GRAM_RCOND * top:
+        # Directions that are null by construction (fewer weighted rows than features, or constant
+        # columns) are dropped silently, as an SVD drops zero singular values; only *more* tiny
+        # eigenvalues than that mean real directions that the squared condition number blurs.
+        rows_rank = stats.n_positive_rows - int(center)
+        structural_null = max(
+            stats.n_features - max(rows_rank, 0), int(np.count_nonzero(np.diag(xx) == 0.0))
+        )
+        tiny = evals < GRAM_RCOND * top
+        suspicious = np.count_nonzero(tiny) > structural_null
+        if suspicious and design_norms is not None:
+            # ||X v|| is accurate to ~eps ||X||: null directions give ~eps^2 top, real ones more.
+            null_level = top * (max(stats.n_positive_rows, stats.n_features) * np.finfo(float).eps * 10) ** 2
+            suspicious = bool(np.any(design_norms(evecs[:, tiny]) > null_level))
+        if suspicious:
             warnings.warn(
                 "X^T X from the sufficient statistics is ill-conditioned (kappa(X) > ~2e6): the "
                 "smallest directions lose accuracy and numerically null ones are dropped. "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters, _scale
@@ -362,14 +363,15 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         smoother = self._smoother(design, X, y, sw, X_val, y_val, sw_val)
         return self._select(design, smoother, y.ndim, alphas, steps)
 
+    @available_if(_scale.partial_fit_available)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of rows and re-tune exactly: equals ``fit`` on all chunks so far.
 
         Available for ``tuning`` in ``{"gcv", "cp", "validation"}``, whose criteria are functions
         of sufficient statistics; under ``"validation"`` each row joins the validation part by a
         hash of its position and ``random_state`` (the same rows as a dask ``fit``, not the rows of
-        ``train_test_split``). ``tuning="loo"`` needs every row's leverage and raises
-        ``NotImplementedError``. Each call costs one ``eigh`` of the d x d Gram matrix plus the
+        ``train_test_split``). ``tuning="loo"`` needs every row's leverage: the estimator then has
+        no ``partial_fit`` (an ``AttributeError`` says why). Each call costs one ``eigh`` of the d x d Gram matrix plus the
         tuning. ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it
         starts anew.
 
