@@ -127,10 +127,18 @@ def _check_features(est, n_features: int, names, *, reset: bool) -> None:
         raise ValueError("The feature names should match those that were passed during fit.")
 
 
-def _statistics(est, X, y, sample_weight, split, *, reset: bool, start: int = 0):
-    """Grouped statistics of one input of any kind; also returns in-memory rows (for LOO)."""
+def _statistics(est, X, y, sample_weight, split, *, reset: bool, start: int = 0, stream=False):
+    """Grouped statistics of one input of any kind; also returns in-memory rows (for LOO).
+
+    In a stream (``partial_fit``) a later chunk may be empty (a no-op); the first may not.
+    """
     if is_dask_collection(X):
         return _dask_jobs(est, [(X, y, sample_weight, split)], reset=reset)[0], None
+    if stream and not reset and np.shape(X)[0] == 0:  # validate_data refuses an empty y
+        X = validate_data(est, X, reset=False, accept_sparse=("csr", "csc"), ensure_min_samples=0)
+        empty = GroupedStatistics.empty(split, X.shape[1], est.statistics_.n_targets, est.statistics_.y_ndim)
+        empty.n_rows = start
+        return empty, None
     X, y, sw = _in_memory(est, X, y, sample_weight, reset=reset)
     n = X.shape[0]
     Y = y.reshape(n, -1)
@@ -180,7 +188,8 @@ def _accumulate(est, X, y, sample_weight, make_split) -> GroupedStatistics:
     first = state is None
     split = make_split() if first else state.split
     chunk, _ = _statistics(
-        est, X, y, sample_weight, split, reset=first, start=0 if first else state.n_rows
+        est, X, y, sample_weight, split, reset=first, start=0 if first else state.n_rows,
+        stream=True,
     )
     if first:
         est.statistics_ = chunk

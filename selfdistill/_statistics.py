@@ -26,14 +26,22 @@ _MASK64 = (1 << 64) - 1
 _GOLDEN_GAMMA = 0x9E3779B97F4A7C15  # SplitMix64's increment
 
 
+def _splitmix64_scalar(x: int) -> int:
+    z = (x + _GOLDEN_GAMMA) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
+
+
 def row_uniforms(start: int, n_rows: int, seed: int) -> np.ndarray:
     """Uniform numbers in [0, 1) for rows ``start .. start + n_rows - 1`` (SplitMix64 of the position).
 
     A pure function of (global row position, seed): the same row gets the same number whatever the
-    chunking. Array arithmetic in uint64 wraps modulo 2^64 as the hash requires.
+    chunking. Row i is the (i + 1)-th output of a SplitMix64 stream started at a hash of the seed.
+    Array arithmetic in uint64 wraps modulo 2^64 as the hash requires.
     """
-    offset = np.uint64((int(seed) * _GOLDEN_GAMMA + start * _GOLDEN_GAMMA) & _MASK64)
-    z = np.arange(n_rows, dtype=np.uint64) * np.uint64(_GOLDEN_GAMMA) + offset
+    origin = (_splitmix64_scalar(int(seed) & _MASK64) + (int(start) + 1) * _GOLDEN_GAMMA) & _MASK64
+    z = np.arange(n_rows, dtype=np.uint64) * np.uint64(_GOLDEN_GAMMA) + np.uint64(origin)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))
