@@ -53,7 +53,7 @@ def as_dask_array(obj, *, lengths: bool, name: str):
             bad = [str(t) for t in dtypes if not np.issubdtype(np.dtype(t), np.number)]
             if bad:
                 raise ValueError(f"{name} must be numeric; it has columns of dtype {bad}.")
-        obj = obj.to_dask_array(lengths=lengths)
+        obj = obj.to_dask_array(lengths=True if lengths else None)
     if not isinstance(obj, da.Array):
         raise ValueError(f"{name} must be a dask array or dask DataFrame, got {type(obj).__name__}.")
     if not np.issubdtype(obj.dtype, np.number) and obj.dtype != bool:
