@@ -31,6 +31,8 @@ from ._validation import as_design, as_targets, check_sample_weight
 GRAM_RCOND = 1e3 * np.finfo(np.float64).eps
 #: Rows per block when accumulating X^T X (about 2 MB of centred rows at a time).
 _GRAM_BLOCK_ELEMENTS = 262_144
+#: At least this many rows per block of a statistics update (BLAS efficiency for wide X).
+_MIN_BLOCK_ROWS = 4096
 
 
 def _prepared_block(X, Y, x_offset, y_offset, root_w, rows):
@@ -239,25 +241,52 @@ def _as_chunk_weights(sample_weight, n_rows: int) -> np.ndarray | None:
 
 
 def _dense_chunk_moments(X, Y, w):
-    """``(w_sum, x_mean, y_mean, xx, xy, yy)`` of a dense chunk centred at its own mean."""
+    """``(w_sum, x_mean, y_mean, xx, xy, yy)`` of a dense chunk, in one read of its rows.
+
+    Rows are shifted by a reference point ``r`` (the mean of ~1000 rows spread over the chunk, so
+    sorted or trending rows are no problem) into a small reusable buffer ``A = [x - r, y - r_y, 1]``
+    (rows scaled by sqrt(w)), block by block, and one symmetric product ``A^T A`` (BLAS syrk) per
+    block gives every cross-product, the shifted sums (last row) and ``w_sum`` (corner). Centring at
+    the exact mean is then the rank-one correction ``- w_sum dm dm^T`` with ``dm = mean - r``, whose
+    cancellation is of order ``|dm|^2 / variance`` -- negligible because r is close to the mean.
+    Costs about one ``X^T X`` of the chunk: no full-size centred copy is made.
+    """
+    n, d = X.shape
+    T = Y.shape[1]
+    p = d + T + 1
+    if w is not None and not np.any(w > 0):
+        return None
+    rows = min(n, max(_GRAM_BLOCK_ELEMENTS // p, _MIN_BLOCK_ROWS))
+    n_blocks = -(-n // rows)
+    rows = -(-n // n_blocks)  # equal blocks: no small tail block for BLAS
+    probe = slice(None, None, max(1, n // 1024))
     if w is None:
-        wb = float(X.shape[0])
-        xm = X.mean(axis=0)
-        ym = Y.mean(axis=0)
-        Xc = X - xm
-        Yc = Y - ym
-    else:
-        wb = float(w.sum())
-        if wb == 0.0:
-            return None
-        xm = w @ X / wb
-        ym = w @ Y / wb
-        root = np.sqrt(w)[:, None]
-        Xc = X - xm
-        Xc *= root
-        Yc = (Y - ym) * root
-    # Xc.T @ Xc of one buffer is a symmetric rank-k update (BLAS syrk): the cost of one X^T X.
-    return wb, xm, ym, Xc.T @ Xc, Xc.T @ Yc, Yc.T @ Yc
+        x_ref, y_ref = X[probe].mean(axis=0), Y[probe].mean(axis=0)
+    else:  # a reference point among positive-weight rows keeps |dm| small when weights vary
+        wp = w[probe]
+        total = wp.sum()
+        x_ref = wp @ X[probe] / total if total > 0 else X[w > 0][0]
+        y_ref = wp @ Y[probe] / total if total > 0 else Y[w > 0][0]
+    A = np.empty((rows, p))
+    A[:, -1] = 1.0
+    G = np.zeros((p, p))
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        block = A[:m]
+        np.subtract(X[start : start + m], x_ref, out=block[:, :d])
+        np.subtract(Y[start : start + m], y_ref, out=block[:, d : d + T])
+        if w is not None:
+            root = np.sqrt(w[start : start + m])
+            block[:, :-1] *= root[:, None]
+            block[:, -1] = root
+        G += block.T @ block
+    wb = float(G[-1, -1])
+    dm = G[-1, :-1] / wb
+    centred = G[:-1, :-1] - wb * np.outer(dm, dm)
+    return (
+        wb, x_ref + dm[:d], y_ref + dm[d:],
+        centred[:d, :d], centred[:d, d:], centred[d:, d:],
+    )
 
 
 def _sparse_chunk_moments(X, Y, w):

@@ -8,7 +8,6 @@ from sklearn.base import clone
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
-dd = pytest.importorskip("dask.dataframe")
 
 from selfdistill import SelfDistilledRidge, SelfDistilledRidgeCV  # noqa: E402
 from selfdistill._dask import reduce_statistics  # noqa: E402
@@ -75,7 +74,9 @@ def test_predict_on_dask_is_lazy_and_matches_numpy(rng):
 
 
 def test_dask_dataframe_keeps_feature_names(rng):
-    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
     X, y = _problem(rng)
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     ddf = dd.from_pandas(frame, npartitions=4)

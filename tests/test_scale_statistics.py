@@ -303,3 +303,17 @@ def test_statistics_warn_for_real_but_blurred_directions(rng):
     X = np.column_stack([X, X[:, 0] + 1e-9 * rng.normal(size=200)])
     with pytest.warns(RuntimeWarning, match="ill-conditioned"):
         SelfDistilledRidge().fit(sp.csr_matrix(X), rng.normal(size=200))
+
+
+def test_one_read_update_is_accurate_for_sorted_rows_far_from_the_origin(rng):
+    n = 20_000
+    t = np.sort(rng.uniform(0.0, 10.0, size=n))  # a trend: the first rows are unrepresentative
+    X = 1e6 + np.column_stack([t, t**2, rng.normal(size=n)])
+    y = 1e6 + t + rng.normal(size=n)
+    w = rng.uniform(0.0, 2.0, size=n)
+    stats = SufficientStatistics(3).update(X, y, w)
+    mean = w @ X / w.sum()
+    Xc = X - mean
+    np.testing.assert_allclose(stats.x_mean, mean, rtol=1e-14)
+    np.testing.assert_allclose(stats.xx, (Xc * w[:, None]).T @ Xc, rtol=1e-9)
+    np.testing.assert_allclose(stats.xy[:, 0], (Xc * w[:, None]).T @ (y - w @ y / w.sum()), rtol=1e-9)
