@@ -123,7 +123,10 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         Singular values of the (centred, weighted) design.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
-        Only when X has feature names (pandas).
+        Only when X has feature names (pandas, dask DataFrame).
+    statistics_ : GroupedStatistics
+        Only after ``partial_fit`` or a ``fit`` on sparse or dask input: the accumulated sufficient
+        statistics (``statistics_.total()`` is a :class:`~selfdistill.SufficientStatistics`).
 
     See Also
     --------
@@ -151,8 +154,9 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
+            Training data. Sparse (CSR/CSC) and dask input (arrays, DataFrames; never materialised)
+            are reduced to sufficient statistics and decomposed with ``eigh`` of ``X^T X``.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -283,6 +287,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         from a single fit.
     n_features_in_, feature_names_in_ :
         As usual in sklearn.
+    statistics_ : GroupedStatistics
+        Only after ``partial_fit`` or a ``fit`` on sparse or dask input: the accumulated sufficient
+        statistics (with a train/validation row split under ``tuning="validation"``).
 
     Notes
     -----
@@ -333,8 +340,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
+            Training data. Sparse (CSR/CSC) and dask input (arrays, DataFrames; never materialised)
+            are reduced to sufficient statistics and decomposed with ``eigh`` of ``X^T X``.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -371,9 +379,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         of sufficient statistics; under ``"validation"`` each row joins the validation part by a
         hash of its position and ``random_state`` (the same rows as a dask ``fit``, not the rows of
         ``train_test_split``). ``tuning="loo"`` needs every row's leverage: the estimator then has
-        no ``partial_fit`` (an ``AttributeError`` says why). Each call costs one ``eigh`` of the d x d Gram matrix plus the
-        tuning. ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it
-        starts anew.
+        no ``partial_fit`` (an ``AttributeError`` says why). Each call costs one ``eigh`` of the
+        d x d Gram matrix plus the tuning. ``fit`` on an in-memory array keeps no statistics: a
+        ``partial_fit`` after it starts anew.
 
         Parameters
         ----------
