@@ -261,9 +261,10 @@ def tuning_partial_inputs(est, X, y, sample_weight):
     return design, smoother, stats.y_ndim
 
 
-def _tuning_view(est, train: SufficientStatistics, val, rows):
+def _tuning_view(est, train: SufficientStatistics, val, rows, tuning: str | None = None):
     """Decomposition of the training statistics and the criterion's inputs (``SpectralSmoother``)."""
     owner = type(est).__name__
+    tuning = est.tuning if tuning is None else tuning
     if train.n_rows < 2:
         raise ValueError(
             f"{owner} needs at least 2 training samples to tune, got {train.n_rows}."
@@ -271,7 +272,7 @@ def _tuning_view(est, train: SufficientStatistics, val, rows):
     # rows (in-memory sparse input) are all training rows: a split makes them None
     design = _decompose(train, est.fit_intercept, rows)
     y_tilde = root_w = None
-    if est.tuning == "loo":
+    if tuning == "loo":
         if rows is None:  # pragma: no cover - refused earlier
             raise NotImplementedError(LOO_REFUSAL.format(what="this input"))
         X, Y, sw = rows
@@ -284,7 +285,7 @@ def _tuning_view(est, train: SufficientStatistics, val, rows):
     smoother = smoother_from_design(
         design, train.weight_sum, int(est.fit_intercept), y_tilde=y_tilde, root_w=root_w
     )
-    if est.tuning == "validation":
+    if tuning == "validation":
         if val is None or val.weight_sum <= 0:
             raise ValueError(
                 f"{owner}: the validation part has no rows (or zero total weight) yet; use a larger "
@@ -294,6 +295,24 @@ def _tuning_view(est, train: SufficientStatistics, val, rows):
             design, val, est.fit_intercept
         )
     return design, smoother
+
+
+def crossfit_statistics(est, X, y, sample_weight, n_folds: int, seed: int) -> GroupedStatistics:
+    """One statistics set per fold, in one pass over input of any kind (fold = hash of position)."""
+    stats, _ = _statistics(est, X, y, sample_weight, RowSplit.kfold(n_folds, seed), reset=True)
+    return stats
+
+
+def fold_views(est, stats: GroupedStatistics):
+    """Per cross-fitting fold j: ``(design_j, smoother_j)`` fitted on the other folds, with fold j
+    as the held-out part of the smoother (``evaluate_grid(smoother_j, ..., "validation")`` scores
+    every candidate on fold j exactly, as an in-memory ``X_val`` of fold j's rows would).
+    """
+    views = []
+    for j in range(stats.split.n_folds):
+        train, held = stats.fold(j)
+        views.append(_tuning_view(est, train, held, None, tuning="validation"))
+    return views
 
 
 # ----------------------------------------------------------------------------- prediction

@@ -317,3 +317,18 @@ def test_one_read_update_is_accurate_for_sorted_rows_far_from_the_origin(rng):
     np.testing.assert_allclose(stats.x_mean, mean, rtol=1e-14)
     np.testing.assert_allclose(stats.xx, (Xc * w[:, None]).T @ Xc, rtol=1e-9)
     np.testing.assert_allclose(stats.xy[:, 0], (Xc * w[:, None]).T @ (y - w @ y / w.sum()), rtol=1e-9)
+
+
+def test_cross_fitting_fold_views_score_each_fold_exactly(rng):
+    from selfdistill._scale import crossfit_statistics, fold_views
+    from selfdistill._tuning import evaluate_grid
+
+    X, y = _problem(rng, n=500, d=5)
+    est = SelfDistilledRidgeCV(alphas=(0.1, 10.0, 1000.0), n_steps=(0, 1, 2), tuning="validation")
+    stats = crossfit_statistics(clone(est), sp.csr_matrix(X), y, None, n_folds=3, seed=4)
+    labels = RowSplit.kfold(3, seed=4).groups(0, 500)
+    for j, (_, smoother) in enumerate(fold_views(est, stats)):
+        scores = [c.mse for c in evaluate_grid(smoother, np.array(est.alphas), np.array(est.n_steps), "validation")]
+        held = labels == j
+        direct = clone(est).fit(X[~held], y[~held], X_val=X[held], y_val=y[held])
+        np.testing.assert_allclose(scores, direct.cv_results_["mse"], rtol=1e-8)
