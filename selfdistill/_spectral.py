@@ -117,7 +117,7 @@ class SufficientStatistics:
         X = _as_chunk(X, self.n_features)
         n = X.shape[0]
         Y = _as_chunk_targets(y, n, self.n_targets)
-        w = _as_chunk_weights(sample_weight, n)
+        w = check_sample_weight(sample_weight, n, allow_all_zero=True)
         if n == 0:
             return self
         with np.errstate(all="ignore"):  # non-finite input is reported below, with its cause
@@ -216,28 +216,6 @@ def _as_chunk_targets(y, n_rows: int, n_targets: int) -> np.ndarray:
     if width != n_targets:
         raise ValueError(f"chunk has {width} targets, expected {n_targets}.")
     return Y.reshape(n_rows, n_targets)
-
-
-def _as_chunk_weights(sample_weight, n_rows: int) -> np.ndarray | None:
-    if sample_weight is None:
-        return None
-    try:
-        w = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"sample_weight must be numeric: {exc}") from exc
-    if w.ndim == 0:
-        w = np.full(n_rows, float(w))
-    if w.shape != (n_rows,):
-        raise ValueError(
-            f"sample_weight has shape {w.shape}, expected ({n_rows},): one weight per row."
-        )
-    if not np.all(np.isfinite(w)):
-        raise ValueError("sample_weight contains NaN or infinite values; weights must be finite.")
-    if np.any(w < 0):
-        raise ValueError(
-            "sample_weight has negative entries; weights must be >= 0 (a weight w counts a row w times)."
-        )
-    return w
 
 
 def _dense_chunk_moments(X, Y, w):
