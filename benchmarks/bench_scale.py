@@ -11,6 +11,10 @@ blocks are timed on the threaded scheduler:
   statistics pass (centred ``X^T X``, ``X^T y``, ``y^T y``, means), merged exactly, then ``eigh`` of
   the d x d result and the tuning.
 
+With ``--in-memory`` the same kind of data is first drawn into RAM and wrapped by ``da.from_array``
+(same blocks), so neither pass pays for generation: ``fit_over_floor`` is then the pure compute
+ratio of the statistics pass (plus ``eigh`` and tuning) to one ``X^T X``.
+
 Every configuration runs in its own subprocess, which reports its peak resident set size
 (``ru_maxrss``), so memory can be compared across n. BLAS is pinned to one thread per dask worker
 (``--workers`` workers). Prints one JSON line per configuration; ``--out`` also writes them.
@@ -20,6 +24,7 @@ Usage::
     python benchmarks/bench_scale.py                      # the grid in RESULTS.md
     python benchmarks/bench_scale.py --grid 100000:10     # one configuration
     python benchmarks/bench_scale.py --rss-check          # 1e7 x 40 fit, peak RSS < 1.5 GB?
+    python benchmarks/bench_scale.py --in-memory 1000000:100   # compute-only ratio, data in RAM
 """
 
 from __future__ import annotations
@@ -54,6 +59,18 @@ def _generated(n: int, d: int):
     beta = np.random.default_rng(1).normal(size=d) / np.sqrt(d)
     y = X @ beta + da.random.RandomState(2).standard_normal(size=n, chunks=rows)
     return X, y, rows
+
+
+def _in_memory(n: int, d: int):
+    """The same kind of data held in RAM and wrapped as a dask array: no generation in any pass."""
+    import dask.array as da
+    import numpy as np
+
+    rows = max(1, min(n, BLOCK_BYTES // (8 * d)))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal(size=(n, d))
+    y = X @ (rng.normal(size=d) / np.sqrt(d)) + rng.standard_normal(size=n)
+    return da.from_array(X, chunks=(rows, d)), da.from_array(y, chunks=rows), rows
 
 
 def _gram_block(block):
@@ -93,8 +110,8 @@ def run_one(n: int, d: int, workers: int, passes: str) -> dict:
     from selfdistill import SelfDistilledRidgeCV
     from selfdistill.exceptions import GridBoundaryWarning
 
-    X, y, rows = _generated(n, d)
-    out = {"n": n, "d": d, "block_rows": rows, "n_blocks": X.numblocks[0], "workers": workers,
+    X, y, rows = _in_memory(n, d) if "in-memory" in passes else _generated(n, d)
+    out = {"n": n, "d": d, "data": "in-memory" if "in-memory" in passes else "generated", "block_rows": rows, "n_blocks": X.numblocks[0], "workers": workers,
            "generated_gb": n * d * 8 / 1e9}
     with threadpool_limits(limits=1), dask.config.set(scheduler="threads", num_workers=workers):
         # untimed warm-up on a few blocks: thread pool, imports and the allocator's first pages
@@ -177,6 +194,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per configuration")
     parser.add_argument("--rss-check", action="store_true", help="the 1e7 x 40 peak-RSS claim")
+    parser.add_argument(
+        "--in-memory", nargs="*", help="n:d pairs held in RAM (wrapped by da.from_array): compute-only ratios"
+    )
     parser.add_argument("--out", help="write the JSON lines here too")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # n:d:passes, run in this process
     args = parser.parse_args()
@@ -194,6 +214,8 @@ def main() -> None:
     else:
         grid = [tuple(map(int, g.split(":"))) for g in args.grid] if args.grid else DEFAULT_GRID
         jobs = [f"{n}:{d}:generate,floor,fit" for n, d in grid]
+        if args.in_memory is not None:
+            jobs = [f"{g}:in-memory,floor,fit" for g in args.in_memory]
     for job in jobs:
         start = time.perf_counter()
         result = _subprocess(["--one", job, "--workers", str(args.workers)], args.timeout)
