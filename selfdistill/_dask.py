@@ -83,8 +83,11 @@ def _row_blocks(arr, row_chunks, name: str):
     return arr.to_delayed().ravel()
 
 
-def reduction_graph(X, y, sample_weight, split: RowSplit, n_targets: int, y_ndim: int):
-    """A dask Delayed that yields the grouped statistics of all rows of (X, y, sample_weight)."""
+def reduction_graph(X, y, sample_weight, split: RowSplit, n_targets: int, y_ndim: int, start: int = 0):
+    """A dask Delayed that yields the grouped statistics of all rows of (X, y, sample_weight).
+
+    ``start`` is the global position of X's first row (non-zero when X is one chunk of a stream).
+    """
     from dask import delayed
 
     if X.ndim != 2:
@@ -100,7 +103,7 @@ def reduction_graph(X, y, sample_weight, split: RowSplit, n_targets: int, y_ndim
     x_blocks = X.to_delayed().ravel()
     y_blocks = _row_blocks(y, rows, "y")
     w_blocks = None if sample_weight is None else _row_blocks(sample_weight, rows, "sample_weight")
-    starts = np.concatenate([[0], np.cumsum(rows)[:-1]]) if known else np.zeros(len(rows))
+    starts = start + (np.concatenate([[0], np.cumsum(rows)[:-1]]) if known else np.zeros(len(rows)))
     d = X.shape[1]
     task = delayed(chunk_statistics, pure=True)
     parts = [
@@ -116,14 +119,16 @@ def reduction_graph(X, y, sample_weight, split: RowSplit, n_targets: int, y_ndim
 def reduce_statistics(jobs) -> list[GroupedStatistics]:
     """Compute several reductions (e.g. training and validation data) in one ``dask.compute``.
 
-    ``jobs`` is a list of ``(X, y, sample_weight, split, n_targets, y_ndim)`` with dask arrays.
+    ``jobs`` is a list of ``(X, y, sample_weight, split, n_targets, y_ndim, start)`` with dask
+    arrays; ``start`` is the position of the first row.
     """
     import dask
 
     graphs = [reduction_graph(*job) for job in jobs]
     results = dask.compute(*graphs)
-    for stats in results:
-        stats.n_rows = sum(group.n_rows for group in stats.groups)  # every row is in one group
+    for stats, job in zip(results, jobs, strict=True):
+        # every row is in exactly one group; n_rows is the next free position
+        stats.n_rows = job[-1] + sum(group.n_rows for group in stats.groups)
     return list(results)
 
 

@@ -66,8 +66,11 @@ def _in_memory(est, X, y, sample_weight, *, reset: bool):
     return X, y, check_sample_weight(sample_weight, X.shape[0])
 
 
-def _dask_jobs(est, jobs, *, reset: bool) -> list[GroupedStatistics]:
-    """Grouped statistics of several dask inputs ``(X, y, sample_weight, split)``, one compute."""
+def _dask_jobs(est, jobs, *, reset: bool, start: int = 0) -> list[GroupedStatistics]:
+    """Grouped statistics of several dask inputs ``(X, y, sample_weight, split)``, one compute.
+
+    ``start``: position of the first job's first row (a dask chunk of a ``partial_fit`` stream).
+    """
     from . import _dask
 
     prepared = []
@@ -86,7 +89,7 @@ def _dask_jobs(est, jobs, *, reset: bool) -> list[GroupedStatistics]:
         if wa is not None and wa.ndim != 1:
             raise ValueError(f"sample_weight must be 1-D, got shape {wa.shape}.")
         n_targets = 1 if ya.ndim == 1 else int(ya.shape[1])
-        prepared.append((Xa, ya, wa, split, n_targets, ya.ndim))
+        prepared.append((Xa, ya, wa, split, n_targets, ya.ndim, start if i == 0 else 0))
     return _dask.reduce_statistics(prepared)
 
 
@@ -133,7 +136,7 @@ def _statistics(est, X, y, sample_weight, split, *, reset: bool, start: int = 0,
     In a stream (``partial_fit``) a later chunk may be empty (a no-op); the first may not.
     """
     if is_dask_collection(X):
-        return _dask_jobs(est, [(X, y, sample_weight, split)], reset=reset)[0], None
+        return _dask_jobs(est, [(X, y, sample_weight, split)], reset=reset, start=start)[0], None
     if stream and not reset and np.shape(X)[0] == 0:  # validate_data refuses an empty y
         X = validate_data(est, X, reset=False, accept_sparse=("csr", "csc"), ensure_min_samples=0)
         empty = GroupedStatistics.empty(split, X.shape[1], est.statistics_.n_targets, est.statistics_.y_ndim)

@@ -97,6 +97,10 @@ def test_validation_tuning_on_dask(rng):
     est = SelfDistilledRidgeCV(tuning="validation", random_state=3)
     hashed = clone(est).fit(da.from_array(X, chunks=128), da.from_array(y, chunks=128))
     _close(hashed.coef_, _stream(clone(est), X, y, size=77).coef_, 1e-10)
+    mixed = clone(est).partial_fit(X[:300], y[:300])  # a stream of numpy and dask chunks
+    mixed.partial_fit(da.from_array(X[300:], chunks=250), y[300:])
+    _close(mixed.coef_, hashed.coef_, 1e-10)
+    assert mixed.statistics_.n_rows == X.shape[0]
     X_val, y_val = _problem(np.random.default_rng(1), n=300)
     explicit = clone(est).fit(
         da.from_array(X, chunks=200), y, X_val=da.from_array(X_val, chunks=100), y_val=y_val
@@ -107,7 +111,7 @@ def test_validation_tuning_on_dask(rng):
 def test_cross_fitting_statistics_in_one_pass(rng):
     X, y = _problem(rng, n=700, d=4)
     split = RowSplit.kfold(5, seed=9)
-    (stats,) = reduce_statistics([(da.from_array(X, chunks=111), da.from_array(y, chunks=111), None, split, 1, 1)])
+    (stats,) = reduce_statistics([(da.from_array(X, chunks=111), da.from_array(y, chunks=111), None, split, 1, 1, 0)])
     labels = split.groups(0, 700)
     reference = GroupedStatistics.empty(split, 4, 1).update(X, y)
     for j in range(5):
