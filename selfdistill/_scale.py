@@ -217,25 +217,21 @@ def tuning_inputs(est, X, y, sample_weight, X_val=None, y_val=None):
         raise NotImplementedError(LOO_REFUSAL.format(what="dask input"))
     internal = est.tuning == "validation" and X_val is None
     split = RowSplit.validation(est.validation_fraction, split_seed(est.random_state)) if internal else RowSplit()
-    rows = None
+    rows = val_stats = None
     if dask_input:
         jobs = [(X, y, sample_weight, split)]
-        if X_val is not None:
+        if is_dask_collection(X_val):  # training and validation statistics in one compute
             jobs.append((X_val, y_val, None, RowSplit()))
-        results = _dask_jobs(est, jobs, reset=True)
-        stats, val_stats = results[0], (results[1] if len(results) > 1 else None)
+        stats, *val_part = _dask_jobs(est, jobs, reset=True)
+        val_stats = val_part[0] if val_part else None
     else:
         stats, rows = _statistics(est, X, y, sample_weight, split, reset=True)
         if internal:  # keep the training part's rows (for the null-direction check)
             X_mem, Y_mem, sw_mem = rows
             train = np.flatnonzero(split.groups(0, X_mem.shape[0]) == 0)
             rows = (X_mem[train], Y_mem[train], None if sw_mem is None else sw_mem[train])
-        val_stats = None
-        if X_val is not None:
-            if is_dask_collection(X_val):
-                val_stats = _dask_jobs(est, [(X_val, y_val, None, RowSplit())], reset=False)[0]
-            else:
-                val_stats, _ = _statistics(est, X_val, y_val, None, RowSplit(), reset=False)
+    if X_val is not None and val_stats is None:
+        val_stats, _ = _statistics(est, X_val, y_val, None, RowSplit(), reset=False)
     est.statistics_ = stats
     val = stats.validation() if internal else (None if val_stats is None else val_stats.total())
     design, smoother = _tuning_view(est, stats.training(), val, rows)

@@ -105,7 +105,10 @@ def test_validation_tuning_on_dask(rng):
     explicit = clone(est).fit(
         da.from_array(X, chunks=200), y, X_val=da.from_array(X_val, chunks=100), y_val=y_val
     )
-    _close(explicit.coef_, clone(est).fit(X, y, X_val=X_val, y_val=y_val).coef_)
+    in_memory = clone(est).fit(X, y, X_val=X_val, y_val=y_val)
+    _close(explicit.coef_, in_memory.coef_)
+    numpy_val = clone(est).fit(da.from_array(X, chunks=200), y, X_val=X_val, y_val=y_val)
+    _close(numpy_val.coef_, in_memory.coef_)
 
 
 def test_cross_fitting_statistics_in_one_pass(rng):
