@@ -483,9 +483,7 @@ class SpectralDesign:
         else:
             xx, xy, yy = stats.raw()
         evals, evecs = scipy.linalg.eigh(xx)
-        top = evals[-1]
-        if top <= 0:
-            raise ValueError("the design has no variation (X^T X is zero); nothing to fit.")
+        top = max(float(evals[-1]), 0.0)  # 0: constant columns, a rank-0 design (as from_X gives)
         # Directions that are null by construction (fewer weighted rows than features, or constant
         # columns) are dropped silently, as an SVD drops zero singular values; only *more* tiny
         # eigenvalues than that mean real directions that the squared condition number blurs.
@@ -494,7 +492,7 @@ class SpectralDesign:
             stats.n_features - max(rows_rank, 0), int(np.count_nonzero(np.diag(xx) == 0.0))
         )
         tiny = evals < GRAM_RCOND * top
-        suspicious = np.count_nonzero(tiny) > structural_null
+        suspicious = top > 0 and np.count_nonzero(tiny) > structural_null
         if suspicious and design_norms is not None:
             # ||X v|| is accurate to ~eps ||X||: null directions give ~eps^2 top, real ones more.
             null_level = top * (max(stats.n_positive_rows, stats.n_features) * np.finfo(float).eps * 10) ** 2
@@ -507,7 +505,7 @@ class SpectralDesign:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        keep = evals > top * stats.n_features * np.finfo(np.float64).eps * 10
+        keep = evals > top * stats.n_features * np.finfo(np.float64).eps * 10 if top > 0 else evals > np.inf
         order = np.argsort(evals[keep])[::-1]
         s = np.sqrt(evals[keep][order])
         V = evecs[:, keep][:, order]

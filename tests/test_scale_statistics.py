@@ -332,3 +332,14 @@ def test_cross_fitting_fold_views_score_each_fold_exactly(rng):
         held = labels == j
         direct = clone(est).fit(X[~held], y[~held], X_val=X[held], y_val=y[held])
         np.testing.assert_allclose(scores, direct.cv_results_["mse"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("est", [SelfDistilledRidge(), SelfDistilledRidgeCV(), SelfDistilledRidgeCV(tuning="cp")], ids=repr)
+def test_constant_design_gives_the_mean_on_every_route(est):
+    X, y = np.ones((20, 3)), np.arange(20.0)
+    dense = clone(est).fit(X, y)
+    sparse = clone(est).fit(sp.csr_matrix(X), y)
+    streamed = clone(est).partial_fit(X[:9], y[:9]).partial_fit(X[9:], y[9:])
+    for model in (dense, sparse, streamed):
+        np.testing.assert_array_equal(model.coef_, 0.0)
+        assert model.intercept_ == pytest.approx(9.5, rel=1e-14)
