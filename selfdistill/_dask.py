@@ -23,10 +23,12 @@ SPLIT_EVERY = 8
 
 def is_dask_collection(obj) -> bool:
     """True for dask arrays, DataFrames and Series (without importing dask when it is not loaded)."""
-    if "dask" not in sys.modules:
+    if "dask" not in sys.modules:  # X cannot be a dask collection if dask was never imported
         return False
-    from dask.base import is_dask_collection as _is_dask
-
+    try:
+        from dask.base import is_dask_collection as _is_dask
+    except ImportError:
+        return False
     return bool(_is_dask(obj))
 
 
