@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _filters
+from . import _filters, _scale
 from ._estimator_utils import (
     TunedMixin,
     best_per_step,
@@ -49,21 +50,28 @@ class _LinearSDMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
             Samples to predict.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
+            A lazy dask array (computed block by block) when X is a dask array or DataFrame.
         """
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_.T + self.intercept_
+        # --- scale-out hook (issue 13): dask input -> lazy dask predictions
+        lazy = _scale.predict(self, X)
+        if lazy is not None:
+            return lazy
+        # --- end of hook
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=("csr", "csc"))
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True  # scale-out hook (issue 13): the Gram route takes CSR/CSC
         return tags
 
     def _validate_fit_data(self, X, y, sample_weight):
@@ -115,7 +123,10 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         Singular values of the (centred, weighted) design.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
-        Only when X has feature names (pandas).
+        Only when X has feature names (pandas, dask DataFrame).
+    statistics_ : GroupedStatistics
+        Only after ``partial_fit`` or a ``fit`` on sparse or dask input: the accumulated sufficient
+        statistics (``statistics_.total()`` is a :class:`~selfdistill.SufficientStatistics`).
 
     See Also
     --------
@@ -143,8 +154,9 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
+            Training data. Sparse (CSR/CSC) and dask input (arrays, DataFrames; never materialised)
+            are reduced to sufficient statistics and decomposed with ``eigh`` of ``X^T X``.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -155,14 +167,49 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         self
         """
         alpha, xi = check_fixed_params(self.alpha, self.xi)
+        # --- scale-out hook (issue 13): sparse / dask input -> decomposition of its statistics
+        if _scale.uses_statistics(X):
+            design, y_ndim = _scale.fixed_design(self, X, y, sample_weight)
+            return self._realise(design, y_ndim, alpha, xi)
+        self.__dict__.pop("statistics_", None)
+        # --- end of hook
         X, y, sw = self._validate_fit_data(X, y, sample_weight)
         design = SpectralDesign.from_X(X, y, center=self.fit_intercept, sample_weight=sw)
+        return self._realise(design, y.ndim, alpha, xi)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a chunk of rows and refit exactly: the result equals ``fit`` on all chunks so far.
+
+        The chunk's sufficient statistics (centred ``X^T W X``, ``X^T W y``, ``y^T W y``, weighted
+        means) are merged exactly into ``statistics_`` (Chan, Golub & LeVeque's pairwise update),
+        and the model is re-derived from one ``eigh`` of the d x d Gram matrix, O(d^3) per call.
+        ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it starts anew.
+
+        Parameters
+        ----------
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
+            A chunk of rows (a chunk with no rows is a no-op).
+        y : array-like of shape (n_rows,) or (n_rows, n_targets)
+            Targets of those rows.
+        sample_weight : array-like of shape (n_rows,), optional
+            Non-negative weights (weight 2 = a duplicated row).
+
+        Returns
+        -------
+        self
+        """
+        alpha, xi = check_fixed_params(self.alpha, self.xi)
+        design, y_ndim = _scale.fixed_partial_design(self, X, y, sample_weight)
+        return self._realise(design, y_ndim, alpha, xi)
+
+    def _realise(self, design, y_ndim, alpha, xi):
+        """Teacher and students from one decomposition (every input route ends here)."""
         a, t = _filters.shrinkage(design.singular_values, alpha)
         coefs = [design.coef_from_filter(h) for h in step_filters(a, t, xi)]
-        self.step_coefs_ = np.stack([format_coef(c, y.ndim) for c in coefs])
+        self.step_coefs_ = np.stack([format_coef(c, y_ndim) for c in coefs])
         self.teacher_coef_ = self.step_coefs_[0]
         self.coef_ = self.step_coefs_[-1]
-        self.intercept_ = intercept_from(design, coefs[-1], self.fit_intercept, y.ndim)
+        self.intercept_ = intercept_from(design, coefs[-1], self.fit_intercept, y_ndim)
         self.xi_ = xi
         self.xibar_ = _filters.xi_to_xibar(xi)
         self.n_steps_ = xi.size
@@ -240,6 +287,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         from a single fit.
     n_features_in_, feature_names_in_ :
         As usual in sklearn.
+    statistics_ : GroupedStatistics
+        Only after ``partial_fit`` or a ``fit`` on sparse or dask input: the accumulated sufficient
+        statistics (with a train/validation row split under ``tuning="validation"``).
 
     Notes
     -----
@@ -290,8 +340,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
+            Training data. Sparse (CSR/CSC) and dask input (arrays, DataFrames; never materialised)
+            are reduced to sufficient statistics and decomposed with ``eigh`` of ``X^T X``.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -306,12 +357,51 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         self
         """
         alphas, steps = check_common_cv_params(self)
+        # --- scale-out hook (issue 13): sparse / dask input -> tuning view of its statistics
+        if _scale.uses_statistics(X):
+            design, smoother, y_ndim = _scale.tuning_inputs(self, X, y, sample_weight, X_val, y_val)
+            return self._select(design, smoother, y_ndim, alphas, steps)
+        self.__dict__.pop("statistics_", None)
+        # --- end of hook
         X, y, sw = self._validate_fit_data(X, y, sample_weight)
         X, y, sw, X_val, y_val, sw_val = prepare_validation(self, X, y, sw, X_val, y_val)
         design = SpectralDesign.from_X(
             X, y, center=self.fit_intercept, sample_weight=sw, keep_left=self.tuning == "loo"
         )
         smoother = self._smoother(design, X, y, sw, X_val, y_val, sw_val)
+        return self._select(design, smoother, y.ndim, alphas, steps)
+
+    @available_if(_scale.partial_fit_available)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a chunk of rows and re-tune exactly: equals ``fit`` on all chunks so far.
+
+        Available for ``tuning`` in ``{"gcv", "cp", "validation"}``, whose criteria are functions
+        of sufficient statistics; under ``"validation"`` each row joins the validation part by a
+        hash of its position and ``random_state`` (the same rows as a dask ``fit``, not the rows of
+        ``train_test_split``). ``tuning="loo"`` needs every row's leverage: the estimator then has
+        no ``partial_fit`` (an ``AttributeError`` says why). Each call costs one ``eigh`` of the
+        d x d Gram matrix plus the tuning. ``fit`` on an in-memory array keeps no statistics: a
+        ``partial_fit`` after it starts anew.
+
+        Parameters
+        ----------
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
+            A chunk of rows (a chunk with no rows is a no-op).
+        y : array-like of shape (n_rows,) or (n_rows, n_targets)
+            Targets of those rows.
+        sample_weight : array-like of shape (n_rows,), optional
+            Non-negative weights (weight 2 = a duplicated row).
+
+        Returns
+        -------
+        self
+        """
+        alphas, steps = check_common_cv_params(self)
+        design, smoother, y_ndim = _scale.tuning_partial_inputs(self, X, y, sample_weight)
+        return self._select(design, smoother, y_ndim, alphas, steps)
+
+    def _select(self, design, smoother, y_ndim, alphas, steps):
+        """Tune on the smoother and realise the selected model (every input route ends here)."""
         noise = noise_for_cp(self, smoother)
         candidates = evaluate_grid(
             smoother, alphas, steps, self.tuning, one_shot=self.one_shot, noise_var=noise
@@ -319,9 +409,9 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
         best = select_candidate(candidates, alphas, steps, type(self).__name__)
         a, t = smoother.shrinkage(best.alpha)
         coef = design.coef_from_filter(a - best.u)
-        self.coef_ = format_coef(coef, y.ndim)
-        self.teacher_coef_ = format_coef(design.coef_from_filter(a), y.ndim)
-        self.intercept_ = intercept_from(design, coef, self.fit_intercept, y.ndim)
+        self.coef_ = format_coef(coef, y_ndim)
+        self.teacher_coef_ = format_coef(design.coef_from_filter(a), y_ndim)
+        self.intercept_ = intercept_from(design, coef, self.fit_intercept, y_ndim)
         set_tuning_attributes(self, best, candidates, noise)
         self.singular_values_ = design.singular_values
         self.best_by_steps_ = {}
@@ -333,8 +423,8 @@ class SelfDistilledRidgeCV(TunedMixin, _LinearSDMixin, RegressorMixin, BaseEstim
                 "xi": safe_xi(cand.xibar),
                 "xibar": cand.xibar,
                 "mse": cand.mse,
-                "coef": format_coef(coef_k, y.ndim),
-                "intercept": intercept_from(design, coef_k, self.fit_intercept, y.ndim),
+                "coef": format_coef(coef_k, y_ndim),
+                "intercept": intercept_from(design, coef_k, self.fit_intercept, y_ndim),
             }
         return self
 
