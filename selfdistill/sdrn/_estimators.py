@@ -134,7 +134,7 @@ class _SDRNBase(BaseEstimator):
 
     def _solve_smooth(self, Phi, value_grad, n_outputs):
         coef, intercept, ok, n_iter = fit_smooth(Phi, value_grad, n_outputs, float(self.alpha),
-                                                 self._penalty(), self.max_iter, 1e-10)
+                                                 self._penalty(), self.max_iter, 1e-14)
         self.n_iter_ = n_iter
         if not ok:
             warnings.warn(f"L-BFGS did not converge in max_iter={self.max_iter} iterations; "

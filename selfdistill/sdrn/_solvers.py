@@ -196,6 +196,6 @@ def fit_smooth(Phi: np.ndarray, value_grad, n_outputs: int, alpha: float, penalt
         theta0[n_coef:] = b0
     bounds = [(0, None)] * n_coef + [(None, None)] * K if split else None
     res = minimize(fun, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                   options={"maxiter": max_iter, "ftol": tol, "gtol": tol * 1e-2, "maxcor": 30})
+                   options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10, "maxcor": 30})
     B, b = unpack(res.x)
     return B, np.asarray(b), bool(res.success), max(int(res.nit), 1)
