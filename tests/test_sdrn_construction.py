@@ -105,7 +105,7 @@ def test_depth_grows_like_log_n_and_size_polynomially():
         assert levels == sorted(levels)
         sizes = [count_basis(lev, d) for lev in levels]
         assert all(s <= max(n / 2, d + 1) for s, n in zip(sizes, ns, strict=True))
-        assert levels[-1] <= 1 + math.ceil(math.log2(ns[-1]) / 5)
+        assert levels[-1] <= 1 + math.ceil(math.log2(ns[-1]) / 4)
 
 
 @pytest.mark.parametrize("d", [2, 3])

@@ -215,3 +215,23 @@ def test_multiclass_hinge_is_one_vs_rest_and_logistic_is_softmax(rng):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_public_docstrings_are_numpydoc(numpydoc_errors):
+    import dataclasses
+    import inspect
+
+    import selfdistill.sdrn as sdrn
+
+    methods = ("fit", "fit_kd", "predict", "decision_function", "predict_proba", "to_torch")
+    targets = ["selfdistill.reproduce.sdrn.run"]
+    for name in sdrn.__all__:
+        targets.append(f"selfdistill.sdrn.{name}")
+        obj = getattr(sdrn, name)
+        if inspect.isclass(obj):
+            targets += [f"selfdistill.sdrn.{name}.{m}" for m in methods if m in dir(obj)]
+    # dataclasses document their fields under "Attributes" (as in test_repo.py)
+    dataclass_names = {f"selfdistill.sdrn.{n}" for n in sdrn.__all__ if dataclasses.is_dataclass(getattr(sdrn, n))}
+    problems = {t: errors for t in targets
+                if (errors := numpydoc_errors(t, {"PR01"} if t in dataclass_names else ()))}
+    assert not problems, problems

@@ -8,7 +8,11 @@ import sys
 import numpy as np
 import pytest
 
-from selfdistill.sdrn import SelfDistilledSparseDeepReLU, SparseDeepReLUClassifier, SparseDeepReLURegressor
+from selfdistill.sdrn import (
+    SelfDistilledSparseDeepReLU,
+    SparseDeepReLUClassifier,
+    SparseDeepReLURegressor,
+)
 
 
 def test_sdrn_import_does_not_load_torch():

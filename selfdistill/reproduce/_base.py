@@ -35,6 +35,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.dmd2",
         "DMD2 distillation of a diffusion teacher into a one-step generator (torch extra)",
     ),
+    "sdrn": (
+        "selfdistill.reproduce.sdrn",
+        "SDRN sparse deep ReLU networks: rates vs n, robustness, SD into the SDRN student",
+    ),
 }
 
 #: What ``selfdistill reproduce all`` runs: the paper's tables and figures.

@@ -180,13 +180,13 @@ class _SDRNBase(BaseEstimator):
 _COMMON_PARAMS = """
     level : int or "auto", default="auto"
         Sparse-grid level ``L``: basis functions ``prod_j phi_{l_j, i_j}`` with ``|l|_1 <= L``
-        (finest mesh ``2^-(L-1)``). ``"auto"``: ``L = 1 + ceil(log2(n) / 5)`` (bias-variance
-        balance for mixed smoothness 2), at least 2, reduced until there are at most ``n / 2``
-        basis functions.
+        (finest mesh ``2^-(L-1)``). ``"auto"``: ``L = 1 + ceil(log2(n) / 4)``, at least 2,
+        reduced until there are at most ``n / 2`` basis functions (see
+        :func:`~selfdistill.sdrn.auto_level`).
     mult_depth : int or "auto", default="auto"
         Sawtooth depth ``m`` of the Yarotsky multiplication blocks (error ``<= 2^(-2m-2)`` per
         product). ``"auto"``: ``max(2, ceil(log2(n) / 2) + 1)``, so the depth grows like ``log n``.
-    alpha : float, default=1e-2
+    alpha : float, default=1.0
         Penalty on the output coefficients (not on the intercept), sum convention: the objective
         is ``sum_i w_i rho(y_i, f(x_i)) + alpha * P(coef)`` -- ``alpha`` is the paper's lambda on
         the *sum* of the losses (for the squared loss: on the sum of squares, as sklearn's
@@ -291,7 +291,7 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
     _losses = REGRESSION_LOSSES
 
     def __init__(self, loss="squared", tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
-                 alpha=1e-2, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
+                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
                  n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
         self.loss = loss
         self.tau = tau
@@ -467,7 +467,7 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     _losses = CLASSIFICATION_LOSSES
 
     def __init__(self, loss="logistic", tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
-                 alpha=1e-2, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
+                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
                  n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
         self.loss = loss
         self.tau = tau

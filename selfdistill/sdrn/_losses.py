@@ -28,7 +28,24 @@ LP_LOSSES = ("absolute", "quantile", "hinge")
 
 
 def residual_loss(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndarray:
-    """Value of a regression loss at residuals ``r = y - f``."""
+    """Value of a regression loss at residuals ``r = y - f``.
+
+    Parameters
+    ----------
+    loss : {"squared", "absolute", "quantile", "huber"}
+        The loss.
+    r : array-like
+        Residuals ``y - f``.
+    tau : float, default=0.5
+        Quantile level (check loss).
+    delta : float, default=1.0
+        Huber threshold.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``r``.
+    """
     r = np.asarray(r, dtype=np.float64)
     if loss == "squared":
         return r**2
@@ -43,7 +60,24 @@ def residual_loss(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndar
 
 
 def residual_subgradient(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndarray:
-    """A subgradient of a regression loss with respect to the residual ``r``."""
+    """A subgradient of a regression loss with respect to the residual ``r``.
+
+    Parameters
+    ----------
+    loss : {"squared", "absolute", "quantile", "huber"}
+        The loss.
+    r : array-like
+        Residuals ``y - f``.
+    tau : float, default=0.5
+        Quantile level (check loss).
+    delta : float, default=1.0
+        Huber threshold.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``r``.
+    """
     r = np.asarray(r, dtype=np.float64)
     if loss == "squared":
         return 2.0 * r
@@ -57,7 +91,20 @@ def residual_subgradient(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> 
 
 
 def margin_loss(loss: str, margin) -> np.ndarray:
-    """Value of a binary classification loss at margins ``y f`` (``y`` in {-1, +1})."""
+    """Value of a binary classification loss at margins ``y f`` (``y`` in {-1, +1}).
+
+    Parameters
+    ----------
+    loss : {"logistic", "hinge"}
+        The loss.
+    margin : array-like
+        Margins ``y f``.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``margin``.
+    """
     margin = np.asarray(margin, dtype=np.float64)
     if loss == "logistic":
         return -log_expit(margin)
@@ -67,7 +114,20 @@ def margin_loss(loss: str, margin) -> np.ndarray:
 
 
 def margin_subgradient(loss: str, margin) -> np.ndarray:
-    """A subgradient of a binary classification loss with respect to the margin."""
+    """A subgradient of a binary classification loss with respect to the margin.
+
+    Parameters
+    ----------
+    loss : {"logistic", "hinge"}
+        The loss.
+    margin : array-like
+        Margins ``y f``.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``margin``.
+    """
     margin = np.asarray(margin, dtype=np.float64)
     if loss == "logistic":
         return -expit(-margin)

@@ -315,6 +315,18 @@ def block_network(kind: str, mult_depth: int) -> SparseReLUNetwork:
     """A stand-alone block for checks: ``"square"`` (input t) or ``"multiply"`` (inputs x, y).
 
     Inputs must lie in [0, 1]. The single read-out column (``net.basis(X)[:, 0]``) is the output.
+
+    Parameters
+    ----------
+    kind : {"square", "multiply"}
+        Which block.
+    mult_depth : int
+        Sawtooth depth ``m``.
+
+    Returns
+    -------
+    SparseReLUNetwork
+        ``m`` layers (square) or ``m + 2`` layers (multiply).
     """
     m = int(mult_depth)
     n_inputs = {"square": 1, "multiply": 2}[kind]
