@@ -106,6 +106,20 @@ def test_inputs_outside_the_cube_without_scaling_raise(rng):
         SparseDeepReLURegressor().fit(np.where(X > 0.9, np.nan, X), y)
 
 
+def test_bad_weights_and_teacher_predictions_raise(rng):
+    X = rng.uniform(size=(40, 2))
+    y = X.sum(axis=1)
+    model = SparseDeepReLURegressor(loss="absolute")
+    with pytest.raises(ValueError, match="negative"):
+        model.fit(X, y, sample_weight=-np.ones(40))
+    with pytest.raises(ValueError, match="teacher_prediction must be 40 finite values"):
+        model.fit_kd(X, y, np.ones(39), xi=0.5)
+    with pytest.raises(ValueError, match="teacher_prediction must be 40 finite values"):
+        model.fit_kd(X, y, np.full(40, np.nan), xi=0.5)
+    with pytest.raises(ValueError, match="teacher_prediction is required"):
+        model.fit_kd(X, y, None, xi=0.5)
+
+
 def test_pandas_input_keeps_feature_names(rng):
     X = pd.DataFrame(rng.uniform(size=(80, 2)), columns=["a", "b"])
     model = SparseDeepReLURegressor().fit(X, X.a - X.b)

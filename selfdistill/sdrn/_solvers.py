@@ -146,7 +146,7 @@ def fit_ridge(Phi: np.ndarray, target: np.ndarray, weights: np.ndarray, alpha: f
 
 
 def fit_smooth(Phi: np.ndarray, value_grad, n_outputs: int, alpha: float, penalty: str,
-               max_iter: int, tol: float, init=None):
+               max_iter: int, tol: float):
     """L-BFGS-B on ``L(F) + alpha P(B)`` with ``F = Phi B + b`` (B of shape (p, n_outputs)).
 
     ``value_grad(F)`` returns the data loss and its gradient with respect to ``F``. The objective
@@ -187,13 +187,6 @@ def fit_smooth(Phi: np.ndarray, value_grad, n_outputs: int, alpha: float, penalt
         return value / scale, np.concatenate([g_coef, gb]) / scale
 
     theta0 = np.zeros(n_coef + K)
-    if init is not None:
-        B0, b0 = init
-        B0 = np.asarray(B0, float).reshape(p, K)
-        theta0[: p * K] = np.maximum(B0, 0).ravel() if split else B0.ravel()
-        if split:
-            theta0[p * K : 2 * p * K] = np.maximum(-B0, 0).ravel()
-        theta0[n_coef:] = b0
     bounds = [(0, None)] * n_coef + [(None, None)] * K if split else None
     res = minimize(fun, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": max_iter, "ftol": tol, "gtol": 1e-10, "maxcor": 30})
