@@ -126,6 +126,23 @@ def test_pandas_input_keeps_feature_names(rng):
     assert list(model.feature_names_in_) == ["a", "b"]
 
 
+def test_real_data_sdrn_beats_the_linear_baseline_out_of_sample(uci_mirror):
+    """Airfoil (d = 5): the defaults halve RidgeCV's test error (measured 0.24-0.29 vs 0.48-0.53)."""
+    from sklearn.linear_model import RidgeCV
+    from sklearn.model_selection import train_test_split
+
+    from selfdistill.datasets import load_uci
+
+    X, y = load_uci("airfoil", uci_mirror, download=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(X.to_numpy(), y.to_numpy(), test_size=0.3, random_state=0)
+    scale = y_tr.std()
+    sdrn = SparseDeepReLURegressor().fit(X_tr, y_tr / scale)
+    ridge = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(X_tr, y_tr)
+    mse_sdrn = np.mean((sdrn.predict(X_te) * scale - y_te) ** 2)
+    mse_ridge = np.mean((ridge.predict(X_te) - y_te) ** 2)
+    assert mse_sdrn < 0.7 * mse_ridge
+
+
 # ----------------------------------------------------------------------------- self-distillation
 def test_coefficient_norm_is_non_increasing_over_sd_rounds_at_xi_one(rng):
     X, y = _data(3, 400, 2, "gauss")

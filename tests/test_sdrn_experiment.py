@@ -21,7 +21,7 @@ def test_registered_with_a_quick_configuration():
 @pytest.mark.slow  # ~15 s on a loaded 2-core host
 def test_tiny_run_writes_tables_figure_and_verdicts(tmp_path, monkeypatch):
     tiny = dataclasses.replace(experiment.QUICK, dims=(2,), sizes=(100, 200), n_test=500, mlp_max_iter=20,
-                               robust_n=150, sd_n=120)
+                               robust_n=150, sd_n=120, real_datasets=())
     monkeypatch.setattr(experiment, "QUICK", tiny)
     out = experiment.run(ReproduceContext(out_dir=tmp_path, quick=True, progress=False))
     names = {p.name for p in out.files}
