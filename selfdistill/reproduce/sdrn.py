@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+import zlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -102,7 +103,7 @@ def draw_noise(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def make_data(seed: int, n: int, d: int, noise: str, n_test: int):
     """Training sample with noise and a clean test sample (inputs uniform on the cube)."""
-    rng = np.random.default_rng([seed, n, d, abs(hash(noise)) % 10_000])
+    rng = np.random.default_rng([seed, n, d, zlib.crc32(noise.encode())])  # stable across processes
     X = rng.uniform(size=(n, d))
     X_test = rng.uniform(size=(n_test, d))
     return X, product_sine(X) + draw_noise(noise, n, rng), X_test, product_sine(X_test)
@@ -336,14 +337,16 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
         ))
     heavy = "cauchy" if "cauchy" in set(robust.noise) else robust.noise.iloc[-1]
     part = robust[robust.noise == heavy]
-    ratio = part[part.loss == "squared"].mse.mean() / part[part.loss == "absolute"].mse.mean()
-    diff, se = paired_difference(part, ["noise"], "loss", "squared", "absolute")
+    # heavy-tailed errors: compare per seed (a mean of Cauchy-driven MSEs is not a useful summary)
+    wide = part.pivot_table(index="seed", columns="loss", values="mse")
+    ratios = wide["squared"] / wide["absolute"]
     claims.append(Claim(
         claim=f"Lipschitz losses are robust: under {heavy} noise the absolute loss beats the squared "
-              "loss by a wide margin (rule: MSE ratio > 5 and paired difference > 2 s.e.)",
+              "loss by a wide margin (rule: lower test MSE in every seed, median ratio > 5)",
         paper="Huang, Liu & Ma (2025), abstract: Lipschitz losses cover 'robust regression'",
-        measured=f"MSE squared/absolute = {ratio:.1f}; paired difference {diff:.4g} ± {se:.2g}",
-        verdict="confirmed" if ratio > 5 and (np.isnan(se) or diff > 2 * se) else "not confirmed",
+        measured=f"MSE squared/absolute per seed: median {ratios.median():.1f}, min {ratios.min():.1f} "
+                 f"({len(ratios)} seeds)",
+        verdict="confirmed" if (ratios > 1).all() and ratios.median() > 5 else "not confirmed",
     ))
     students = sd[sd.method != "teacher"]
     settings = students.groupby(["noise", "teacher", "loss"])
@@ -360,12 +363,13 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
         lines.append(f"{'/'.join(key)}: best xi > 0 is {best_xi:g}, MSE change vs xi = 0 "
                      f"{-diff / fixed[fixed.xi == 0].mse.mean():+.0%}")
     claims.append(Claim(
-        claim="Distilling a kernel-ridge or forest teacher into the SDRN student helps (rule: best "
-              "xi > 0 beats xi = 0 by > 2 s.e., paired over seeds, in >= 75% of the settings)",
+        claim="Distilling a kernel-ridge or forest teacher into the SDRN student helps (rule: xi "
+              "chosen by 5-fold CV beats xi = 0 by > 2 s.e., paired over seeds, in >= 75% of the "
+              "settings; the best fixed xi is chosen on the test data and only reported)",
         paper="not a claim of the paper (issue 12's question)",
-        measured=f"helps in {helped}/{settings.ngroups} settings, xi by CV beats xi = 0 in "
-                 f"{cv_helped}/{settings.ngroups}; " + "; ".join(lines),
-        verdict=_verdict_count(helped, settings.ngroups),
+        measured=f"xi by CV beats xi = 0 in {cv_helped}/{settings.ngroups} settings (best fixed xi > 0 "
+                 f"in {helped}); " + "; ".join(lines),
+        verdict=_verdict_count(cv_helped, settings.ngroups),
     ))
     if real is not None and len(real):
         for baseline in ("RidgeCV", "kernel ridge (LOO)", "random forest"):
@@ -460,9 +464,11 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     """
     config = QUICK if ctx.quick else SDRNConfig()
     seeds = list(range(ctx.n_seeds(1 if ctx.quick else 3)))
+    # the robustness and SD studies are cheap and noisier (heavy tails, xi differences): twice the seeds
+    cheap_seeds = list(range(2 * len(seeds)))
     tasks = [("rates", s, d, n) for s in seeds for d in config.dims for n in config.sizes]
-    tasks += [("robust", s, noise) for s in seeds for noise in config.robust_noises]
-    tasks += [("sd", s, noise, t, loss) for s in seeds for noise in config.sd_noises
+    tasks += [("robust", s, noise) for s in cheap_seeds for noise in config.robust_noises]
+    tasks += [("sd", s, noise, t, loss) for s in cheap_seeds for noise in config.sd_noises
               for t in config.sd_teachers for loss in config.sd_losses]
     real_data, notes = {}, []
     for name in config.real_datasets:
@@ -531,11 +537,13 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     figure = plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png")
     claims = make_claims(rates, slopes, robust, sd, real)
     meta = write_json(ctx.out_dir / "sdrn_config.json",
-                      {"config": asdict(config), "seeds": seeds, "quick": ctx.quick, "wall_s": wall,
+                      {"config": asdict(config), "seeds": seeds, "robustness_and_sd_seeds": cheap_seeds,
+                       "quick": ctx.quick, "wall_s": wall,
                        "median_fit_s": {f"{k[0]}/{k[1]}": v for k, v in timing.items()}})
     quick = " [QUICK]" if ctx.quick else ""
     summary = (
-        f"SDRN (reconstruction), {len(seeds)} seed(s){quick}, wall {wall:.0f} s\n\n"
+        f"SDRN (reconstruction), {len(seeds)} seed(s) for rates and real data, {len(cheap_seeds)} for "
+        f"robustness and SD{quick}, wall {wall:.0f} s\n\n"
         "Test MSE vs f (Gaussian noise sd 0.1), mean ± s.e. over seeds:\n\n" + markdown_table(rate_table)
         + "\nFitted log-log slopes (theory: -0.8 up to logs):\n\n" + markdown_table(slope_table, digits=3)
         + f"\nRobustness (d = 3, n = {config.robust_n}; huber delta = 0.1, quantile tau = 0.5):\n\n"
