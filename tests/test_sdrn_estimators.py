@@ -236,13 +236,6 @@ def test_multiclass_hinge_is_one_vs_rest_and_logistic_is_softmax(rng):
         SparseDeepReLUClassifier(loss="hinge"),
         SelfDistilledSparseDeepReLU(xi="cv", cv=3, xi_grid=(0.0, 1.0)),
     ],
-    expected_failed_checks=lambda est: (
-        # softmax L-BFGS stops at a tolerance (and the intercepts are only defined up to a
-        # common shift): the weighted and the repeated-rows fits end at probabilities that
-        # differ by ~1e-5, above the check's rtol of 1e-7. The exact solvers (LP, ridge) pass.
-        {"check_sample_weight_equivalence_on_dense_data": "L-BFGS tolerance"}
-        if getattr(est, "loss", None) == "logistic" else {}
-    ),
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
