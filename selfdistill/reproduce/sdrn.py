@@ -398,6 +398,7 @@ def plot(rates, slopes, robust, sd, config, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     dims = sorted(rates.d.unique())
     n_sd = sd.groupby(["noise", "loss"]).ngroups
@@ -415,6 +416,9 @@ def plot(rates, slopes, robust, sd, config, path):
         ns = np.array([ref.n.min(), ref.n.max()])
         ax.plot(ns, m0 * (ns / n0) ** THEORY_SLOPE, "k--", lw=1, label="n^-0.8 (1-D rate, s = 2)")
         ax.set(xscale="log", yscale="log", xlabel="n", ylabel="test MSE vs f", title=f"d = {d}")
+        sizes = sorted(rates.n.unique())
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(fontsize=7)
     for ax in axes[0][len(dims):]:
         ax.axis("off")
