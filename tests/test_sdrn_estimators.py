@@ -202,6 +202,8 @@ def test_lipschitz_sd_refuses_xi_outside_the_unit_interval(xi):
     X, y = _data(8, 60, 2, "gauss")
     with pytest.raises(ValueError, match="non-convex"):
         SelfDistilledSparseDeepReLU(SparseDeepReLURegressor(loss="absolute"), xi=[xi]).fit(X, y)
+    with pytest.raises(ValueError, match="non-convex"):
+        SelfDistilledSparseDeepReLU(SparseDeepReLURegressor(loss="huber"), xi="cv", xi_grid=(0.0, xi)).fit(X, y)
     SelfDistilledSparseDeepReLU(SparseDeepReLURegressor(loss="squared"), xi=[xi]).fit(X, y)  # fine
 
 

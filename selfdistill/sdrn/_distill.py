@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._progress import progress
 from .._validation import check_n_steps, check_sample_weight, check_xi
@@ -16,6 +16,13 @@ from ._estimators import SparseDeepReLURegressor
 from ._losses import residual_loss
 
 DEFAULT_XI_GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 10))
+
+
+def _fit_with_weights(model, X, y, sw):
+    """Fit ``model``, passing the sample weights when it accepts them and they are not all 1."""
+    if np.all(sw == 1.0) or not has_fit_parameter(model, "sample_weight"):
+        return model.fit(X, y)
+    return model.fit(X, y, sample_weight=sw)
 
 
 class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
@@ -43,7 +50,8 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
         The student (cloned); None means ``SparseDeepReLURegressor()``.
     teacher : regressor or None, default=None
         External teacher ``f_0``: used as is if already fitted, else a clone is fitted on
-        ``(X, y)``. None: the student's own fit on ``y``.
+        ``(X, y)`` (with the sample weights if it accepts them). None: the student's own fit
+        on ``y``.
     xi : sequence of float or "cv", default=(0.5,)
         Per-step teacher weights, or ``"cv"`` to choose each step's ``xi`` from ``xi_grid`` by
         K-fold cross-validation (then ``n_steps`` sets the number of steps). Must lie in [0, 1]
@@ -56,8 +64,9 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
         Folds for ``xi="cv"``. The score is the held-out mean of the estimator's own loss
         against the *labels* (MSE for squared, MAE for absolute, check loss for quantile, Huber
         for Huber), so heavy-tailed noise does not dominate it. Within a fold the teacher and
-        the earlier students are refitted on the fold's training rows; the network (min-max
-        scaling from all of X, no labels) is shared.
+        the earlier students are refitted on the fold's training rows (a prefit teacher is used
+        as is: it may have seen the held-out rows); the network (min-max scaling from all of X,
+        no labels) is shared.
     verbose : bool, default=False
         Progress bar over steps.
 
@@ -121,11 +130,10 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         sw = check_sample_weight(sample_weight, X.shape[0])
         sw = np.ones(X.shape[0]) if sw is None else sw
+        # every candidate xi is checked before any fit (a non-convex one raises a ValueError)
+        for value in (grid if tune else check_xi(self.xi)):
+            base._terms(y, y, float(value), sw)
         own = clone(base).fit(X, y, sample_weight=sw)
-        own._check_params()
-        # validate the fixed xi values up front (a non-convex one raises before any work)
-        for value in ([] if tune else check_xi(self.xi)):
-            own._terms(y, np.zeros_like(y), float(value), sw)
         self.teacher_ = own if self.teacher is None else self._fitted_teacher(X, y, sw)
         self.estimators_ = [self.teacher_]
         previous = np.asarray(self.teacher_.predict(X), dtype=np.float64).reshape(-1)
@@ -142,8 +150,8 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
             if Phi is None:  # trainable: a full fit per step
                 student = clone(base).fit_kd(X, y, previous, xi=value, sample_weight=sw)
             else:
-                student = copy.copy(own)
-                student.coef_, student.intercept_ = own._solve(Phi, own._terms(y, previous, value, sw))
+                student = copy.copy(own)  # shares the (fixed) network; gets its own output layer
+                student.coef_, student.intercept_ = student._solve(Phi, own._terms(y, previous, value, sw))
             previous = student.predict(X)
             self.estimators_.append(student)
             xis.append(value)
@@ -156,7 +164,7 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
             check_is_fitted(self.teacher)
             return self.teacher
         except NotFittedError:
-            return clone(self.teacher).fit(X, y)
+            return _fit_with_weights(clone(self.teacher), X, y, sw)
 
     def _first_prediction(self, own, X, y, sw, Phi, train):
         """``f_0`` refitted on the fold's training rows, predicted there."""
@@ -167,7 +175,7 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
             check_is_fitted(self.teacher)
             model = self.teacher
         except NotFittedError:
-            model = clone(self.teacher).fit(X[train], y[train])
+            model = _fit_with_weights(clone(self.teacher), X[train], y[train], sw[train])
         return np.asarray(model.predict(X[train]), dtype=np.float64).reshape(-1)
 
     def _fold_chains(self, own, X, y, sw, Phi):
