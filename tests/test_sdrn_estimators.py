@@ -79,6 +79,7 @@ def test_quantile_loss_estimates_the_conditional_quantile(rng):
         ({"loss": "absolute", "penalty": "l2"}, "linear programming"),
         ({"level": 0}, "level"),
         ({"mult_depth": 2.5}, "mult_depth"),
+        ({"max_iter": "auto"}, "max_iter"),
     ],
 )
 def test_bad_regressor_parameters_raise_clear_errors(params, match):

@@ -37,11 +37,12 @@ from ._sparse_grid import auto_level, auto_mult_depth, sparse_grid
 MODES = ("sparse_grid", "trainable")
 
 
-def _check_positive_int(value, name, minimum):
-    if value == "auto":
+def _check_positive_int(value, name, minimum, allow_auto=False):
+    if allow_auto and isinstance(value, str) and value == "auto":
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be 'auto' or an integer >= {minimum}, got {value!r}.")
+        also = "'auto' or " if allow_auto else ""
+        raise ValueError(f"{name} must be {also}an integer >= {minimum}, got {value!r}.")
     return int(value)
 
 
@@ -77,8 +78,8 @@ class _SDRNBase(BaseEstimator):
                 f"loss={self.loss!r} is fitted by linear programming, which needs penalty='l1' "
                 "(or 'auto'); an l2 penalty would make it a quadratic program."
             )
-        _check_positive_int(self.level, "level", 1)
-        _check_positive_int(self.mult_depth, "mult_depth", 1)
+        _check_positive_int(self.level, "level", 1, allow_auto=True)
+        _check_positive_int(self.mult_depth, "mult_depth", 1, allow_auto=True)
         for name in ("max_iter", "n_epochs", "batch_size"):
             _check_positive_int(getattr(self, name), name, 1)
         if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
