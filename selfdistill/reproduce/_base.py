@@ -40,6 +40,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.dang_fig6",
         "random-design SD: Dang et al. Fig. 6 heat maps, sign rule, DE vs exact engine",
     ),
+    "sdrn": (
+        "selfdistill.reproduce.sdrn",
+        "SDRN sparse deep ReLU networks: rates vs n, robustness, SD into the SDRN student",
+    ),
 }
 
 #: What ``selfdistill reproduce all`` runs: the paper's tables and figures.

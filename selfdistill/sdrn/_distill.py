@@ -1,0 +1,222 @@
+"""Repeated self-distillation with an SDRN student and a Lipschitz loss (two terms per step)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+
+from .._progress import progress
+from .._validation import check_n_steps, check_sample_weight, check_xi
+from ._estimators import SparseDeepReLURegressor
+from ._losses import residual_loss
+
+DEFAULT_XI_GRID = tuple(np.round(np.linspace(0.0, 1.0, 11), 10))
+
+
+def _fit_with_weights(model, X, y, sw):
+    """Fit ``model``, passing the sample weights when it accepts them and they are not all 1."""
+    if np.all(sw == 1.0) or not has_fit_parameter(model, "sample_weight"):
+        return model.fit(X, y)
+    return model.fit(X, y, sample_weight=sw)
+
+
+class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+    """Self-distillation into an SDRN student with a Lipschitz loss, repeated, xi by CV.
+
+    Step ``i`` fits a student (same network as the estimator: the hidden layers depend on X only)
+    by minimising
+
+    .. math::
+
+        \\sum_j w_j \\big[\\xi_i\\, \\rho(f_{i-1}(x_j), f(x_j)) + (1 - \\xi_i)\\, \\rho(y_j, f(x_j))\\big]
+        + \\alpha P(\\beta)
+
+    with the estimator's loss ``rho`` applied to the teacher term and the label term *separately*
+    (for the absolute, check and Huber losses this is not a fit to a mixed target; for the
+    squared loss it is, and equals :class:`selfdistill.SelfDistillationRegressor` with the same
+    student). ``xi`` weights the TEACHER. ``f_0`` is the SDRN fitted on ``y``
+    (self-distillation) or an external ``teacher`` (e.g. kernel ridge or a random forest).
+    ``alpha`` is the estimator's penalty on the *sum* of the losses (sum of squares for the
+    squared loss). X is n_samples x n_features.
+
+    Parameters
+    ----------
+    estimator : SparseDeepReLURegressor, default=None
+        The student (cloned); None means ``SparseDeepReLURegressor()``.
+    teacher : regressor or None, default=None
+        External teacher ``f_0``: used as is if already fitted, else a clone is fitted on
+        ``(X, y)`` (with the sample weights if it accepts them). None: the student's own fit
+        on ``y``.
+    xi : sequence of float or "cv", default=(0.5,)
+        Per-step teacher weights, or ``"cv"`` to choose each step's ``xi`` from ``xi_grid`` by
+        K-fold cross-validation (then ``n_steps`` sets the number of steps). Must lie in [0, 1]
+        unless the loss is squared.
+    n_steps : int, default=1
+        Number of steps when ``xi="cv"``.
+    xi_grid : sequence of float, default=0, 0.1, ..., 1
+        Candidates for ``xi="cv"``.
+    cv : int or cross-validation splitter, default=5
+        Folds for ``xi="cv"``. The score is the held-out mean of the estimator's own loss
+        against the *labels* (MSE for squared, MAE for absolute, check loss for quantile, Huber
+        for Huber), so heavy-tailed noise does not dominate it. Within a fold the teacher and
+        the earlier students are refitted on the fold's training rows (a prefit teacher is used
+        as is: it may have seen the held-out rows); the network (min-max scaling from all of X,
+        no labels) is shared.
+    verbose : bool, default=False
+        Progress bar over steps.
+
+    Attributes
+    ----------
+    teacher_ : regressor
+        ``f_0``.
+    estimators_ : list of regressors
+        ``f_0`` (index 0) and the fitted students (fitted :class:`SparseDeepReLURegressor`).
+    xi_ : ndarray of shape (k,)
+        The weights used.
+    cv_scores_ : ndarray of shape (k, len(xi_grid)) or None
+        Held-out loss of each candidate at each step (``xi="cv"``).
+    n_steps_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when X had string column names.
+    """
+
+    def __init__(self, estimator=None, teacher=None, xi=(0.5,), n_steps=1, xi_grid=DEFAULT_XI_GRID,
+                 cv=5, verbose=False):
+        self.estimator = estimator
+        self.teacher = teacher
+        self.xi = xi
+        self.n_steps = n_steps
+        self.xi_grid = xi_grid
+        self.cv = cv
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the teacher, then ``k`` students on the two-term distillation objective.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Nonnegative weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        base = SparseDeepReLURegressor() if self.estimator is None else self.estimator
+        if not isinstance(base, SparseDeepReLURegressor):
+            raise ValueError("estimator must be a SparseDeepReLURegressor (use "
+                             "selfdistill.SelfDistillationRegressor for other students).")
+        tune = isinstance(self.xi, str)
+        if tune and self.xi != "cv":
+            raise ValueError(f"xi must be a sequence of numbers or 'cv', got {self.xi!r}.")
+        k = check_n_steps(self.n_steps) if tune else check_xi(self.xi).size
+        grid = check_xi(self.xi_grid, "xi_grid") if tune else None
+        if tune and grid.size == 0:
+            raise ValueError("xi_grid is empty; give at least one candidate xi.")
+        if tune and base.mode != "sparse_grid":
+            raise ValueError("xi='cv' needs mode='sparse_grid' (every candidate would retrain the "
+                             "network); pass a fixed xi sequence for mode='trainable'.")
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        sw = check_sample_weight(sample_weight, X.shape[0])
+        sw = np.ones(X.shape[0]) if sw is None else sw
+        # every candidate xi is checked before any fit (a non-convex one raises a ValueError)
+        for value in (grid if tune else check_xi(self.xi)):
+            base._terms(y, y, float(value), sw)
+        own = clone(base).fit(X, y, sample_weight=sw)
+        self.teacher_ = own if self.teacher is None else self._fitted_teacher(X, y, sw)
+        self.estimators_ = [self.teacher_]
+        previous = np.asarray(self.teacher_.predict(X), dtype=np.float64).reshape(-1)
+        Phi = own.network_.basis(X) if base.mode == "sparse_grid" else None
+        folds = self._fold_chains(own, X, y, sw, Phi) if tune else None
+        self.cv_scores_ = np.empty((k, grid.size)) if tune else None
+        xis = []
+        for step in progress(range(k), desc="self-distillation steps", enabled=self.verbose):
+            if tune:
+                value, scores, folds = self._choose_xi(own, Phi, y, sw, grid, folds)
+                self.cv_scores_[step] = scores
+            else:
+                value = float(check_xi(self.xi)[step])
+            if Phi is None:  # trainable: a full fit per step
+                student = clone(base).fit_kd(X, y, previous, xi=value, sample_weight=sw)
+            else:
+                student = copy.copy(own)  # shares the (fixed) network; gets its own output layer
+                student.coef_, student.intercept_ = student._solve(Phi, own._terms(y, previous, value, sw))
+            previous = student.predict(X)
+            self.estimators_.append(student)
+            xis.append(value)
+        self.xi_ = np.asarray(xis, dtype=np.float64)
+        self.n_steps_ = k
+        return self
+
+    def _fitted_teacher(self, X, y, sw):
+        try:
+            check_is_fitted(self.teacher)
+            return self.teacher
+        except NotFittedError:
+            return _fit_with_weights(clone(self.teacher), X, y, sw)
+
+    def _first_prediction(self, own, X, y, sw, Phi, train):
+        """``f_0`` refitted on the fold's training rows, predicted there."""
+        if self.teacher is None:
+            coef, b = own._solve(Phi[train], [(y[train], sw[train])])
+            return Phi[train] @ coef + b
+        try:
+            check_is_fitted(self.teacher)
+            model = self.teacher
+        except NotFittedError:
+            model = _fit_with_weights(clone(self.teacher), X[train], y[train], sw[train])
+        return np.asarray(model.predict(X[train]), dtype=np.float64).reshape(-1)
+
+    def _fold_chains(self, own, X, y, sw, Phi):
+        splitter = check_cv(self.cv)
+        return [(train, test, self._first_prediction(own, X, y, sw, Phi, train))
+                for train, test in splitter.split(X, y)]
+
+    def _choose_xi(self, own, Phi, y, sw, grid, folds):
+        scores = np.zeros(grid.size)
+        advanced = [[None] * len(folds) for _ in grid]
+        for f, (train, test, previous) in enumerate(folds):
+            for g, value in enumerate(grid):
+                terms = own._terms(y[train], previous, float(value), sw[train])
+                coef, b = own._solve(Phi[train], terms)
+                held_out = residual_loss(own.loss, y[test] - (Phi[test] @ coef + b),
+                                         float(own.tau), float(own.huber_delta))
+                scores[g] += np.average(held_out, weights=sw[test])
+                advanced[g][f] = Phi[train] @ coef + b
+        scores /= len(folds)
+        best = int(np.argmin(scores))
+        chains = [(train, test, advanced[best][f]) for f, (train, test, _) in enumerate(folds)]
+        return float(grid[best]), scores, chains
+
+    def predict(self, X):
+        """Predict with the last student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions.
+        """
+        check_is_fitted(self, "estimators_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self.estimators_[-1].predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
