@@ -47,7 +47,14 @@ from threadpoolctl import threadpool_limits
 
 from .._progress import progress
 from ..sdrn import SelfDistilledSparseDeepReLU, SparseDeepReLURegressor
-from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._base import (
+    Claim,
+    ExperimentOutput,
+    ReproduceContext,
+    markdown_table,
+    save_figure,
+    write_json,
+)
 from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "sdrn"
@@ -392,7 +399,7 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
 
 
 # ----------------------------------------------------------------------------- figure
-def plot(rates, slopes, robust, sd, config, path):
+def plot(rates, slopes, robust, sd, config, path, quick=False):
     """Log-log rate panels per d, the robustness bars and the xi curves."""
     import matplotlib
 
@@ -447,9 +454,7 @@ def plot(rates, slopes, robust, sd, config, path):
         ax.axis("off")
     fig.suptitle("SDRN (reconstruction of Huang, Liu & Ma 2025): rates, robustness, self-distillation")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, quick=quick, dpi=100)
 
 
 # ----------------------------------------------------------------------------- run
@@ -533,12 +538,20 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     real_text += "".join(f"\n{note}\n" for note in notes)
     files = [ctx.out_dir / "sdrn_per_seed.csv"]
     raw.to_csv(files[0], index=False)
-    for table, stem in ((rate_table, "sdrn_rates"), (slope_table, "sdrn_slopes"), (robust_table, "sdrn_robustness"),
-                        (sd_table, "sdrn_self_distillation"), (timing_table, "sdrn_fit_seconds"),
-                        (real_table, "sdrn_real_data")):
-        if table is not None:
-            files += write_tables(table, ctx.out_dir, stem)
-    figure = plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png")
+    # CSVs get the numbers (mean and s.e. columns), the Markdown tables the formatted strings
+    outputs = [
+        (mean_se(rates, ["d", "n", "method"], ["mse"]), rate_table, "sdrn_rates"),
+        (slope_table, slope_table, "sdrn_slopes"),
+        (mean_se(robust, ["noise", "loss"], ["mse", "median_abs_error"]), robust_table, "sdrn_robustness"),
+        (sd_sum, sd_table, "sdrn_self_distillation"),
+        (timing_table, timing_table, "sdrn_fit_seconds"),
+    ]
+    if real_table is not None:
+        outputs.append((mean_se(real, ["dataset", "d", "n", "method"], ["relative_mse"]), real_table,
+                        "sdrn_real_data"))
+    for numbers, table, stem in outputs:
+        files += write_tables(numbers, table, ctx.out_dir, stem)
+    figure = plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png", quick=ctx.quick)
     claims = make_claims(rates, slopes, robust, sd, real)
     meta = write_json(ctx.out_dir / "sdrn_config.json",
                       {"config": asdict(config), "seeds": seeds, "robustness_and_sd_seeds": cheap_seeds,
