@@ -1,0 +1,11 @@
+"""Quantile regression: joint non-crossing estimation (qrjoint) and quantile self-distillation.
+
+Tier A :class:`JointQuantileRegressor` (Yang & Tokdar 2017, the model of the R package ``qrjoint``),
+tier B :class:`NonCrossingQuantileRegressor` (Bondell, Reich & Wang 2010), tier C
+:class:`RearrangedQuantileRegressor` (per-tau fits + Chernozhukov et al.'s rearrangement).
+numpy/scipy only.
+"""
+
+from .joint import JointQuantileRegressor, JointQuantileResults
+
+__all__ = ["JointQuantileRegressor", "JointQuantileResults"]
