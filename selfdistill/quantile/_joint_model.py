@@ -220,6 +220,7 @@ class JointModel:
         self._stage1_cache = {}
         self._k_prev = None
         self._buffers = None
+        self._hull_buffer = None
 
     # layout of the unconstrained vector theta
     def split(self, theta):
@@ -265,7 +266,10 @@ class JointModel:
         """``g(tau) = v / (a_X(v) sqrt(1 + |v|^2))`` for ``v`` of shape (p, L); zero where v = 0."""
         r = np.sqrt(np.einsum("jl,jl->l", v, v))
         safe = np.where(r > 0, r, 1.0)
-        a = np.max(-(self.hull @ (v / safe)), axis=0)
+        if self._hull_buffer is None or self._hull_buffer.shape[1] != r.size:
+            self._hull_buffer = np.empty((self.hull.shape[0], r.size))
+        # a_X(v) = max over hull points of -x^T v / |v|; the buffer avoids a fresh large temporary
+        a = -np.min(np.matmul(self.hull, v / safe, out=self._hull_buffer), axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             g = v / (a * np.sqrt(1.0 + r * r))
         return np.where(r > 0, g, 0.0)
