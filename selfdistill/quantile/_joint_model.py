@@ -256,11 +256,12 @@ class JointModel:
         return np.einsum("jlm,jm->jl", self.A[lam_idx], U)
 
     def warping(self, w0):
-        """``zeta`` and ``zeta'`` at the interior grid points (trapezoid rule for the integrals)."""
-        e = np.exp(w0 - w0.max())
+        """``zeta`` and ``log zeta'`` at the interior grid points (trapezoid rule for the integrals)."""
+        shifted = w0 - w0.max()
+        e = np.exp(shifted)
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (e[1:] + e[:-1]) * np.diff(self.tau_full))])
         zeta = cum / cum[-1]
-        return np.clip(zeta[1:-1], 1e-300, 1.0 - 1e-16), e[1:-1] / cum[-1]
+        return np.clip(zeta[1:-1], 1e-300, 1.0 - 1e-16), shifted[1:-1] - np.log(cum[-1])
 
     def slope_direction(self, v):
         """``g(tau) = v / (a_X(v) sqrt(1 + |v|^2))`` for ``v`` of shape (p, L); zero where v = 0."""
@@ -285,10 +286,10 @@ class JointModel:
         key = (U[0].tobytes(), int(lam_idx[0]), nu)
         stage1 = self._stage1_cache.get(key)
         if stage1 is None:  # w_0 and nu are unchanged in most Metropolis blocks
-            zeta, dzeta = self.warping(W[0])
+            zeta, log_dzeta = self.warping(W[0])
             q0z = self.base.Q0(zeta, nu)
             # q_0(zeta) zeta' = zeta' / f_0(Q_0(zeta)), in logs for the far tails
-            log_dq = np.log(dzeta) - self.base.logpdf(q0z, nu)
+            log_dq = log_dzeta - self.base.logpdf(q0z, nu)
             stage1 = (q0z - q0z[self.i_half], np.exp(log_dq))
             if len(self._stage1_cache) >= 4:
                 self._stage1_cache.pop(next(iter(self._stage1_cache)))
