@@ -7,5 +7,11 @@ numpy/scipy only.
 """
 
 from .joint import JointQuantileRegressor, JointQuantileResults
+from .linear import NonCrossingQuantileRegressor, RearrangedQuantileRegressor
 
-__all__ = ["JointQuantileRegressor", "JointQuantileResults"]
+__all__ = [
+    "JointQuantileRegressor",
+    "JointQuantileResults",
+    "NonCrossingQuantileRegressor",
+    "RearrangedQuantileRegressor",
+]

@@ -296,15 +296,17 @@ class JointModel:
             self._stage1_cache[key] = stage1
         centred, dq0 = stage1
         sigma = np.exp(log_sigma)
-        beta0 = gamma[0] + sigma * centred
-        if self.p == 0:
-            G = np.zeros((0, beta0.size))
-            B = G
-        else:
-            G = self.slope_direction(W[1:, 1:-1])
-            dB = 0.5 * (G[:, 1:] + G[:, :-1]) * np.diff(beta0)
-            B = np.concatenate([np.zeros((self.p, 1)), np.cumsum(dB, axis=1)], axis=1)
-            B += (gamma[1:] - B[:, self.i_half])[:, None]
+        # extreme warping can overflow the base quantiles; the likelihood then returns -inf
+        with np.errstate(invalid="ignore", over="ignore"):
+            beta0 = gamma[0] + sigma * centred
+            if self.p == 0:
+                G = np.zeros((0, beta0.size))
+                B = G
+            else:
+                G = self.slope_direction(W[1:, 1:-1])
+                dB = 0.5 * (G[:, 1:] + G[:, :-1]) * np.diff(beta0)
+                B = np.concatenate([np.zeros((self.p, 1)), np.cumsum(dB, axis=1)], axis=1)
+                B += (gamma[1:] - B[:, self.i_half])[:, None]
         if with_derivative:
             return beta0, B, sigma * dq0, G
         return beta0, B

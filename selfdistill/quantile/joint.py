@@ -13,12 +13,18 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import spatial
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import check_censoring, check_level, check_positive_int, check_quantiles, check_sample_weight
+from ._checks import (
+    check_censoring,
+    check_level,
+    check_positive_int,
+    check_quantiles,
+    check_sample_weight,
+)
 from ._joint_model import BASE_LAWS, JointModel, nu_from_z
+from ._lp import hull_vertices
 from ._mcmc import adaptive_metropolis, effective_sample_size, fit_map
 
 
@@ -218,7 +224,7 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
             self.chain_ = chain
             keep = slice(chain.theta.shape[0] // 2, None)
             self._kept = (chain.theta[keep], chain.lam_idx[keep])
-            self.coef_draws_ = np.stack([self._coef_curve(th, lm, self.tau_) for th, lm in zip(*self._kept)])
+            self.coef_draws_ = np.stack([self._coef_curve(th, lm, self.tau_) for th, lm in zip(*self._kept, strict=True)])
             self.coef_path_ = np.median(self.coef_draws_, axis=0)
             self._mean_path = self.coef_draws_.mean(axis=0)
             nus = [self._nu(th) for th in self._kept[0]]
@@ -230,21 +236,13 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
 
     def _hull(self, Z, p):
         """Points spanning the domain: the data's hull vertices (plus ``hull_points``)."""
-        H = Z
+        extra = None
         if self.hull_points is not None:
             extra = np.asarray(self.hull_points, dtype=np.float64)
             if extra.ndim != 2 or extra.shape[1] != p or not np.all(np.isfinite(extra)):
                 raise ValueError(f"hull_points must be a finite array of shape (n_points, {p}).")
-            H = np.vstack([H, (extra - self._x_center) / self._x_scale])
-        H = np.unique(H, axis=0)
-        if p == 1:
-            return np.array([[H.min()], [H.max()]])
-        if p <= 6 and H.shape[0] > p + 1:
-            try:
-                return H[spatial.ConvexHull(H).vertices]
-            except (spatial.QhullError, ValueError):
-                pass
-        return H  # the max of a linear function over all points equals the max over the hull
+            extra = (extra - self._x_center) / self._x_scale
+        return hull_vertices(Z, extra)
 
     def _nu(self, theta):
         if self.base != "t":
@@ -298,7 +296,7 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         return np.quantile(draws, a, axis=0), np.quantile(draws, 1.0 - a, axis=0)
 
     def _draw_curves(self, taus):
-        return np.stack([self._coef_curve(th, lm, taus) for th, lm in zip(*self._kept)])
+        return np.stack([self._coef_curve(th, lm, taus) for th, lm in zip(*self._kept, strict=True)])
 
     # ------------------------------------------------------------------ prediction
     def predict(self, X, quantiles=None):
@@ -338,12 +336,12 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         jac = np.where(cens == 0, np.log(self._y_scale), 0.0)
         if self.coef_draws_ is None:
             return self.model_.loglik_terms(self.theta_map_, self.lam_map_, Z, t, cens) - jac
-        ll = np.stack([self.model_.loglik_terms(th, lm, Z, t, cens) for th, lm in zip(*self._kept)])
+        ll = np.stack([self.model_.loglik_terms(th, lm, Z, t, cens) for th, lm in zip(*self._kept, strict=True)])
         return np.logaddexp.reduce(ll, axis=0) - np.log(ll.shape[0]) - jac
 
     def _waic(self):
         model = self.model_
-        ll = np.stack([model.loglik_terms(th, lm) for th, lm in zip(*self._kept)])
+        ll = np.stack([model.loglik_terms(th, lm) for th, lm in zip(*self._kept, strict=True)])
         ll -= np.where(model.uncensored, np.log(self._y_scale), 0.0)
         w = model.weight
         lppd = np.logaddexp.reduce(ll, axis=0) - np.log(ll.shape[0])
@@ -399,14 +397,14 @@ class JointQuantileResults:
             return pd.DataFrame({"quantity": ["map_iterations", "map_converged"],
                                  "value": [est.map_result_.nit, bool(est.map_result_.success)]})
         ch = est.chain_
-        rows = [(f"acceptance[{b}]", a) for b, a in zip(ch.block_names, ch.acceptance)]
+        rows = [(f"acceptance[{b}]", a) for b, a in zip(ch.block_names, ch.acceptance, strict=True)]
         kept_lp = ch.log_post[ch.log_post.size // 2:]
         rows.append(("ess[log_posterior]", float(effective_sample_size(kept_lp[:, None])[0])))
         taus = np.array([0.1, 0.5, 0.9])
         draws = est._draw_curves(taus)
         for i, tau in enumerate(taus):
             ess = effective_sample_size(draws[:, i, :])
-            for term, e in zip(self.terms, ess):
+            for term, e in zip(self.terms, ess, strict=True):
                 rows.append((f"ess[{term} @ {tau:g}]", float(e)))
         rows.append(("n_kept_draws", float(draws.shape[0])))
         return pd.DataFrame(rows, columns=["quantity", "value"])
@@ -492,7 +490,7 @@ class JointQuantileResults:
             series["nu"] = nu_from_z(ch.theta[:, -1])
         fig, axes = plt.subplots(len(series), 1, figsize=(7, 1.8 * len(series)), sharex=True)
         it = np.arange(1, ch.theta.shape[0] + 1) * ch.thin
-        for ax, (name, values) in zip(np.atleast_1d(axes), series.items()):
+        for ax, (name, values) in zip(np.atleast_1d(axes), series.items(), strict=True):
             ax.plot(it, values, lw=0.6)
             ax.axvline(ch.n_burn, color="grey", ls=":")
             ax.set_ylabel(name, fontsize=8)
