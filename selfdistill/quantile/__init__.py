@@ -6,6 +6,7 @@ tier B :class:`NonCrossingQuantileRegressor` (Bondell, Reich & Wang 2010), tier 
 numpy/scipy only.
 """
 
+from .distill import QuantileSelfDistillation, SelfDistilledKernelQuantileRegressor
 from .joint import JointQuantileRegressor, JointQuantileResults
 from .linear import NonCrossingQuantileRegressor, RearrangedQuantileRegressor
 
@@ -13,5 +14,7 @@ __all__ = [
     "JointQuantileRegressor",
     "JointQuantileResults",
     "NonCrossingQuantileRegressor",
+    "QuantileSelfDistillation",
     "RearrangedQuantileRegressor",
+    "SelfDistilledKernelQuantileRegressor",
 ]
