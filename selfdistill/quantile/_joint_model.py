@@ -222,6 +222,12 @@ class JointModel:
         self._buffers = None
         self._hull_buffer = None
 
+    def __getstate__(self):
+        # work buffers and caches are rebuilt on demand (a loaded copy may be read-only memory)
+        state = self.__dict__.copy()
+        state.update(_buffers=None, _hull_buffer=None, _stage1_cache={}, _k_prev=None)
+        return state
+
     # layout of the unconstrained vector theta
     def split(self, theta):
         """Return ``(U (p+1, m), gamma (p+1,), log_sigma, nu)`` from the unconstrained vector."""

@@ -140,7 +140,7 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
         sw = check_sample_weight(sample_weight, n)
         sw = np.ones(n) if sw is None else sw
         if np.count_nonzero(sw) < p + 1:
-            raise ValueError(f"fewer weighted rows ({np.count_nonzero(sw)}) than coefficients ({p + 1}).")
+            raise ValueError(f"fewer weighted rows (n_samples={np.count_nonzero(sw)}) than coefficients ({p + 1}).")
         from .joint import JointQuantileRegressor
 
         teacher = clone(self.teacher) if self.teacher is not None else JointQuantileRegressor(method="map")
@@ -306,8 +306,10 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
         n = X.shape[0]
         sw = check_sample_weight(sample_weight, n)
         sw = np.ones(n) if sw is None else sw
-        self._center = X.mean(axis=0)
-        self._scale = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+        # weighted standardisation, so that a weight of 2 and a duplicated row give the same kernel
+        self._center = (sw / sw.sum()) @ X
+        sd = np.sqrt((sw / sw.sum()) @ (X - self._center) ** 2)
+        self._scale = np.where(sd > 0, sd, 1.0)
         K = self._kernel(X, X)
         if isinstance(self.xi, str):
             if self.xi != "cv":

@@ -91,6 +91,8 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         Post-burn-in posterior draws of the coefficients (MCMC only; original scale).
     theta_map_ : ndarray
         Unconstrained MAP parameter vector (standardised scale).
+    n_iter_ : int
+        L-BFGS iterations of the MAP search.
     nu_ : float or None
         t degrees of freedom (MAP, or posterior median for MCMC).
     waic_ : float or None
@@ -177,7 +179,7 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("every weighted row is censored; at least some responses must be observed.")
         if np.count_nonzero(active & (cens == 0)) < p + 2:
             raise ValueError(
-                f"fewer observed rows ({np.count_nonzero(active & (cens == 0))}) than parameters of the "
+                f"fewer observed rows (n_samples={np.count_nonzero(active & (cens == 0))}) than parameters of the "
                 f"quantile planes and scale ({p + 2}); add data or remove covariates."
             )
         # A7: centre at the weighted covariate mean (inside the hull), scale by the weighted sd
@@ -208,6 +210,7 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         self.theta_map_ = res.x
         self.lam_map_ = lam
         self.map_result_ = res
+        self.n_iter_ = max(1, int(res.nit))
         self.tau_ = model.tau
         self.chain_ = None
         self.coef_draws_ = None

@@ -30,7 +30,7 @@ class _GridQuantileMixin:
         sw = check_sample_weight(sample_weight, n)
         sw = np.ones(n) if sw is None else sw
         if np.count_nonzero(sw) < p + 1:
-            raise ValueError(f"fewer weighted rows ({np.count_nonzero(sw)}) than coefficients ({p + 1}).")
+            raise ValueError(f"fewer weighted rows (n_samples={np.count_nonzero(sw)}) than coefficients ({p + 1}).")
         # standardise for the LP's conditioning; the check loss is invariant up to the back-transform
         self._center = X.mean(axis=0)
         self._scale = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
