@@ -107,17 +107,20 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
     mode : {"pointwise", "distributional"}, default="pointwise"
     n_pseudo : int, default=19
         Pseudo-responses per row (distributional mode and censoring imputation).
+    prefit : bool, default=False
+        Use ``teacher`` as already fitted (not cloned, not refitted).
 
     Attributes
     ----------
     teacher_ : estimator
-        The fitted teacher (a clone).
+        The fitted teacher (a clone, or ``teacher`` itself when ``prefit``).
     coef_ : ndarray (n_features,)
     intercept_ : float
     """
 
-    def __init__(self, teacher=None, quantile=0.5, xi=0.5, mode="pointwise", n_pseudo=19):
+    def __init__(self, teacher=None, quantile=0.5, xi=0.5, mode="pointwise", n_pseudo=19, prefit=False):
         self.teacher = teacher
+        self.prefit = prefit
         self.quantile = quantile
         self.xi = xi
         self.mode = mode
@@ -143,11 +146,17 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
             raise ValueError(f"fewer weighted rows (n_samples={np.count_nonzero(sw)}) than coefficients ({p + 1}).")
         from .joint import JointQuantileRegressor
 
-        teacher = clone(self.teacher) if self.teacher is not None else JointQuantileRegressor(method="map")
-        if np.any(cens != 0):
-            teacher.fit(X, y, censoring=cens, sample_weight=sw)
+        if self.prefit:
+            if self.teacher is None:
+                raise ValueError("prefit=True needs a fitted teacher.")
+            teacher = self.teacher
+            check_is_fitted(teacher)
         else:
-            teacher.fit(X, y, sample_weight=sw)
+            teacher = clone(self.teacher) if self.teacher is not None else JointQuantileRegressor(method="map")
+            if np.any(cens != 0):
+                teacher.fit(X, y, censoring=cens, sample_weight=sw)
+            else:
+                teacher.fit(X, y, sample_weight=sw)
         self.teacher_ = teacher
         rows, y_obs, factor = impute_censored(teacher, X, y, cens, self.n_pseudo)
         levels = np.array([tau]) if self.mode == "pointwise" else _teacher_levels(self.n_pseudo)

@@ -35,6 +35,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.dmd2",
         "DMD2 distillation of a diffusion teacher into a one-step generator (torch extra)",
     ),
+    "qrjoint": (
+        "selfdistill.reproduce.qrjoint",
+        "joint non-crossing quantile regression vs R qrjoint, censoring, quantile self-distillation",
+    ),
 }
 
 #: What ``selfdistill reproduce all`` runs: the paper's tables and figures.
