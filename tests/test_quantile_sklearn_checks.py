@@ -1,5 +1,6 @@
 """sklearn's estimator checks on the quantile estimators (small settings keep them fast)."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from selfdistill.quantile import (
@@ -11,9 +12,12 @@ from selfdistill.quantile import (
 )
 
 GRID = (0.25, 0.5, 0.75)
-ESTIMATORS = [
+# tier A runs an L-BFGS search (and a short chain) per check: ~1 min for both, so marked slow
+JOINT_ESTIMATORS = [
     JointQuantileRegressor(method="map", max_iter=15, tau_step=0.05, n_knots=3),
     JointQuantileRegressor(method="mcmc", n_samples=4, thin=2, max_iter=15, tau_step=0.05, n_knots=3, random_state=0),
+]
+ESTIMATORS = [
     NonCrossingQuantileRegressor(quantiles=GRID),
     RearrangedQuantileRegressor(quantiles=GRID),
     QuantileSelfDistillation(teacher=RearrangedQuantileRegressor(quantiles=GRID)),
@@ -44,3 +48,29 @@ def _expected_failures(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(JOINT_ESTIMATORS, expected_failed_checks=_expected_failures)
+def test_sklearn_compatible_joint(estimator, check):
+    check(estimator)
+
+
+def _public_quantile_objects():
+    import inspect
+
+    import selfdistill.quantile as q
+
+    for name in q.__all__:
+        yield f"selfdistill.quantile.{name}"
+        obj = getattr(q, name)
+        if inspect.isclass(obj):
+            for method in ("fit", "predict", "coef_at", "coef_band", "summary", "to_frame", "plot_coef"):
+                if method in vars(obj):
+                    yield f"selfdistill.quantile.{name}.{method}"
+
+
+@pytest.mark.parametrize("target", list(_public_quantile_objects()))
+def test_public_docstrings_are_numpydoc(target, numpydoc_errors):
+    errors = numpydoc_errors(target)
+    assert not errors, errors

@@ -432,6 +432,9 @@ class JointModel:
         return float(lp)
 
     def log_post(self, theta, lam_idx):
+        """Log posterior (up to a constant); ``-inf`` outside the numerically usable region."""
+        if not np.all(np.isfinite(theta)) or (self.learn_nu and abs(theta[-1]) > 30.0):
+            return -np.inf  # |z| > 30: nu outside [0.5 + 1e-6, 1e7], i.e. N(0, 1) prior mass below e^-450
         lp = self.log_prior(theta, lam_idx)
         ll = self.loglik(theta, lam_idx)
         return lp + ll

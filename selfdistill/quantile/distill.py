@@ -127,7 +127,23 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
         self.n_pseudo = n_pseudo
 
     def fit(self, X, y, censoring=None, sample_weight=None):
-        """Fit the teacher, impute censored rows, then solve the student's two-term LP."""
+        """Fit the teacher, impute censored rows, then solve the student's two-term LP.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+        y : array-like of shape (n_samples,)
+            Responses (censoring points for censored rows).
+        censoring : array-like of int, optional
+            0 observed, 1 right-censored, 2 left-censored.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights (both loss terms of a row).
+
+        Returns
+        -------
+        self
+        """
         tau = _check_tau(self.quantile)
         xi = _check_xi(self.xi)
         if xi.size != 1:
@@ -173,7 +189,18 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        """The student's ``tau``-quantile at ``X``, shape (n_samples,)."""
+        """The student's ``tau``-quantile.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted quantiles.
+        """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self.intercept_ + X @ self.coef_
@@ -242,6 +269,7 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
     Parameters
     ----------
     quantile : float, default=0.5
+        The level ``tau`` in (0, 1).
     alpha : float, default=1.0
         RKHS ridge penalty (> 0).
     xi : sequence of float or "cv", default=(0.5,)
@@ -250,7 +278,9 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
     n_steps : int, default=1
         Steps when ``xi="cv"``.
     xi_grid : sequence of float, default=(0, 0.25, 0.5, 0.75)
+        Candidates for ``xi="cv"``.
     cv : int, default=5
+        Folds of the cross-validation.
     kernel : str, default="rbf"
         Any ``sklearn.metrics.pairwise_kernels`` metric.
     gamma : float or None
@@ -302,7 +332,21 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
         return steps
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the teacher and the distillation steps (choosing ``xi`` by CV if asked)."""
+        """Fit the teacher and the distillation steps (choosing ``xi`` by CV if asked).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        y : array-like of shape (n_samples,)
+            Responses.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights of the check-loss terms.
+
+        Returns
+        -------
+        self
+        """
         tau = _check_tau(self.quantile)
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
             raise ValueError(f"alpha must be a number > 0 (the RKHS ridge penalty), got {self.alpha!r}.")
@@ -349,7 +393,20 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X, step=-1):
-        """The ``tau``-quantile predicted by a step (default: the last student; 0 = teacher)."""
+        """The ``tau``-quantile predicted by one step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        step : int, default=-1
+            Which fit: 0 = teacher, -1 = the last student.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predicted quantiles.
+        """
         check_is_fitted(self, "step_dual_coefs_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._kernel(X, self.X_fit_) @ self.step_dual_coefs_[step] + self.step_intercepts_[step]

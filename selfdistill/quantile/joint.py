@@ -155,6 +155,7 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Covariates (rows are observations).
         y : array-like of shape (n_samples,)
             Responses; for censored rows the censoring point.
         censoring : array-like of int, shape (n_samples,), optional
@@ -217,7 +218,6 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         self.waic_ = None
         if self.method == "map":
             self.coef_path_ = self._coef_curve(res.x, lam, self.tau_)
-            self._mean_path = self.coef_path_
             self.nu_ = self._nu(res.x)
         else:
             rng = np.random.default_rng(self.random_state)
@@ -229,7 +229,6 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
             self._kept = (chain.theta[keep], chain.lam_idx[keep])
             self.coef_draws_ = np.stack([self._coef_curve(th, lm, self.tau_) for th, lm in zip(*self._kept, strict=True)])
             self.coef_path_ = np.median(self.coef_draws_, axis=0)
-            self._mean_path = self.coef_draws_.mean(axis=0)
             nus = [self._nu(th) for th in self._kept[0]]
             self.nu_ = None if nus[0] is None else float(np.median(nus))
             self.waic_variants_ = self._waic()
@@ -277,6 +276,16 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         """Coefficients at the given levels: array (n_quantiles, 1 + n_features), intercept first.
 
         Original covariate scale. MCMC: the posterior median of each coefficient; MAP: the mode.
+
+        Parameters
+        ----------
+        quantiles : float or sequence of float in (0, 1)
+            Levels; beyond the tau grid's ends the base law's tails extrapolate (assumption A1).
+
+        Returns
+        -------
+        ndarray of shape (n_quantiles, 1 + n_features)
+            Intercept first, then one slope per column of X.
         """
         check_is_fitted(self, "coef_path_")
         taus, _ = check_quantiles(quantiles)
@@ -288,6 +297,18 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         """Equal-tailed posterior band of the coefficients: ``(lower, upper)``, each (n_quantiles, 1 + p).
 
         MCMC only (raises ``ValueError`` for ``method="map"``).
+
+        Parameters
+        ----------
+        quantiles : float or sequence of float in (0, 1)
+            Levels.
+        level : float, default=0.95
+            Posterior probability inside the band.
+
+        Returns
+        -------
+        lower, upper : ndarray of shape (n_quantiles, 1 + n_features)
+            Posterior quantiles ``(1 - level) / 2`` and ``(1 + level) / 2`` of each coefficient.
         """
         check_is_fitted(self, "coef_path_")
         taus, _ = check_quantiles(quantiles)
@@ -308,10 +329,16 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Covariates.
         quantiles : float or sequence of float in (0, 1), optional
             Levels; defaults to the ``quantiles`` parameter. A scalar returns shape (n_samples,),
             a sequence (n_samples, n_quantiles), non-decreasing along axis 1 for every ``x`` in the
             hull when the levels are sorted (MCMC: posterior mean of ``Q``, which keeps that order).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_quantiles)
+            The predicted quantiles.
         """
         check_is_fitted(self, "coef_path_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -378,8 +405,20 @@ class JointQuantileResults:
     def to_frame(self, quantiles=None, level=0.95):
         """Tidy coefficient table: one row per (tau, term) with ``estimate`` and, for MCMC, the band.
 
-        ``quantiles`` defaults to the estimator's grid. Columns also carry the method, base law and
-        random_state so that rows stay interpretable when concatenated.
+        Columns also carry the method, base law and random_state so that rows stay interpretable
+        when concatenated.
+
+        Parameters
+        ----------
+        quantiles : sequence of float or None
+            Levels (default: the estimator's tau grid).
+        level : float, default=0.95
+            Band level (MCMC fits).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``tau, term, estimate`` (+ ``lower, upper``), ``method, base, random_state``.
         """
         est = self.estimator
         taus = est.tau_ if quantiles is None else check_quantiles(quantiles)[0]
@@ -413,7 +452,18 @@ class JointQuantileResults:
         return pd.DataFrame(rows, columns=["quantity", "value"])
 
     def summary(self, quantiles=(0.1, 0.25, 0.5, 0.75, 0.9)):
-        """Text summary: coefficients at a few levels (with 95% bands for MCMC), WAIC, diagnostics."""
+        """Text summary: coefficients at a few levels (with 95% bands for MCMC), WAIC, diagnostics.
+
+        Parameters
+        ----------
+        quantiles : sequence of float
+            Levels shown.
+
+        Returns
+        -------
+        str
+            The summary.
+        """
         est = self.estimator
         frame = self.to_frame(quantiles)
         cols = ["tau", "term", "estimate"] + (["lower", "upper"] if "lower" in frame else [])

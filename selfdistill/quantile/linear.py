@@ -58,7 +58,18 @@ class _GridQuantileMixin:
         return self
 
     def coef_at(self, quantiles):
-        """Coefficients (intercept first) at levels inside the fitted grid, linearly interpolated in tau."""
+        """Coefficients (intercept first) at levels inside the fitted grid, linearly interpolated in tau.
+
+        Parameters
+        ----------
+        quantiles : float or sequence of float
+            Levels within ``[quantiles_[0], quantiles_[-1]]``.
+
+        Returns
+        -------
+        ndarray of shape (n_quantiles, 1 + n_features)
+            Intercept first, then the slopes.
+        """
         check_is_fitted(self, "coef_path_")
         taus, _ = check_quantiles(quantiles)
         grid = self.quantiles_
@@ -109,11 +120,38 @@ class NonCrossingQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstim
         self.predict_quantiles = predict_quantiles
 
     def fit(self, X, y, sample_weight=None):
-        """Solve the joint LP. ``sample_weight`` multiplies each row's check loss."""
+        """Solve the joint LP.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+        y : array-like of shape (n_samples,)
+            Responses.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights multiplying each row's check loss.
+
+        Returns
+        -------
+        self
+        """
         return self._fit_grid(X, y, sample_weight, joint=True)
 
     def predict(self, X, quantiles=None):
-        """Fitted quantiles at levels inside the grid: (n,) for a scalar level, else (n, n_levels)."""
+        """Fitted quantiles at levels inside the grid.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+        quantiles : float or sequence of float, optional
+            Levels (default ``predict_quantiles``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_quantiles)
+            One column per level (1-D for a scalar level).
+        """
         check_is_fitted(self, "coef_path_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         taus, scalar = check_quantiles(self.predict_quantiles if quantiles is None else quantiles)
@@ -151,7 +189,21 @@ class RearrangedQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstima
         self.predict_quantiles = predict_quantiles
 
     def fit(self, X, y, sample_weight=None):
-        """Solve one LP per level."""
+        """Solve one LP per level.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+        y : array-like of shape (n_samples,)
+            Responses.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights multiplying each row's check loss.
+
+        Returns
+        -------
+        self
+        """
         return self._fit_grid(X, y, sample_weight, joint=False)
 
     def count_crossings(self, X):
@@ -161,7 +213,22 @@ class RearrangedQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstima
         return int(np.count_nonzero(np.diff(self._grid_predictions(X), axis=1) < 0))
 
     def predict(self, X, quantiles=None, rearranged=True):
-        """Quantiles at levels inside the grid; ``rearranged=False`` gives the raw per-level fits."""
+        """Quantiles at levels inside the grid, after monotone rearrangement.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+        quantiles : float or sequence of float, optional
+            Levels (default ``predict_quantiles``).
+        rearranged : bool, default=True
+            False gives the raw per-level fits (which may cross).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_quantiles)
+            One column per level (1-D for a scalar level).
+        """
         check_is_fitted(self, "coef_path_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
         taus, scalar = check_quantiles(self.predict_quantiles if quantiles is None else quantiles)
