@@ -95,6 +95,14 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
     fitted on completed data (an EM-like step); the teacher must handle censoring itself (e.g.
     :class:`~selfdistill.quantile.JointQuantileRegressor`). No ridge penalty in this linear student.
 
+    Sticky teacher (why pointwise distillation from a linear teacher rarely moves): if the teacher's
+    planes are themselves linear, the teacher term has zero residual at ``q = Q_T(tau|.)`` and its
+    subdifferential there is the whole zonotope ``xi sum_i w_i [tau - 1, tau] x_i``; it absorbs the
+    data term's subgradient, of order ``sqrt(n)``, as soon as ``xi`` exceeds a threshold of order
+    ``1/sqrt(n)``. Then the student *equals* the teacher's plane. On UCI airfoil (n = 400) ``xi = 0.25``
+    already reproduces it exactly (``selfdistill reproduce qrjoint``); the distributional mode, whose
+    pseudo-responses spread the teacher term, does not have this property.
+
     Parameters
     ----------
     teacher : estimator or None
