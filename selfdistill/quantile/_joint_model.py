@@ -51,7 +51,14 @@ _LOG_EPS = -745.0  # log of the smallest positive double, used instead of log(0)
 
 def _gather(beta0, B, Z, idx):
     """``Q(tau_idx_i | z_i)`` for one grid index per row, without forming the (n, L) matrix."""
-    return beta0[idx] + np.einsum("ij,ji->i", Z, B[:, idx])
+    return beta0[idx] + _rowdot(Z, B, idx)
+
+
+def _rowdot(Z, B, idx):
+    """``sum_j Z[i, j] B[j, idx_i]`` per row (one covariate: a plain product, the common case)."""
+    if B.shape[0] == 1:
+        return Z[:, 0] * B[0, idx]
+    return np.einsum("ij,ji->i", Z, B[:, idx])
 
 
 # --------------------------------------------------------------------------- base laws
@@ -259,7 +266,7 @@ class JointModel:
     # ------------------------------------------------------------------ quantile planes
     def latent(self, U, lam_idx):
         """Latent functions on the full grid (including 0 and 1): array (p+1, L+2)."""
-        return np.einsum("jlm,jm->jl", self.A[lam_idx], U)
+        return np.matmul(self.A[lam_idx], U[:, :, None])[:, :, 0]
 
     def warping(self, w0):
         """``zeta`` and ``log zeta'`` at the interior grid points (trapezoid rule for the integrals)."""
@@ -346,8 +353,8 @@ class JointModel:
             frac = (t - q_lo) / dq
             tau_i = self.tau[j] + frac * self.dtau[j]
             if unc.any():
-                slope_lo = dbeta0[j] * (1.0 + np.einsum("ij,ji->i", Z, G[:, j]))
-                slope_hi = dbeta0[j + 1] * (1.0 + np.einsum("ij,ji->i", Z, G[:, j + 1]))
+                slope_lo = dbeta0[j] * (1.0 + _rowdot(Z, G, j))
+                slope_hi = dbeta0[j + 1] * (1.0 + _rowdot(Z, G, j + 1))
                 ll = -((1.0 - frac) * np.log(slope_lo) + frac * np.log(slope_hi))
                 ll = np.where(unc & (dq > 0), ll, -np.inf)
             else:
@@ -358,7 +365,7 @@ class JointModel:
         if np.any(tails):
             sel = np.flatnonzero(tails)
             ends = np.where(k[sel] == 0, 0, L - 1)
-            slope_end = dbeta0[ends] * (1.0 + np.einsum("ij,ji->i", Z[sel], G[:, ends]))
+            slope_end = dbeta0[ends] * (1.0 + _rowdot(Z[sel], G, ends))
             ll[sel] = self._tail(_gather(beta0, B, Z[sel], ends), slope_end, t[sel], ends == 0, nu,
                                  unc[sel], right[sel], left[sel])
         return ll
