@@ -280,3 +280,16 @@ def test_student_t_base_is_scaled_to_unit_ninety_percent_quantile():
         assert law.cdf(1.0, nu) == pytest.approx(0.9)
         z = np.linspace(-5, 5, 11)
         np.testing.assert_allclose(law.logpdf(z, nu), stats.t.logpdf(z * law._c(nu), nu) + np.log(law._c(nu)))
+
+
+def test_log_density_is_a_density_on_the_original_scale(rng):
+    x, y = _locscale(rng, n=200)
+    model = JointQuantileRegressor(method="map", base="logistic").fit(x[:, None], 10.0 * y)
+    grid = np.linspace(-150, 200, 40001)
+    X = np.full((grid.size, 1), 0.5)
+    mass = np.trapezoid(np.exp(model.log_density(X, grid)), grid)
+    outside = np.exp(model.log_density(np.full((2, 1), 0.5), [-150.0, 200.0], censoring=[2, 1])).sum()
+    assert mass + outside == pytest.approx(1.0, abs=2e-3)
+    # the left-censored term is the conditional cdf: at the predicted median it is 1/2
+    med = model.predict(np.array([[0.5]]), quantiles=0.5)
+    assert np.exp(model.log_density([[0.5]], med, censoring=[2]))[0] == pytest.approx(0.5, abs=1e-6)

@@ -65,7 +65,7 @@ def _public_quantile_objects():
         yield f"selfdistill.quantile.{name}"
         obj = getattr(q, name)
         if inspect.isclass(obj):
-            for method in ("fit", "predict", "coef_at", "coef_band", "summary", "to_frame", "plot_coef"):
+            for method in ("fit", "predict", "coef_at", "coef_band", "log_density", "summary", "to_frame", "plot_coef"):
                 if method in vars(obj):
                     yield f"selfdistill.quantile.{name}.{method}"
 

@@ -354,6 +354,20 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         """Log conditional density (or log censoring probability) of ``y`` given ``X`` per row.
 
         MAP fits use the mode; MCMC fits the log of the posterior-mean density (posterior predictive).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Covariates.
+        y : array-like of shape (n_samples,)
+            Responses (censoring points for censored rows).
+        censoring : array-like of int, optional
+            0 observed (log density of y), 1 right-censored (log P(Y > y)), 2 left-censored (log P(Y <= y)).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Log densities on the original scale of y, or log probabilities for censored rows.
         """
         check_is_fitted(self, "coef_path_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
