@@ -12,6 +12,7 @@ Metropolis chain whose draws are the ones summarised (like R's summaries over th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,27 +120,34 @@ def adaptive_metropolis(model: JointModel, theta0, lam0, n_iter, thin, rng, cov0
     n_lam = model.lam.size
     history = np.empty((n_burn, dim)) if n_burn > 0 else None
     saved_theta, saved_lam, saved_lp = [], [], []
+    log_scale = [float(v) for v in log_scale]
+    offsets = np.cumsum([0] + [b.size for b in blocks])
+    n_blocks = len(blocks)
     for it in progress(range(n_iter), desc="qrjoint MCMC", enabled=show_progress):
         adapting = it < n_burn
+        rate = 1.0 / (1.0 + it) ** 0.6
+        # one call per iteration for all random numbers (Python overhead, not arithmetic, dominates)
+        normals = rng.standard_normal(offsets[-1])
+        uniforms = rng.random(3 * n_blocks)
         for bi, b in enumerate(blocks):
             prop = theta.copy()
-            prop[b] += np.exp(log_scale[bi]) * (chols[bi] @ rng.standard_normal(b.size))
+            prop[b] += math.exp(log_scale[bi]) * (chols[bi] @ normals[offsets[bi]: offsets[bi + 1]])
             lam_prop = lam
             j = lam_of_block[bi]
-            if j >= 0 and rng.random() < 1.0 / 3.0:
-                step = 1 if rng.random() < 0.5 else -1
+            if j >= 0 and uniforms[3 * bi] < 1.0 / 3.0:
+                step = 1 if uniforms[3 * bi + 1] < 0.5 else -1
                 if 0 <= lam[j] + step < n_lam:  # symmetric proposal; off-grid moves are rejected
                     lam_prop = lam.copy()
                     lam_prop[j] += step
             lp_prop = model.log_post(prop, lam_prop)
             log_ratio = lp_prop - lp
-            accept_prob = 1.0 if log_ratio >= 0 else (np.exp(log_ratio) if np.isfinite(log_ratio) else 0.0)
-            if rng.random() < accept_prob:
+            accept_prob = 1.0 if log_ratio >= 0 else (math.exp(log_ratio) if math.isfinite(log_ratio) else 0.0)
+            if uniforms[3 * bi + 2] < accept_prob:
                 theta, lam, lp = prop, lam_prop, lp_prop
                 if not adapting:
                     n_acc[bi] += 1
             if adapting:
-                log_scale[bi] += (accept_prob - TARGET_ACCEPTANCE) / (1.0 + it) ** 0.6
+                log_scale[bi] += (accept_prob - TARGET_ACCEPTANCE) * rate
             else:
                 n_props[bi] += 1
         if adapting:
