@@ -44,6 +44,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.sdrn",
         "SDRN sparse deep ReLU networks: rates vs n, robustness, SD into the SDRN student",
     ),
+    "qrjoint": (
+        "selfdistill.reproduce.qrjoint",
+        "joint non-crossing quantile regression vs R qrjoint, censoring, quantile self-distillation",
+    ),
 }
 
 #: What ``selfdistill reproduce all`` runs: the paper's tables and figures.

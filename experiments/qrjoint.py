@@ -1,0 +1,15 @@
+"""Joint non-crossing quantile regression (qrjoint) against R, censoring, and quantile self-distillation.
+
+Same as ``selfdistill reproduce qrjoint --out DIR``; the code is in ``selfdistill/reproduce/qrjoint.py``.
+The R reference outputs are read from ``SELFDISTILL_QRJOINT_DIR`` or a ``qrjoint`` folder beside the
+UCI data folder (``--data-dir``).
+
+Usage::
+
+    python experiments/qrjoint.py --out results/qrjoint [--data-dir DIR] [--seeds N] [--quick]
+"""
+
+from selfdistill.reproduce._base import run_from_command_line
+
+if __name__ == "__main__":
+    run_from_command_line("qrjoint", __doc__)

@@ -1,0 +1,110 @@
+"""Loader of the R ``qrjoint`` reference outputs kept beside the project (never in the repository).
+
+The folder (``../shared/qrjoint`` in the development setup) holds, per case, the data as fitted,
+R's posterior medians and 95% bands of ``beta(tau)`` and the run's metadata. It is found through
+``directory``, else the environment variable ``SELFDISTILL_QRJOINT_DIR``, else a ``qrjoint`` folder
+next to ``SELFDISTILL_DATA_DIR`` (the UCI mirror).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CASES = ("locscale", "rightcens", "plasma")
+
+#: Model matrix of the plasma case in R's column order (treatment contrasts, as fitted by R).
+PLASMA_TERMS = ("Age", "Sex2", "SmokStat2", "SmokStat3", "Quetelet", "VitUse1", "VitUse2", "Calories",
+                "Fat", "Fiber", "Alcohol", "Cholesterol", "BetaDiet")
+
+
+@dataclass
+class ReferenceCase:
+    """One reference case: design, response, censoring codes, R's coefficient summary and metadata."""
+
+    name: str
+    X: pd.DataFrame
+    y: np.ndarray
+    censoring: np.ndarray
+    coef: pd.DataFrame
+    meta: dict
+
+    def truth(self, taus):
+        """Known coefficient functions (locscale, rightcens): ``1 + Phi^{-1}(tau)``, ``2 + Phi^{-1}(tau)``."""
+        from scipy.stats import norm
+
+        if self.name not in ("locscale", "rightcens"):
+            raise ValueError(f"case {self.name!r} has no known truth")
+        z = norm.ppf(np.asarray(taus, dtype=float))
+        return np.column_stack([1.0 + z, 2.0 + z])
+
+
+def reference_dir(directory=None) -> Path | None:
+    """The reference folder, or None when it cannot be found."""
+    candidates = [directory, os.environ.get("SELFDISTILL_QRJOINT_DIR")]
+    data_dir = os.environ.get("SELFDISTILL_DATA_DIR")
+    if data_dir:
+        candidates.append(Path(data_dir).parent / "qrjoint")
+    for c in candidates:
+        if c and (Path(c) / "locscale_coef.csv").is_file():
+            return Path(c)
+    return None
+
+
+def load_reference(case: str, directory=None) -> ReferenceCase:
+    """Load one case of the R reference outputs.
+
+    Raises
+    ------
+    ValueError
+        For an unknown case.
+    FileNotFoundError
+        When the folder cannot be found (say where to point it).
+    """
+    if case not in CASES:
+        raise ValueError(f"unknown reference case {case!r}; choose one of {CASES}.")
+    folder = reference_dir(directory)
+    if folder is None:
+        raise FileNotFoundError(
+            "qrjoint reference outputs not found: pass directory=, or set SELFDISTILL_QRJOINT_DIR "
+            "(or SELFDISTILL_DATA_DIR with a sibling 'qrjoint' folder)."
+        )
+    data = pd.read_csv(folder / f"{case}_data.csv")
+    coef = pd.read_csv(folder / f"{case}_coef.csv")
+    meta = pd.read_csv(folder / f"{case}_meta.csv").iloc[0].to_dict()
+    if case == "plasma":
+        factors = data[["Sex", "SmokStat", "VitUse"]].astype(int).astype(str)
+        dummies = pd.get_dummies(factors, drop_first=True, dtype=float, prefix_sep="")
+        X = pd.concat([data.drop(columns=["Sex", "SmokStat", "VitUse"]), dummies], axis=1)
+        X = X[list(PLASMA_TERMS)].astype(float)
+        y = data["BetaPlasma"].to_numpy(float)
+    else:
+        X = data[["x"]].astype(float)
+        y = data["y"].to_numpy(float)
+    cens = data["cens"].to_numpy(int) if "cens" in data else np.zeros(len(y), dtype=int)
+    return ReferenceCase(case, X, y, cens, coef, meta)
+
+
+def band_agreement(estimator, case: ReferenceCase, tau_range=(0.05, 0.95)) -> pd.DataFrame:
+    """Per (tau, term) on R's grid: our estimate, R's band, and whether the estimate lies inside it."""
+    ref = case.coef
+    ref = ref[(ref["tau"] >= tau_range[0] - 1e-9) & (ref["tau"] <= tau_range[1] + 1e-9)]
+    taus = np.sort(ref["tau"].unique())
+    est = estimator.coef_at(taus)
+    terms = ["(Intercept)"] + list(case.X.columns)
+    rows = []
+    for j, term in enumerate(terms):
+        r = ref[ref["term"] == term].sort_values("tau")
+        if len(r) != taus.size:
+            raise ValueError(f"reference has no complete path for term {term!r}")
+        rows.append(pd.DataFrame({
+            "tau": taus, "term": term, "estimate": est[:, j], "r_lower": r["lower"].to_numpy(),
+            "r_median": r["median"].to_numpy(), "r_upper": r["upper"].to_numpy(),
+        }))
+    out = pd.concat(rows, ignore_index=True)
+    out["inside"] = (out["estimate"] >= out["r_lower"]) & (out["estimate"] <= out["r_upper"])
+    return out
