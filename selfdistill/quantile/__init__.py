@@ -6,6 +6,7 @@ tier B :class:`NonCrossingQuantileRegressor` (Bondell, Reich & Wang 2010), tier 
 numpy/scipy only.
 """
 
+from ._lp import check_loss
 from .distill import QuantileSelfDistillation, SelfDistilledKernelQuantileRegressor
 from .joint import JointQuantileRegressor, JointQuantileResults
 from .linear import NonCrossingQuantileRegressor, RearrangedQuantileRegressor
@@ -17,4 +18,5 @@ __all__ = [
     "QuantileSelfDistillation",
     "RearrangedQuantileRegressor",
     "SelfDistilledKernelQuantileRegressor",
+    "check_loss",
 ]

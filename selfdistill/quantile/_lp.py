@@ -89,7 +89,20 @@ def quantile_lp(X1, y, taus, weight, vertices=None, margin=0.0):
 
 
 def check_loss(residuals, tau):
-    """``rho_tau(r) = r (tau - 1{r < 0})``, elementwise."""
+    """The check (pinball) loss of quantile regression, elementwise.
+
+    Parameters
+    ----------
+    residuals : array-like
+        Residuals ``r = y - q``.
+    tau : float or array-like
+        Quantile level(s) in (0, 1), broadcast against ``residuals``.
+
+    Returns
+    -------
+    ndarray
+        ``rho_tau(r) = r * (tau - 1{r < 0})``.
+    """
     return residuals * (tau - (residuals < 0))
 
 

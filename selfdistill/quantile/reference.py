@@ -1,9 +1,9 @@
-"""Loader of the R ``qrjoint`` reference outputs kept beside the project (never in the repository).
+"""Loader of the R ``qrjoint`` reference outputs shipped in the repository's ``data/qrjoint``.
 
-The folder (``../shared/qrjoint`` in the development setup) holds, per case, the data as fitted,
-R's posterior medians and 95% bands of ``beta(tau)`` and the run's metadata. It is found through
-``directory``, else the environment variable ``SELFDISTILL_QRJOINT_DIR``, else a ``qrjoint`` folder
-next to ``SELFDISTILL_DATA_DIR`` (the UCI mirror).
+The folder holds, per case, the data as fitted, R's posterior medians and 95% bands of
+``beta(tau)`` and the run's metadata (see its README). It is found through ``directory``, else the
+environment variable ``SELFDISTILL_QRJOINT_DIR``, else a ``qrjoint`` folder next to
+``SELFDISTILL_DATA_DIR``, else the shipped copy.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 CASES = ("locscale", "rightcens", "plasma")
+#: The copy shipped with the repository (numbers produced by R's qrjoint 2.0-3; no R code).
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "qrjoint"
 
 #: Model matrix of the plasma case in R's column order (treatment contrasts, as fitted by R).
 PLASMA_TERMS = ("Age", "Sex2", "SmokStat2", "SmokStat3", "Quetelet", "VitUse1", "VitUse2", "Calories",
@@ -49,6 +51,7 @@ def reference_dir(directory=None) -> Path | None:
     data_dir = os.environ.get("SELFDISTILL_DATA_DIR")
     if data_dir:
         candidates.append(Path(data_dir).parent / "qrjoint")
+    candidates.append(SHIPPED_DIR)
     for c in candidates:
         if c and (Path(c) / "locscale_coef.csv").is_file():
             return Path(c)

@@ -36,10 +36,17 @@ from ..quantile import (
     QuantileSelfDistillation,
     RearrangedQuantileRegressor,
     SelfDistilledKernelQuantileRegressor,
+    check_loss,
 )
-from ..quantile._lp import check_loss
 from ..quantile.reference import CASES, band_agreement, load_reference, reference_dir
-from ._base import Claim, ExperimentOutput, ReproduceContext, markdown_table, write_json
+from ._base import (
+    Claim,
+    ExperimentOutput,
+    ReproduceContext,
+    markdown_table,
+    save_figure,
+    write_json,
+)
 
 NAME = "qrjoint"
 GRID = tuple(np.round(np.linspace(0.1, 0.9, 17), 2))
@@ -92,8 +99,8 @@ def r_reference(ctx, config, folder):
         agree.assign(case=name).to_csv(ctx.out_dir / f"qrjoint_{name}_band_agreement.csv", index=False)
         if name == "plasma" or ctx.quick:
             path = ctx.out_dir / f"qrjoint_{name}_coef.png"
-            model.results_.plot_coef(reference=case.coef, path=path)
-            figures.append(path)
+            figures.append(save_figure(model.results_.plot_coef(reference=case.coef), path,
+                                       quick=ctx.quick))
     return pd.DataFrame(rows), figures
 
 
@@ -198,7 +205,7 @@ def distillation(ctx, config):
     return pd.DataFrame(rows), pd.DataFrame(fixed_rows)
 
 
-def plot_recovery(rec, cens, path):
+def plot_recovery(rec, cens, path, quick=False):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -214,12 +221,10 @@ def plot_recovery(rec, cens, path):
     axes[1].set_xlabel("mean |Q_hat(tau|x) - Q(tau|x)| over x in [0, 1]")
     axes[1].legend(fontsize=8, loc="upper right")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, quick=quick, dpi=110)
 
 
-def plot_distillation(sd, path):
+def plot_distillation(sd, path, quick=False):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -237,9 +242,7 @@ def plot_distillation(sd, path):
     np.atleast_1d(axes)[0].set_ylabel("held-out check loss (airfoil)")
     np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, quick=quick, dpi=110)
 
 
 def run(ctx: ReproduceContext) -> ExperimentOutput:
@@ -315,8 +318,8 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     change = fixed["max_change_after_3_steps"].max()
     claims.append(Claim("repeated kernel-QR SD with the same penalty is a fixed point (proved in the docstring)",
                         "no change", f"max change {change:.1e}", "holds" if change < 1e-2 else "fails"))
-    figures.append(plot_recovery(rec, cen, ctx.out_dir / "qrjoint_recovery_censoring.png"))
-    figures.append(plot_distillation(sd, ctx.out_dir / "qrjoint_distillation.png"))
+    figures.append(plot_recovery(rec, cen, ctx.out_dir / "qrjoint_recovery_censoring.png", ctx.quick))
+    figures.append(plot_distillation(sd, ctx.out_dir / "qrjoint_distillation.png", ctx.quick))
     files += figures
     files.append(write_json(ctx.out_dir / "qrjoint_config.json", {"config": asdict(config), "quick": ctx.quick}))
     summary = (f"qrjoint: joint quantile regression vs R and quantile self-distillation"
