@@ -349,3 +349,26 @@ def test_dataframe_reaches_a_prefit_teacher_with_its_column_names():
         kd.predict(X)
     assert kd.feature_names_in_.tolist() == list(X.columns)
     assert kd.student_.feature_names_in_.tolist() == list(X.columns)
+
+
+# ------------------------------------------------------------------ bad input (issue 10)
+
+
+@pytest.mark.parametrize("temperature", [0, -1, 0.0, float("nan"), float("inf")])
+def test_soften_and_distillation_loss_refuse_bad_temperatures(temperature):
+    P = np.array([[0.7, 0.3], [0.1, 0.9]])
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        soften(P, temperature)
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        distillation_loss(np.zeros((2, 2)), P, np.eye(2), 0.5, temperature)
+
+
+def test_soften_and_distillation_loss_refuse_nan_inputs():
+    P = np.array([[0.7, 0.3], [0.1, 0.9]])
+    with pytest.raises(ValueError, match="NaN predictions"):
+        soften(np.array([[np.nan, 1.0], [0.5, 0.5]]), 2.0)
+    with pytest.raises(ValueError, match="2-D"):
+        soften(np.array([0.5, 0.5]), 2.0)
+    logits = np.array([[np.nan, 0.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="1 NaN/infinite.*lower its learning rate"):
+        distillation_loss(logits, P, np.eye(2), 0.5, 2.0)

@@ -266,6 +266,7 @@ class DMD2Trainer:
         else:
             with torch.no_grad():
                 x_fake = self.generator(x_in, sigma_in, labels)
+        record["sample_abs_max"] = float(x_fake.abs().max())
         record["lr_critic"] = self.critic_optimiser.param_groups[0]["lr"]
         self.critic_update(x_fake, x_real, labels, record)
         return record

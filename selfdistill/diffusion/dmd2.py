@@ -15,7 +15,7 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import TransformerTags, check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._progress import progress
@@ -43,6 +43,29 @@ from ._params import (
     check_positive_real,
 )
 from .teachers import _EDMTeacher
+
+#: A run stops when a generator sample exceeds this multiple of ``sigma_max + max|X|``.
+DIVERGENCE_FACTOR = 100.0
+
+_LOSS_COLUMNS = ("loss_dm", "loss_gen_gan", "loss_regression", "loss_generator", "loss_fake",
+                 "loss_disc", "sample_abs_max")
+
+
+def _check_divergence(record: dict, iteration: int, bound: float, lr) -> None:
+    """Raise when iteration ``iteration`` produced a non-finite loss or exploding samples."""
+    bad = [
+        f"{name}={record[name]:.3g}"
+        for name in _LOSS_COLUMNS
+        if name in record and not np.isfinite(record[name])
+    ]
+    size = record.get("sample_abs_max", 0.0)
+    if bad or size > bound:
+        what = ", ".join(bad) if bad else f"generator samples reached |x| = {size:.3g} > {bound:.3g}"
+        raise RuntimeError(
+            f"DMD2 training diverged at iteration {iteration} ({what}). The networks are no longer "
+            f"usable; lower the learning rate (lr={lr!r}) or keep gradient clipping "
+            "(max_grad_norm) on, then refit."
+        )
 
 
 class DMD2Distiller(BaseEstimator):
@@ -459,10 +482,20 @@ class DMD2Distiller(BaseEstimator):
         self
         """
         trainer = self._build_trainer(X, y)
-        records = [
-            trainer.iteration(k)
-            for k in progress(range(self.max_iter), desc="DMD2", enabled=self.verbose)
-        ]
+        # Samples beyond this bound are divergence, not generation: the generator's input has
+        # scale sigma_max and the data scale sigma_data.
+        bound = DIVERGENCE_FACTOR * (self.teacher_.sigma_max_ + float(np.max(np.abs(X))))
+        records = []
+        try:
+            for k in progress(range(self.max_iter), desc="DMD2", enabled=self.verbose):
+                record = trainer.iteration(k)
+                _check_divergence(record, k, bound, self.lr)
+                records.append(record)
+        except RuntimeError:
+            # A diverged run must not look fitted.
+            for name in ("generator_", "fake_critic_", "gan_head_"):
+                self.__dict__.pop(name, None)
+            raise
         for module in (self.generator_, self.fake_critic_, self.gan_head_):
             if module is not None:
                 module.eval()
@@ -478,6 +511,7 @@ class DMD2Distiller(BaseEstimator):
             "loss_generator",
             "grad_norm_generator",
             "lr_generator",
+            "sample_abs_max",
             "loss_fake",
             "loss_disc",
             "logit_real",
@@ -512,7 +546,9 @@ class DMD2Distiller(BaseEstimator):
         d, n_steps = self.n_features_in_, self.n_function_evaluations_
         if Z.shape[1] != d * n_steps:
             raise ValueError(
-                f"Z must have n_student_steps * n_features = {n_steps} * {d} = {n_steps * d} "
+                f"X has {Z.shape[1]} features, but DMD2Distiller is expecting {n_steps * d} "
+                "features as input: the noise Z must have "
+                f"n_student_steps * n_features = {n_steps} * {d} = {n_steps * d} "
                 f"columns (initial noise, then one re-noising block per further step), got "
                 f"{Z.shape[1]}."
             )
@@ -574,3 +610,12 @@ class DMD2Distiller(BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         samples = self.sample(X.shape[0], y, random_state=self.random_state)
         return -energy_distance(samples, X)
+
+    def __sklearn_tags__(self):
+        # transform() maps noise to samples: it is a transformer of (n, n_student_steps * d) noise,
+        # not of X; its output is always float64 (the numpy noise is cast before the networks).
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
+        tags.requires_fit = True
+        tags.non_deterministic = False
+        return tags
