@@ -358,6 +358,7 @@ def precision_recall_knn(X_generated, X_real, *, k: int = 3) -> PrecisionRecall:
     Parameters
     ----------
     X_generated : array-like of shape (n_generated, n_features)
+        Samples of the generator.
     X_real : array-like of shape (n_real, n_features)
         Held-out real data (not the generator's training set). Use equal sizes: the radii shrink
         with the sample size.
