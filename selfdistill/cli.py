@@ -2,7 +2,8 @@
 
 Examples
 --------
-Reproduce every table and figure of Pareek, Du & Oh (2024) into ``results/``::
+Run every registered experiment (slow ones at their labelled quick settings) and write
+``results/REPORT.md`` with every claim's computed verdict::
 
     selfdistill reproduce all --out results --data-dir ../shared/uci
 
@@ -14,17 +15,26 @@ One experiment, fewer seeds::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
 from ._version import __version__
-from .reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, ReproduceContext, get_experiment
+from .reproduce import (
+    EXPERIMENTS,
+    ReproduceContext,
+    all_mode,
+    format_verdicts,
+    run_experiment,
+)
 
 _EPILOG = """\
 experiments:
 {listing}
-  all               the paper's tables and figures ({paper}) plus results/REPORT.md
+  all               every registered experiment, then REPORT.md with every claim's computed
+                    verdict; slow ones at their --quick settings (labelled): {quick}
+                    (--full runs them at full settings)
 
 UCI data: pass --data-dir (or set SELFDISTILL_DATA_DIR) to a folder holding the raw UCI files
 (air_quality/AirQualityUCI.csv, airfoil_self_noise/airfoil_self_noise.dat,
@@ -49,7 +59,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "reproduce",
         help="regenerate a table or figure (tables as CSV + Markdown, figures as PNG)",
         description="Regenerate a table or figure; results go to --out.",
-        epilog=_EPILOG.format(listing=listing, paper=", ".join(PAPER_EXPERIMENTS)),
+        epilog=_EPILOG.format(
+            listing=listing,
+            quick=", ".join(n for n in EXPERIMENTS if all_mode(n) == "quick") or "none",
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rep.add_argument(
@@ -64,6 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=1, help="parallel workers (default: 1)")
     rep.add_argument(
         "--quick", action="store_true", help="small configuration for a smoke run (labelled)"
+    )
+    rep.add_argument(
+        "--full",
+        action="store_true",
+        help="with 'all': run every experiment at its full settings (slow; hours on 2 cores)",
     )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
     sub.add_parser("list", help="list the available experiments")
@@ -93,25 +111,44 @@ def main(argv: list[str] | None = None) -> int:
         quick=args.quick,
         progress=not args.no_progress,
     )
-    names = list(PAPER_EXPERIMENTS) if args.experiment == "all" else [args.experiment]
-    outputs = []
+    if args.experiment == "all":
+        names = [n for n in EXPERIMENTS if all_mode(n) != "skip"]
+    else:
+        names = [args.experiment]
+    outputs, failed, status = [], {}, 0
     for name in names:
+        quick = args.quick or (
+            args.experiment == "all" and all_mode(name) == "quick" and not args.full
+        )
+        run_ctx = dataclasses.replace(ctx, quick=quick)
         start = time.perf_counter()
-        print(f"== {name}: {EXPERIMENTS[name][1]}", flush=True)
+        print(f"== {name}: {EXPERIMENTS[name][1]}{' [quick]' if quick else ''}", flush=True)
         try:
-            output = get_experiment(name)(ctx)
-        except (ValueError, RuntimeError, ImportError, FileNotFoundError) as exc:
+            output = run_experiment(name, run_ctx)
+        except ImportError as exc:
+            # A missing optional extra: say what to install; `all` goes on without it.
+            print(f"error: {name} needs an optional dependency: {exc}", file=sys.stderr)
+            failed[name] = f"missing optional dependency: {exc}"
+            if args.experiment != "all":
+                return 2
+            continue
+        except (ValueError, RuntimeError, FileNotFoundError) as exc:
             print(f"error: {name} failed: {exc}", file=sys.stderr)
-            return 2
+            failed[name] = f"failed: {exc}"
+            status = 2
+            if args.experiment != "all":
+                return 2
+            continue
         outputs.append(output)
         print(output.summary)
+        print(format_verdicts(output))
         print(f"-- {name} done in {time.perf_counter() - start:.1f} s; files in {ctx.out_dir}\n")
     if args.experiment == "all":
         from .reproduce.report import write_report
 
-        report = write_report(outputs, ctx)
+        report = write_report(outputs, ctx, failed)
         print(f"report: {report}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

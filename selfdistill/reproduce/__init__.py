@@ -7,17 +7,29 @@ scripts that call the same functions.
 """
 
 from ._base import (
+    ALL_MODES,
     EXPERIMENTS,
     PAPER_EXPERIMENTS,
+    Claim,
     ExperimentOutput,
     ReproduceContext,
+    all_mode,
+    format_verdicts,
     get_experiment,
+    interval_verdict,
+    run_experiment,
 )
 
 __all__ = [
+    "ALL_MODES",
     "EXPERIMENTS",
     "PAPER_EXPERIMENTS",
+    "Claim",
     "ExperimentOutput",
     "ReproduceContext",
+    "all_mode",
+    "format_verdicts",
     "get_experiment",
+    "interval_verdict",
+    "run_experiment",
 ]
