@@ -60,6 +60,10 @@ VARIANTS: dict[str, dict] = {
     "nowd": {"student": {"weight_decay": 0.0}},
     "long_gan_w0.1": {"student": {"max_iter": 9000, "gen_gan_weight": 0.1, "disc_gan_weight": 0.1}},
     "learned_base": {"teacher": "learned", "teacher_iter": 6000},
+    "batchnorm": {"student": {"dm_normalizer": "batch"}},
+    "batchnorm_nogan": {"student": {"dm_normalizer": "batch", "gan": False}},
+    "batchnorm_wide": {"student": {"dm_normalizer": "batch"}, "teacher_hidden": (256, 256, 256)},
+    "batchnorm_long": {"student": {"dm_normalizer": "batch", "max_iter": 9000}},
 }
 
 

@@ -36,6 +36,7 @@ class DMD2Settings:
     max_grad_norm: float | None
     batch_size: int
     sigma_data: float
+    dm_normalizer: str = "sample"  # "sample" (official) or "batch" (our ablation)
 
 
 def student_state(generator, z, renoise, sigmas, labels, k: int):
@@ -185,7 +186,8 @@ class DMD2Trainer:
             x = self.generator(x_in, sigma_in, labels)
             dm_sigma = self.grid[self._randint(s.dm_min_index, s.dm_max_index + 1, x.shape[0])]
             loss_dm, g = distribution_matching_loss(
-                x, labels, self.real_denoiser, self.critic, dm_sigma, self._randn(x.shape)
+                x, labels, self.real_denoiser, self.critic, dm_sigma, self._randn(x.shape),
+                s.dm_normalizer,
             )
             total = s.dm_loss_weight * loss_dm
             record["loss_dm"] = loss_dm.item()
