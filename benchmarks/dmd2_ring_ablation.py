@@ -8,7 +8,9 @@ they finish, so a time-boxed run keeps what it completed.
 
     OMP_NUM_THREADS=1 python benchmarks/dmd2_ring_ablation.py --variants base,gan_w0.03 --seeds 0
 
-Single-threaded torch (``torch.set_num_threads(1)``): the host is shared.
+Single-threaded torch (``torch.set_num_threads(1)``): the host is shared. ``--summarize`` prints
+mean ± s.e. per variant and whether issue 17's target (on-mode fraction ≥ 0.85, mode-weight TV
+≤ 0.05, energy distance ≤ 3x the 40-step teacher's; each with a 95% interval) is met.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 from selfdistill.diffusion import DiffusionTeacher, DMD2Distiller, GaussianMixtureTeacher
@@ -60,6 +63,10 @@ VARIANTS: dict[str, dict] = {
     "nowd": {"student": {"weight_decay": 0.0}},
     "long_gan_w0.1": {"student": {"max_iter": 9000, "gen_gan_weight": 0.1, "disc_gan_weight": 0.1}},
     "learned_base": {"teacher": "learned", "teacher_iter": 6000},
+    "long18k": {"student": {"max_iter": 18000}},
+    "long_wide": {"student": {"max_iter": 9000}, "teacher_hidden": (256, 256, 256)},
+    "long_r10": {"student": {"max_iter": 9000, "dfake_gen_update_ratio": 10}},
+    "long_nogan": {"student": {"max_iter": 9000, "gan": False}},
     "batchnorm": {"student": {"dm_normalizer": "batch"}},
     "batchnorm_nogan": {"student": {"dm_normalizer": "batch", "gan": False}},
     "batchnorm_wide": {"student": {"dm_normalizer": "batch"}, "teacher_hidden": (256, 256, 256)},
@@ -120,12 +127,46 @@ def run_one(name: str, seed: int) -> dict:
     }
 
 
+#: Issue 17's target for the one-step student on the equal-weight ring.
+TARGET = {"on_mode": 0.85, "weight_tv": 0.05, "ed_ratio": 3.0}
+
+
+def summarize(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± s.e. per variant and the target verdicts (95% intervals, mean ± 1.96 s.e.)."""
+    from selfdistill.reproduce import interval_verdict
+
+    rows = rows.assign(ed_ratio=rows["energy_distance"] / rows["teacher40_energy_distance"])
+    out = []
+    for name, part in rows.groupby("variant", sort=False):
+        record = {"variant": name, "seeds": len(part)}
+        verdicts = []
+        for metric, better in (("on_mode", "higher"), ("weight_tv", "lower"),
+                               ("ed_ratio", "lower"), ("energy_distance", None)):
+            mean = part[metric].mean()
+            se = part[metric].std(ddof=1) / np.sqrt(len(part)) if len(part) > 1 else np.nan
+            record[metric] = mean if np.isnan(se) else f"{mean:.4f} ± {se:.4f}"
+            if better is not None:
+                verdicts.append(interval_verdict(mean, se, TARGET[metric], better=better))
+        record["target"] = ("met" if all(v == "reproduced" for v in verdicts) else
+                            "missed" if "not reproduced" in verdicts else "inconclusive")
+        record["minutes_per_fit"] = round(part["student_s"].mean() / 60, 1)
+        out.append(record)
+    return pd.DataFrame(out)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="base")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--out", default="benchmarks/results/dmd2_ring_ablation.csv")
+    parser.add_argument("--summarize", action="store_true",
+                        help="print the per-variant summary of --out and exit")
     args = parser.parse_args(argv)
+    if args.summarize:
+        from selfdistill.reproduce._base import markdown_table
+
+        print(markdown_table(summarize(pd.read_csv(args.out)), digits=4))
+        return
     torch.set_num_threads(1)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -50,7 +50,7 @@ ALL_MODES: dict[str, str] = {
     "fig3": "full",
     "fig4": "full",
     "fig10": "full",
-    "kd-omitted-class": "full",
+    "kd-omitted-class": "quick",
     "born-again": "quick",
     "scheduled-kd": "quick",
     "dmd2": "quick",
