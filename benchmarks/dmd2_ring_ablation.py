@@ -154,6 +154,23 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def teacher_rows(seed: int) -> list[dict]:
+    """The exact teacher's own samplers (no training): 40 Heun, 4 Euler (matched to 4-step
+    students) and 1 Euler step, scored like the students."""
+    means = ring_means(N_MODES, RADIUS)
+    reference, _ = sample_gaussian_mixture(means, STD, 2000, random_state=1000 * seed + 1)
+    teacher = GaussianMixtureTeacher(means, STD, hidden=(8,), n_iter=1, random_state=seed).fit()
+    rows = []
+    for steps, sampler in ((40, "heun"), (4, "euler"), (1, "euler")):
+        samples = teacher.sample(2000, n_steps=steps, sampler=sampler, random_state=10_000 + seed)
+        modes = mixture_mode_metrics(samples, means, STD)
+        rows.append({"sampler": f"exact teacher, {steps} {sampler} steps",
+                     "nfe": teacher.n_function_evaluations(steps, sampler), "seed": seed,
+                     "energy_distance": energy_distance(samples, reference),
+                     "on_mode": modes.on_mode_fraction, "weight_tv": modes.weight_tv})
+    return rows
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="base")
@@ -161,7 +178,18 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default="benchmarks/results/dmd2_ring_ablation.csv")
     parser.add_argument("--summarize", action="store_true",
                         help="print the per-variant summary of --out and exit")
+    parser.add_argument("--teacher-rows", action="store_true",
+                        help="print the exact teacher's 40/4/1-step rows for --seeds and exit")
     args = parser.parse_args(argv)
+    if args.teacher_rows:
+        from selfdistill.reproduce._base import markdown_table
+
+        rows = pd.DataFrame([r for s in args.seeds.split(",") for r in teacher_rows(int(s))])
+        stats = rows.groupby(["sampler", "nfe"], sort=False)[
+            ["energy_distance", "on_mode", "weight_tv"]].agg(["mean", "sem"])
+        stats.columns = [f"{m} {k}" for m, k in stats.columns]
+        print(markdown_table(stats.reset_index(), digits=4))
+        return
     if args.summarize:
         from selfdistill.reproduce._base import markdown_table
 
