@@ -12,6 +12,7 @@ from selfdistill.reproduce import ReproduceContext, run_experiment  # noqa: E402
 from selfdistill.reproduce.dmd2 import METHODS, ring_target  # noqa: E402
 
 
+@pytest.mark.slow
 def test_quick_run_writes_consistent_outputs(tmp_path):
     ctx = ReproduceContext(out_dir=tmp_path, seeds=1, quick=True, progress=False)
     output = run_experiment("dmd2", ctx)

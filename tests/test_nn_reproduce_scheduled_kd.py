@@ -17,6 +17,7 @@ from selfdistill.reproduce import ReproduceContext, get_experiment  # noqa: E402
 from selfdistill.reproduce.scheduled_kd import ScheduledKDConfig, methods  # noqa: E402
 
 
+@pytest.mark.slow
 def test_quick_run_writes_consistent_outputs(tmp_path):
     ctx = ReproduceContext(out_dir=tmp_path, seeds=1, quick=True, progress=False)
     output = get_experiment("scheduled-kd")(ctx)
