@@ -63,6 +63,8 @@ VARIANTS: dict[str, dict] = {
     "nowd": {"student": {"weight_decay": 0.0}},
     "long_gan_w0.1": {"student": {"max_iter": 9000, "gen_gan_weight": 0.1, "disc_gan_weight": 0.1}},
     "learned_base": {"teacher": "learned", "teacher_iter": 6000},
+    "ode_pretrain": {"student": {"regression_pretrain_iter": 2000}},
+    "ode_pretrain_long": {"student": {"regression_pretrain_iter": 2000, "max_iter": 9000}},
     "dmd1": {"student": {"regression_weight": 0.25, "dfake_gen_update_ratio": 1, "gan": False}},
     "long18k": {"student": {"max_iter": 18000}},
     "long_wide": {"student": {"max_iter": 9000}, "teacher_hidden": (256, 256, 256)},

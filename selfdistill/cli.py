@@ -81,7 +81,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--full",
         action="store_true",
-        help="with 'all': run every experiment at its full settings (slow; hours on 2 cores)",
+        help="with 'all': run every experiment at its full settings (slow)",
     )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
     sub.add_parser("list", help="list the available experiments")

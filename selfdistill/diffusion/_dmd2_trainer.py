@@ -219,6 +219,23 @@ class DMD2Trainer:
                 p.requires_grad_(True)
         return x.detach()
 
+    def regression_pretrain_step(self, optimiser) -> float:
+        """One step of ODE-pair regression on the generator alone (pre-training before DMD2).
+
+        Minimises :func:`regression_loss` of ``G(sigma_0 z)`` against the teacher's ODE sample
+        from the same ``z``, as the official one-step SDXL model's generator initialisation does.
+        """
+        z_pair, x_pair, labels_pair = self._regression_batch()
+        sigma0 = self.student_sigmas[0]
+        pred = self.generator(sigma0 * z_pair, sigma0.expand(z_pair.shape[0]), labels_pair)
+        loss = regression_loss(pred, x_pair)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        _clip(self.generator.parameters(), self.settings.max_grad_norm)
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        return loss.item()
+
     def _regression_batch(self):
         z_all, x_all, labels_all = self.regression_pairs
         idx = self._randint(0, z_all.shape[0], self.settings.batch_size)

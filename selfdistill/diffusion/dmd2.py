@@ -162,6 +162,12 @@ class DMD2Distiller(BaseEstimator):
         Size of DMD's precomputed noise/sample set.
     regression_teacher_steps : int, default=40
         Heun steps of the teacher for the regression pairs.
+    regression_pretrain_iter : int, default=0
+        > 0: before DMD2, train the generator alone for this many steps on the regression loss to
+        ``n_regression_pairs`` teacher ODE pairs (its own AdamW optimiser, same ``lr``,
+        ``batch_size`` and clipping), as the official one-step SDXL model initialises its
+        generator ("ODE pre-training"); one-step students only. The pairs are shared with
+        ``regression_weight``.
     generator_init : {"teacher", "random"}, default="teacher"
         DMD2 initialises from the teacher; "random" is an ablation.
     lr : float, default=1e-3
@@ -212,6 +218,8 @@ class DMD2Distiller(BaseEstimator):
         before clipping and learning rates; generator columns are NaN on critic-only iterations.
     n_function_evaluations_ : int
         Generator calls per sample (``n_student_steps``).
+    pretrain_loss_curve_ : ndarray of shape (regression_pretrain_iter,)
+        Regression loss of each ODE pre-training step (empty without pre-training).
     n_features_in_ : int
     feature_names_in_ : ndarray
         Only when ``X`` has string column names.
@@ -245,6 +253,7 @@ class DMD2Distiller(BaseEstimator):
         regression_weight=0.0,
         n_regression_pairs=4096,
         regression_teacher_steps=40,
+        regression_pretrain_iter=0,
         generator_init="teacher",
         lr=1e-3,
         betas=(0.9, 0.999),
@@ -274,6 +283,7 @@ class DMD2Distiller(BaseEstimator):
         self.regression_weight = regression_weight
         self.n_regression_pairs = n_regression_pairs
         self.regression_teacher_steps = regression_teacher_steps
+        self.regression_pretrain_iter = regression_pretrain_iter
         self.generator_init = generator_init
         self.lr = lr
         self.betas = betas
@@ -436,7 +446,13 @@ class DMD2Distiller(BaseEstimator):
         critic_optimiser, critic_scheduler = self._optimiser(critic_params)
 
         pairs = None
-        if settings.regression_weight > 0:
+        pretrain = check_nonnegative_int(self.regression_pretrain_iter, "regression_pretrain_iter")
+        if pretrain > 0 and self.n_function_evaluations_ > 1:
+            raise ValueError(
+                "regression_pretrain_iter > 0 (ODE-pair pre-training) is defined for one-step "
+                "students; set n_student_steps=1 or regression_pretrain_iter=0."
+            )
+        if settings.regression_weight > 0 or pretrain > 0:
             pairs = self._regression_pairs(teacher, label_idx, rng, device, dtype)
 
         self.generator_, self.fake_critic_, self.gan_head_ = generator, critic, head
@@ -493,6 +509,14 @@ class DMD2Distiller(BaseEstimator):
         # scale sigma_max and the data scale sigma_data.
         bound = DIVERGENCE_FACTOR * (self.teacher_.sigma_max_ + float(np.max(np.abs(X))))
         records = []
+        pretrain_losses = []
+        if self.regression_pretrain_iter > 0:
+            # Its own optimiser and warm-up: DMD2 then starts from the pre-trained weights afresh.
+            optimiser, scheduler = self._optimiser(self.generator_.parameters())
+            for _ in range(int(self.regression_pretrain_iter)):
+                pretrain_losses.append(trainer.regression_pretrain_step(optimiser))
+                scheduler.step()
+        self.pretrain_loss_curve_ = np.asarray(pretrain_losses, dtype=float)
         try:
             for k in progress(range(self.max_iter), desc="DMD2", enabled=self.verbose):
                 record = trainer.iteration(k)
