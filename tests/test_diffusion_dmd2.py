@@ -347,6 +347,18 @@ def test_teacher_and_data_validation(gmm_teacher, ring_X):
         _small(gmm_teacher).fit(ring_X, np.zeros(len(ring_X)))
 
 
+def test_ode_pair_pretraining_fits_the_pairs_then_runs_dmd2(gmm_teacher, ring_X):
+    plain = _small(gmm_teacher, max_iter=4).fit(ring_X)
+    assert plain.pretrain_loss_curve_.shape == (0,)
+    pre = _small(gmm_teacher, max_iter=4, regression_pretrain_iter=150, n_regression_pairs=256,
+                 lr=1e-2).fit(ring_X)
+    curve = pre.pretrain_loss_curve_
+    assert curve.shape == (150,) and curve[-20:].mean() < 0.7 * curve[:5].mean()
+    assert len(pre.history_) == 4 and "loss_regression" not in pre.history_  # DMD2 only after
+    with pytest.raises(ValueError, match="one-step students"):
+        _small(gmm_teacher, n_student_steps=4, regression_pretrain_iter=5).fit(ring_X)
+
+
 def test_divergence_is_detected_and_named(gmm_teacher, ring_X):
     """lr=1e6 used to run to the end with samples of size ~1e32 (issue 10)."""
     distiller = _small(gmm_teacher, lr=1e6, max_iter=50)
