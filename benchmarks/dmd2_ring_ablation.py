@@ -65,6 +65,7 @@ VARIANTS: dict[str, dict] = {
     "learned_base": {"teacher": "learned", "teacher_iter": 6000},
     "ode_pretrain": {"student": {"regression_pretrain_iter": 2000}},
     "ode_pretrain_long": {"student": {"regression_pretrain_iter": 2000, "max_iter": 9000}},
+    "dmd2_reg": {"student": {"regression_weight": 0.25}},
     "dmd1": {"student": {"regression_weight": 0.25, "dfake_gen_update_ratio": 1, "gan": False}},
     "long18k": {"student": {"max_iter": 18000}},
     "long_wide": {"student": {"max_iter": 9000}, "teacher_hidden": (256, 256, 256)},
