@@ -523,7 +523,10 @@ def fid_digits(X, Y) -> float:
 
     ``frechet_distance(mean(F_X), cov(F_X), mean(F_Y), cov(F_Y))`` with ``F = digits_features``
     and the unbiased sample covariance. Like the ImageNet FID it is biased upwards for small
-    samples, so compare values computed with the same sample sizes.
+    samples, so compare values computed with the same sample sizes. Score generators against
+    *held-out* images (not the generator's training set, which rewards memorisation) and report the
+    real-vs-real floor beside it: ``fid_digits(training_images[:m], held_out)`` with ``m`` the
+    held-out size (``selfdistill reproduce dmd2`` does both).
 
     Parameters
     ----------
