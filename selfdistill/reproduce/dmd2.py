@@ -370,6 +370,8 @@ def _difference(summary, dataset, a: str, b: str, metric: str) -> tuple[float, f
     """Mean of ``a`` minus mean of ``b`` and its s.e. (independent s.e.s; conservative for paired
     seeds)."""
     (ma, sa), (mb, sb) = (_value(summary, dataset, m, metric) for m in (a, b))
+    if not (np.isfinite(sa) or np.isfinite(sb)):
+        return ma - mb, float("nan")  # one seed: no s.e. (the point estimate decides)
     return ma - mb, float(np.hypot(np.nan_to_num(sa), np.nan_to_num(sb)))
 
 
@@ -393,8 +395,7 @@ def ring_target(summary: pd.DataFrame, method: str = HEADLINE) -> dict:
     teacher_ed = _value(summary, "ring", "teacher_40", "energy_distance")
     # ED ratio: delta-method s.e. of the ratio of means
     ratio = ed[0] / teacher_ed[0]
-    ratio_se = ratio * float(np.hypot(np.nan_to_num(ed[1]) / ed[0],
-                                      np.nan_to_num(teacher_ed[1]) / teacher_ed[0]))
+    ratio_se = ratio * float(np.hypot(ed[1] / ed[0], teacher_ed[1] / teacher_ed[0]))
     return {
         "on_mode": (on, interval_verdict(on[0], on[1], TARGET_ON_MODE, better="higher")),
         "weight_tv": (tv, interval_verdict(tv[0], tv[1], TARGET_TV)),
@@ -439,7 +440,7 @@ def _claims(summary: pd.DataFrame, n_seeds: int) -> list[Claim]:
         verdict=interval_verdict(gap, gap_se, 0.0),
         rule="reproduced if student FID minus teacher FID (held-out digits) is below 0 with 95% "
              "confidence, not reproduced if above, else inconclusive",
-        uncertainty=f"FID difference {gap:+.2f} ± {gap_se:.2f}",
+        uncertainty=f"FID difference {_pm(gap, gap_se, 2)}",
     ))
 
     def paired_claim(claim, paper, better, worse, rule_text):
@@ -453,7 +454,7 @@ def _claims(summary: pd.DataFrame, n_seeds: int) -> list[Claim]:
             pieces.append(f"{dataset} {metric.replace('_', ' ')} "
                           f"{_value(summary, dataset, worse, metric)[0]:.4g} -> "
                           f"{_value(summary, dataset, better, metric)[0]:.4g} "
-                          f"(difference {diff:+.3g} ± {se:.2g})")
+                          f"(difference {_pm(diff, se, 3)})")
         return Claim(claim=claim, paper=paper, measured="; ".join(pieces) + f" ({seeds})",
                      verdict=_combine(verdicts), rule=rule_text, uncertainty=uncertainty)
 
@@ -475,6 +476,9 @@ def _claims(summary: pd.DataFrame, n_seeds: int) -> list[Claim]:
         "DMD2 drops DMD's regression loss; ImageNet-64 FID 2.62 (DMD) -> 2.61 (DMD2 w/o "
         "GAN) -> 1.28 [abstract, README]",
         "dmd2_no_gan", "dmd", rule.format(a="DMD2 (r=5, no regression)", b="DMD")))
+    if n_seeds < 2:
+        for claim in claims:
+            claim.verdict += " (1 seed: point estimates, no interval)"
     return claims
 
 
