@@ -7,7 +7,9 @@ Usage::
     python experiments/born_again.py --out results/born_again [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("born-again", __doc__)
+    sys.exit(main(["reproduce", "born-again", *sys.argv[1:]]))

@@ -7,7 +7,9 @@ Usage::
     python experiments/dang_fig6.py --out results/dang-fig6 [--seeds N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("dang-fig6", __doc__)
+    sys.exit(main(["reproduce", "dang-fig6", *sys.argv[1:]]))

@@ -8,7 +8,9 @@ Usage::
     python experiments/dmd2.py --out results/dmd2 [--seeds N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("dmd2", __doc__)
+    sys.exit(main(["reproduce", "dmd2", *sys.argv[1:]]))

@@ -7,7 +7,9 @@ Usage::
     python experiments/fig2.py --out results/fig2 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("fig2", __doc__)
+    sys.exit(main(["reproduce", "fig2", *sys.argv[1:]]))

@@ -7,7 +7,9 @@ Usage::
     python experiments/kd_omitted_class.py --out results/kd_omitted_class [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("kd-omitted-class", __doc__)
+    sys.exit(main(["reproduce", "kd-omitted-class", *sys.argv[1:]]))

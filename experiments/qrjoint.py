@@ -9,7 +9,9 @@ Usage::
     python experiments/qrjoint.py --out results/qrjoint [--data-dir DIR] [--seeds N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("qrjoint", __doc__)
+    sys.exit(main(["reproduce", "qrjoint", *sys.argv[1:]]))

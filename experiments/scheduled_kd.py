@@ -9,7 +9,9 @@ Usage::
     python experiments/scheduled_kd.py --out results/scheduled_kd [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("scheduled-kd", __doc__)
+    sys.exit(main(["reproduce", "scheduled-kd", *sys.argv[1:]]))

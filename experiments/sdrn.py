@@ -7,7 +7,9 @@ Usage::
     python experiments/sdrn.py --out results/sdrn [--seeds N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("sdrn", __doc__)
+    sys.exit(main(["reproduce", "sdrn", *sys.argv[1:]]))

@@ -7,7 +7,9 @@ Usage::
     python experiments/table1.py --out results/table1 [--data-dir DIR] [--seeds N] [--jobs N] [--quick]
 """
 
-from selfdistill.reproduce._base import run_from_command_line
+import sys
+
+from selfdistill.cli import main
 
 if __name__ == "__main__":
-    run_from_command_line("table1", __doc__)
+    sys.exit(main(["reproduce", "table1", *sys.argv[1:]]))

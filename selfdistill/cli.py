@@ -2,7 +2,8 @@
 
 Examples
 --------
-Reproduce every table and figure of Pareek, Du & Oh (2024) into ``results/``::
+Run every registered experiment (slow ones at their labelled quick settings) and write
+``results/REPORT.md`` with every claim's computed verdict::
 
     selfdistill reproduce all --out results
 
@@ -14,18 +15,30 @@ One experiment, fewer seeds::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 
 from ._version import __version__
-from .reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, ReproduceContext, get_experiment
-from .reproduce._results import OutputFolderError, check_out_dir, run_staged, staging_folder
+from .reproduce import (
+    EXPERIMENTS,
+    OutputFolderError,
+    ReproduceContext,
+    all_mode,
+    check_out_dir,
+    format_verdicts,
+    run_experiment,
+    run_staged,
+    staging_folder,
+)
 
 _EPILOG = """\
 experiments:
 {listing}
-  all               the paper's tables and figures ({paper}) plus results/REPORT.md
+  all               every registered experiment, then REPORT.md with every claim's computed
+                    verdict; slow ones at their --quick settings (labelled): {quick}
+                    (--full runs them at full settings)
 
 UCI data: read from the repository's data/uci (shipped with a source checkout). To use other
 copies, pass --data-dir (or set SELFDISTILL_DATA_DIR) to a folder holding the raw UCI files
@@ -55,7 +68,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "reproduce",
         help="regenerate a table or figure (tables as CSV + Markdown, figures as PNG)",
         description="Regenerate a table or figure; results go to --out.",
-        epilog=_EPILOG.format(listing=listing, paper=", ".join(PAPER_EXPERIMENTS)),
+        epilog=_EPILOG.format(
+            listing=listing,
+            quick=", ".join(n for n in EXPERIMENTS if all_mode(n) == "quick") or "none",
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rep.add_argument(
@@ -70,6 +86,11 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--jobs", type=int, default=1, help="parallel workers (default: 1)")
     rep.add_argument(
         "--quick", action="store_true", help="small configuration for a smoke run (labelled)"
+    )
+    rep.add_argument(
+        "--full",
+        action="store_true",
+        help="with 'all': run every experiment at its full settings (slow)",
     )
     rep.add_argument("--no-progress", action="store_true", help="hide progress bars")
     sub.add_parser("list", help="list the available experiments")
@@ -121,26 +142,45 @@ def _reproduce(args) -> int:
         quick=args.quick,
         progress=not args.no_progress,
     )
-    names = list(PAPER_EXPERIMENTS) if args.experiment == "all" else [args.experiment]
-    outputs = []
+    if args.experiment == "all":
+        names = [n for n in EXPERIMENTS if all_mode(n) != "skip"]
+    else:
+        names = [args.experiment]
+    outputs, failed, status = [], {}, 0
     for name in names:
+        quick = args.quick or (
+            args.experiment == "all" and all_mode(name) == "quick" and not args.full
+        )
+        run_ctx = dataclasses.replace(ctx, quick=quick)
         start = time.perf_counter()
-        print(f"== {name}: {EXPERIMENTS[name][1]}", flush=True)
+        print(f"== {name}: {EXPERIMENTS[name][1]}{' [quick]' if quick else ''}", flush=True)
         try:
-            output = run_staged(get_experiment(name), ctx, name)
-        except (ValueError, RuntimeError, ImportError, OSError) as exc:
+            output = run_staged(lambda c, name=name: run_experiment(name, c), run_ctx, name)
+        except ImportError as exc:
+            # A missing optional extra: say what to install; `all` goes on without it.
+            print(f"error: {name} needs an optional dependency: {exc}", file=sys.stderr)
+            failed[name] = f"missing optional dependency: {exc}"
+            if args.experiment != "all":
+                return 2
+            continue
+        except (ValueError, RuntimeError, OSError) as exc:
             print(f"error: {name} failed: {exc}", file=sys.stderr)
-            return 2
+            failed[name] = f"failed: {exc}"
+            status = 2
+            if args.experiment != "all":
+                return 2
+            continue
         outputs.append(output)
         print(output.summary)
+        print(format_verdicts(output))
         print(f"-- {name} done in {time.perf_counter() - start:.1f} s; files in {ctx.out_dir}\n")
     if args.experiment == "all":
         from .reproduce.report import REPORT_NAME, render_report
 
         with staging_folder(ctx.out_dir, "report") as stage:
-            (stage / REPORT_NAME).write_text(render_report(outputs, ctx), encoding="utf-8")
+            (stage / REPORT_NAME).write_text(render_report(outputs, ctx, failed), encoding="utf-8")
         print(f"report: {ctx.out_dir / REPORT_NAME}")
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,10 @@ small result object), so they can score any generator: the diffusion teachers an
 
 - :func:`energy_distance` -- Szekely's energy distance (V-statistic).
 - :func:`mmd_rbf` -- squared maximum mean discrepancy with a Gaussian kernel.
-- :func:`mode_coverage` -- how many mixture modes a sample covers, and the share of samples on a mode.
+- :func:`mmd_rbf_profile` -- the squared MMD at several bandwidths at once.
+- :func:`mixture_mode_metrics` -- for mixtures: the share of samples on a mode and the
+  total-variation error of the mode weights.
+- :func:`precision_recall_knn` -- improved precision/recall on k-NN manifolds (Kynkaanniemi et al.).
 - :func:`frechet_distance` -- Frechet (2-Wasserstein) distance between two Gaussians.
 - :func:`fid_digits` -- "FID on digits": the Frechet distance between the feature statistics of two
   sets of 8x8 digit images, in the hidden layer of a fixed classifier trained on scikit-learn's
@@ -25,7 +28,8 @@ from scipy.spatial.distance import cdist
 from sklearn.utils import check_array
 
 __all__ = [
-    "ModeCoverage",
+    "MixtureModeMetrics",
+    "PrecisionRecall",
     "digits_class_accuracy",
     "digits_classifier",
     "digits_features",
@@ -34,7 +38,9 @@ __all__ = [
     "fid_digits",
     "frechet_distance",
     "mmd_rbf",
-    "mode_coverage",
+    "mixture_mode_metrics",
+    "mmd_rbf_profile",
+    "precision_recall_knn",
 ]
 
 #: Rows per block when summing pairwise distances, so memory stays O(block * n) for large samples.
@@ -174,40 +180,59 @@ def mmd_rbf(X, Y, *, bandwidth: float | None = None, unbiased: bool = False) -> 
 
 
 @dataclass(frozen=True)
-class ModeCoverage:
-    """Result of :func:`mode_coverage`.
+class MixtureModeMetrics:
+    """Result of :func:`mixture_mode_metrics`.
 
     Attributes
     ----------
-    n_modes_covered : int
-        Modes hit by at least ``min_fraction`` of the samples.
+    on_mode_fraction : float
+        Share of the samples within ``n_std * std`` of their nearest centre (on a mode).
+    weight_tv : float
+        Total-variation distance :math:`\\tfrac12\\sum_k|\\hat w_k - \\pi_k|` between the mode
+        weights of the on-mode samples, :math:`\\hat w_k = c_k / \\sum_j c_j`, and the target
+        weights :math:`\\pi`; 1.0 when no sample is on a mode.
+    mode_weights : ndarray of shape (n_modes,)
+        :math:`\\hat w` (zeros when no sample is on a mode).
+    counts : ndarray of shape (n_modes,)
+        On-mode samples per mode, :math:`c_k`.
+    n_modes_hit : int
+        Modes that receive at least half of their target weight, :math:`\\hat w_k \\ge \\pi_k/2`.
     n_modes : int
         Number of modes.
-    counts : ndarray of shape (n_modes,)
-        Samples that hit each mode (nearest centre *and* within ``n_std * std`` of it).
-    fractions : ndarray of shape (n_modes,)
-        ``counts / n_samples``.
-    high_quality_fraction : float
-        Share of samples that hit some mode, ``counts.sum() / n_samples``.
     """
 
-    n_modes_covered: int
-    n_modes: int
+    on_mode_fraction: float
+    weight_tv: float
+    mode_weights: np.ndarray
     counts: np.ndarray
-    fractions: np.ndarray
-    high_quality_fraction: float
+    n_modes_hit: int
+    n_modes: int
 
 
-def mode_coverage(
-    X, centers, std: float, *, n_std: float = 3.0, min_fraction: float = 0.02
-) -> ModeCoverage:
-    r"""Mode coverage of a sample from a mixture of isotropic Gaussian modes.
+def _positive_real(value, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (np.isfinite(value) and value > 0)
+    ):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return float(value)
 
-    A sample *hits* mode ``k`` when ``k`` is its nearest centre (Euclidean) and the distance is at
-    most ``n_std * std``; hits are "high quality" samples. A mode is *covered* when at least
-    ``min_fraction`` of all samples hit it. For 2-D modes and ``n_std = 3`` a genuine sample of a
-    mode hits it with probability :math:`1 - e^{-4.5} \approx 0.989`; samples collapsed between
-    the modes (a one-step diffusion sample) hit none.
+
+def mixture_mode_metrics(X, centers, std: float, *, weights=None, n_std: float = 3.0):
+    r"""On-mode fraction and mode-weight error of a sample from a mixture of isotropic Gaussians.
+
+    A sample is *on a mode* when its distance to the nearest centre is at most ``n_std * std``;
+    for 2-D modes and ``n_std = 3`` a genuine sample is on its mode with probability
+    :math:`1 - e^{-4.5} pprox 0.989`. The two numbers separate the two ways a generator fails
+    on a mixture: mass *between* modes lowers ``on_mode_fraction``; wrong mass *across* modes
+    (a dropped or starved mode) raises ``weight_tv``. Neither sees the spread *within* a mode
+    (a generator that outputs the centres scores perfectly on both), which is what
+    :func:`mmd_rbf_profile` at small bandwidths and the recall of :func:`precision_recall_knn`
+    measure -- report them together.
+
+    (This replaces the former ``mode_coverage``, whose "modes covered" count called a mode covered
+    whatever mass lay between the modes.)
 
     Parameters
     ----------
@@ -217,14 +242,14 @@ def mode_coverage(
         Mode centres.
     std : float
         Per-coordinate standard deviation of every mode.
+    weights : array-like of shape (n_modes,) or None, default=None
+        Target mixture weights (normalised here); ``None`` means equal weights.
     n_std : float, default=3.0
-        Radius of the hit ball around a centre, in units of ``std``.
-    min_fraction : float, default=0.02
-        Share of the samples a mode needs to count as covered (in ``(0, 1]``).
+        Radius of the on-mode ball around a centre, in units of ``std``.
 
     Returns
     -------
-    ModeCoverage
+    MixtureModeMetrics
     """
     X = _as_samples(X, "X")
     centers = _as_samples(centers, "centers")
@@ -233,29 +258,128 @@ def mode_coverage(
             f"centers have {centers.shape[1]} features but X has {X.shape[1]}; give one row per "
             "mode in the same space as the samples."
         )
-    for name, value in (("std", std), ("n_std", n_std)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Real)
-            or not (np.isfinite(value) and value > 0)
-        ):
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    if isinstance(min_fraction, bool) or not (
-        isinstance(min_fraction, numbers.Real) and 0 < min_fraction <= 1
-    ):
-        raise ValueError(f"min_fraction must be in (0, 1], got {min_fraction!r}.")
+    radius = _positive_real(std, "std") * _positive_real(n_std, "n_std")
+    n_modes = centers.shape[0]
+    if weights is None:
+        target = np.full(n_modes, 1.0 / n_modes)
+    else:
+        target = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if target.shape[0] != n_modes or not np.all(np.isfinite(target)) or np.any(target < 0) \
+                or target.sum() <= 0:
+            raise ValueError(
+                f"weights must be {n_modes} finite non-negative numbers (one per centre) with a "
+                f"positive sum, got {weights!r}."
+            )
+        target = target / target.sum()
     d2 = cdist(X, centers, "sqeuclidean")
     nearest = np.argmin(d2, axis=1)
-    hit = d2[np.arange(X.shape[0]), nearest] <= (n_std * std) ** 2
-    counts = np.bincount(nearest[hit], minlength=centers.shape[0])
-    fractions = counts / X.shape[0]
-    return ModeCoverage(
-        n_modes_covered=int(np.sum(fractions >= min_fraction)),
-        n_modes=int(centers.shape[0]),
+    on = d2[np.arange(X.shape[0]), nearest] <= radius**2
+    counts = np.bincount(nearest[on], minlength=n_modes)
+    total = counts.sum()
+    if total == 0:
+        estimated, tv = np.zeros(n_modes), 1.0
+    else:
+        estimated = counts / total
+        tv = 0.5 * float(np.sum(np.abs(estimated - target)))
+    return MixtureModeMetrics(
+        on_mode_fraction=float(np.mean(on)),
+        weight_tv=tv,
+        mode_weights=estimated,
         counts=counts,
-        fractions=fractions,
-        high_quality_fraction=float(np.mean(hit)),
+        n_modes_hit=int(np.sum(estimated >= 0.5 * target - 1e-12) if total else 0),
+        n_modes=int(n_modes),
     )
+
+
+def mmd_rbf_profile(X, Y, bandwidths=(0.05, 0.2, 1.0), *, unbiased: bool = False) -> dict:
+    """Squared RBF-MMD at several bandwidths (see :func:`mmd_rbf`), from one pass over the pairs.
+
+    Small bandwidths see the shape of each mode (a generator that outputs the centres, or a mode
+    blurred into its neighbours); large ones see the mode weights and the overall layout. One
+    bandwidth alone can rank failures misleadingly, so report a profile.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_x, n_features)
+        First sample (e.g. generated points).
+    Y : array-like of shape (n_samples_y, n_features)
+        Second sample (e.g. held-out data).
+    bandwidths : sequence of float, default=(0.05, 0.2, 1.0)
+        Kernel widths :math:`h`, each finite and > 0.
+    unbiased : bool, default=False
+        U-statistic instead of V-statistic within each sample.
+
+    Returns
+    -------
+    dict
+        ``{h: MMD^2}`` in the order given.
+    """
+    X, Y = _as_sample_pair(X, Y)
+    hs = [_positive_real(h, "each bandwidth") for h in np.atleast_1d(bandwidths).tolist()]
+    if not hs:
+        raise ValueError("bandwidths must hold at least one positive number.")
+    return {h: mmd_rbf(X, Y, bandwidth=h, unbiased=unbiased) for h in hs}
+
+
+@dataclass(frozen=True)
+class PrecisionRecall:
+    """Result of :func:`precision_recall_knn` (both in [0, 1])."""
+
+    precision: float
+    recall: float
+
+
+def _knn_radii(A: np.ndarray, k: int) -> np.ndarray:
+    from sklearn.neighbors import NearestNeighbors
+
+    # k + 1 neighbours: the first one is the point itself.
+    dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(A).kneighbors(A)
+    return dist[:, k]
+
+
+def _inside_manifold(points: np.ndarray, support: np.ndarray, radii: np.ndarray) -> np.ndarray:
+    inside = np.zeros(points.shape[0], dtype=bool)
+    for start in range(0, points.shape[0], _BLOCK_ROWS):
+        block = cdist(points[start : start + _BLOCK_ROWS], support)
+        inside[start : start + _BLOCK_ROWS] = np.any(block <= radii[None, :], axis=1)
+    return inside
+
+
+def precision_recall_knn(X_generated, X_real, *, k: int = 3) -> PrecisionRecall:
+    r"""Improved precision and recall of a generator (Kynkaanniemi et al., NeurIPS 2019).
+
+    The *real manifold* is the union of balls around each real point with radius the distance to
+    its ``k``-th nearest real neighbour; the *generated manifold* likewise. Precision is the share
+    of generated samples inside the real manifold (quality: no samples where data never are);
+    recall is the share of real samples inside the generated manifold (diversity: every part of
+    the data is produced). A generator that outputs a few points (e.g. the mode centres) has
+    precision 1 and recall near 0; one that blurs the modes has high recall and low precision.
+
+    Parameters
+    ----------
+    X_generated : array-like of shape (n_generated, n_features)
+        Samples of the generator.
+    X_real : array-like of shape (n_real, n_features)
+        Held-out real data (not the generator's training set). Use equal sizes: the radii shrink
+        with the sample size.
+    k : int, default=3
+        Neighbourhood size (the paper's default).
+
+    Returns
+    -------
+    PrecisionRecall
+    """
+    G, R = _as_sample_pair(X_generated, X_real)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}.")
+    if min(G.shape[0], R.shape[0]) <= k:
+        raise ValueError(
+            f"precision_recall_knn needs more than k={k} samples in each set, got "
+            f"{G.shape[0]} generated and {R.shape[0]} real."
+        )
+    precision = float(np.mean(_inside_manifold(G, R, _knn_radii(R, k))))
+    recall = float(np.mean(_inside_manifold(R, G, _knn_radii(G, k))))
+    return PrecisionRecall(precision=precision, recall=recall)
 
 
 def _sqrtm_psd(A: np.ndarray) -> np.ndarray:
@@ -399,7 +523,10 @@ def fid_digits(X, Y) -> float:
 
     ``frechet_distance(mean(F_X), cov(F_X), mean(F_Y), cov(F_Y))`` with ``F = digits_features``
     and the unbiased sample covariance. Like the ImageNet FID it is biased upwards for small
-    samples, so compare values computed with the same sample sizes.
+    samples, so compare values computed with the same sample sizes. Score generators against
+    *held-out* images (not the generator's training set, which rewards memorisation) and report the
+    real-vs-real floor beside it: ``fid_digits(training_images[:m], held_out)`` with ``m`` the
+    held-out size (``selfdistill reproduce dmd2`` does both).
 
     Parameters
     ----------

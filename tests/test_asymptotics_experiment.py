@@ -27,7 +27,7 @@ def run(tmp_path_factory):
 def test_registered_with_a_thin_script():
     assert EXPERIMENTS["dang-fig6"][0] == "selfdistill.reproduce.dang_fig6"
     script = (ROOT / "experiments" / "dang_fig6.py").read_text()
-    assert 'run_from_command_line("dang-fig6"' in script
+    assert '"reproduce", "dang-fig6"' in script
 
 
 def test_files_figures_and_metadata(run):

@@ -38,6 +38,17 @@ def test_dm_surrogate_gradient_is_the_normalised_score_difference(rng):
     assert loss.item() == pytest.approx(0.5 * np.mean(intended**2))
 
 
+def test_batch_normaliser_ablation_uses_one_scale_for_the_batch(rng):
+    n, d = 6, 3
+    x, mu_real, mu_fake = (_t(rng.normal(size=(n, d))) for _ in range(3))
+    g = dm_direction(x, mu_real, mu_fake, normalizer="batch")
+    scale = np.mean(np.abs(x.numpy() - mu_real.numpy()))  # mean over samples and coordinates
+    np.testing.assert_allclose(g.numpy(), (mu_fake - mu_real).numpy() / scale, rtol=1e-12)
+    # same overall scale as DMD's per-sample normaliser on average, different per sample
+    per_sample = dm_direction(x, mu_real, mu_fake)
+    assert not torch.allclose(g, per_sample)
+
+
 def test_dm_direction_maps_nan_to_finite():
     x = torch.zeros(1, 2, dtype=torch.float64)
     g = dm_direction(

@@ -222,3 +222,13 @@ def _expected_failures(estimator):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_born_again_classifier_names_the_missing_predict_proba():
+    """SVC() used to fail with "'SVC' has no attribute 'predict_proba'" (issue 10)."""
+    from sklearn.svm import SVC
+
+    X, y = make_classification(n_samples=40, random_state=0)
+    with pytest.raises(ValueError, match=r"needs an estimator with predict_proba.*SVC\(probability=True\)"):
+        BornAgainClassifier(SVC()).fit(X, y)
+    assert BornAgainClassifier(SVC(probability=True, random_state=0), n_generations=2).fit(X, y)

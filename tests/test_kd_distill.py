@@ -74,9 +74,14 @@ def test_objective_terms_merge_at_t1(rng, xi):
     Y = np.eye(k)[rng.integers(0, k, n)]
     theta = rng.normal(size=p * k + k)
     sw = rng.uniform(0.5, 2, n)
-    two = objective(theta, X, [SoftTerm(xi, 1.0, Q), SoftTerm(1 - xi, 1.0, Y)], sw, 0.1, True)
-    one = objective(theta, X, [SoftTerm(1.0, 1.0, xi * Q + (1 - xi) * Y)], sw, 0.1, True)
-    assert two[0] == pytest.approx(one[0], rel=1e-12)
+    terms_two = [SoftTerm(xi, 1.0, Q), SoftTerm(1 - xi, 1.0, Y)]
+    terms_one = [SoftTerm(1.0, 1.0, xi * Q + (1 - xi) * Y)]
+    two = objective(theta, X, terms_two, sw, 0.1, True)
+    one = objective(theta, X, terms_one, sw, 0.1, True)
+    # equal up to the KL-form constants (which do not depend on theta)
+    s = sw / sw.sum()
+    shift = sum(t.weight * s @ t.neg_entropy for t in terms_two) - s @ terms_one[0].neg_entropy
+    assert two[0] - shift == pytest.approx(one[0], rel=1e-12)
     np.testing.assert_allclose(two[1], one[1], rtol=1e-10, atol=1e-12)
 
 
@@ -115,7 +120,37 @@ def test_objective_value_is_hintons_loss(iris, teacher, rng):
     W, b = theta[:12].reshape(4, 3), theta[12:]
     terms = [SoftTerm(0.8, 4.0, soften(P, 4.0)), SoftTerm(0.2, 1.0, np.eye(3)[y])]
     value = objective(theta, X, terms, np.ones(len(y)), 0.0, True)[0]
-    assert value == pytest.approx(distillation_loss(X @ W + b, P, np.eye(3)[y], 0.8, 4.0))
+    # KL form: Hinton's loss minus the targets' T^2-weighted entropy, a constant in theta
+    constant = sum(t.weight * t.neg_entropy.mean() for t in terms)
+    assert value - constant == pytest.approx(
+        distillation_loss(X @ W + b, P, np.eye(3)[y], 0.8, 4.0)
+    )
+
+
+@pytest.mark.parametrize("T", [1.0, 10.0, 50.0])
+def test_objective_is_in_kl_form(rng, T):
+    """Issue 17: the value is T^2 KL (0 at a perfect fit), not T^2 CE, whose T^2 log K constant
+    dwarfs the per-iteration decrease at large T and trips L-BFGS's relative ftol test."""
+    X = rng.normal(size=(30, 3))
+    W, b = rng.normal(size=(3, 4)), rng.normal(size=4)
+    P = softmax(X @ W + b, T)  # targets that the student's logits at (W, b) match exactly
+    theta = np.concatenate([W.ravel(), b])
+    value, grad = objective(theta, X, [SoftTerm(1.0, T, P)], np.ones(30), 0.0, True)
+    assert value == pytest.approx(0.0, abs=1e-10 * T**2)
+    np.testing.assert_allclose(grad, 0.0, atol=1e-10 * T)
+    moved = theta + rng.normal(scale=0.3, size=theta.shape)
+    other = objective(moved, X, [SoftTerm(1.0, T, P)], np.ones(30), 0.0, True)[0]
+    assert other > 0
+
+
+def test_fit_kd_converges_at_large_temperature(iris, teacher):
+    X, y = iris
+    P = teacher.predict_proba(X)
+    model = SoftTargetLogisticRegression(tol=1e-8).fit_kd(X, y, P, xi=1.0, temperature=30.0)
+    theta = np.concatenate([model.coef_.T.ravel(), model.intercept_])
+    terms = [SoftTerm(1.0, 30.0, soften(P, 30.0))]
+    grad = objective(theta, X, terms, np.ones(len(y)), float(model.alpha), True)[1]
+    assert np.max(np.abs(grad)) < 1e-5
 
 
 # -------------------------------------------------------------------------------- temperature
@@ -349,3 +384,26 @@ def test_dataframe_reaches_a_prefit_teacher_with_its_column_names():
         kd.predict(X)
     assert kd.feature_names_in_.tolist() == list(X.columns)
     assert kd.student_.feature_names_in_.tolist() == list(X.columns)
+
+
+# ------------------------------------------------------------------ bad input (issue 10)
+
+
+@pytest.mark.parametrize("temperature", [0, -1, 0.0, float("nan"), float("inf")])
+def test_soften_and_distillation_loss_refuse_bad_temperatures(temperature):
+    P = np.array([[0.7, 0.3], [0.1, 0.9]])
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        soften(P, temperature)
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+        distillation_loss(np.zeros((2, 2)), P, np.eye(2), 0.5, temperature)
+
+
+def test_soften_and_distillation_loss_refuse_nan_inputs():
+    P = np.array([[0.7, 0.3], [0.1, 0.9]])
+    with pytest.raises(ValueError, match="NaN predictions"):
+        soften(np.array([[np.nan, 1.0], [0.5, 0.5]]), 2.0)
+    with pytest.raises(ValueError, match="2-D"):
+        soften(np.array([0.5, 0.5]), 2.0)
+    logits = np.array([[np.nan, 0.0], [1.0, 2.0]])
+    with pytest.raises(ValueError, match="1 NaN/infinite.*lower its learning rate"):
+        distillation_loss(logits, P, np.eye(2), 0.5, 2.0)

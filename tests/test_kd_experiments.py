@@ -36,13 +36,18 @@ def test_omitted_class_quick(tmp_path):
         assert acc.loc[(kind, "teacher (all digits)"), "acc_overall"] > 0.95
         soft = acc.loc[(kind, "student, soft targets, transfer set")]
         fixed = acc.loc[(kind, "student, soft targets + bias, transfer set")]
-        # Floors from 10 seeds of the full run: soft-target accuracy on 3s >= 0.87 (MLP) and
-        # >= 0.51 (kernel); with the bias chosen on the transfer set >= 0.95.
+        # Full run, 10 seeds, cross-fitted targets: soft-target accuracy on 3s 0.944 +- 0.006
+        # (MLP) and 0.652 +- 0.015 (kernel); with the bias chosen on the transfer set >= 0.98.
         assert soft.acc_omitted > {"mlp": 0.6, "kernel": 0.3}[kind]
         assert fixed.acc_omitted > 0.85
         assert fixed.bias > 0 and np.isnan(soft.bias)
         assert soft.acc_overall > acc.loc[(kind, "student, hard labels, transfer set"), "acc_overall"]
     assert output.claims[0].verdict == "confirmed"
+    # soft targets are out-of-fold teacher predictions, and their near-one-hot share is reported
+    assert (raw.soft_targets == "cross-fitted").all()
+    assert raw["share_targets_above_0.99"].between(0, 1).all()
+    for claim in output.claims:
+        assert claim.rule and claim.uncertainty
 
 
 def test_prior_correction_bias_formula():

@@ -18,8 +18,10 @@ from selfdistill.metrics import (
     energy_distance,
     fid_digits,
     frechet_distance,
+    mixture_mode_metrics,
     mmd_rbf,
-    mode_coverage,
+    mmd_rbf_profile,
+    precision_recall_knn,
 )
 
 
@@ -131,47 +133,144 @@ def test_mmd_median_heuristic_and_errors(rng):
         mmd_rbf(np.zeros((3, 2)), np.zeros((3, 2)))
 
 
-# ------------------------------------------------------------------ mode coverage
+# ------------------------------------------------------------------ mixture modes
 
 
-def test_mode_coverage_counts_constructed_sample():
+def test_mixture_mode_metrics_constructed_sample():
     centers = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     X = np.vstack(
         [
-            np.full((60, 2), 0.05),  # hits mode 0
-            np.array([[10.2, 0.0]] * 39),  # hits mode 1 (0.2 <= 3 * 0.1)
-            np.array([[0.0, 10.0]]),  # hits mode 2 but only 1 % of the sample
-            np.array([[0.0, 10.5]]),  # nearest mode 2 but 0.5 > 0.3: a miss
+            np.full((60, 2), 0.05),  # on mode 0
+            np.array([[10.2, 0.0]] * 39),  # on mode 1 (0.2 <= 3 * 0.1)
+            np.array([[0.0, 10.0]]),  # on mode 2
+            np.array([[0.0, 10.5]]),  # nearest mode 2 but 0.5 > 0.3: between modes
         ]
     )
-    res = mode_coverage(X, centers, 0.1)
+    res = mixture_mode_metrics(X, centers, 0.1)
     np.testing.assert_array_equal(res.counts, [60, 39, 1])
     assert res.n_modes == 3
-    assert res.n_modes_covered == 2  # mode 2 holds 1/101 < 2 %
-    assert res.high_quality_fraction == pytest.approx(100 / 101)
-    assert mode_coverage(X, centers, 0.1, min_fraction=0.005).n_modes_covered == 3
+    assert res.on_mode_fraction == pytest.approx(100 / 101)
+    np.testing.assert_allclose(res.mode_weights, [0.6, 0.39, 0.01])
+    # TV to (1/3, 1/3, 1/3): (|0.6 - 1/3| + |0.39 - 1/3| + |0.01 - 1/3|) / 2
+    assert res.weight_tv == pytest.approx(0.5 * (0.6 - 1 / 3 + 0.39 - 1 / 3 + 1 / 3 - 0.01))
+    assert res.n_modes_hit == 2  # mode 2 holds 0.01 < (1/3) / 2
+    exact = mixture_mode_metrics(X, centers, 0.1, weights=[60, 39, 1])
+    assert exact.weight_tv == pytest.approx(0.0, abs=1e-12) and exact.n_modes_hit == 3
 
 
-def test_mode_coverage_of_exact_ring_samples_and_collapsed_sample():
+def test_mixture_mode_metrics_of_exact_ring_samples_and_collapsed_sample():
     from selfdistill.diffusion.data import ring_means, sample_gaussian_mixture
 
     centers = ring_means(8, 2.0)
     X, _ = sample_gaussian_mixture(centers, 0.1, 4000, random_state=0)
-    res = mode_coverage(X, centers, 0.1)
-    assert res.n_modes_covered == 8
+    res = mixture_mode_metrics(X, centers, 0.1)
+    assert res.n_modes_hit == 8
     # P(chi^2_2 <= 9) = 1 - exp(-4.5) = 0.9889; binomial sd at n = 4000 is 0.0017.
-    assert res.high_quality_fraction == pytest.approx(1 - np.exp(-4.5), abs=0.007)
-    collapsed = mode_coverage(np.zeros((100, 2)), centers, 0.1)
-    assert collapsed.n_modes_covered == 0 and collapsed.high_quality_fraction == 0.0
+    assert res.on_mode_fraction == pytest.approx(1 - np.exp(-4.5), abs=0.007)
+    # multinomial TV of 4000 draws from 8 equal cells: about 0.02
+    assert res.weight_tv < 0.04
+    collapsed = mixture_mode_metrics(np.zeros((100, 2)), centers, 0.1)
+    assert collapsed.on_mode_fraction == 0.0 and collapsed.weight_tv == 1.0
+    assert collapsed.n_modes_hit == 0
 
 
-def test_mode_coverage_rejects_bad_input():
+def test_mixture_mode_metrics_rejects_bad_input():
     with pytest.raises(ValueError, match="std"):
-        mode_coverage(np.zeros((2, 2)), np.zeros((1, 2)), 0.0)
-    with pytest.raises(ValueError, match="min_fraction"):
-        mode_coverage(np.zeros((2, 2)), np.zeros((1, 2)), 0.1, min_fraction=2)
+        mixture_mode_metrics(np.zeros((2, 2)), np.zeros((1, 2)), 0.0)
+    with pytest.raises(ValueError, match="weights"):
+        mixture_mode_metrics(np.zeros((2, 2)), np.zeros((2, 2)), 0.1, weights=[1, -1])
+    with pytest.raises(ValueError, match="weights"):
+        mixture_mode_metrics(np.zeros((2, 2)), np.zeros((2, 2)), 0.1, weights=[1, 1, 1])
     with pytest.raises(ValueError, match="features"):
-        mode_coverage(np.zeros((2, 2)), np.zeros((1, 3)), 0.1)
+        mixture_mode_metrics(np.zeros((2, 2)), np.zeros((1, 3)), 0.1)
+
+
+# ------------------------------------------------------------------ precision / recall, MMD profile
+
+
+def test_precision_recall_knn_brute_force_and_extremes(rng):
+    R = rng.normal(size=(60, 2))
+    G = rng.normal(loc=0.5, size=(50, 2))
+    res = precision_recall_knn(G, R, k=3)
+
+    def inside(points, support):
+        d_support = np.linalg.norm(support[:, None] - support[None], axis=-1)
+        radii = np.sort(d_support, axis=1)[:, 3]  # column 0 is the point itself
+        d = np.linalg.norm(points[:, None] - support[None], axis=-1)
+        return np.mean(np.any(d <= radii[None], axis=1))
+
+    assert res.precision == pytest.approx(inside(G, R))
+    assert res.recall == pytest.approx(inside(R, G))
+    far = precision_recall_knn(G + 100.0, R)
+    assert far.precision == 0.0 and far.recall == 0.0
+    with pytest.raises(ValueError, match="more than k=3"):
+        precision_recall_knn(G[:3], R)
+    with pytest.raises(ValueError, match="k must be"):
+        precision_recall_knn(G, R, k=0)
+
+
+def test_mmd_profile_equals_single_bandwidth_calls(rng):
+    X, Y = rng.normal(size=(40, 2)), rng.normal(size=(30, 2))
+    profile = mmd_rbf_profile(X, Y, (0.1, 1.0))
+    assert list(profile) == [0.1, 1.0]
+    assert profile[0.1] == pytest.approx(mmd_rbf(X, Y, bandwidth=0.1))
+    with pytest.raises(ValueError, match="bandwidth"):
+        mmd_rbf_profile(X, Y, (0.1, -1.0))
+
+
+def _degenerate_generators(n: int, seed: int) -> dict:
+    """The ring's data and three classic failures of a generator (issue 17)."""
+    from selfdistill.diffusion.data import ring_means, sample_gaussian_mixture
+
+    centers = ring_means(8, 2.0)
+    data, _ = sample_gaussian_mixture(centers, 0.1, n, random_state=seed)
+    seven, _ = sample_gaussian_mixture(centers[1:], 0.1, n, random_state=seed + 1)
+    rs = np.random.RandomState(seed + 2)
+    return {
+        "fresh data": data,
+        "centres only": centers[rs.randint(0, 8, n)],
+        "one mode dropped": seven,
+        # the moment-matched single Gaussian: mean ~0, covariance 2 I
+        "single Gaussian": rs.multivariate_normal(data.mean(0), np.cov(data, rowvar=False), n),
+    }
+
+
+def test_degenerate_generators_are_ranked_correctly():
+    """Each failure is caught by the metric meant for it, and fresh data beat all three."""
+    from selfdistill.diffusion.data import ring_means, sample_gaussian_mixture
+
+    centers = ring_means(8, 2.0)
+    reference, _ = sample_gaussian_mixture(centers, 0.1, 1000, random_state=99)
+    scores = {}
+    for name, X in _degenerate_generators(1000, 0).items():
+        modes = mixture_mode_metrics(X, centers, 0.1)
+        pr = precision_recall_knn(X, reference)
+        mmd = mmd_rbf_profile(X, reference, (0.05, 0.2, 1.0))
+        scores[name] = dict(
+            on_mode=modes.on_mode_fraction, tv=modes.weight_tv, precision=pr.precision,
+            recall=pr.recall, ed=energy_distance(X, reference), **{f"mmd{h}": v for h, v in mmd.items()},
+        )
+    data = scores["fresh data"]
+    assert data["on_mode"] > 0.97 and data["tv"] < 0.05
+    assert data["precision"] > 0.9 and data["recall"] > 0.9
+    # every degenerate generator is worse than fresh data by energy distance and by the MMD at
+    # some bandwidth of the profile (no single bandwidth separates all three well: h = 1 misses
+    # the centres-only generator, h = 0.05 barely sees the dropped mode)
+    for name in ("centres only", "one mode dropped", "single Gaussian"):
+        s = scores[name]
+        assert s["ed"] > 1.5 * data["ed"], name
+        assert max(s[k] / data[k] for k in ("mmd0.05", "mmd0.2", "mmd1.0")) > 3, name
+    # the failure each metric is meant for
+    centres, dropped, gaussian = (scores[k] for k in ("centres only", "one mode dropped",
+                                                      "single Gaussian"))
+    assert centres["on_mode"] == 1.0 and centres["recall"] < 0.05  # perfect "coverage", no spread
+    assert centres["mmd0.05"] > 10 * data["mmd0.05"]
+    assert dropped["tv"] == pytest.approx(0.125, abs=0.03)  # 1/8 of the mass is missing
+    assert dropped["recall"] < data["recall"] - 0.08
+    assert gaussian["on_mode"] < 0.3 and gaussian["precision"] < 0.5
+    assert gaussian["mmd1.0"] > 5 * data["mmd1.0"]
+    # measured (n = 1000): ED data 0.013, centres 0.021, dropped 0.038, Gaussian 0.099 -- the
+    # energy distance barely sees the centres-only failure; MMD at h = 0.05 and recall do.
 
 
 # ------------------------------------------------------------------ Frechet distance
@@ -253,7 +352,7 @@ def test_metrics_do_not_import_torch():
 
 
 
-@pytest.mark.parametrize("name", sorted(set(metrics.__all__) - {"ModeCoverage"}))
+@pytest.mark.parametrize("name", sorted(set(metrics.__all__) - {"MixtureModeMetrics", "PrecisionRecall"}))
 def test_public_docstrings_are_numpydoc(name, numpydoc_errors):
     errors = numpydoc_errors(f"selfdistill.metrics.{name}")
     assert not errors, errors

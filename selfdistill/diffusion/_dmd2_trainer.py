@@ -36,6 +36,7 @@ class DMD2Settings:
     max_grad_norm: float | None
     batch_size: int
     sigma_data: float
+    dm_normalizer: str = "sample"  # "sample" (official) or "batch" (our ablation)
 
 
 def student_state(generator, z, renoise, sigmas, labels, k: int):
@@ -185,7 +186,8 @@ class DMD2Trainer:
             x = self.generator(x_in, sigma_in, labels)
             dm_sigma = self.grid[self._randint(s.dm_min_index, s.dm_max_index + 1, x.shape[0])]
             loss_dm, g = distribution_matching_loss(
-                x, labels, self.real_denoiser, self.critic, dm_sigma, self._randn(x.shape)
+                x, labels, self.real_denoiser, self.critic, dm_sigma, self._randn(x.shape),
+                s.dm_normalizer,
             )
             total = s.dm_loss_weight * loss_dm
             record["loss_dm"] = loss_dm.item()
@@ -216,6 +218,23 @@ class DMD2Trainer:
             for p in frozen:
                 p.requires_grad_(True)
         return x.detach()
+
+    def regression_pretrain_step(self, optimiser) -> float:
+        """One step of ODE-pair regression on the generator alone (pre-training before DMD2).
+
+        Minimises :func:`regression_loss` of ``G(sigma_0 z)`` against the teacher's ODE sample
+        from the same ``z``, as the official one-step SDXL model's generator initialisation does.
+        """
+        z_pair, x_pair, labels_pair = self._regression_batch()
+        sigma0 = self.student_sigmas[0]
+        pred = self.generator(sigma0 * z_pair, sigma0.expand(z_pair.shape[0]), labels_pair)
+        loss = regression_loss(pred, x_pair)
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        _clip(self.generator.parameters(), self.settings.max_grad_norm)
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        return loss.item()
 
     def _regression_batch(self):
         z_all, x_all, labels_all = self.regression_pairs
@@ -266,6 +285,7 @@ class DMD2Trainer:
         else:
             with torch.no_grad():
                 x_fake = self.generator(x_in, sigma_in, labels)
+        record["sample_abs_max"] = float(x_fake.abs().max())
         record["lr_critic"] = self.critic_optimiser.param_groups[0]["lr"]
         self.critic_update(x_fake, x_real, labels, record)
         return record

@@ -31,7 +31,7 @@ def denoising_loss(denoiser, x0, sigma, eps, labels, sigma_data: float, target_d
     return torch.mean(edm_loss_weight(sigma, sigma_data)[:, None] * (pred - goal) ** 2)
 
 
-def dm_direction(x, mu_real, mu_fake):
+def dm_direction(x, mu_real, mu_fake, normalizer: str = "sample"):
     r"""DMD's normalised distribution-matching direction (computed without gradient).
 
     .. math::
@@ -41,11 +41,16 @@ def dm_direction(x, mu_real, mu_fake):
           = \frac{\mu_{\rm fake}-\mu_{\rm real}}{\mathrm{mean}_{\rm coords}\,|x-\mu_{\rm real}|},
 
     one normaliser per sample, NaN/inf mapped to finite numbers as in the official code
-    (``torch.nan_to_num``).
+    (``torch.nan_to_num``). ``normalizer="batch"`` (an ablation of ours, not DMD's) divides by the
+    batch mean of the per-sample normalisers instead: the same overall scale, but samples far from
+    the teacher's denoised point (e.g. between modes) are no longer down-weighted relative to
+    samples near it.
     """
     p_real = x - mu_real
     p_fake = x - mu_fake
     normaliser = p_real.abs().mean(dim=tuple(range(1, x.ndim)), keepdim=True)
+    if normalizer == "batch":
+        normaliser = normaliser.mean()
     return torch.nan_to_num((p_real - p_fake) / normaliser)
 
 
@@ -59,7 +64,9 @@ def dm_surrogate_loss(x, g):
     return 0.5 * F.mse_loss(x, (x - g).detach(), reduction="mean")
 
 
-def distribution_matching_loss(x, labels, real_denoiser, fake_denoiser, sigma, eps):
+def distribution_matching_loss(
+    x, labels, real_denoiser, fake_denoiser, sigma, eps, normalizer: str = "sample"
+):
     """DMD/DMD2 generator loss on samples ``x`` noised to ``x + sigma * eps``.
 
     The teacher (``real_denoiser``) and the fake critic are evaluated on the noisy sample without
@@ -77,7 +84,7 @@ def distribution_matching_loss(x, labels, real_denoiser, fake_denoiser, sigma, e
         x_t = x_sg + sigma[:, None] * eps
         mu_real = real_denoiser(x_t, sigma, labels)
         mu_fake = fake_denoiser(x_t, sigma, labels)
-        g = dm_direction(x_sg, mu_real, mu_fake)
+        g = dm_direction(x_sg, mu_real, mu_fake, normalizer)
     return dm_surrogate_loss(x, g), g
 
 

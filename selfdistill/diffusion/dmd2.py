@@ -15,7 +15,7 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import TransformerTags, check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._progress import progress
@@ -43,6 +43,29 @@ from ._params import (
     check_positive_real,
 )
 from .teachers import _EDMTeacher
+
+#: A run stops when a generator sample exceeds this multiple of ``sigma_max + max|X|``.
+DIVERGENCE_FACTOR = 100.0
+
+_LOSS_COLUMNS = ("loss_dm", "loss_gen_gan", "loss_regression", "loss_generator", "loss_fake",
+                 "loss_disc", "sample_abs_max")
+
+
+def _check_divergence(record: dict, iteration: int, bound: float, lr) -> None:
+    """Raise when iteration ``iteration`` produced a non-finite loss or exploding samples."""
+    bad = [
+        f"{name}={record[name]:.3g}"
+        for name in _LOSS_COLUMNS
+        if name in record and not np.isfinite(record[name])
+    ]
+    size = record.get("sample_abs_max", 0.0)
+    if bad or size > bound:
+        what = ", ".join(bad) if bad else f"generator samples reached |x| = {size:.3g} > {bound:.3g}"
+        raise RuntimeError(
+            f"DMD2 training diverged at iteration {iteration} ({what}). The networks are no longer "
+            f"usable; lower the learning rate (lr={lr!r}) or keep gradient clipping "
+            "(max_grad_norm) on, then refit."
+        )
 
 
 class DMD2Distiller(BaseEstimator):
@@ -129,12 +152,22 @@ class DMD2Distiller(BaseEstimator):
         Multi-step students: train on the student's own simulated states (else on noised data).
     min_t, max_t : float, default=0.02, 0.98
         DM noise levels as fractions of ``T`` (inclusive grid indices ``int(min_t*T)..int(max_t*T)``).
+    dm_normalizer : {"sample", "batch"}, default="sample"
+        Normaliser of the DM direction: DMD's per-sample :math:`\mathrm{mean}|x-\mu_{\rm real}|`
+        ("sample", official) or its batch mean ("batch", our ablation: it stops down-weighting
+        samples far from :math:`\mu_{\rm real}`, such as samples between the modes of a mixture).
     regression_weight : float, default=0.0
         > 0 selects the original DMD's regression term (one-step students only).
     n_regression_pairs : int, default=4096
         Size of DMD's precomputed noise/sample set.
     regression_teacher_steps : int, default=40
         Heun steps of the teacher for the regression pairs.
+    regression_pretrain_iter : int, default=0
+        > 0: before DMD2, train the generator alone for this many steps on the regression loss to
+        ``n_regression_pairs`` teacher ODE pairs (its own AdamW optimiser, same ``lr``,
+        ``batch_size`` and clipping), as the official one-step SDXL model initialises its
+        generator ("ODE pre-training"); one-step students only. The pairs are shared with
+        ``regression_weight``.
     generator_init : {"teacher", "random"}, default="teacher"
         DMD2 initialises from the teacher; "random" is an ablation.
     lr : float, default=1e-3
@@ -185,6 +218,8 @@ class DMD2Distiller(BaseEstimator):
         before clipping and learning rates; generator columns are NaN on critic-only iterations.
     n_function_evaluations_ : int
         Generator calls per sample (``n_student_steps``).
+    pretrain_loss_curve_ : ndarray of shape (regression_pretrain_iter,)
+        Regression loss of each ODE pre-training step (empty without pre-training).
     n_features_in_ : int
     feature_names_in_ : ndarray
         Only when ``X`` has string column names.
@@ -214,9 +249,11 @@ class DMD2Distiller(BaseEstimator):
         backward_simulation=True,
         min_t=0.02,
         max_t=0.98,
+        dm_normalizer="sample",
         regression_weight=0.0,
         n_regression_pairs=4096,
         regression_teacher_steps=40,
+        regression_pretrain_iter=0,
         generator_init="teacher",
         lr=1e-3,
         betas=(0.9, 0.999),
@@ -242,9 +279,11 @@ class DMD2Distiller(BaseEstimator):
         self.backward_simulation = backward_simulation
         self.min_t = min_t
         self.max_t = max_t
+        self.dm_normalizer = dm_normalizer
         self.regression_weight = regression_weight
         self.n_regression_pairs = n_regression_pairs
         self.regression_teacher_steps = regression_teacher_steps
+        self.regression_pretrain_iter = regression_pretrain_iter
         self.generator_init = generator_init
         self.lr = lr
         self.betas = betas
@@ -343,6 +382,7 @@ class DMD2Distiller(BaseEstimator):
             max_grad_norm=max_grad_norm,
             batch_size=check_positive_int(self.batch_size, "batch_size"),
             sigma_data=teacher.sigma_data_,
+            dm_normalizer=check_choice(self.dm_normalizer, "dm_normalizer", ("sample", "batch")),
         )
 
     def _optimiser(self, params):
@@ -406,7 +446,13 @@ class DMD2Distiller(BaseEstimator):
         critic_optimiser, critic_scheduler = self._optimiser(critic_params)
 
         pairs = None
-        if settings.regression_weight > 0:
+        pretrain = check_nonnegative_int(self.regression_pretrain_iter, "regression_pretrain_iter")
+        if pretrain > 0 and self.n_function_evaluations_ > 1:
+            raise ValueError(
+                "regression_pretrain_iter > 0 (ODE-pair pre-training) is defined for one-step "
+                "students; set n_student_steps=1 or regression_pretrain_iter=0."
+            )
+        if settings.regression_weight > 0 or pretrain > 0:
             pairs = self._regression_pairs(teacher, label_idx, rng, device, dtype)
 
         self.generator_, self.fake_critic_, self.gan_head_ = generator, critic, head
@@ -459,10 +505,28 @@ class DMD2Distiller(BaseEstimator):
         self
         """
         trainer = self._build_trainer(X, y)
-        records = [
-            trainer.iteration(k)
-            for k in progress(range(self.max_iter), desc="DMD2", enabled=self.verbose)
-        ]
+        # Samples beyond this bound are divergence, not generation: the generator's input has
+        # scale sigma_max and the data scale sigma_data.
+        bound = DIVERGENCE_FACTOR * (self.teacher_.sigma_max_ + float(np.max(np.abs(X))))
+        records = []
+        pretrain_losses = []
+        if self.regression_pretrain_iter > 0:
+            # Its own optimiser and warm-up: DMD2 then starts from the pre-trained weights afresh.
+            optimiser, scheduler = self._optimiser(self.generator_.parameters())
+            for _ in range(int(self.regression_pretrain_iter)):
+                pretrain_losses.append(trainer.regression_pretrain_step(optimiser))
+                scheduler.step()
+        self.pretrain_loss_curve_ = np.asarray(pretrain_losses, dtype=float)
+        try:
+            for k in progress(range(self.max_iter), desc="DMD2", enabled=self.verbose):
+                record = trainer.iteration(k)
+                _check_divergence(record, k, bound, self.lr)
+                records.append(record)
+        except RuntimeError:
+            # A diverged run must not look fitted.
+            for name in ("generator_", "fake_critic_", "gan_head_"):
+                self.__dict__.pop(name, None)
+            raise
         for module in (self.generator_, self.fake_critic_, self.gan_head_):
             if module is not None:
                 module.eval()
@@ -478,6 +542,7 @@ class DMD2Distiller(BaseEstimator):
             "loss_generator",
             "grad_norm_generator",
             "lr_generator",
+            "sample_abs_max",
             "loss_fake",
             "loss_disc",
             "logit_real",
@@ -512,7 +577,9 @@ class DMD2Distiller(BaseEstimator):
         d, n_steps = self.n_features_in_, self.n_function_evaluations_
         if Z.shape[1] != d * n_steps:
             raise ValueError(
-                f"Z must have n_student_steps * n_features = {n_steps} * {d} = {n_steps * d} "
+                f"X has {Z.shape[1]} features, but DMD2Distiller is expecting {n_steps * d} "
+                "features as input: the noise Z must have "
+                f"n_student_steps * n_features = {n_steps} * {d} = {n_steps * d} "
                 f"columns (initial noise, then one re-noising block per further step), got "
                 f"{Z.shape[1]}."
             )
@@ -574,3 +641,12 @@ class DMD2Distiller(BaseEstimator):
         X = validate_data(self, X, dtype=np.float64, reset=False)
         samples = self.sample(X.shape[0], y, random_state=self.random_state)
         return -energy_distance(samples, X)
+
+    def __sklearn_tags__(self):
+        # transform() maps noise to samples: it is a transformer of (n, n_student_steps * d) noise,
+        # not of X; its output is always float64 (the numpy noise is cast before the networks).
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64"])
+        tags.requires_fit = True
+        tags.non_deterministic = False
+        return tags

@@ -136,6 +136,13 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             allow_outside_unit_interval=temperature == 1.0 and self.variant != "cwtm",
             reason="CWTM weights and temperature != 1 need a teacher weight in [0, 1].",
         )
+        if not hasattr(self.estimator, "predict_proba"):
+            raise ValueError(
+                f"BornAgainClassifier needs an estimator with predict_proba: each generation's "
+                f"probabilities are the next generation's soft targets. "
+                f"{type(self.estimator).__name__} does not provide it; use a probabilistic "
+                "classifier (e.g. LogisticRegression, or SVC(probability=True))."
+            )
         X, y = validate_meta_input(self, X, y, reset=True)
         n_samples = X.shape[0]
         sw = check_sample_weight(sample_weight, n_samples)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._targets import check_temperature
+
 
 def log_softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Row-wise ``log softmax(logits / temperature)``, stable for large logits."""
@@ -44,7 +46,17 @@ def soften(proba, temperature: float) -> np.ndarray:
     ndarray of shape (n_samples, n_classes)
         The softened probabilities; rows sum to 1.
     """
+    temperature = check_temperature(temperature)
     proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"proba must be a 2-D (n_samples, n_classes) probability matrix, got shape {proba.shape}."
+        )
+    if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(proba.sum(axis=1) <= 0):
+        raise ValueError(
+            "proba must hold finite, non-negative probabilities with a positive sum in every row "
+            "(the teacher's predict_proba output); check the teacher for NaN predictions."
+        )
     with np.errstate(divide="ignore"):  # log(0) = -inf is the intended "impossible class"
         log_p = np.log(proba)
     return softmax(log_p, temperature)
@@ -110,7 +122,14 @@ def distillation_loss(
     float
         The weighted mean loss.
     """
+    temperature = check_temperature(temperature)
     z = np.asarray(student_logits, dtype=np.float64)
+    if z.ndim != 2 or not np.all(np.isfinite(z)):
+        raise ValueError(
+            "student_logits must be a finite 2-D (n_samples, n_classes) array; got "
+            f"shape {z.shape} with {int(np.sum(~np.isfinite(z)))} NaN/infinite entries. A NaN "
+            "logit usually means the student diverged: lower its learning rate or regularise it."
+        )
     soft, _ = soft_cross_entropy(soften(teacher_proba, temperature), z, temperature)
     hard, _ = soft_cross_entropy(np.asarray(y_true_proba, dtype=np.float64), z, 1.0)
     per_sample = xi * soft + (1.0 - xi) * hard

@@ -123,7 +123,7 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
         self.difficulty = difficulty
         self.random_state = random_state
 
-    def fit(self, X, y, teacher_X=None):
+    def fit(self, X, y, teacher_X=None, teacher_proba=None):
         """Fit the teacher (if needed), then distil it into a clone of the student.
 
         Parameters
@@ -157,7 +157,17 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
                              f"{X_checked.shape[0]}; give the teacher's inputs for the same samples.")
         state = student._begin_fit(X_checked, y_checked)
         self.teacher_ = self._fitted_teacher(teacher_X, y_checked)
-        proba = self._teacher_proba(teacher_X, student.classes_)
+        if teacher_proba is None:
+            proba = self._teacher_proba(teacher_X, student.classes_)
+        else:
+            proba = np.asarray(teacher_proba, dtype=np.float64)
+            expected = (X_checked.shape[0], len(student.classes_))
+            if (proba.shape != expected or not np.all(np.isfinite(proba)) or np.any(proba < 0)
+                    or not np.allclose(proba.sum(axis=1), 1.0, atol=1e-6)):
+                raise ValueError(
+                    f"teacher_proba must be a {expected} matrix of probabilities (finite, >= 0, "
+                    f"rows summing to 1; one column per class of y), got shape {proba.shape}."
+                )
 
         epochs = state.config.epochs
         targets_cpu = state.targets.to("cpu").numpy()

@@ -7,17 +7,34 @@ scripts that call the same functions.
 """
 
 from ._base import (
+    ALL_MODES,
     EXPERIMENTS,
     PAPER_EXPERIMENTS,
+    Claim,
     ExperimentOutput,
     ReproduceContext,
+    all_mode,
+    format_verdicts,
     get_experiment,
+    interval_verdict,
+    run_experiment,
 )
+from ._results import OutputFolderError, check_out_dir, run_staged, staging_folder
 
 __all__ = [
+    "ALL_MODES",
     "EXPERIMENTS",
     "PAPER_EXPERIMENTS",
+    "Claim",
     "ExperimentOutput",
     "ReproduceContext",
+    "all_mode",
+    "format_verdicts",
     "get_experiment",
+    "interval_verdict",
+    "OutputFolderError",
+    "check_out_dir",
+    "run_experiment",
+    "run_staged",
+    "staging_folder",
 ]

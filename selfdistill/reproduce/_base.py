@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
-import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,8 +48,32 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: What ``selfdistill reproduce all`` runs: the paper's tables and figures.
+#: The paper's (Pareek, Du & Oh 2024) tables and figures.
 PAPER_EXPERIMENTS: tuple[str, ...] = ("table1", "fig2", "fig3", "fig4", "fig10")
+
+#: How ``selfdistill reproduce all`` runs each experiment: "full" (its own settings), "quick" (its
+#: ``--quick`` settings, labelled QUICK in REPORT.md) or "skip". A registered experiment that is not
+#: listed here runs "quick", so that every experiment's claims reach the report; list slow ones
+#: here to change that. ``--full`` runs every experiment that is not "skip" at full settings.
+ALL_MODES: dict[str, str] = {
+    "table1": "full",
+    "fig2": "full",
+    "fig3": "full",
+    "fig4": "full",
+    "fig10": "full",
+    "kd-omitted-class": "quick",
+    "born-again": "quick",
+    "scheduled-kd": "quick",
+    "dmd2": "quick",
+}
+
+
+def all_mode(name: str) -> str:
+    """How ``reproduce all`` runs ``name``: "full", "quick" or "skip" (see :data:`ALL_MODES`)."""
+    mode = ALL_MODES.get(name, "quick")
+    if mode not in ("full", "quick", "skip"):
+        raise ValueError(f"ALL_MODES[{name!r}] must be 'full', 'quick' or 'skip', got {mode!r}.")
+    return mode
 
 
 @dataclass
@@ -96,12 +118,50 @@ class ReproduceContext:
 
 @dataclass
 class Claim:
-    """One row of REPORT.md: what the paper says and what we measured."""
+    """One row of REPORT.md: what the paper says, what we measured and the computed verdict.
+
+    Attributes
+    ----------
+    claim, paper, measured : str
+        The claim in a few words, what the source says, what we measured (with seeds and s.e.).
+    verdict : str
+        Computed from the numbers by ``rule`` (e.g. with :func:`interval_verdict`); never a fixed
+        string.
+    rule : str
+        The rule that turns the numbers into the verdict, stated so a reader can re-apply it.
+    uncertainty : str
+        How uncertain the deciding numbers are (s.e., interval, number of seeds).
+    """
 
     claim: str
     paper: str
     measured: str
     verdict: str = ""
+    rule: str = ""
+    uncertainty: str = ""
+
+
+def interval_verdict(
+    estimate: float, se: float, threshold: float, *, better: str = "lower", z: float = 1.96
+) -> str:
+    """Verdict of "``estimate`` is on the ``better`` side of ``threshold``" with a z-interval.
+
+    Returns ``"reproduced"`` when the whole interval ``estimate ± z·se`` is on the better side,
+    ``"not reproduced"`` when the whole interval is on the other side, and ``"inconclusive"``
+    when it contains the threshold (or when ``estimate`` is NaN). ``se`` may be 0 or NaN (one
+    seed): then the point estimate decides.
+    """
+    if better not in ("lower", "higher"):
+        raise ValueError(f"better must be 'lower' or 'higher', got {better!r}.")
+    if not np.isfinite(estimate):
+        return "inconclusive"
+    half = z * se if np.isfinite(se) else 0.0
+    low, high = estimate - half, estimate + half
+    if better == "lower":
+        good, bad = high < threshold, low > threshold
+    else:
+        good, bad = low > threshold, high < threshold
+    return "reproduced" if good else ("not reproduced" if bad else "inconclusive")
 
 
 @dataclass
@@ -120,6 +180,10 @@ class ExperimentOutput:
         Paper claims checked by this experiment, for ``REPORT.md``.
     figures : list of Path
         PNG figures to embed in ``REPORT.md``.
+    assumptions : list of str
+        Inputs that are ours, not the source's (UNCONFIRMED items), listed in ``REPORT.md``.
+    quick : bool
+        Whether the numbers come from the ``--quick`` settings (labelled in ``REPORT.md``).
     """
 
     name: str
@@ -127,6 +191,21 @@ class ExperimentOutput:
     files: list[Path] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     figures: list[Path] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    quick: bool = False
+
+
+def format_verdicts(output: ExperimentOutput) -> str:
+    """The claims of one experiment with their verdicts, as plain text for the terminal."""
+    if not output.claims:
+        return f"verdicts ({output.name}): this experiment states no claims."
+    label = " [QUICK settings: not the reported results]" if output.quick else ""
+    lines = [f"verdicts ({output.name}){label}:"]
+    for claim in output.claims:
+        lines.append(f"- [{claim.verdict or 'no verdict'}] {claim.claim}: {claim.measured}")
+        if claim.rule:
+            lines.append(f"    rule: {claim.rule}")
+    return "\n".join(lines)
 
 
 def get_experiment(name: str) -> Callable[[ReproduceContext], ExperimentOutput]:
@@ -142,6 +221,13 @@ def get_experiment(name: str) -> Callable[[ReproduceContext], ExperimentOutput]:
         raise ValueError(f"Unknown experiment {name!r}; choose one of: {known}.")
     module = importlib.import_module(EXPERIMENTS[name][0])
     return module.run
+
+
+def run_experiment(name: str, ctx: ReproduceContext) -> ExperimentOutput:
+    """Run a registered experiment and label its output with the settings it ran under."""
+    output = get_experiment(name)(ctx)
+    output.quick = bool(output.quick or ctx.quick)
+    return output
 
 
 def environment_info() -> dict[str, str]:
@@ -213,39 +299,3 @@ def markdown_table(table, digits: int = 4) -> str:
     ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join(lines) + "\n"
-
-
-def run_from_command_line(name: str, description: str, argv: list[str] | None = None) -> ExperimentOutput:
-    """Back the thin scripts in ``experiments/``: parse the usual options, run, print the summary.
-
-    ``python experiments/NAME.py --out DIR`` does exactly what ``selfdistill reproduce NAME --out DIR``
-    does.
-    """
-    parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
-    parser.add_argument("--out", default=f"results/{name}", help="output folder")
-    parser.add_argument("--data-dir", default=None, help="folder with the raw UCI files")
-    parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the experiment's)")
-    parser.add_argument("--jobs", type=int, default=1, help="parallel workers")
-    parser.add_argument("--quick", action="store_true", help="small configuration for a smoke run")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    args = parser.parse_args(argv)
-    if args.seeds is not None and args.seeds < 1:
-        parser.error("--seeds must be at least 1")
-    from ._results import OutputFolderError, check_out_dir, run_staged
-
-    try:
-        out_dir = check_out_dir(args.out)
-    except OutputFolderError as exc:
-        parser.exit(2, f"error: {exc}\n")
-    data_dir = None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir))
-    ctx = ReproduceContext(
-        out_dir=out_dir, data_dir=data_dir, seeds=args.seeds, jobs=args.jobs,
-        quick=args.quick, progress=not args.no_progress,
-    )
-    output = run_staged(get_experiment(name), ctx, name)
-    print(output.summary)
-    for claim in output.claims:
-        print(f"- {claim.claim}: {claim.measured} [{claim.verdict}]")
-    print("files:", *map(str, output.files), sep="\n  ")
-    return output
-

@@ -90,3 +90,23 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+#: Inputs of every Pareek, Du & Oh experiment that are ours, not the paper's (theory.md marks
+#: them UNCONFIRMED); each paper experiment lists them among its assumptions.
+PAPER_ASSUMPTIONS: tuple[str, ...] = (
+    "Only the paper's abstract, introduction start, figure/table captions and a few protocol quotes "
+    "are confirmed (theory.md §0); the formulas used here are our derivations, checked numerically.",
+    "Noise: γ² denotes the noise *variance*; whether the paper's γ is a variance or a standard "
+    "deviation is UNCONFIRMED.",
+    "Excess risk is the in-sample E(1/n)‖X(θ̂ − θ*)‖², reported as n·risk for the synthetic figures; "
+    "the 1/n normalisation is UNCONFIRMED (ratios do not depend on it).",
+    "The eq. 14 lower bound is used in our derived form Σ_j γ² s_j² θ*_j² / (s_j² θ*_j² + γ²).",
+)
+
+
+def uci_assumptions() -> list[str]:
+    """The preprocessing choices of the three UCI data sets that are ours (``UCIDataset.assumptions``)."""
+    from ..datasets.uci import UCI_DATASETS
+
+    return [f"UCI `{spec.name}`: {item}" for spec in UCI_DATASETS.values() for item in spec.assumptions]
