@@ -70,6 +70,22 @@ def make_sd_estimator(config: dict, alphas: tuple, steps: tuple, seed: int):
 
     ``random_state`` (used by ``tuning="validation"`` and by any randomised tuning) is set to the
     split seed unless the configuration sets it.
+
+    Parameters
+    ----------
+    config : dict
+        Keyword arguments of ``SelfDistilledRidgeCV`` (may override ``alphas`` and ``n_steps``).
+    alphas : tuple of float
+        Penalty grid (the paper's lambda on the sum of squares).
+    steps : tuple of int
+        Candidate numbers of distillation steps.
+    seed : int
+        The split seed.
+
+    Returns
+    -------
+    SelfDistilledRidgeCV
+        Unfitted.
     """
     from .linear_model import SelfDistilledRidgeCV
 
@@ -250,6 +266,18 @@ def summarize(runs: pd.DataFrame, by: Sequence[str] = ("dataset", "config")) -> 
     means better than RidgeCV), wins (fits with a lower test MSE than RidgeCV), worst_ratio (the
     largest test MSE / RidgeCV's), share_above_1_25 and share_above_2, mean_k, k_counts (JSON of
     chosen k), share_k_max (share of fits choosing the largest k offered) and median_time_ratio.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Rows of :func:`run_benchmark`.
+    by : sequence of str, default=("dataset", "config")
+        Grouping columns (e.g. add ``"features"``).
+
+    Returns
+    -------
+    DataFrame
+        One row per group, in the order of first appearance.
     """
     def one(group: pd.DataFrame) -> pd.Series:
         ok = group[group["error"] == ""]
@@ -305,6 +333,20 @@ def verdicts(
     2. The default: median change of test MSE against RidgeCV <= ``median_change_limit`` % on
        every data set (over its splits and feature modes).
     3. Every configuration: test MSE <= ``any_mode_limit`` x RidgeCV's on every fit, no failed fit.
+
+    Parameters
+    ----------
+    runs : DataFrame
+        Rows of :func:`run_benchmark`.
+    default : str, default="default"
+        The configuration judged by rules 1 and 2.
+    worst_ratio_limit, median_change_limit, any_mode_limit : float
+        The thresholds of rules 1, 2 (in %) and 3.
+
+    Returns
+    -------
+    list of Rule
+        Each with the measured value, the threshold, ``passed`` and a detail line.
     """
     rules = []
     runs = runs.reset_index(drop=True)
@@ -347,3 +389,183 @@ def verdicts(
 def rules_frame(rules: Iterable[Rule]) -> pd.DataFrame:
     """The rules as a tidy frame (one row per rule)."""
     return pd.DataFrame([r.__dict__ for r in rules])
+
+
+# --------------------------------------------------------------------------- real gains are kept
+#: Synthetic fixed designs with a large oracle gain of SD over ridge (theta* aligned with the top
+#: eigenvector(s), low noise, n >= 1000). ``decay``: s_j ~ j^-decay; ``signal``: "u1" or "u1+u2".
+SYNTHETIC_DESIGNS = (
+    {"n": 1000, "d": 10, "decay": 1.0, "noise_sd": 0.1, "signal": "u1"},
+    {"n": 2000, "d": 20, "decay": 1.0, "noise_sd": 0.1, "signal": "u1"},
+    {"n": 1000, "d": 10, "decay": 0.5, "noise_sd": 0.05, "signal": "u1"},
+    {"n": 2000, "d": 10, "decay": 1.0, "noise_sd": 1.0, "signal": "u1"},
+    {"n": 1000, "d": 20, "decay": 1.0, "noise_sd": 0.5, "signal": "u1+u2"},
+    {"n": 2000, "d": 50, "decay": 0.7, "noise_sd": 0.2, "signal": "u1"},
+)
+
+
+def synthetic_design(n: int, d: int, decay: float, signal: str, seed: int = 0):
+    """``(X, theta*)``: X = Q diag(s) V^T with s_j = sqrt(n) j^-decay and random orthonormal Q, V.
+
+    Parameters
+    ----------
+    n, d : int
+        Rows and columns of X (n_samples x n_features).
+    decay : float
+        Power-law decay of the singular values.
+    signal : {"u1", "u1+u2"}
+        theta* along the top right singular vector, or the normalised sum of the top two.
+    seed : int, default=0
+        Seed of Q and V.
+
+    Returns
+    -------
+    X : ndarray of shape (n, d)
+    theta : ndarray of shape (d,)
+    """
+    if signal not in ("u1", "u1+u2"):
+        raise ValueError(f"signal must be 'u1' or 'u1+u2', got {signal!r}.")
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(n, d)))
+    V, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    s = np.sqrt(n) * np.arange(1, d + 1, dtype=float) ** (-decay)
+    theta = V[:, 0] if signal == "u1" else (V[:, 0] + V[:, 1]) / np.sqrt(2.0)
+    return (Q * s) @ V.T, theta
+
+
+def synthetic_gain_check(
+    designs: Sequence[dict] = SYNTHETIC_DESIGNS,
+    seeds: Iterable[int] = range(10),
+    configs: Mapping[str, dict] | None = None,
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    steps: Sequence[int] = DEFAULT_STEPS,
+    *,
+    factory: EstimatorFactory = make_sd_estimator,
+    min_oracle_gain: float = 0.2,
+    show_progress: bool = True,
+) -> pd.DataFrame:
+    """How much of the oracle gain of SD over ridge the tuned estimators realise.
+
+    For each design, the oracle risks are exact (:class:`~selfdistill.theory.FixedDesignProblem`,
+    in-sample excess risk ``(1/n)||X (theta_hat - theta*)||^2``, alpha optimised continuously, xi
+    exactly, k in ``steps``): ``oracle_gain = 1 - R*_SD / R*_ridge``. Designs with an oracle gain
+    below ``min_oracle_gain`` are left out (they are not the case this check is about). For each
+    noise seed, ``y = X theta* + noise_sd * eps``; RidgeCV and every configuration are fitted on
+    (X, y) and their realised in-sample excess risk ``mean((prediction - X theta*)^2)`` is recorded;
+    ``realised_gain = 1 - excess / ridgecv_excess`` and ``share_of_oracle_gain = realised_gain /
+    oracle_gain``.
+
+    Parameters
+    ----------
+    designs : sequence of dict
+        Keyword arguments of :func:`synthetic_design` plus ``noise_sd``.
+    seeds : iterable of int
+        Noise seeds.
+    configs : mapping of str to dict, optional
+        Estimator configurations (default: only ``{"default": {}}``).
+    alphas, steps : sequences
+        Grid shared by RidgeCV and the configurations, and the candidate numbers of steps.
+    factory : callable, default=make_sd_estimator
+        As in :func:`run_benchmark`.
+    min_oracle_gain : float, default=0.2
+        Designs below this oracle gain are skipped.
+    show_progress : bool, default=True
+        Progress bar on stderr.
+
+    Returns
+    -------
+    DataFrame
+        One row per (design, seed, config), with the design's parameters in every row.
+    """
+    from .theory import FixedDesignProblem
+
+    configs = {"default": {}} if configs is None else dict(configs)
+    alphas, steps, seeds = tuple(float(a) for a in alphas), tuple(int(k) for k in steps), list(seeds)
+    rows = []
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the oracle search warns at its range edge; not relevant here
+        for number, design in enumerate(progress(designs, desc="synthetic gains", enabled=show_progress)):
+            X, theta = synthetic_design(design["n"], design["d"], design["decay"], design["signal"])
+            problem = FixedDesignProblem.from_X(X, theta, design["noise_sd"] ** 2)
+            oracle = {k: problem.optimal_over_alpha(k, warn=False).risk for k in steps}
+            ridge_risk, sd_risk = oracle.get(0, problem.optimal_over_alpha(0, warn=False).risk), min(oracle.values())
+            oracle_gain = 1.0 - sd_risk / ridge_risk
+            if oracle_gain < min_oracle_gain:
+                continue
+            signal = X @ theta
+            for seed in seeds:
+                y = signal + design["noise_sd"] * np.random.default_rng(1000 + seed).normal(size=signal.size)
+                ridge = RidgeCV(alphas=alphas).fit(X, y)
+                ridge_excess = float(np.mean((ridge.predict(X) - signal) ** 2))
+                for name, config in configs.items():
+                    model = factory(dict(config), alphas, steps, seed).fit(X, y)
+                    excess = float(np.mean((model.predict(X) - signal) ** 2))
+                    realised = 1.0 - excess / ridge_excess
+                    rows.append({
+                        "design": number, **design, "seed": seed, "config": name, "config_json": _json(config),
+                        "alphas": _json(list(alphas)), "n_steps_grid": _json(list(steps)),
+                        "oracle_ridge_risk": ridge_risk, "oracle_sd_risk": sd_risk, "oracle_gain": oracle_gain,
+                        "ridgecv_excess": ridge_excess, "excess": excess, "realised_gain": realised,
+                        "share_of_oracle_gain": realised / oracle_gain,
+                        "k": int(getattr(model, "n_steps_", -1)), "alpha": float(getattr(model, "alpha_", np.nan)),
+                    })
+    return pd.DataFrame(rows)
+
+
+def gain_rules(
+    synthetic: pd.DataFrame | None,
+    airfoil: pd.DataFrame | None,
+    default: str = "default",
+    min_share: float = 0.5,
+    min_airfoil_gain: float = 5.0,
+) -> list[Rule]:
+    """The "real gains are kept" rules of issue 9, computed from the numbers.
+
+    4. Synthetic designs with oracle gain >= 20 %: the default's mean ``share_of_oracle_gain``
+       (over designs and noise seeds) >= ``min_share``.
+    5. Airfoil, raw features, the paper's coarse grid: the default's mean change of test MSE
+       against RidgeCV (same grid) <= ``-min_airfoil_gain`` %.
+
+    Parameters
+    ----------
+    synthetic : DataFrame or None
+        Rows of :func:`synthetic_gain_check` (None: rule 4 is skipped).
+    airfoil : DataFrame or None
+        Rows of :func:`run_benchmark` on Airfoil, raw features, coarse grid (None: rule 5 skipped).
+    default : str, default="default"
+        The configuration judged.
+    min_share, min_airfoil_gain : float
+        Thresholds of rules 4 and 5 (the latter in %).
+
+    Returns
+    -------
+    list of Rule
+    """
+    rules = []
+    if synthetic is not None and len(synthetic):
+        mine = synthetic[synthetic["config"] == default]
+        share = float(mine["share_of_oracle_gain"].mean())
+        per_design = mine.groupby("design")["share_of_oracle_gain"].mean()
+        rules.append(Rule(
+            f"default ({default}): realises >= {min_share:g} of the oracle gain on synthetic designs "
+            "with oracle gain >= 20 %",
+            share, min_share, bool(share >= min_share),
+            f"mean share {share:.3g} over {mine['design'].nunique()} designs x {mine['seed'].nunique()} "
+            f"noise seeds (oracle gains {mine.groupby('design')['oracle_gain'].first().min():.0%}-"
+            f"{mine.groupby('design')['oracle_gain'].first().max():.0%}); per design: "
+            + ", ".join(f"{v:.2f}" for v in per_design),
+        ))
+    if airfoil is not None and len(airfoil):
+        mine = airfoil[(airfoil["config"] == default) & (airfoil["error"] == "")]
+        change = 100 * (mine["ratio"] - 1)
+        mean_change = float(change.mean())
+        rules.append(Rule(
+            f"default ({default}): Airfoil, raw features, coarse grid {{1..1e4}}: gain >= {min_airfoil_gain:g} % "
+            "(mean change of test MSE vs RidgeCV)",
+            mean_change, -min_airfoil_gain, bool(len(mine) == len(airfoil[airfoil["config"] == default])
+                                                  and mean_change <= -min_airfoil_gain),
+            f"mean change {mean_change:+.3g} %, median {change.median():+.3g} % over {len(mine)} splits; "
+            f"wins {int((mine['ratio'] < 1).sum())}/{len(mine)}; RidgeCV alpha on the grid's lower edge in "
+            f"{int((mine['ridgecv_alpha'] == min(json.loads(mine['alphas'].iloc[0]))).sum())} splits",
+        ))
+    return rules

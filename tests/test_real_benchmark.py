@@ -81,3 +81,43 @@ def test_verdicts_follow_the_numbers():
     assert bad[1].measured == pytest.approx(30.0)
     worse = verdicts(pd.concat([_fake_runs([1.0]), _fake_runs([2.5], config="loo")]))
     assert [r.passed for r in worse] == [True, True, False]
+
+
+def test_synthetic_check_reports_oracle_and_realised_gains():
+    from selfdistill.real_benchmark import SYNTHETIC_DESIGNS, gain_rules, synthetic_gain_check
+
+    frame = synthetic_gain_check(SYNTHETIC_DESIGNS[:1], seeds=[0], configs={"ridge": {"n_steps": (0,)}},
+                                 show_progress=False)
+    row = frame.iloc[0]
+    assert row["oracle_gain"] >= 0.2 and row["oracle_sd_risk"] < row["oracle_ridge_risk"]
+    assert row["share_of_oracle_gain"] == pytest.approx(row["realised_gain"] / row["oracle_gain"])
+    # Ridge over the same grid cannot realise an SD gain: its share is about zero, so the rule fails.
+    assert abs(row["share_of_oracle_gain"]) < 0.2
+    (rule,) = gain_rules(frame, None, default="ridge")
+    assert not rule.passed and rule.measured == pytest.approx(row["share_of_oracle_gain"])
+
+
+def test_airfoil_gain_rule_follows_the_numbers():
+    from selfdistill.real_benchmark import gain_rules
+
+    base = _fake_runs([0.9, 0.92]).assign(alphas="[1.0, 10.0]", ridgecv_alpha=1.0)
+    (rule,) = gain_rules(None, base)
+    assert rule.passed and rule.measured == pytest.approx(-9.0)
+    (rule,) = gain_rules(None, base.assign(ratio=[0.97, 0.99]))
+    assert not rule.passed
+
+
+def test_real_data_experiment_quick(tmp_path, uci_mirror):
+    from selfdistill.reproduce._base import EXPERIMENTS, ReproduceContext, get_experiment
+
+    assert "real-data" in EXPERIMENTS
+    ctx = ReproduceContext(tmp_path, data_dir=uci_mirror, seeds=1, quick=True, progress=False)
+    output = get_experiment("real-data")(ctx)
+    assert all(path.exists() for path in output.files)
+    rules = pd.read_csv(tmp_path / "real_data_rules.csv")
+    assert len(rules) == 5
+    verdict_claims = output.claims[1:]
+    assert [c.verdict for c in verdict_claims] == ["holds" if p else "fails" for p in rules["passed"]]
+    runs = pd.read_csv(tmp_path / "real_data_runs.csv", keep_default_na=False)
+    assert runs["dataset"].nunique() == len(REAL_DATASETS) and (runs["seed"] == 0).all()
+    assert "QUICK" in output.summary

@@ -37,6 +37,8 @@ class RealDataset:
         What ``y`` is.
     description : str
         Features and the choices we made.
+    loader : callable
+        ``loader(data_dir) -> (X, y)``.
     """
 
     name: str

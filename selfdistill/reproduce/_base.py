@@ -35,6 +35,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.dmd2",
         "DMD2 distillation of a diffusion teacher into a one-step generator (torch extra)",
     ),
+    "real-data": (
+        "selfdistill.reproduce.real_data",
+        "Does SD help on real data? SelfDistilledRidgeCV vs RidgeCV on 11 real regressions",
+    ),
 }
 
 #: What ``selfdistill reproduce all`` runs: the paper's tables and figures.
