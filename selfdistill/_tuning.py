@@ -46,8 +46,6 @@ import scipy.linalg
 from . import _filters
 from ._risk import KrylovSolution, LeastSquaresForm, krylov_basis
 
-TUNING_METHODS = ("validation", "loo", "gcv", "cp")
-ONE_SHOT_METHODS = ("ridge_path", "gcv_paper")
 _LOO_CHUNK_ELEMENTS = 4_000_000  # rows x r x targets per block of the LOO iterates (~32 MB)
 
 
@@ -144,6 +142,15 @@ def evaluate_grid(
     k_max = int(np.max(steps))
     steps = [int(k) for k in steps]
     out: list[Candidate] = []
+    path = _criterion_path(smoother, method, k_max, one_shot, noise_var)
+    for alpha in alphas:
+        by_k = path(float(alpha))
+        out.extend(by_k[k] for k in steps)
+    return out
+
+
+def _criterion_path(smoother, method, k_max, one_shot, noise_var):
+    """``alpha -> [Candidate for k = 0..k_max]`` for one criterion."""
     if method == "validation":
         val = _ValidationForm(smoother)
         path = lambda alpha: val.path(alpha, k_max)  # noqa: E731
@@ -155,10 +162,52 @@ def evaluate_grid(
         path = lambda alpha: _loo_path(smoother, alpha, k_max)  # noqa: E731
     else:  # pragma: no cover - validated by the estimator
         raise ValueError(f"unknown tuning method {method!r}")
-    for alpha in alphas:
-        by_k = path(float(alpha))
-        out.extend(by_k[k] for k in steps)
-    return out
+    return path
+
+
+def criterion_of_realised(
+    sm: SpectralSmoother, method: str, alpha: float, xi: np.ndarray, h: np.ndarray,
+    one_minus_h: np.ndarray, *, one_shot: str = "ridge_path", noise_var=None,
+) -> float:
+    """The criterion of the *realised* model: per-step ``xi`` with filter ``h`` (``1 - h`` given).
+
+    ``validation`` and ``cp`` are evaluated from the filter itself (the validation predictions of
+    the returned model, its residual sum of squares and degrees of freedom); ``gcv`` and ``loo``
+    from the realised polynomial ``xi_to_xibar(xi)`` in the criterion's own linear form. Comparing
+    this with the scored value detects candidates the float64 realisation does not reproduce.
+    """
+    n_norm = sm.n * sm.n_targets
+    if method == "validation":
+        residual = sm.y_val - sm.val_map @ (h[:, None] * sm.z)
+        return float(np.sum(residual**2)) / (float(sm.val_weight) * sm.n_targets)
+    if method == "cp":
+        rss = float(np.sum(sm.y_perp_sq) + np.sum(sm.z**2 * (one_minus_h**2)[:, None]))
+        return (rss + 2.0 * float(np.sum(noise_var)) * (sm.p0 + float(np.sum(h)))) / n_norm
+    k = xi.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        xibar = _filters.xi_to_xibar(xi) if k else np.zeros(0)
+        if not np.all(np.isfinite(xibar)):
+            return math.inf
+        a, t = sm.shrinkage(alpha)
+        if method == "gcv" and one_shot == "ridge_path":
+            columns = _ridge_path_columns(sm, a, t, k)
+            if columns is None:
+                return math.inf
+            weights = _filters.xibar_to_ridge_path(xibar) if k else np.zeros(0)
+            coef = weights * np.array([math.factorial(i) for i in range(1, k + 1)], dtype=float)
+        elif method == "gcv":
+            columns = _gcv_paper_columns(sm, a, t, k)
+            if columns is None:
+                return math.inf
+            coef = xibar
+        else:  # loo
+            P = loo_iterates(sm, alpha, k)
+            base = (sm.y_tilde - P[:, 0, :]).reshape(-1)
+            cols = (P[:, :1, :] - P[:, 1:, :]).transpose(0, 2, 1).reshape(base.size, k)
+            columns = np.column_stack([base, cols])
+            coef = xibar
+        residual = columns[:, 0] + columns[:, 1:] @ coef
+        return float(residual @ residual) / n_norm
 
 
 # ----------------------------------------------------------------------------- helpers
