@@ -9,6 +9,7 @@ fit, seeds and configurations in every row), ``real_data_summary.csv``, ``real_d
     python benchmarks/real_data.py --config crossfit='{"tuning": "crossfit"}' --modes default crossfit
     python benchmarks/real_data.py --configs-from mymodule:configs  # a function returning {name: kwargs}
     python benchmarks/real_data.py --alphas 1 10 100 1e3 1e4 --datasets airfoil --features raw
+    python benchmarks/real_data.py --gain-checks --modes default    # + synthetic and Airfoil coarse-grid checks
 
 From Python: ``selfdistill.real_benchmark.run_benchmark(datasets=..., seeds=..., configs=...)``.
 """
@@ -27,10 +28,13 @@ from selfdistill.real_benchmark import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_STEPS,
     FEATURE_MODES,
+    PAPER_COARSE_ALPHAS,
     default_configs,
+    gain_rules,
     rules_frame,
     run_benchmark,
     summarize,
+    synthetic_gain_check,
     verdicts,
 )
 from selfdistill.reproduce._base import markdown_table  # noqa: E402
@@ -57,6 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", default="results/real_data")
     parser.add_argument("--data-dir", default=None, help="folder with the raw UCI files")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--gain-checks", action="store_true",
+                        help="also run the 'real gains are kept' checks (synthetic designs, Airfoil coarse grid)")
+    parser.add_argument("--synthetic-seeds", type=int, default=10, help="noise seeds of the synthetic check")
     return parser.parse_args(argv)
 
 
@@ -80,15 +87,30 @@ def build_configs(args) -> dict[str, dict]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    seeds = args.seed_list if args.seed_list else range(args.seeds)
+    seeds = list(args.seed_list if args.seed_list else range(args.seeds))
+    configs = build_configs(args)
     runs = run_benchmark(
-        args.datasets, seeds, args.features, build_configs(args), args.alphas, args.steps,
+        args.datasets, seeds, args.features, configs, args.alphas, args.steps,
         data_dir=args.data_dir, max_rows=args.max_rows, n_jobs=args.jobs, show_progress=not args.no_progress,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(runs)
-    rules = rules_frame(verdicts(runs, default=args.default_name))
+    rule_list = verdicts(runs, default=args.default_name)
+    if args.gain_checks:
+        synthetic = synthetic_gain_check(
+            seeds=range(args.synthetic_seeds), configs=configs, alphas=args.alphas, steps=args.steps,
+            show_progress=not args.no_progress,
+        )
+        airfoil = run_benchmark(
+            ["airfoil"], seeds, ["raw"], configs, PAPER_COARSE_ALPHAS, args.steps, data_dir=args.data_dir,
+            show_progress=not args.no_progress,
+        )
+        synthetic.to_csv(out / "real_data_synthetic.csv", index=False)
+        airfoil.to_csv(out / "real_data_airfoil_coarse.csv", index=False)
+        rule_list += gain_rules(synthetic, airfoil, default=args.default_name)
+        print(synthetic.groupby(["design", "config"], sort=False)[["oracle_gain", "realised_gain", "k"]].mean())
+    rules = rules_frame(rule_list)
     runs.to_csv(out / "real_data_runs.csv", index=False)
     summary.to_csv(out / "real_data_summary.csv", index=False)
     rules.to_csv(out / "real_data_rules.csv", index=False)
