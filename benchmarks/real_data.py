@@ -28,14 +28,10 @@ from selfdistill.real_benchmark import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_STEPS,
     FEATURE_MODES,
-    PAPER_COARSE_ALPHAS,
     default_configs,
-    gain_rules,
     rules_frame,
-    run_benchmark,
+    run_suite,
     summarize,
-    synthetic_gain_check,
-    verdicts,
 )
 from selfdistill.reproduce._base import markdown_table  # noqa: E402
 
@@ -89,28 +85,20 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     seeds = list(args.seed_list if args.seed_list else range(args.seeds))
     configs = build_configs(args)
-    runs = run_benchmark(
-        args.datasets, seeds, args.features, configs, args.alphas, args.steps,
-        data_dir=args.data_dir, max_rows=args.max_rows, n_jobs=args.jobs, show_progress=not args.no_progress,
+    suite = run_suite(
+        args.datasets, seeds, args.features, configs, args.alphas, args.steps, gain_checks=args.gain_checks,
+        synthetic_seeds=range(args.synthetic_seeds), default=args.default_name, data_dir=args.data_dir,
+        max_rows=args.max_rows, n_jobs=args.jobs, show_progress=not args.no_progress,
     )
+    runs = suite.runs
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(runs)
-    rule_list = verdicts(runs, default=args.default_name)
     if args.gain_checks:
-        synthetic = synthetic_gain_check(
-            seeds=range(args.synthetic_seeds), configs=configs, alphas=args.alphas, steps=args.steps,
-            show_progress=not args.no_progress,
-        )
-        airfoil = run_benchmark(
-            ["airfoil"], seeds, ["raw"], configs, PAPER_COARSE_ALPHAS, args.steps, data_dir=args.data_dir,
-            show_progress=not args.no_progress,
-        )
-        synthetic.to_csv(out / "real_data_synthetic.csv", index=False)
-        airfoil.to_csv(out / "real_data_airfoil_coarse.csv", index=False)
-        rule_list += gain_rules(synthetic, airfoil, default=args.default_name)
-        print(synthetic.groupby(["design", "config"], sort=False)[["oracle_gain", "realised_gain", "k"]].mean())
-    rules = rules_frame(rule_list)
+        suite.synthetic.to_csv(out / "real_data_synthetic.csv", index=False)
+        suite.airfoil.to_csv(out / "real_data_airfoil_coarse.csv", index=False)
+        print(suite.synthetic.groupby(["design", "config"], sort=False)[["oracle_gain", "realised_gain", "k"]].mean())
+    rules = rules_frame(suite.rules)
     runs.to_csv(out / "real_data_runs.csv", index=False)
     summary.to_csv(out / "real_data_summary.csv", index=False)
     rules.to_csv(out / "real_data_rules.csv", index=False)

@@ -572,3 +572,67 @@ def gain_rules(
             f"{int((mine['ridgecv_alpha'] == min(json.loads(mine['alphas'].iloc[0]))).sum())} splits",
         ))
     return rules
+
+
+@dataclass
+class SuiteResult:
+    """Everything one benchmark run produced (tidy frames) and the rules applied to it."""
+
+    runs: pd.DataFrame
+    synthetic: pd.DataFrame | None
+    airfoil: pd.DataFrame | None
+    rules: list[Rule]
+
+
+def run_suite(
+    datasets: Iterable[str] | None = None,
+    seeds: Iterable[int] = range(20),
+    features: Sequence[str] = FEATURE_MODES,
+    configs: Mapping[str, dict] | None = None,
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    steps: Sequence[int] = DEFAULT_STEPS,
+    *,
+    gain_checks: bool = True,
+    synthetic_designs: Sequence[dict] = SYNTHETIC_DESIGNS,
+    synthetic_seeds: Iterable[int] = range(10),
+    default: str = "default",
+    data_dir=None,
+    max_rows: int | None = None,
+    n_jobs: int = 1,
+    show_progress: bool = True,
+) -> SuiteResult:
+    """:func:`run_benchmark`, optionally the two "gains are kept" checks, and every rule.
+
+    Parameters
+    ----------
+    datasets, seeds, features, configs, alphas, steps, data_dir, max_rows, n_jobs, show_progress :
+        As in :func:`run_benchmark`.
+    gain_checks : bool, default=True
+        Also run :func:`synthetic_gain_check` and the Airfoil check (raw features, the paper's
+        coarse grid :data:`PAPER_COARSE_ALPHAS`, the same seeds and configurations).
+    synthetic_designs, synthetic_seeds :
+        Designs and noise seeds of the synthetic check.
+    default : str, default="default"
+        The configuration judged by the rules.
+
+    Returns
+    -------
+    SuiteResult
+    """
+    seeds = list(seeds)
+    configs = default_configs() if configs is None else dict(configs)
+    runs = run_benchmark(
+        datasets, seeds, features, configs, alphas, steps, data_dir=data_dir, max_rows=max_rows,
+        n_jobs=n_jobs, show_progress=show_progress,
+    )
+    synthetic = airfoil = None
+    if gain_checks:
+        synthetic = synthetic_gain_check(
+            synthetic_designs, synthetic_seeds, configs, alphas, steps, show_progress=show_progress
+        )
+        airfoil = run_benchmark(
+            ["airfoil"], seeds, ["raw"], configs, PAPER_COARSE_ALPHAS, steps, data_dir=data_dir,
+            show_progress=show_progress,
+        )
+    rules = verdicts(runs, default=default) + gain_rules(synthetic, airfoil, default=default)
+    return SuiteResult(runs, synthetic, airfoil, rules)

@@ -26,12 +26,9 @@ from ..real_benchmark import (
     PAPER_COARSE_ALPHAS,
     SYNTHETIC_DESIGNS,
     default_configs,
-    gain_rules,
     rules_frame,
-    run_benchmark,
+    run_suite,
     summarize,
-    synthetic_gain_check,
-    verdicts,
 )
 from ._base import (
     Claim,
@@ -51,21 +48,15 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     seeds = list(range(n_seeds))
     configs = default_configs()
     max_rows = 1500 if ctx.quick else None
-    runs = run_benchmark(
-        None, seeds, FEATURE_MODES, configs, DEFAULT_ALPHAS, DEFAULT_STEPS, data_dir=ctx.data_dir,
-        max_rows=max_rows, n_jobs=ctx.jobs, show_progress=ctx.progress,
-    )
     designs = SYNTHETIC_DESIGNS[:2] if ctx.quick else SYNTHETIC_DESIGNS
-    synthetic = synthetic_gain_check(
-        designs, range(min(n_seeds, 10)), configs, DEFAULT_ALPHAS, DEFAULT_STEPS, show_progress=ctx.progress
-    )
-    airfoil = run_benchmark(
-        ["airfoil"], seeds, ["raw"], configs, PAPER_COARSE_ALPHAS, DEFAULT_STEPS, data_dir=ctx.data_dir,
+    suite = run_suite(
+        None, seeds, FEATURE_MODES, configs, DEFAULT_ALPHAS, DEFAULT_STEPS, synthetic_designs=designs,
+        synthetic_seeds=range(min(n_seeds, 10)), data_dir=ctx.data_dir, max_rows=max_rows, n_jobs=ctx.jobs,
         show_progress=ctx.progress,
     )
+    runs, synthetic, airfoil, rules = suite.runs, suite.synthetic, suite.airfoil, suite.rules
     summary = summarize(runs)
     by_features = summarize(runs, by=("dataset", "features", "config"))
-    rules = verdicts(runs) + gain_rules(synthetic, airfoil)
     out = ctx.out_dir
     files = []
     for name, frame in [
