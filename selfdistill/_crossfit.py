@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._realise import realise
+from ._selection import vet
 from ._tuning import Candidate, _gcv_path, loo_iterates
 
 
@@ -101,11 +102,9 @@ def _fold_reason(sm, cand: Candidate, a, t):
     if not np.isfinite(cand.mse):
         return "one-shot GCV undefined in a fold", None
     real = realise(a, t, cand.u, cand.xibar, sm.z, sm.ell)
-    if not real.ok:
-        return f"unrealisable in a fold: {real.reason}", None
-    df = sm.p0 + float(np.sum(real.h))
-    if not 0.0 <= df < sm.n:
-        return f"degrees of freedom {df:.4g} outside [0, n={sm.n:g}) in a fold", None
+    reason = vet(sm, cand, "crossfit", real)
+    if reason:
+        return f"in a fold: {reason}", None
     return "", real.h
 
 

@@ -119,13 +119,13 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
             X, y, sw, alphas, steps, fold_splitter(est.cv, est.random_state), params.one_shot,
         )
         mse = scores.mse
-    else:  # ridge only: nothing to cross-fit, the alpha is RidgeCV's
-        scores, mse = None, np.full(len(refit), np.nan)
+    else:  # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
+        scores, mse = None, np.asarray(ridge_loo, dtype=float)
     candidates = []
     for col, cand in enumerate(refit):
         candidates.append(Candidate(cand.alpha, cand.n_steps, cand.xibar, cand.u, float(mse[col]),
                                     {**cand.extra, "mse_refit_gcv": cand.mse}))
-        if cand.n_steps == 0 and col // n_k != ridge_index:
+        if cand.n_steps == 0 and col // n_k != ridge_index and scores is not None:
             status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
         elif cand.n_steps and scores is not None and scores.failed[col]:
             status[col] = scores.reasons[col]

@@ -32,6 +32,13 @@ from .exceptions import GridBoundaryWarning, TuningFallbackWarning
 OPTIMISM_FACTOR = 0.5
 #: The realised model's criterion must equal the scored one to this relative tolerance.
 RESCORE_RTOL = 1e-6
+#: A realised filter value outside ``[-FILTER_SLACK, 1 + FILTER_SLACK]`` disqualifies a candidate.
+#: Per direction the fixed-design risk ``(1 - h)^2 (s theta)^2 + h^2 sigma^2`` of a filter value
+#: above 1 exceeds that of ``h = 1`` (OLS) and of a negative one that of ``h = 0``, whatever theta
+#: and sigma: such values are inadmissible, and far outside [0, 1] they mark xi that fit noise
+#: (issue 9: |xi| ~ 1e3 .. 1e14 with test MSE 1.5-3.5x ridge's). The slack leaves room for the
+#: polynomial coupling of the directions (the oracle xi* may overshoot slightly).
+FILTER_SLACK = 0.2
 #: Per-step |xi| above this marks a choice as unstable in the boundary warnings.
 UNSTABLE_XI = 1e3
 IN_SAMPLE = ("gcv", "loo", "cp")
@@ -66,6 +73,9 @@ def vet(sm: SpectralSmoother, cand: Candidate, method: str, real: Realised) -> s
         return "criterion undefined"
     if not real.ok:
         return f"unrealisable: {real.reason}"
+    low, high = float(np.min(real.h)), float(np.max(real.h))
+    if cand.n_steps and (low < -FILTER_SLACK or high > 1.0 + FILTER_SLACK):
+        return f"filter values in [{low:.3g}, {high:.3g}], far outside [0, 1] (inadmissible)"
     df = degrees_of_freedom(sm, real.h)
     # held-out validation does not use df; every other criterion (and the one-shot GCV that
     # solves xi inside crossfit) is only valid for 0 <= df < n
