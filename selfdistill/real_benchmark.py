@@ -43,6 +43,8 @@ PAPER_COARSE_ALPHAS = (1.0, 10.0, 100.0, 1e3, 1e4)
 DEFAULT_STEPS = (0, 1, 2, 3)
 FEATURE_MODES = ("raw", "standardised")
 TEST_FRACTION = 0.3
+#: Test MSE ratios within this of 1 count as ties (the same ridge fit, up to rounding), not wins.
+TIE_RTOL = 1e-9
 
 
 def default_configs() -> dict[str, dict]:
@@ -263,7 +265,8 @@ def summarize(runs: pd.DataFrame, by: Sequence[str] = ("dataset", "config")) -> 
     """Per group (default: data set x configuration), the change of test MSE against RidgeCV.
 
     Columns: n_fits, n_errors, median_pct_change and mean_pct_change (of ``100 (ratio - 1)``; < 0
-    means better than RidgeCV), wins (fits with a lower test MSE than RidgeCV), worst_ratio (the
+    means better than RidgeCV), wins (fits with a lower test MSE than RidgeCV by more than
+    ``TIE_RTOL``), ties (equal to ``TIE_RTOL``: typically the same ridge), worst_ratio (the
     largest test MSE / RidgeCV's), share_above_1_25 and share_above_2, mean_k, k_counts (JSON of
     chosen k), share_k_max (share of fits choosing the largest k offered) and median_time_ratio.
 
@@ -290,7 +293,8 @@ def summarize(runs: pd.DataFrame, by: Sequence[str] = ("dataset", "config")) -> 
             "n_errors": int((group["error"] != "").sum()),
             "median_pct_change": float(np.median(change)) if len(ok) else np.nan,
             "mean_pct_change": float(np.mean(change)) if len(ok) else np.nan,
-            "wins": int(np.sum(ratio < 1)),
+            "wins": int(np.sum(ratio < 1 - TIE_RTOL)),
+            "ties": int(np.sum(np.abs(ratio - 1) <= TIE_RTOL)),
             "worst_ratio": float(np.max(ratio)) if len(ok) else np.nan,
             "share_above_1_25": float(np.mean(ratio > 1.25)) if len(ok) else np.nan,
             "share_above_2": float(np.mean(ratio > 2)) if len(ok) else np.nan,
@@ -568,7 +572,7 @@ def gain_rules(
             mean_change, -min_airfoil_gain, bool(len(mine) == len(airfoil[airfoil["config"] == default])
                                                   and mean_change <= -min_airfoil_gain),
             f"mean change {mean_change:+.3g} %, median {change.median():+.3g} % over {len(mine)} splits; "
-            f"wins {int((mine['ratio'] < 1).sum())}/{len(mine)}; RidgeCV alpha on the grid's lower edge in "
+            f"wins {int((mine['ratio'] < 1 - TIE_RTOL).sum())}/{len(mine)}; RidgeCV alpha on the grid's lower edge in "
             f"{int((mine['ridgecv_alpha'] == min(json.loads(mine['alphas'].iloc[0]))).sum())} splits",
         ))
     return rules
