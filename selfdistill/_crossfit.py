@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._realise import realise
-from ._selection import vet
-from ._tuning import Candidate, _gcv_path, loo_iterates
+from ._filters import deviation_from_xibar
+from ._selection import filter_reason
+from ._tuning import _gcv_paper_columns, _lstsq_prefixes, _ridge_path_columns, loo_iterates
 
 
 @dataclass
@@ -61,7 +61,10 @@ class CrossfitScores:
 def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str) -> CrossfitScores:
     """Held-out errors of the xi-tuned procedure for every (alpha, k).
 
-    ``fit_part(X, y, sw)`` returns a spectral problem (decomposition of those rows).
+    ``fit_part(X, y, sw)`` returns a spectral problem (decomposition of those rows). Inside a fold
+    only the filters are needed (no per-step xi): a candidate whose filter is inadmissible
+    (:func:`~selfdistill._selection.filter_reason`) or undefined is disqualified; the selected
+    candidate is realised and vetted again on all rows.
     """
     steps = [int(k) for k in steps]
     k_max = max(steps)
@@ -76,36 +79,51 @@ def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str) 
         part = fit_part(X[train], y[train], sw_tr)
         part.attach_validation(X[test], y[test], None if sw is None else sw[test])
         sm = part.smoother
+        filters = np.empty((sm.ell.size, n_cand))
         for ia, alpha in enumerate(alphas):
-            a, t = sm.shrinkage(float(alpha))
-            by_k = _gcv_path(sm, float(alpha), k_max, one_shot) if k_max else None
-            filters = np.empty((a.size, len(steps)))
+            by_k = one_shot_filters(sm, float(alpha), k_max, one_shot)
             for ik, k in enumerate(steps):
                 col = ia * len(steps) + ik
-                filters[:, ik] = a
-                if k == 0:
-                    continue
-                reason = _fold_reason(sm, by_k[k], a, t)
-                if reason[0]:
+                h, reason = by_k[k]
+                if reason:
                     failed[col] = True
-                    reasons.setdefault(col, reason[0])
-                else:
-                    filters[:, ik] = reason[1]
-            for j in range(T):
-                residual = sm.y_val[:, [j]] - sm.val_map @ (filters * sm.z[:, [j]])
-                errors[test, ia * len(steps):(ia + 1) * len(steps)] += residual**2
+                    reasons.setdefault(col, f"in a fold: {reason}")
+                    h = by_k[0][0]  # scored as ridge, never selected
+                filters[:, col] = h
+        for j in range(T):  # one product per target for all candidates of the fold
+            residual = sm.y_val[:, [j]] - sm.val_map @ (filters * sm.z[:, [j]])
+            errors[test] += residual**2
     row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)
     return CrossfitScores(errors, row_weight, failed, reasons, T)
 
 
-def _fold_reason(sm, cand: Candidate, a, t):
-    if not np.isfinite(cand.mse):
-        return "one-shot GCV undefined in a fold", None
-    real = realise(a, t, cand.u, cand.xibar, sm.z, sm.ell)
-    reason = vet(sm, cand, "crossfit", real)
-    if reason:
-        return f"in a fold: {reason}", None
-    return "", real.h
+def one_shot_filters(sm, alpha: float, k_max: int, one_shot: str) -> list[tuple[np.ndarray, str]]:
+    """``[(h_k, reason_k) for k = 0..k_max]``: filters of the one-shot-GCV-tuned k-step SD.
+
+    Only the selected one-shot estimator is solved, in its own stable basis (the ridge-path
+    t-power basis or the paper's xibar), without converting to per-step xi.
+    """
+    a, t = sm.shrinkage(alpha)
+    out = [(a, "")]
+    if k_max == 0:
+        return out
+    if one_shot == "ridge_path":
+        columns = _ridge_path_columns(sm, a, t, k_max)
+    else:
+        columns = _gcv_paper_columns(sm, a, t, k_max)
+    if columns is None:
+        return out + [(a, "one-shot GCV undefined (df >= n)")] * k_max
+    for k, (coef, _) in enumerate(_lstsq_prefixes(columns[:, 0], columns[:, 1:], k_max)):
+        if k == 0:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            if one_shot == "ridge_path":  # m = 1 + sum_i c_i (-t)^i, u = a (1 - m)
+                u = -a * np.polynomial.polynomial.polyval(-t, np.concatenate([[0.0], coef]))
+            else:
+                u = a * deviation_from_xibar(a, t, coef)
+            h = a - u
+        out.append((h, filter_reason(sm, h)))
+    return out
 
 
 def ridge_loo_alpha(sm, alphas) -> tuple[int, np.ndarray]:

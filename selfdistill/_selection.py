@@ -67,20 +67,31 @@ def degrees_of_freedom(sm: SpectralSmoother, h: np.ndarray) -> float:
     return sm.p0 + float(np.sum(h))
 
 
+def filter_reason(sm: SpectralSmoother, h: np.ndarray, check_df: bool = True) -> str:
+    """Why the filter ``h`` is inadmissible ("" if it is not): values far outside [0, 1], or
+    (``check_df``) degrees of freedom ``p0 + sum(h)`` outside ``[0, n)`` -- the range where GCV,
+    Cp and the one-shot estimators are defined (held-out validation does not use them)."""
+    if not np.all(np.isfinite(h)):
+        return "non-finite filter"
+    low, high = float(np.min(h)), float(np.max(h))
+    if low < -FILTER_SLACK or high > 1.0 + FILTER_SLACK:
+        return f"filter values in [{low:.3g}, {high:.3g}], far outside [0, 1] (inadmissible)"
+    df = degrees_of_freedom(sm, h)
+    if check_df and not 0.0 <= df < sm.n:
+        return f"degrees of freedom {df:.4g} outside [0, n={sm.n:g})"
+    return ""
+
+
 def vet(sm: SpectralSmoother, cand: Candidate, method: str, real: Realised) -> str:
     """The reason ``cand`` may not be selected, or "" when it may."""
     if not np.isfinite(cand.mse):
         return "criterion undefined"
     if not real.ok:
         return f"unrealisable: {real.reason}"
-    low, high = float(np.min(real.h)), float(np.max(real.h))
-    if cand.n_steps and (low < -FILTER_SLACK or high > 1.0 + FILTER_SLACK):
-        return f"filter values in [{low:.3g}, {high:.3g}], far outside [0, 1] (inadmissible)"
+    reason = filter_reason(sm, real.h, check_df=method != "validation") if cand.n_steps else ""
+    if reason:
+        return reason
     df = degrees_of_freedom(sm, real.h)
-    # held-out validation does not use df; every other criterion (and the one-shot GCV that
-    # solves xi inside crossfit) is only valid for 0 <= df < n
-    if method != "validation" and not 0.0 <= df < sm.n:
-        return f"degrees of freedom {df:.4g} outside [0, n={sm.n:g})"
     if method in IN_SAMPLE and cand.n_steps:
         rss = float(np.sum(sm.y_perp_sq) + np.sum(sm.z**2 * (real.one_minus_h**2)[:, None]))
         plain = rss / (sm.n * sm.n_targets) / (1.0 - df / sm.n) ** 2
