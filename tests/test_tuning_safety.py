@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.linear_model import RidgeCV
+from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.model_selection import cross_val_score
 
 from selfdistill import (
@@ -273,3 +273,15 @@ def test_wrapper_says_what_the_estimator_must_provide(estimator):
     X = np.random.default_rng(0).normal(size=(12, 2))
     with pytest.raises(TypeError, match="estimator must be a scikit-learn regressor.*fit.*predict"):
         SelfDistillationRegressor(estimator).fit(X, X[:, 0])
+
+
+def test_wrapper_cv_keeps_xi_zero_when_steps_cannot_help():
+    # one-standard-error rule: with a well-tuned teacher (ridge ~ OLS at high signal-to-noise) the
+    # steps' held-out gains are noise, so xi = 0 (the student refits y: no change) is kept
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(120, 4))
+    y = X @ [3.0, -2.0, 1.0, 0.5] + 0.1 * rng.normal(size=120)
+    model = SelfDistillationRegressor(Ridge(alpha=1e-3), xi="cv", n_steps=2, cv=4).fit(X, y)
+    np.testing.assert_array_equal(model.xi_, [0.0, 0.0])
+    zero = list(model.xi_grid).index(0.0)
+    assert np.all(model.cv_scores_.argmin(axis=1) != zero)  # the raw argmin was another xi
