@@ -91,18 +91,6 @@ def one_shot_identity(candidates) -> dict | None:
             "max_rel_xi_ratio_error": float(ratio_dev)}
 
 
-def best_per_step(candidates, status: dict) -> dict:
-    """The lowest-criterion selectable candidate for each k (ties go to the larger alpha)."""
-    best: dict = {}
-    for cand in candidates:
-        if not np.isfinite(cand.mse) or status.get(id(cand)):
-            continue
-        current = best.get(cand.n_steps)
-        if current is None or (cand.mse, -cand.alpha) < (current.mse, -current.alpha):
-            best[cand.n_steps] = cand
-    return dict(sorted(best.items()))
-
-
 def _object_array(items) -> np.ndarray:
     out = np.empty(len(items), dtype=object)
     for i, item in enumerate(items):

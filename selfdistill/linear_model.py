@@ -23,7 +23,6 @@ from ._cv_params import check_fit_intercept, check_fixed_params, validate_fit_da
 from ._cv_pipeline import SpectralCVMixin
 from ._problems import LinearProblem
 from ._realise import realise, step_filters
-from ._results import best_per_step
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
 
@@ -238,9 +237,11 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         identity between the two one-shot estimators (equal optimal risks; xi ratio
         ``(1 - df_2)/(1 - df_1)``), a built-in self-check that should be ~1e-15.
     best_by_steps_ : dict
-        For each k of ``n_steps``, the best selectable candidate with that many steps: a dict
-        with ``alpha``, ``xi``, ``xibar``, ``mse``, ``coef`` and ``intercept`` (predict with
-        ``X @ coef.T + intercept``).
+        For each k of ``n_steps``, the criterion's best candidate with that many steps that can be
+        realised in float64 (under ``crossfit``: the best eligible one): a dict with ``alpha``,
+        ``xi``, ``xibar``, ``mse``, ``status`` (why the selection would reject it, "" if it would
+        not), ``coef`` and ``intercept`` (predict with ``X @ coef.T + intercept``). Lets one
+        compare "the best ridge", "the best 1-step model", ... from a single fit.
     n_features_in_, feature_names_in_ :
         As usual in sklearn.
 
@@ -319,12 +320,23 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         self.teacher_coef_ = problem.model(a)["coef_"]
         self.singular_values_ = problem.design.singular_values
         self.best_by_steps_ = {}
-        for k, cand in best_per_step(outcome.candidates, outcome.selection.status).items():
+        status = outcome.selection.status
+        # crossfit: only its eligible candidates; other criteria: the criterion's best per k that
+        # is realisable in float64 (statistical vetting not applied: reproduces e.g. the paper's
+        # validation protocol per k; "status" says whether the selection would have rejected it)
+        vetted = outcome.params.tuning == "crossfit"
+        for cand in sorted(outcome.candidates, key=lambda c: (c.mse, -c.alpha)):
+            if cand.n_steps in self.best_by_steps_ or not np.isfinite(cand.mse):
+                continue
+            if vetted and status.get(id(cand)):
+                continue
             a_k, t_k = sm.shrinkage(cand.alpha)
             real = realise(a_k, t_k, cand.u, cand.xibar, sm.z, sm.ell)
             if not real.ok:
                 continue
-            self.best_by_steps_[k] = {
+            self.best_by_steps_[cand.n_steps] = {
                 "alpha": cand.alpha, "xi": real.xi, "xibar": cand.xibar, "mse": cand.mse,
+                "status": status.get(id(cand), ""),
                 **{key.rstrip("_"): value for key, value in problem.model(real.h).items()},
             }
+        self.best_by_steps_ = dict(sorted(self.best_by_steps_.items()))
