@@ -28,6 +28,17 @@ def _format_coef(coef: np.ndarray, y_ndim: int) -> np.ndarray:
     return coef[:, 0] if y_ndim == 1 else coef.T.copy()
 
 
+def _set_validation(sm, val_map, yv, sw_val) -> None:
+    """Store the validation map and targets (rows scaled by sqrt(w)) on the smoother."""
+    if sw_val is not None:
+        root = np.sqrt(sw_val)[:, None]
+        val_map, yv = val_map * root, yv * root
+    sm.val_map, sm.y_val = val_map, yv
+    sm.val_weight = float(yv.shape[0] if sw_val is None else sw_val.sum())
+    if sm.val_weight <= 0:
+        raise ValueError("the validation part has zero total sample weight.")
+
+
 class LinearProblem:
     """Ridge-type problem ``X theta ~ y`` (optional unpenalised intercept) from one decomposition."""
 
@@ -79,13 +90,7 @@ class LinearProblem:
             yv = yv - design.y_offset
         s = design.singular_values
         val_map = (Xv @ design.components) / np.where(s > 0, s, 1.0)
-        if sw_val is not None:
-            root = np.sqrt(sw_val)[:, None]
-            val_map, yv = val_map * root, yv * root
-        sm.val_map, sm.y_val = val_map, yv
-        sm.val_weight = float(Xv.shape[0] if sw_val is None else sw_val.sum())
-        if sm.val_weight <= 0:
-            raise ValueError("the validation part has zero total sample weight.")
+        _set_validation(sm, val_map, yv, sw_val)
 
     def coef(self, h: np.ndarray) -> np.ndarray:
         """Coefficients (engine layout, n_features x T) of the estimator with filter h."""
@@ -134,16 +139,11 @@ class KernelProblem:
         )
 
     def attach_validation(self, X_val, y_val, sw_val=None) -> None:
+        """Validation predictions of filter h are ``val_map @ (h * z)``."""
         sm = self.smoother
         yv = np.asarray(y_val, dtype=np.float64).reshape(X_val.shape[0], -1)
         val_map = (self.kernel(X_val, self.X) * self.root_w) @ (self.Q / self.eigenvalues)
-        if sw_val is not None:
-            root = np.sqrt(sw_val)[:, None]
-            val_map, yv = val_map * root, yv * root
-        sm.val_map, sm.y_val = val_map, yv
-        sm.val_weight = float(yv.shape[0] if sw_val is None else sw_val.sum())
-        if sm.val_weight <= 0:
-            raise ValueError("the validation part has zero total sample weight.")
+        _set_validation(sm, val_map, yv, sw_val)
 
     def dual_coef(self, h: np.ndarray) -> np.ndarray:
         h = h if h.ndim == 2 else h[:, None]

@@ -285,3 +285,53 @@ def test_wrapper_cv_keeps_xi_zero_when_steps_cannot_help():
     np.testing.assert_array_equal(model.xi_, [0.0, 0.0])
     zero = list(model.xi_grid).index(0.0)
     assert np.all(model.cv_scores_.argmin(axis=1) != zero)  # the raw argmin was another xi
+
+
+# ----------------------------------------------------------------------------- pipeline stages
+def test_pipeline_starts_from_sufficient_statistics(rng):
+    # stage 1 from streamed chunks (SufficientStatistics -> SpectralDesign) gives the same
+    # candidates and the same vetted selection as stage 1 from the rows
+    from selfdistill import SpectralDesign, SufficientStatistics
+    from selfdistill._problems import LinearProblem
+    from selfdistill._selection import select_by_criterion
+    from selfdistill._tuning import evaluate_grid
+
+    X = rng.normal(size=(300, 6)) * [3.0, 2.0, 1.0, 1.0, 0.5, 0.1] + 5.0
+    y = X @ rng.normal(size=6) + rng.normal(size=300) + 2.0
+    stats = SufficientStatistics(6)
+    for start in range(0, 300, 70):
+        stats.update(X[start:start + 70], y[start:start + 70])
+    streamed = LinearProblem.from_design(SpectralDesign.from_stats(stats), fit_intercept=True)
+    direct = LinearProblem.from_data(X, y, None, True)
+    alphas, steps = np.array([0.1, 10.0, 1000.0]), np.array([0, 1, 2])
+    picks = []
+    for problem in (streamed, direct):
+        cands = evaluate_grid(problem.smoother, alphas, steps, "gcv")
+        picks.append(select_by_criterion(cands, problem.smoother, "gcv", "test"))
+    assert (picks[0].candidate.alpha, picks[0].candidate.n_steps) == (picks[1].candidate.alpha, picks[1].candidate.n_steps)
+    assert picks[0].score == pytest.approx(picks[1].score, rel=1e-9)
+    for key in ("coef_", "intercept_"):
+        np.testing.assert_allclose(streamed.model(picks[0].realised.h)[key],
+                                   direct.model(picks[1].realised.h)[key], rtol=1e-8)
+
+
+def test_kernel_default_is_safe_and_ridge_only_is_kernel_ridge_at_the_loo_alpha():
+    from sklearn.datasets import load_diabetes
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_diabetes(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
+    alphas = (1e-3, 1e-2, 0.1, 1.0, 10.0)
+    ridge = _quiet_fit(SelfDistilledKernelRidgeCV(alphas, (0,), gamma=1.0), X_tr, y_tr)
+    # n_steps=(0,): kernel ridge at the exact-LOO alpha
+    loo = []
+    for alpha in alphas:
+        K = np.exp(-1.0 * ((X_tr[:, None, :] - X_tr[None, :, :]) ** 2).sum(-1))
+        H = K @ np.linalg.inv(K + alpha * np.eye(len(y_tr)))
+        loo.append(np.mean(((y_tr - H @ y_tr) / (1 - np.diag(H))) ** 2))
+    assert ridge.alpha_ == alphas[int(np.argmin(loo))]
+    reference = KernelRidge(alpha=ridge.alpha_, kernel="rbf", gamma=1.0).fit(X_tr, y_tr)
+    np.testing.assert_allclose(ridge.predict(X_te), reference.predict(X_te), rtol=1e-6)
+    sd = _quiet_fit(SelfDistilledKernelRidgeCV(alphas, (0, 1, 2, 3), gamma=1.0, random_state=0), X_tr, y_tr)
+    assert _test_mse(sd, X_te, y_te) <= 1.25 * _test_mse(ridge, X_te, y_te)
