@@ -27,7 +27,7 @@ import numpy as np
 
 from ._filters import deviation_from_xibar
 from ._selection import filter_reason
-from ._tuning import _gcv_paper_columns, _lstsq_prefixes, _ridge_path_columns, loo_iterates
+from ._tuning import _gcv_paper_columns, _lstsq_prefixes, _ridge_path_columns
 
 
 @dataclass
@@ -71,7 +71,7 @@ def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str) 
     n = X.shape[0]
     T = 1 if y.ndim == 1 else y.shape[1]
     n_cand = len(alphas) * len(steps)
-    errors = np.zeros((n, n_cand))
+    blocks, order = [], []  # held-out rows fold by fold (row order is irrelevant downstream)
     failed = np.zeros(n_cand, dtype=bool)
     reasons: dict = {}
     for train, test in splitter.split(X, y):
@@ -90,11 +90,17 @@ def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str) 
                     reasons.setdefault(col, f"in a fold: {reason}")
                     h = by_k[0][0]  # scored as ridge, never selected
                 filters[:, col] = h
+        block = np.zeros((test.size, n_cand))
         for j in range(T):  # one product per target for all candidates of the fold
             residual = sm.y_val[:, [j]] - sm.val_map @ (filters * sm.z[:, [j]])
-            errors[test] += residual**2
-    row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)
-    return CrossfitScores(errors, row_weight, failed, reasons, T)
+            block += residual**2
+        blocks.append(block)
+        order.append(test)
+    rows = np.concatenate(order)
+    if rows.size != n or np.unique(rows).size != n:
+        raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
+    row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)[rows]
+    return CrossfitScores(np.vstack(blocks), row_weight, failed, reasons, T)
 
 
 def one_shot_filters(sm, alpha: float, k_max: int, one_shot: str) -> list[tuple[np.ndarray, str]]:
@@ -127,14 +133,27 @@ def one_shot_filters(sm, alpha: float, k_max: int, one_shot: str) -> list[tuple[
 
 
 def ridge_loo_alpha(sm, alphas) -> tuple[int, np.ndarray]:
-    """Index of the alpha ``RidgeCV`` would pick (exact LOO; first of ties in grid order)."""
-    scores = np.full(len(alphas), np.inf)
-    for i, alpha in enumerate(alphas):
-        try:
-            P = loo_iterates(sm, float(alpha), 0)
-        except ValueError:  # a row with leverage 1: LOO undefined at this alpha
-            continue
-        scores[i] = float(np.sum((sm.y_tilde - P[:, 0, :]) ** 2))
+    """Index of the alpha ``RidgeCV`` would pick (exact LOO; first of ties in grid order).
+
+    Ridge is one linear smoother, so its LOO residuals are ``e_i / (1 - h_ii)`` exactly, with the
+    leverage ``h_ii = w_i / n + sum_j U_ij^2 a_j`` (intercept included): all alphas at once.
+    Returns the index and the LOO mean squared errors (inf where a leverage reaches 1).
+    """
+    if sm.left is None or sm.y_tilde is None:
+        raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
+    A = sm.ell[:, None] / (sm.ell[:, None] + np.asarray(alphas, dtype=float)[None, :])  # (r, n_alpha)
+    U2 = sm.left**2
+    leverage = U2 @ A
+    if sm.p0:
+        root_w = sm.root_w if sm.root_w is not None else np.ones(U2.shape[0])
+        leverage = leverage + (root_w**2 / sm.n)[:, None]
+    denom = 1.0 - leverage
+    scores = np.zeros(A.shape[1])
+    for j in range(sm.n_targets):
+        residual = sm.y_tilde[:, [j]] - sm.left @ (A * sm.z[:, [j]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores += np.sum((residual / denom) ** 2, axis=0)
+    scores = np.where(np.all(denom > 1e-12, axis=0), scores / (sm.n * sm.n_targets), np.inf)
     if not np.any(np.isfinite(scores)):
         return int(np.argmax(alphas)), scores
-    return int(np.argmin(scores)), scores / (sm.n * sm.n_targets)
+    return int(np.argmin(scores)), scores
