@@ -123,12 +123,12 @@ def check_numeric_y(y) -> None:
             ) from None
 
 
-def validate_fit_data(est, X, y, sample_weight, ensure_min_samples: int = 1):
+def validate_fit_data(est, X, y, sample_weight, ensure_min_samples: int = 1, accept_sparse=False):
     """``validate_data`` for X and a numeric y (1-D or 2-D), magnitude and weight checks."""
     check_numeric_y(y)
     X, y = validate_data(
         est, X, y, dtype=np.float64, multi_output=True, y_numeric=True,
-        ensure_min_samples=ensure_min_samples,
+        ensure_min_samples=ensure_min_samples, accept_sparse=accept_sparse,
     )
     check_magnitude(X, "X")
     check_magnitude(y, "y")

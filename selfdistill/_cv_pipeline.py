@@ -65,12 +65,17 @@ def estimate_noise_var(sm) -> np.ndarray:
     return sm.y_perp_sq / dof
 
 
-def tune_by_criterion(est, data: TuningData, params: CVParams) -> TuningOutcome:
-    """gcv / loo / cp / validation: one decomposition, xi exact per (alpha, k), vetted selection."""
+def tune_by_criterion(est, data: TuningData | None, params: CVParams, problem=None) -> TuningOutcome:
+    """gcv / loo / cp / validation: one decomposition, xi exact per (alpha, k), vetted selection.
+
+    ``problem``: an already decomposed problem with its held-out part attached (sufficient
+    statistics of dask input or a ``partial_fit`` stream, issue 13) instead of ``data``.
+    """
     owner = type(est).__name__
-    problem = est._problem(data.X, data.y, data.sw, keep_left=params.tuning == "loo")
-    if params.tuning == "validation":
-        problem.attach_validation(data.X_val, data.y_val, data.sw_val)
+    if problem is None:
+        problem = est._problem(data.X, data.y, data.sw, keep_left=params.tuning == "loo")
+        if params.tuning == "validation":
+            problem.attach_validation(data.X_val, data.y_val, data.sw_val)
     sm = problem.smoother
     noise = None
     if params.tuning == "cp":
@@ -181,7 +186,11 @@ class SpectralCVMixin(TunedMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data. ``SelfDistilledRidgeCV`` also takes scipy.sparse X (CSR/CSC; decomposed
+            with ``eigh`` of ``X^T X``, never densified; every tuning mode) and dask arrays and
+            DataFrames (never materialised: reduced to sufficient statistics in one pass; only
+            ``tuning`` in ``{"gcv", "cp", "validation"}``, since ``crossfit`` and ``loo`` need
+            per-row errors and leverages; they raise ``NotImplementedError`` there).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Numeric targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -189,23 +198,34 @@ class SpectralCVMixin(TunedMixin):
             selection is exactly invariant to that duplication; under ``loo`` a row of weight 2 is
             left out as a whole, and under ``crossfit`` and ``validation`` the split differs.
         X_val, y_val : array-like, optional
-            Held-out data for ``tuning="validation"`` (otherwise an internal split is used).
+            Held-out data for ``tuning="validation"`` (otherwise an internal split is used; on
+            dask input a hash of each row's position and ``random_state`` decides).
 
         Returns
         -------
         self
         """
         params = check_cv_params(self)
+        problem = self._statistics_problem(X, y, sample_weight, X_val, y_val)
+        if problem is not None:  # issue 13: already reduced and decomposed (dask input)
+            return self._realise(tune_by_criterion(self, None, params, problem), None)
         X, y, sw = self._validate_fit_data(X, y, sample_weight)
         data = split_for_tuning(self, X, y, sw, X_val, y_val)
         tune = tune_by_crossfit if params.tuning == "crossfit" else tune_by_criterion
-        outcome = tune(self, data, params)
+        return self._realise(tune(self, data, params), data)
+
+    def _realise(self, outcome: TuningOutcome, data: TuningData | None):
+        """Stage 5: the selected model's attributes (every input route ends here)."""
         for name, value in outcome.problem.model(outcome.selection.realised.h).items():
             setattr(self, name, value)
         store_tuning_results(self, outcome)
         self._store_fit_extras(outcome, data)
         return self
 
-    def _store_fit_extras(self, outcome: TuningOutcome, data: TuningData) -> None:
+    def _store_fit_extras(self, outcome: TuningOutcome, data: TuningData | None) -> None:
         """Estimator-specific attributes (teacher, spectrum, ...)."""
+
+    def _statistics_problem(self, X, y, sample_weight, X_val, y_val):
+        """A spectral problem built from sufficient statistics of X, or None for in-memory X."""
+        return None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from ._spectral import SpectralDesign
 from ._tuning import SpectralSmoother
@@ -84,12 +85,16 @@ class LinearProblem:
     def attach_validation(self, X_val, y_val, sw_val=None) -> None:
         """Validation predictions of filter h are ``val_map @ (h * z)`` plus the training intercept."""
         design, sm = self.design, self.smoother
-        Xv = X_val - design.x_offset
-        yv = np.asarray(y_val, dtype=np.float64).reshape(Xv.shape[0], -1)
+        V = design.components
+        if scipy.sparse.issparse(X_val):  # issue 13: centre after the product, never densify X_val
+            XvV = np.asarray(X_val @ V) - design.x_offset @ V
+        else:
+            XvV = (X_val - design.x_offset) @ V
+        yv = np.asarray(y_val, dtype=np.float64).reshape(XvV.shape[0], -1)
         if self.fit_intercept:
             yv = yv - design.y_offset
         s = design.singular_values
-        val_map = (Xv @ design.components) / np.where(s > 0, s, 1.0)
+        val_map = XvV / np.where(s > 0, s, 1.0)
         _set_validation(sm, val_map, yv, sw_val)
 
     def coef(self, h: np.ndarray) -> np.ndarray:

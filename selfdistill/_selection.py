@@ -73,6 +73,8 @@ def filter_reason(sm: SpectralSmoother, h: np.ndarray, check_df: bool = True) ->
     Cp and the one-shot estimators are defined (held-out validation does not use them)."""
     if not np.all(np.isfinite(h)):
         return "non-finite filter"
+    if h.size == 0:  # rank-0 design (constant columns): no direction to vet
+        return ""
     low, high = float(np.min(h)), float(np.max(h))
     if low < -FILTER_SLACK or high > 1.0 + FILTER_SLACK:
         return f"filter values in [{low:.3g}, {high:.3g}], far outside [0, 1] (inadmissible)"

@@ -145,11 +145,17 @@ def check_theta_star(theta_star, n_features: int, name: str = "theta_star") -> n
     return arr
 
 
-def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
-    """Return non-negative finite weights of shape (n_samples,), or None for unit weights."""
+def check_sample_weight(sample_weight, n_samples: int, *, allow_all_zero: bool = False) -> np.ndarray | None:
+    """Return non-negative finite weights of shape (n_samples,), or None for unit weights.
+
+    ``allow_all_zero`` accepts a chunk of a stream whose rows all have weight zero.
+    """
     if sample_weight is None:
         return None
-    sw = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numeric: {exc}") from exc
     if sw.ndim == 0:
         sw = np.full(n_samples, float(sw))
     if sw.ndim != 1 or sw.shape[0] != n_samples:
@@ -163,7 +169,7 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
             "sample_weight has negative entries; weights must be >= 0 "
             "(a weight w counts a row w times)."
         )
-    if not np.any(sw > 0):
+    if not allow_all_zero and not np.any(sw > 0):
         raise ValueError("Sample weights must contain at least one non-zero number.")
     return sw
 

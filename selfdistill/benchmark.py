@@ -130,7 +130,7 @@ def run_uci(
     standardize_features: bool = True,
     fit_intercept: bool = True,
     data_dir: str | None = None,
-    n_jobs: int = 1,
+    n_jobs: int | None = None,
     show_progress: bool = True,
 ) -> pd.DataFrame:
     """Ridge vs k-step SD on the UCI datasets under the paper's split protocol.
@@ -161,8 +161,18 @@ def run_uci(
     standardize_features, fit_intercept : bool
     data_dir : str, optional
         Folder with the raw UCI files (else ``SELFDISTILL_DATA_DIR``, the cache, or a download).
-    n_jobs : int
-        joblib workers over (dataset, seed) tasks.
+    n_jobs : int or None
+        joblib workers over (dataset, seed) tasks. None defers to an enclosing
+        ``joblib.parallel_config`` (one worker without one). To run the tasks on a dask cluster::
+
+            from distributed import Client
+            import joblib
+            client = Client()  # or Client("tcp://scheduler:8786")
+            with joblib.parallel_config(backend="dask"):
+                frame = run_uci()
+
+        (``joblib.parallel_backend("dask")`` is the older spelling of the same.) Results are
+        identical to a local run: every task is seeded by its (dataset, seed) pair.
     show_progress : bool
         Progress bar over tasks.
 

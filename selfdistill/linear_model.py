@@ -15,12 +15,14 @@ intercept refitted at every step, because the mean of every mixed target is ``y_
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _filters
-from ._cv_params import check_fit_intercept, check_fixed_params, validate_fit_data
-from ._cv_pipeline import SpectralCVMixin
+from . import _filters, _scale
+from ._cv_params import check_cv_params, check_fit_intercept, check_fixed_params, validate_fit_data
+from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
 from ._problems import LinearProblem
 from ._realise import realise, step_filters
 
@@ -35,27 +37,36 @@ class _LinearSDMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
             Samples to predict.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_targets)
+            A lazy dask array (computed block by block) when X is a dask array or DataFrame.
         """
         check_is_fitted(self, "coef_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_.T + self.intercept_
+        # --- scale-out hook (issue 13): dask input -> lazy dask predictions
+        lazy = _scale.predict(self, X)
+        if lazy is not None:
+            return lazy
+        # --- end of hook
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=("csr", "csc"))
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True  # scale-out hook (issue 13): the Gram route takes CSR/CSC
         return tags
 
     def _validate_fit_data(self, X, y, sample_weight):
-        return validate_fit_data(self, X, y, sample_weight)
+        return validate_fit_data(self, X, y, sample_weight, accept_sparse=("csr", "csc"))
 
     def _problem(self, X, y, sw, keep_left=False):
+        if scipy.sparse.issparse(X):  # scale-out hook (issue 13): eigh of X^T X, X never densified
+            return _scale.sparse_problem(X, y, sw, self.fit_intercept, keep_left=keep_left)
         return LinearProblem.from_data(X, y, sw, self.fit_intercept, keep_left=keep_left)
 
 
@@ -99,7 +110,10 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         Singular values of the (centred, weighted) design.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
-        Only when X has feature names (pandas).
+        Only when X has feature names (pandas, dask DataFrame).
+    statistics_ : GroupedStatistics
+        Only after ``partial_fit`` or a ``fit`` on dask input: the accumulated sufficient
+        statistics (``statistics_.total()`` is a :class:`~selfdistill.SufficientStatistics`).
 
     See Also
     --------
@@ -127,8 +141,9 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_samples, n_features)
+            Training data. Sparse (CSR/CSC) and dask input (arrays, DataFrames; never materialised)
+            are reduced to sufficient statistics and decomposed with ``eigh`` of ``X^T X``.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
         sample_weight : array-like of shape (n_samples,), optional
@@ -140,8 +155,41 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         """
         alpha, xi = check_fixed_params(self.alpha, self.xi)
         check_fit_intercept(self.fit_intercept)
+        # --- scale-out hook (issue 13): dask input -> decomposition of its sufficient statistics
+        if _scale.uses_statistics(X):
+            return self._realise(_scale.fixed_problem(self, X, y, sample_weight), alpha, xi)
+        self.__dict__.pop("statistics_", None)
+        # --- end of hook
         X, y, sw = self._validate_fit_data(X, y, sample_weight)
-        problem = self._problem(X, y, sw)
+        return self._realise(self._problem(X, y, sw), alpha, xi)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a chunk of rows and refit exactly: the result equals ``fit`` on all chunks so far.
+
+        The chunk's sufficient statistics (centred ``X^T W X``, ``X^T W y``, ``y^T W y``, weighted
+        means) are merged exactly into ``statistics_`` (Chan, Golub & LeVeque's pairwise update),
+        and the model is re-derived from one ``eigh`` of the d x d Gram matrix, O(d^3) per call.
+        ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it starts anew.
+
+        Parameters
+        ----------
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
+            A chunk of rows (a chunk with no rows is a no-op).
+        y : array-like of shape (n_rows,) or (n_rows, n_targets)
+            Targets of those rows.
+        sample_weight : array-like of shape (n_rows,), optional
+            Non-negative weights (weight 2 = a duplicated row).
+
+        Returns
+        -------
+        self
+        """
+        alpha, xi = check_fixed_params(self.alpha, self.xi)
+        check_fit_intercept(self.fit_intercept)
+        return self._realise(_scale.fixed_partial_problem(self, X, y, sample_weight), alpha, xi)
+
+    def _realise(self, problem, alpha, xi):
+        """Teacher and students from one spectral problem (every input route ends here)."""
         a, t = _filters.shrinkage(problem.design.singular_values, alpha)
         models = [problem.model(h) for h in step_filters(a, t, xi)]
         self.step_coefs_ = np.stack([m["coef_"] for m in models])
@@ -244,6 +292,9 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         compare "the best ridge", "the best 1-step model", ... from a single fit.
     n_features_in_, feature_names_in_ :
         As usual in sklearn.
+    statistics_ : GroupedStatistics
+        Only after ``partial_fit`` or a ``fit`` on dask input: the accumulated sufficient
+        statistics (with a train/validation row split under ``tuning="validation"``).
 
     Notes
     -----
@@ -312,6 +363,43 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.cv = cv
+
+    def _statistics_problem(self, X, y, sample_weight, X_val, y_val):
+        # --- scale-out hook (issue 13): dask input -> tuning on its sufficient statistics
+        if _scale.uses_statistics(X):
+            return _scale.tuning_problem(self, X, y, sample_weight, X_val, y_val)
+        self.__dict__.pop("statistics_", None)
+        return None
+
+    @available_if(_scale.partial_fit_available)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Add a chunk of rows and re-tune exactly: equals ``fit`` on all chunks so far.
+
+        Available for ``tuning`` in ``{"gcv", "cp", "validation"}``, whose criteria are functions
+        of sufficient statistics; under ``"validation"`` each row joins the validation part by a
+        hash of its position and ``random_state`` (the same rows as a dask ``fit``, not the rows of
+        ``train_test_split``). The default ``tuning="crossfit"`` and ``"loo"`` need every row's
+        held-out error or leverage: the estimator then has no ``partial_fit`` (an
+        ``AttributeError`` says why). Each call costs one ``eigh`` of the d x d Gram matrix plus
+        the tuning. ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it
+        starts anew.
+
+        Parameters
+        ----------
+        X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
+            A chunk of rows (a chunk with no rows is a no-op).
+        y : array-like of shape (n_rows,) or (n_rows, n_targets)
+            Targets of those rows.
+        sample_weight : array-like of shape (n_rows,), optional
+            Non-negative weights (weight 2 = a duplicated row).
+
+        Returns
+        -------
+        self
+        """
+        params = check_cv_params(self)
+        problem = _scale.tuning_partial_problem(self, X, y, sample_weight)
+        return self._realise(tune_by_criterion(self, None, params, problem), None)
 
     def _store_fit_extras(self, outcome, data):
         problem = outcome.problem

@@ -19,10 +19,12 @@ from selfdistill.exceptions import GridBoundaryWarning, TuningFallbackWarning
 # behind, so LOO-based selection is not invariant to "weight 2 == duplicated row" by definition.
 LOO_WEIGHT_FAILURE = {
     "check_sample_weight_equivalence_on_dense_data": "LOO leaves a weighted row out as a whole",
+    "check_sample_weight_equivalence_on_sparse_data": "LOO leaves a weighted row out as a whole",
 }
 # A random train/validation split of duplicated rows differs from the split of weighted rows.
 VALIDATION_WEIGHT_FAILURE = {
     "check_sample_weight_equivalence_on_dense_data": "the internal split differs for duplicated rows",
+    "check_sample_weight_equivalence_on_sparse_data": "the internal split differs for duplicated rows",
 }
 
 ESTIMATORS = [
