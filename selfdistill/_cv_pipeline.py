@@ -108,56 +108,79 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
     The ridge candidate (k = 0) uses the alpha ``RidgeCV`` would choose (exact leave-one-out on
     all rows), so ``n_steps=(0,)`` reproduces ``RidgeCV``; a k-step candidate replaces it only if
     its cross-fitted error is lower by more than one standard error of the paired difference.
+    The chosen (alpha, k) is refitted on all rows (xi by one-shot GCV), realised and vetted; if
+    that fails, the next preference (ultimately ridge) is taken.
     """
     owner = type(est).__name__
-    X, y, sw = data.X, data.y, data.sw
-    alphas, steps = params.alphas, [int(k) for k in params.steps]
-    problem = est._problem(X, y, sw, keep_left=True)
+    steps = [int(k) for k in params.steps]
+    problem = est._problem(data.X, data.y, data.sw, keep_left=True)
     sm = problem.smoother
-    ridge_index, ridge_loo = ridge_loo_alpha(sm, alphas)
-    refit = evaluate_grid(sm, alphas, steps, "gcv", one_shot=params.one_shot)
-    n_k = len(steps)
-    status: dict = {}
+    ridge_index, ridge_loo = ridge_loo_alpha(sm, params.alphas)
+    scores = None
     if steps != [0]:
         scores = crossfit_scores(
             lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
-            X, y, sw, alphas, steps, fold_splitter(est.cv, est.random_state), params.one_shot,
+            data.X, data.y, data.sw, params.alphas, steps,
+            fold_splitter(est.cv, est.random_state), params.one_shot,
         )
-        mse = scores.mse
-    else:  # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
-        scores, mse = None, np.asarray(ridge_loo, dtype=float)
-    candidates = []
-    for col, cand in enumerate(refit):
-        candidates.append(Candidate(cand.alpha, cand.n_steps, cand.xibar, cand.u, float(mse[col]),
-                                    {**cand.extra, "mse_refit_gcv": cand.mse}))
-        if cand.n_steps == 0 and col // n_k != ridge_index and scores is not None:
-            status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
-        elif cand.n_steps and scores is not None and scores.failed[col]:
-            status[col] = scores.reasons[col]
-        elif cand.n_steps and cand.extra.get("undefined"):
-            status[col] = "one-shot GCV undefined on all rows"
-    ridge_col = ridge_index * n_k + steps.index(0) if 0 in steps else None
-    eligible = [c for c in range(len(candidates)) if c not in status and np.isfinite(mse[c])]
-    if scores is None:
-        order = [ridge_col]
-    elif not eligible:  # no k-step candidate survives the folds, and ridge is not in the grid
-        order = []
-    else:
-        best = min(eligible, key=lambda c: (mse[c], candidates[c].n_steps))
-        by_k = [min((c for c in eligible if candidates[c].n_steps == k), key=lambda c: mse[c])
-                for k in steps if any(candidates[c].n_steps == k for c in eligible)]
-        choice = one_standard_error_choice(scores.errors, scores.row_weight, by_k, best, SE_MULTIPLIER)
-        order = [choice] + sorted(set(by_k) - {choice}, key=lambda c: candidates[c].n_steps)
+    candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
+    order = _crossfit_preference(candidates, status, scores, steps)
+    ridge_col = ridge_index * len(steps) + steps.index(0) if 0 in steps else None
     notes = [] if order else ["no candidate of n_steps survived cross-fitting"]
     if ridge_col is None:  # ridge (k = 0) is the safe fallback even when the grid lacks it
-        a0 = float(alphas[ridge_index])
-        zero = np.zeros(0)
-        fallback = Candidate(a0, 0, zero, np.zeros_like(sm.ell), float(ridge_loo[ridge_index]),
-                             {"ridge_fallback": True})
-        candidates.append(fallback)
+        alpha0 = float(params.alphas[ridge_index])
+        candidates.append(Candidate(alpha0, 0, np.zeros(0), np.zeros_like(sm.ell),
+                                    float(ridge_loo[ridge_index]), {"ridge_fallback": True}))
         ridge_col = len(candidates) - 1
     if ridge_col not in order:
         order = order + [ridge_col]
+    selection = _first_realisable(sm, candidates, order, status, notes)
+    if notes:
+        warn_fallback(owner, selection, "crossfit")
+    warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, "crossfit")
+    return TuningOutcome(problem, candidates, selection, params)
+
+
+def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo):
+    """Candidates refitted on all rows (xi by one-shot GCV), scored by their cross-fitted error.
+
+    Returns the candidates and ``{column: why it may not be selected}``.
+    """
+    steps = [int(k) for k in params.steps]
+    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot)
+    # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
+    mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
+    candidates, status = [], {}
+    for col, cand in enumerate(refit):
+        candidates.append(Candidate(cand.alpha, cand.n_steps, cand.xibar, cand.u, float(mse[col]),
+                                    {**cand.extra, "mse_refit_gcv": cand.mse}))
+        if cand.n_steps == 0 and col // len(steps) != ridge_index:
+            status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
+        elif scores is None:
+            continue
+        elif cand.n_steps and scores.failed[col]:
+            status[col] = scores.reasons[col]
+        elif cand.n_steps and cand.extra.get("undefined"):
+            status[col] = "one-shot GCV undefined on all rows"
+    return candidates, status
+
+
+def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
+    """Columns in order of preference: the one-SE choice first, then the best of each k."""
+    eligible = [c for c in range(len(candidates)) if c not in status and np.isfinite(candidates[c].mse)]
+    if scores is None:
+        return eligible[:1]
+    if not eligible:  # no k-step candidate survived the folds, and ridge is not in the grid
+        return []
+    best = min(eligible, key=lambda c: (candidates[c].mse, candidates[c].n_steps))
+    by_k = [min((c for c in eligible if candidates[c].n_steps == k), key=lambda c: candidates[c].mse)
+            for k in steps if any(candidates[c].n_steps == k for c in eligible)]
+    choice = one_standard_error_choice(scores.errors, scores.row_weight, by_k, best, SE_MULTIPLIER)
+    return [choice] + sorted(set(by_k) - {choice}, key=lambda c: candidates[c].n_steps)
+
+
+def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> Selection:
+    """Realise and vet the refits in ``order``; the first that passes is selected."""
     for col in order:
         cand = candidates[col]
         a, t = sm.shrinkage(cand.alpha)
@@ -165,16 +188,11 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
         reason = vet(sm, cand, "crossfit", real) if cand.n_steps else ""
         if not reason:
             selection = Selection(cand, real, cand.mse, notes, {})
-            break
+            selection.status = {id(candidates[c]): r for c, r in status.items()}
+            return selection
         status[col] = f"refit on all rows: {reason}"
         notes.append(f"alpha={cand.alpha:g}, n_steps={cand.n_steps}: {status[col]}")
-    else:  # pragma: no cover - the ridge candidate always realises
-        raise ValueError(f"{owner}: no candidate can be realised on all rows; include n_steps=0.")
-    selection.status = {id(candidates[c]): r for c, r in status.items()}
-    if notes:
-        warn_fallback(owner, selection, "crossfit")
-    warn_on_boundary(owner, selection, candidates, alphas, params.steps, "crossfit")
-    return TuningOutcome(problem, candidates, selection, params)
+    raise ValueError("no candidate can be realised on all rows; include n_steps=0.")  # pragma: no cover
 
 
 class SpectralCVMixin(TunedMixin):

@@ -88,6 +88,11 @@ def xi_to_polynomial(xi) -> np.ndarray:
     ndarray of shape (k + 1,)
         ``c`` with ``m(a) = sum_i c_i a^i`` and ``sum_i c_i = 1``.
 
+    Raises
+    ------
+    ValueError
+        If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).
+
     Examples
     --------
     >>> xi_to_polynomial([0.3, -1.2, 2.5]).round(6)
@@ -124,6 +129,11 @@ def xi_to_xibar(xi) -> np.ndarray:
     Returns
     -------
     ndarray of shape (k,)
+
+    Raises
+    ------
+    ValueError
+        If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).
 
     Examples
     --------

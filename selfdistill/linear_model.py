@@ -329,7 +329,8 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
     the synthetic oracle gain, Airfoil gain >= 5 %) with the fewest losses against RidgeCV; without
     the rule it wins more often but also loses more often (same mean); the in-sample modes are
     now safe but still choose the largest k in most fits (their criterion is optimistic in k).
-    Measured on a shared 2-core host; see ``benchmarks/RESULTS.md`` for times.
+    Reproduce with ``python benchmarks/selection_methods.py --seeds 20``; times are in
+    ``benchmarks/RESULTS.md`` (measured on a shared, contended 2-core host).
 
     Examples
     --------

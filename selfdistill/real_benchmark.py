@@ -314,6 +314,10 @@ def summarize(runs: pd.DataFrame, by: Sequence[str] = ("dataset", "config")) -> 
     return table.reset_index(drop=True)
 
 
+def _who(config: str) -> str:
+    return "the default" if config == "default" else f"configuration {config!r}"
+
+
 @dataclass(frozen=True)
 class Rule:
     """One acceptance rule: a statement, the measured value and whether it holds."""
@@ -363,7 +367,7 @@ def verdicts(
         errors = int((mine["error"] != "").sum())
         measured = float(worst["ratio"]) if worst is not None else np.nan
         rules.append(Rule(
-            f"default ({default}): every split of every data set within {worst_ratio_limit:g}x RidgeCV's test MSE",
+            f"{_who(default)}: every split of every data set within {worst_ratio_limit:g}x RidgeCV's test MSE",
             measured, worst_ratio_limit, bool(errors == 0 and measured <= worst_ratio_limit),
             f"worst ratio {measured:.4g} ({worst['dataset']}, {worst['features']}, seed {worst['seed']}); "
             f"{int((ok['ratio'] > worst_ratio_limit).sum())} of {len(mine)} fits above; {errors} failed fits"
@@ -372,7 +376,7 @@ def verdicts(
         medians = summarize(mine, by=("dataset",)).set_index("dataset")["median_pct_change"]
         over = medians[medians > median_change_limit]
         rules.append(Rule(
-            f"default ({default}): median change of test MSE vs RidgeCV <= {median_change_limit:+g}% on every data set",
+            f"{_who(default)}: median change of test MSE vs RidgeCV <= {median_change_limit:+g}% on every data set",
             float(medians.max()), median_change_limit, bool(len(over) == 0 and medians.notna().all()),
             f"largest median change {medians.max():+.3g}% ({medians.idxmax()}); data sets above: "
             + (", ".join(f"{n} ({v:+.3g}%)" for n, v in over.items()) or "none"),
@@ -555,7 +559,7 @@ def gain_rules(
         share = float(mine["share_of_oracle_gain"].mean())
         per_design = mine.groupby("design")["share_of_oracle_gain"].mean()
         rules.append(Rule(
-            f"default ({default}): realises >= {min_share:g} of the oracle gain on synthetic designs "
+            f"{_who(default)}: realises >= {min_share:g} of the oracle gain on synthetic designs "
             "with oracle gain >= 20 %",
             share, min_share, bool(share >= min_share),
             f"mean share {share:.3g} (median {mine['share_of_oracle_gain'].median():.3g}) over "
@@ -569,7 +573,7 @@ def gain_rules(
         change = 100 * (mine["ratio"] - 1)
         mean_change = float(change.mean())
         rules.append(Rule(
-            f"default ({default}): Airfoil, raw features, coarse grid {{1..1e4}}: gain >= {min_airfoil_gain:g} % "
+            f"{_who(default)}: Airfoil, raw features, coarse grid {{1..1e4}}: gain >= {min_airfoil_gain:g} % "
             "(mean change of test MSE vs RidgeCV)",
             mean_change, -min_airfoil_gain, bool(len(mine) == len(airfoil[airfoil["config"] == default])
                                                   and mean_change <= -min_airfoil_gain),

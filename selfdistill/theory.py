@@ -680,6 +680,8 @@ def _filter_pair(a, t, xi, xibar, spectral_filter) -> tuple[np.ndarray, np.ndarr
             )
         if not np.all(np.isfinite(h)):
             raise ValueError("spectral_filter contains NaN or infinite values.")
+        # 1 - h by subtraction: relative error eps / (1 - h) where h is within eps of 1 (tiny alpha);
+        # xi and xibar keep the cancellation-free t + a d form.
         return h, 1.0 - h
     if xibar is not None:
         d = _filters.deviation_from_xibar(a, t, check_xi(xibar, "xibar"))

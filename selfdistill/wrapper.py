@@ -8,6 +8,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from ._cv_params import check_numeric_y
 from ._progress import progress
 from ._selection import one_standard_error_choice
 from ._validation import check_n_steps, check_sample_weight, check_xi
@@ -116,6 +117,7 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         grid = check_xi(self.xi_grid, "xi_grid") if tune else None
         if tune and grid.size == 0:
             raise ValueError("xi_grid is empty; give at least one candidate xi.")
+        check_numeric_y(y)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         sw = check_sample_weight(sample_weight, X.shape[0])
         if sw is not None and not has_fit_parameter(base, "sample_weight"):

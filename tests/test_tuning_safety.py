@@ -244,7 +244,8 @@ def test_many_fixed_steps_still_work():
 
 
 @pytest.mark.parametrize(
-    "model", [SelfDistilledRidgeCV(), SelfDistilledRidge(), SelfDistilledKernelRidgeCV(), SelfDistilledKernelRidge()]
+    "model", [SelfDistilledRidgeCV(), SelfDistilledRidge(), SelfDistilledKernelRidgeCV(), SelfDistilledKernelRidge(),
+              SelfDistillationRegressor()]
 )
 def test_string_targets_say_y_must_be_numeric(model):
     X = np.random.default_rng(0).normal(size=(12, 2))
