@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.model_selection import KFold, check_cv, train_test_split
+from sklearn.utils import get_tags
 from sklearn.utils.validation import validate_data
 
 from ._validation import (
@@ -174,7 +175,9 @@ def split_for_tuning(est, X, y, sw, X_val, y_val) -> TuningData:
         X_tr, X_va, y_tr, y_va = parts[:4]
         sw_tr, sw_va = (parts[4], parts[5]) if sw is not None else (None, None)
         return TuningData(X_tr, y_tr, sw_tr, X_va, y_va, sw_va)
-    X_val = validate_data(est, X_val, reset=False, dtype=np.float64)
+    # X_val may be sparse where X may (issue 13: the linear estimators)
+    sparse = ("csr", "csc") if get_tags(est).input_tags.sparse else False
+    X_val = validate_data(est, X_val, reset=False, dtype=np.float64, accept_sparse=sparse)
     check_numeric_y(y_val)
     y_val = np.asarray(y_val, dtype=np.float64)
     if y_val.shape[0] != X_val.shape[0] or y_val.ndim != y.ndim:

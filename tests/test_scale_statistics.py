@@ -236,6 +236,9 @@ def test_validation_tuning_from_statistics_equals_the_in_memory_criterion(rng):
     # sparse X is in memory: the same train_test_split as dense X (not the stream's hash split)
     sparse = clone(est).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(sparse.coef_, clone(est).fit(X, y).coef_, rtol=1e-9, atol=1e-9)
+    sparse_val = clone(est).fit(sp.csr_matrix(X[~held]), y[~held], X_val=sp.csc_matrix(X[held]), y_val=y[held])
+    np.testing.assert_allclose(sparse_val.cv_results_["mse"], direct.cv_results_["mse"], rtol=1e-8)
+    np.testing.assert_allclose(sparse_val.coef_, direct.coef_, rtol=1e-8, atol=1e-8)
 
 
 def test_partial_fit_refusals_and_checks(rng):
