@@ -75,7 +75,8 @@ def sparse_problem(X, y, sw, fit_intercept: bool, keep_left: bool = False) -> Li
 
     ``eigh`` of the rows' sufficient statistics (tiny directions measured on X itself); with
     ``keep_left`` also the left singular vectors ``U = W^{1/2} (X - 1 x_offset^T) V / s`` (dense,
-    n x r; leave-one-out and the cross-fitted default's ridge alpha need them).
+    n x r, as large as a dense X when r = d; leave-one-out and the cross-fitted default's ridge
+    alpha need them).
     """
     n = X.shape[0]
     Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
