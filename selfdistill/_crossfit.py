@@ -77,29 +77,32 @@ def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
     n = X.shape[0]
     T = 1 if y.ndim == 1 else y.shape[1]
     n_cand = len(alphas) * len(steps)
+    folds = list(fold_problems(fit_part, full, X, y, sw, splitter))
+    if not folds:
+        raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
+    filters, unusable, reasons = one_shot_filters([part.smoother for _, part in folds], alphas, steps, one_shot)
     errors = np.zeros((n, n_cand))  # held-out rows fold by fold (row order is irrelevant downstream)
     order, filled = [], 0
-    failed = np.zeros(n_cand, dtype=bool)
-    reasons: dict = {}
-    for test, part in fold_problems(fit_part, full, X, y, sw, splitter):
+    for (test, part), fold_filters in zip(folds, filters, strict=True):
         sm = part.smoother
-        filters, unusable, fold_reasons = one_shot_filters(sm, alphas, steps, one_shot, known=reasons)
-        failed |= unusable
-        reasons.update({col: f"in a fold: {why}" for col, why in fold_reasons.items()})
         if filled + test.size > n:
             break
         block = errors[filled : filled + test.size]
         for j in range(T):  # one product per target for all candidates of the fold
-            residual = sm.val_map @ (filters * sm.z[:, [j]])
+            residual = block if T == 1 else np.empty_like(block)
+            np.matmul(sm.val_map, fold_filters * sm.z[:, [j]], out=residual)
             np.subtract(sm.y_val[:, [j]], residual, out=residual)
             residual *= residual
-            block += residual
+            if T > 1:
+                block += residual
         filled += test.size
         order.append(test)
-    rows = np.concatenate(order) if order else np.zeros(0, dtype=int)
+    rows = np.concatenate(order)
     if rows.size != n or np.any(np.bincount(rows, minlength=n) != 1):
         raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
     row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)[rows]
+    failed = np.any(unusable, axis=0)
+    reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
     return CrossfitScores(errors, row_weight, failed, reasons, T)
 
 
@@ -170,45 +173,54 @@ def _training_problem(full, sums, x_center, y_center, y_ndim: int):
     return LinearProblem.from_design(design, full.fit_intercept, y_ndim)
 
 
-def one_shot_filters(sm, alphas, steps: list[int], one_shot: str, known=()) -> tuple:
-    """Filters of the one-shot-GCV-tuned k-step SD for every (alpha, k), and which are unusable.
+def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -> tuple:
+    """Filters of the one-shot-GCV-tuned k-step SD for every fold and (alpha, k), and which are unusable.
 
-    Returns ``filters`` (r, n_alphas * len(steps)), columns alpha-major then k; a boolean mask of
-    the candidates that are undefined (df >= n) or inadmissible
-    (:func:`~selfdistill._selection.filter_reason`), whose columns hold the ridge filter (scored,
-    never selected); and ``{column: reason}`` for those not in ``known`` (a reason is worded only
-    once). Only the selected one-shot estimator is solved, in its own stable basis (the ridge-path
-    t-power basis or the paper's xibar), for all alphas at once, without converting to per-step xi.
+    Returns ``filters`` (per fold, shape (r, n_alphas * len(steps)), columns alpha-major then k);
+    ``unusable`` (n_folds, n_candidates), the candidates that are undefined in a fold (df >= n) or
+    inadmissible there (:func:`~selfdistill._selection.filter_reason`), whose columns hold the
+    ridge filter (scored, never selected); and ``{column: reason in the first fold it fails}``.
+    Only the selected one-shot estimator is solved, in its own stable basis (the ridge-path t-power
+    basis or the paper's xibar), for all folds and alphas at once, without converting to per-step xi.
     """
-    grid = one_shot_grid(sm, alphas, max(steps), one_shot)
+    if len({sm.ell.size for sm in smoothers}) > 1:  # folds of different rank: one grid each
+        parts = [one_shot_filters([sm], alphas, steps, one_shot) for sm in smoothers]
+        reasons: dict = {}
+        for _, _, fold_reasons in parts:
+            reasons.update({c: why for c, why in fold_reasons.items() if c not in reasons})
+        return [p[0][0] for p in parts], np.vstack([p[1] for p in parts]), reasons
+    n_alpha, n_steps, n_folds = len(alphas), len(steps), len(smoothers)
+    grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
     ridge = grid.A
-    n_alpha, n_steps = len(alphas), len(steps)
-    unusable = np.zeros((n_alpha, n_steps), dtype=bool)
-    reasons: dict = {}
+    n_rows = np.repeat([float(sm.n) for sm in smoothers], n_alpha)
+    unusable = np.zeros((n_folds * n_alpha, n_steps), dtype=bool)
+    reasons = {}
     per_k = []
     for ik, k in enumerate(steps):
         h = ridge - grid.deviation(k) if k else ridge
         if k:
-            unusable[:, ik] = ~grid.defined | _inadmissible(sm, h)
-            for ia in np.flatnonzero(unusable[:, ik]):
+            unusable[:, ik] = ~grid.defined | _inadmissible(h, smoothers[0].p0, n_rows)
+            for row in np.flatnonzero(unusable[:, ik]):  # fold-major: the first fold words it
+                fold, ia = divmod(int(row), n_alpha)
                 col = ia * n_steps + ik
-                if col not in known:
-                    reasons[col] = (filter_reason(sm, h[ia]) if grid.defined[ia]
+                if col not in reasons:
+                    reasons[col] = (filter_reason(smoothers[fold], h[row]) if grid.defined[row]
                                     else "one-shot GCV undefined (df >= n)")
             h = np.where(unusable[:, ik, None], ridge, h)
         per_k.append(h)
-    filters = np.stack(per_k, axis=1).reshape(n_alpha * n_steps, -1).T
-    return filters, unusable.reshape(-1), reasons
+    filters = np.stack(per_k, axis=1).reshape(n_folds, n_alpha * n_steps, -1)
+    return [f.T for f in filters], unusable.reshape(n_folds, n_alpha * n_steps), reasons
 
 
-def _inadmissible(sm, h: np.ndarray) -> np.ndarray:
-    """Rows of ``h`` (one filter per row) that :func:`filter_reason` rejects, vectorised."""
+def _inadmissible(h: np.ndarray, p0: int, n) -> np.ndarray:
+    """Rows of ``h`` (one filter per row, total weight ``n`` per row) that
+    :func:`~selfdistill._selection.filter_reason` rejects, vectorised."""
     with np.errstate(invalid="ignore"):
         low = np.min(h, axis=1, initial=np.inf)
         high = np.max(h, axis=1, initial=-np.inf)
-        df = sm.p0 + np.sum(h, axis=1)
+        df = p0 + np.sum(h, axis=1)
         ok = (np.all(np.isfinite(h), axis=1) & (low >= -FILTER_SLACK) & (high <= 1.0 + FILTER_SLACK)
-              & (df >= 0.0) & (df < sm.n))
+              & (df >= 0.0) & (df < n))
     return ~ok
 
 

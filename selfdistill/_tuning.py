@@ -380,13 +380,42 @@ class OneShotGrid:
             return A * (Tt * q)
 
 
-def one_shot_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotGrid:
-    """Solve the one-shot GCV estimator ``one_shot`` exactly for every alpha and k = 0..k_max."""
+@dataclass
+class _GridRows:
+    """What the one-shot columns need from the smoother(s), one row per (smoother, alpha)."""
+
+    p0: int
+    n: np.ndarray  # (B,) total sample weight
+    z: np.ndarray  # (B, r, T) target coordinates
+    perp: np.ndarray  # (B, T) norm of the targets outside the span
+
+    @classmethod
+    def of(cls, smoothers: list, n_alpha: int) -> _GridRows:
+        r, T = smoothers[0].z.shape
+        return cls(
+            smoothers[0].p0,
+            np.repeat([float(sm.n) for sm in smoothers], n_alpha),
+            np.concatenate([np.broadcast_to(sm.z[None], (n_alpha, r, T)) for sm in smoothers]),
+            np.repeat([np.sqrt(np.maximum(sm.y_perp_sq, 0.0)) for sm in smoothers], n_alpha, axis=0),
+        )
+
+
+def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotGrid:
+    """Solve the one-shot GCV estimator ``one_shot`` exactly for every alpha and k = 0..k_max.
+
+    ``sm`` is a :class:`SpectralSmoother`, or a list of smoothers of the same rank (the folds of
+    cross-fitting), solved together: rows smoother-major, then alpha.
+    """
+    smoothers = sm if isinstance(sm, list) else [sm]
     alphas = np.asarray(alphas, dtype=float)
-    denom = sm.ell[None, :] + alphas[:, None]
-    A, Tt = sm.ell[None, :] / denom, alphas[:, None] / denom
+    A, Tt = [], []
+    for one in smoothers:
+        denom = one.ell[None, :] + alphas[:, None]
+        A.append(one.ell[None, :] / denom)
+        Tt.append(alphas[:, None] / denom)
+    A, Tt = np.concatenate(A), np.concatenate(Tt)
     columns_of = _ridge_path_grid if one_shot == "ridge_path" else _gcv_paper_grid
-    columns, defined = columns_of(sm, A, Tt, k_max)
+    columns, defined = columns_of(_GridRows.of(smoothers, alphas.size), A, Tt, k_max)
     columns = np.where(defined[:, None, None], columns, 0.0)  # undefined alphas: never used
     coefs, rss = _lstsq_prefix_grid(columns[:, :, 0], columns[:, :, 1:], k_max)
     return OneShotGrid(one_shot, A, Tt, coefs, rss, defined)
@@ -441,17 +470,17 @@ def _ridge_path_xibar(weights: np.ndarray) -> np.ndarray:
 
 def _ridge_path_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
     """Columns of the ridge-path estimator at one alpha (None where GCV is undefined)."""
-    columns, defined = _ridge_path_grid(sm, a[None], t[None], k_max)
+    columns, defined = _ridge_path_grid(_GridRows.of([sm], 1), a[None], t[None], k_max)
     return columns[0] if defined[0] else None
 
 
 def _gcv_paper_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
     """Columns of the paper's one-shot estimator at one alpha (None where GCV is undefined)."""
-    columns, defined = _gcv_paper_grid(sm, a[None], t[None], k_max)
+    columns, defined = _gcv_paper_grid(_GridRows.of([sm], 1), a[None], t[None], k_max)
     return columns[0] if defined[0] else None
 
 
-def _ridge_path_grid(sm: SpectralSmoother, A, Tt, k_max: int):
+def _ridge_path_grid(rows: _GridRows, A, Tt, k_max: int):
     """Columns ``g_m = alpha^m rho^(m) / m!`` (m = 0..k) of the GCV-scaled residual path.
 
     Taylor coefficients in ``delta`` of ``f(alpha (1 + delta))``: for ``t_j`` they are ``t_j`` and
@@ -464,23 +493,22 @@ def _ridge_path_grid(sm: SpectralSmoother, A, Tt, k_max: int):
     powers = np.where(m >= 1, (-Tt[..., None]) ** np.maximum(m - 1, 0), 0.0)  # (B, r, k+1)
     t_series = np.where(m == 0, Tt[..., None], AT[..., None] * powers)
     d_series = np.empty((A.shape[0], k_max + 1))
-    d_series[:, 0] = 1.0 - (sm.p0 + np.sum(A, axis=1)) / sm.n
+    d_series[:, 0] = 1.0 - (rows.p0 + np.sum(A, axis=1)) / rows.n
     defined = d_series[:, 0] > 0.0
     d_series[:, 0] = np.where(defined, d_series[:, 0], 1.0)
-    d_series[:, 1:] = np.einsum("br,brm->bm", AT, powers[:, :, 1:]) / sm.n
+    d_series[:, 1:] = np.einsum("br,brm->bm", AT, powers[:, :, 1:]) / rows.n[:, None]
     inv = _series_reciprocal(d_series)
     # Cauchy product of each row with 1/D: F[:, m] = sum_{l <= m} t_series[:, l] inv[m - l]
     lag = m[None, :] - m[:, None]
     f_series = t_series @ np.where(lag >= 0, inv[:, np.maximum(lag, 0)], 0.0)
     blocks = []
-    for j in range(sm.n_targets):
-        perp = math.sqrt(max(float(sm.y_perp_sq[j]), 0.0))
-        blocks.append(perp * inv[:, None, :])
-        blocks.append(sm.z[None, :, j, None] * f_series)
+    for j in range(rows.z.shape[2]):
+        blocks.append(rows.perp[:, j, None, None] * inv[:, None, :])
+        blocks.append(rows.z[:, :, j, None] * f_series)
     return np.concatenate(blocks, axis=1), defined
 
 
-def _gcv_paper_grid(sm: SpectralSmoother, A, Tt, k_max: int):
+def _gcv_paper_grid(rows: _GridRows, A, Tt, k_max: int):
     """Columns ``gamma_0`` and ``gamma_i - gamma_0``: GCV-scaled residuals of ``H^{i+1} y``.
 
     Returns the columns (B, T (r + 1), k + 1) and where they are defined (every denominator > 0).
@@ -492,14 +520,13 @@ def _gcv_paper_grid(sm: SpectralSmoother, A, Tt, k_max: int):
         one_minus[:, :, i] = Tt * geometric  # 1 - a^{i+1} = t (1 + a + ... + a^i), no cancellation
         geometric = geometric + power
         power = power * A
-    denom = 1.0 - (sm.p0 + (A.shape[1] - np.sum(one_minus, axis=1))) / sm.n  # (B, k+1)
+    denom = 1.0 - (rows.p0 + (A.shape[1] - np.sum(one_minus, axis=1))) / rows.n[:, None]  # (B, k+1)
     defined = np.all(denom > 0.0, axis=1)
     denom = np.where(defined[:, None], denom, 1.0)
     blocks = []
-    for j in range(sm.n_targets):
-        perp = math.sqrt(max(float(sm.y_perp_sq[j]), 0.0))
-        gamma = np.concatenate([np.full((A.shape[0], 1, k_max + 1), perp),
-                                sm.z[None, :, j, None] * one_minus], axis=1) / denom[:, None, :]
+    for j in range(rows.z.shape[2]):
+        perp = np.broadcast_to(rows.perp[:, j, None, None], (A.shape[0], 1, k_max + 1))
+        gamma = np.concatenate([perp, rows.z[:, :, j, None] * one_minus], axis=1) / denom[:, None, :]
         blocks.append(np.concatenate([gamma[:, :, :1], gamma[:, :, 1:] - gamma[:, :, :1]], axis=2))
     return np.concatenate(blocks, axis=1), defined
 
