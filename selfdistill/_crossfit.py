@@ -6,17 +6,22 @@ largest k wins and, on real data with ill-conditioned designs, xi runs off to 1e
 separates the two roles:
 
 1. split the rows into K folds (shuffled ``KFold``; rows of real data sets are often ordered);
-2. in each training part: one decomposition (:mod:`selfdistill._problems`), and for every alpha
-   the exact one-shot GCV optimum of xi for every k (the toolkit's ``ridge_path`` estimator, or
-   ``gcv_paper``) -- the procedure the final model will run on all rows;
-3. realise each candidate as per-step SD (:mod:`selfdistill._realise`); an unrealisable candidate,
-   or one whose degrees of freedom leave ``[0, n)``, is disqualified for good;
-4. score the realised filters on the held-out fold (vectorised over all candidates of an alpha);
+2. in each training part: one decomposition (:mod:`selfdistill._problems`; for a linear problem on
+   dense X from the fold's ``X^T X`` = all rows' minus the fold's, :func:`fold_problems`), and the
+   exact one-shot GCV optimum of xi for every (alpha, k) (the toolkit's ``ridge_path`` estimator,
+   or ``gcv_paper``) -- the procedure the final model will run on all rows;
+3. a candidate whose filter is inadmissible (values far outside [0, 1], degrees of freedom outside
+   ``[0, n)``) or undefined in a fold is disqualified for good; the selected one is realised as
+   per-step SD and vetted again on all rows (:mod:`selfdistill._realise`);
+4. score the filters on the held-out fold;
 5. the per-row held-out squared errors of all candidates feed the selection
-   (:func:`select_by_crossfit`).
+   (``tune_by_crossfit`` in :mod:`selfdistill._cv_pipeline`).
 
-Cost: K + 1 decompositions instead of one, then O(n r C) for the held-out predictions of the C
-candidates.
+Cost (issue 9: the per-candidate Python work, not the algebra, was the cost): one pass over X for
+the K fold Gram matrices and K small ``eigh``; one batched least-squares solve for the one-shot
+optima of all K x n_alphas x k candidates (:func:`~selfdistill._tuning.one_shot_grid`); per fold
+one product ``(n_val x r) @ (r x C)`` for the held-out predictions of its C candidates. No Python
+loop runs per candidate.
 """
 
 from __future__ import annotations
