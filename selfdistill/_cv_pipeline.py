@@ -121,7 +121,7 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
         scores = crossfit_scores(
             lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
             data.X, data.y, data.sw, params.alphas, steps,
-            fold_splitter(est.cv, est.random_state), params.one_shot,
+            fold_splitter(est.cv, est.random_state), params.one_shot, full=problem,
         )
     candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
     order = _crossfit_preference(candidates, status, scores, steps)

@@ -283,12 +283,21 @@ def ridge_path_to_xibar(w) -> np.ndarray:
         If a coefficient exceeds the float64 range.
     """
     w = check_xi(w, "w")
-    k = w.size
-    weights = np.concatenate([[1.0], w])
+    poly = ridge_path_to_xibar_rows(w[None, :])[0]
+    if not np.all(np.isfinite(poly)):
+        raise ValueError(f"the xibar of these {w.size} ridge-path weights exceeds the float64 range.")
+    return poly
+
+
+def ridge_path_to_xibar_rows(W: np.ndarray) -> np.ndarray:
+    """:func:`ridge_path_to_xibar` of every row of ``W`` (shape (B, k)) at once, unchecked: a row
+    beyond the float64 range comes back non-finite (the caller decides)."""
+    B, k = W.shape
+    weights = np.concatenate([np.ones((B, 1)), W], axis=1)
     i = np.arange(k + 1, dtype=np.float64)
     mantissa, exponent = np.zeros(k + 1), np.zeros(k + 1, dtype=int)
     mantissa[0] = 1.0  # H_0 = (1, 0, 0, ...)
-    poly = np.zeros(k + 1)
+    poly = np.zeros((B, k + 1))
     with np.errstate(over="ignore", invalid="ignore"):
         for ell in range(k + 1):
             if ell > 0:
@@ -300,7 +309,6 @@ def ridge_path_to_xibar(w) -> np.ndarray:
                 new_e[ell] = exponent[ell - 1]
                 mantissa, exponent = _scaled(new_m, new_e)
             signs = np.where((ell - i[: ell + 1]) % 2 == 0, 1.0, -1.0)
-            poly[: ell + 1] += np.ldexp(weights[ell] * signs * mantissa[: ell + 1], exponent[: ell + 1])
-    if not np.all(np.isfinite(poly)):
-        raise ValueError(f"the xibar of these {k} ridge-path weights exceeds the float64 range.")
-    return poly[1:]
+            poly[:, : ell + 1] += np.ldexp(weights[:, ell, None] * signs * mantissa[: ell + 1],
+                                           exponent[: ell + 1])
+    return poly[:, 1:]

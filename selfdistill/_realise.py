@@ -59,6 +59,29 @@ def per_step_xi(xibar: np.ndarray) -> np.ndarray | None:
     return np.asarray(xi, dtype=np.float64)
 
 
+def per_step_xi_many(xibars: list[np.ndarray]) -> list[np.ndarray | None]:
+    """:func:`per_step_xi` of many candidates: ``xi_k = S_1``, ``xi_{k-q+1} = S_q / S_{q-1}`` for
+    the tail sums S, vectorised over the candidates with the same k; a candidate with a zero or
+    non-finite tail sum takes the scalar path (which handles those cases)."""
+    out: list[np.ndarray | None] = [None] * len(xibars)
+    by_k: dict[int, list[int]] = {}
+    for index, xibar in enumerate(xibars):
+        by_k.setdefault(np.size(xibar), []).append(index)
+    for k, indices in by_k.items():
+        rows = np.array([np.asarray(xibars[i], dtype=np.float64).reshape(k) for i in indices]).reshape(len(indices), k)
+        tails = np.cumsum(rows[:, ::-1], axis=1)[:, ::-1]
+        xi = np.zeros_like(rows)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if k:
+                xi[:, k - 1] = tails[:, 0]
+                xi[:, : k - 1] = tails[:, 1:][:, ::-1] / tails[:, :-1][:, ::-1]
+        simple = np.all(np.isfinite(rows), axis=1) & np.all(tails[:, :-1] != 0.0, axis=1) \
+            & np.all(np.isfinite(xi), axis=1)
+        for position, index in enumerate(indices):
+            out[index] = xi[position] if simple[position] else per_step_xi(xibars[index])
+    return out
+
+
 def realise(a: np.ndarray, t: np.ndarray, u: np.ndarray, xibar: np.ndarray, z: np.ndarray,
             ell: np.ndarray) -> Realised:
     """Realise a candidate (scored filter ``a - u``, parameters ``xibar``) as per-step SD.

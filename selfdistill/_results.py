@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._realise import per_step_xi
+from ._realise import per_step_xi_many
 
 
 class TunedMixin:
@@ -50,7 +50,7 @@ def cv_results_from(candidates, tuning: str, selection) -> dict:
         "score": -mse,
         "rank": rank,
         "xibar": _object_array([c.xibar for c in candidates]),
-        "xi": _object_array([per_step_xi(c.xibar) for c in candidates]),
+        "xi": _object_array(per_step_xi_many([c.xibar for c in candidates])),
         "status": np.array([selection.status.get(id(c), "") for c in candidates], dtype=str),
         "selected": np.array([c is selection.candidate for c in candidates]),
     }
