@@ -34,8 +34,6 @@ both span the same family, so optima and risks do not depend on the choice.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._validation import check_xi
@@ -90,6 +88,11 @@ def xi_to_polynomial(xi) -> np.ndarray:
     ndarray of shape (k + 1,)
         ``c`` with ``m(a) = sum_i c_i a^i`` and ``sum_i c_i = 1``.
 
+    Raises
+    ------
+    ValueError
+        If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).
+
     Examples
     --------
     >>> xi_to_polynomial([0.3, -1.2, 2.5]).round(6)
@@ -97,11 +100,18 @@ def xi_to_polynomial(xi) -> np.ndarray:
     """
     xi = check_xi(xi)
     coef = np.ones(1)
-    for value in xi:
-        new = np.zeros(coef.size + 1)
-        new[1:] += value * coef
-        new[0] += 1.0 - value
-        coef = new
+    with np.errstate(over="ignore", invalid="ignore"):
+        for value in xi:
+            new = np.zeros(coef.size + 1)
+            new[1:] += value * coef
+            new[0] += 1.0 - value
+            coef = new
+    if not np.all(np.isfinite(coef)):
+        raise ValueError(
+            f"xi={xi.tolist()} gives polynomial coefficients beyond float64 (products of the xi_i "
+            "exceed ~1.8e308), so xibar does not exist in float64. The estimators and "
+            "deviation_from_xi evaluate such xi exactly step by step; use them instead of xibar."
+        )
     return coef
 
 
@@ -119,6 +129,11 @@ def xi_to_xibar(xi) -> np.ndarray:
     Returns
     -------
     ndarray of shape (k,)
+
+    Raises
+    ------
+    ValueError
+        If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).
 
     Examples
     --------
@@ -193,9 +208,16 @@ def xibar_to_xi(xibar) -> np.ndarray:
     return xi
 
 
-def _binomials(k: int) -> np.ndarray:
-    """``C[i, l] = binom(i, l)`` for 0 <= i, l <= k (exact small integers as floats)."""
-    return np.array([[math.comb(i, ell) for ell in range(k + 1)] for i in range(k + 1)], dtype=float)
+def _scaled(mantissa: np.ndarray, exponent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renormalise ``mantissa * 2**exponent`` so that ``0.5 <= |mantissa| < 1``."""
+    m, e = np.frexp(mantissa)
+    return m, exponent + e
+
+
+def _dot_scaled(weights: np.ndarray, mantissa: np.ndarray, exponent: np.ndarray) -> float:
+    """``sum_i weights_i * mantissa_i * 2**exponent_i``; terms beyond float64 become inf (checked by callers)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(np.ldexp(weights * mantissa, exponent)))
 
 
 def xibar_to_ridge_path(xibar) -> np.ndarray:
@@ -203,7 +225,11 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
 
     The k-step estimator equals ``theta(alpha) + sum_l w_l alpha^l d^l theta(alpha)/d alpha^l``
     (followups.md section 1, derived there and checked by our tests). For k = 1, ``w_1 = xi``.
-    With ``p(a) = sum_i c_i a^i``: ``p^{(l)}(1) / l! = sum_i binom(i, l) c_i``.
+    With ``p(a) = sum_i c_i a^i``: ``w_l = sum_i c_i binom(i, l) / l!``.
+
+    The factors ``binom(i, l) / l!`` are built by the recursion
+    ``G_{l+1}(i) = G_l(i) (i - l) / (l + 1)^2`` and kept as mantissa and binary exponent, so that
+    no factorial is ever formed: any k works (``l!`` alone overflows float64 at l = 171).
 
     Parameters
     ----------
@@ -214,17 +240,33 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
     -------
     ndarray of shape (k,)
         Ridge-path weights ``w_1..w_k``.
+
+    Raises
+    ------
+    ValueError
+        If a weight exceeds the float64 range.
     """
     xibar = check_xi(xibar, "xibar")
     k = xibar.size
     poly = np.concatenate([[1.0 - xibar.sum()], xibar])
-    taylor = poly @ _binomials(k)  # Taylor coefficients of p at a = 1
-    factorials = np.array([math.factorial(ell) for ell in range(1, k + 1)], dtype=float)
-    return taylor[1:] / factorials
+    i = np.arange(k + 1, dtype=np.float64)
+    mantissa, exponent = np.ones(k + 1), np.zeros(k + 1, dtype=int)  # G_0(i) = 1
+    w = np.empty(k)
+    for ell in range(k):
+        mantissa, exponent = _scaled(mantissa * ((i - ell) / (ell + 1.0) ** 2), exponent)
+        w[ell] = _dot_scaled(poly, mantissa, exponent)
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"the ridge-path weights of this {k}-step xibar exceed the float64 range.")
+    return w
 
 
 def ridge_path_to_xibar(w) -> np.ndarray:
     """Convert ridge-path weights back to ``xibar`` (inverse of :func:`xibar_to_ridge_path`).
+
+    ``p(a) = sum_l w_l l! (a - 1)^l`` with ``w_0 = 1``, so the coefficient of ``a^i`` is
+    ``sum_l w_l H_l(i) (-1)^(l - i)`` with ``H_l(i) = l! binom(l, i)``, built by the recursion
+    ``H_{l+1}(i) = H_l(i) (l + 1)^2 / (l + 1 - i)``, ``H_{l+1}(l + 1) = (l + 1)!``, as mantissa and
+    binary exponent (no factorial is formed, so any k works).
 
     Parameters
     ----------
@@ -234,12 +276,39 @@ def ridge_path_to_xibar(w) -> np.ndarray:
     Returns
     -------
     ndarray of shape (k,)
+
+    Raises
+    ------
+    ValueError
+        If a coefficient exceeds the float64 range.
     """
     w = check_xi(w, "w")
-    k = w.size
-    factorials = np.array([math.factorial(ell) for ell in range(1, k + 1)], dtype=float)
-    taylor = np.concatenate([[1.0], w * factorials])  # p(a) = sum_l taylor_l (a - 1)^l
-    # (a - 1)^l = sum_i binom(l, i) a^i (-1)^(l - i)
-    signs = (-1.0) ** (np.arange(k + 1)[:, None] - np.arange(k + 1)[None, :])
-    poly = taylor @ (_binomials(k) * signs)
-    return poly[1:]
+    poly = ridge_path_to_xibar_rows(w[None, :])[0]
+    if not np.all(np.isfinite(poly)):
+        raise ValueError(f"the xibar of these {w.size} ridge-path weights exceeds the float64 range.")
+    return poly
+
+
+def ridge_path_to_xibar_rows(W: np.ndarray) -> np.ndarray:
+    """:func:`ridge_path_to_xibar` of every row of ``W`` (shape (B, k)) at once, unchecked: a row
+    beyond the float64 range comes back non-finite (the caller decides)."""
+    B, k = W.shape
+    weights = np.concatenate([np.ones((B, 1)), W], axis=1)
+    i = np.arange(k + 1, dtype=np.float64)
+    mantissa, exponent = np.zeros(k + 1), np.zeros(k + 1, dtype=int)
+    mantissa[0] = 1.0  # H_0 = (1, 0, 0, ...)
+    poly = np.zeros((B, k + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for ell in range(k + 1):
+            if ell > 0:
+                factor = np.zeros(k + 1)
+                factor[:ell] = ell**2 / (ell - i[:ell])
+                new_m = mantissa * factor
+                new_m[ell] = mantissa[ell - 1] * ell  # H_l(l) = l * H_{l-1}(l - 1) = l!
+                new_e = exponent.copy()
+                new_e[ell] = exponent[ell - 1]
+                mantissa, exponent = _scaled(new_m, new_e)
+            signs = np.where((ell - i[: ell + 1]) % 2 == 0, 1.0, -1.0)
+            poly[:, : ell + 1] += np.ldexp(weights[:, ell, None] * signs * mantissa[: ell + 1],
+                                           exponent[: ell + 1])
+    return poly[:, 1:]

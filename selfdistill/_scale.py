@@ -1,25 +1,29 @@
 """Estimator hook for data that do not sit in one dense array: dask, scipy.sparse and streams.
 
-The linear estimators fit from a spectral decomposition of the (centred, weighted) design; for
-every tuning criterion except leave-one-out, that decomposition and the criterion's inputs are
-functions of sufficient statistics (:mod:`selfdistill._statistics`). This module turns
-``(X, y, sample_weight)`` of any supported kind into those statistics and then into what the
-estimators need, so the estimators only have to ask:
+The linear estimators fit from a spectral decomposition of the (centred, weighted) design (a
+:class:`~selfdistill._problems.LinearProblem`, stage 1 of the tuning pipeline); for every tuning
+criterion except leave-one-out and cross-fitting, that decomposition and the criterion's inputs
+are functions of sufficient statistics (:mod:`selfdistill._statistics`). This module builds the
+spectral problem from input of any supported kind, so the estimators only have to ask:
 
-* :func:`uses_statistics` -- does this input take the statistics route (sparse or dask)?
-* :func:`fixed_design` / :func:`fixed_partial_design` -- the decomposition for fixed (alpha, xi);
-* :func:`tuning_inputs` / :func:`tuning_partial_inputs` -- the decomposition and the tuning view
-  (a :class:`~selfdistill._tuning.SpectralSmoother`) for the CV estimator;
+* :func:`sparse_problem` -- in-memory scipy.sparse rows: ``eigh`` of their statistics, X never
+  densified; the rows stay at hand, so every tuning mode (the cross-fitted default and LOO
+  included) runs the in-memory pipeline on them, with the same folds and splits as dense X;
+* :func:`uses_statistics` -- does this input take the statistics route (a dask collection)?
+* :func:`fixed_problem` / :func:`fixed_partial_problem` -- the problem for fixed (alpha, xi);
+* :func:`tuning_problem` / :func:`tuning_partial_problem` -- the problem, with the held-out part
+  of ``tuning="validation"`` attached, for the CV estimator;
 * :func:`predict` -- dask-aware prediction.
 
-Each returns ``y_ndim`` as well (the layout of ``coef_``); the estimator realises the model from
-the decomposition exactly as on the in-memory route. The accumulated statistics are kept in the
-fitted attribute ``statistics_`` (a :class:`~selfdistill._statistics.GroupedStatistics`) so that
-``partial_fit`` can continue them.
+The estimator then tunes and realises the model from the problem exactly as on the in-memory
+route. The accumulated statistics are kept in the fitted attribute ``statistics_`` (a
+:class:`~selfdistill._statistics.GroupedStatistics`) so that ``partial_fit`` can continue them.
 
-Rows are split for ``tuning="validation"`` by a hash of their position (see
-:mod:`selfdistill._statistics`), not by ``train_test_split``; leave-one-out needs every row's
-leverage and is available for in-memory sparse input only.
+On the statistics route, rows are split for ``tuning="validation"`` by a hash of their position
+(see :mod:`selfdistill._statistics`), not by ``train_test_split``. Leave-one-out needs every row's
+leverage, and the cross-fitted default needs every row's held-out error (its one-standard-error
+rule) and leverage (RidgeCV's leave-one-out alpha for k = 0): statistics carry neither, so both are
+refused there with a message that names the modes that work.
 """
 
 from __future__ import annotations
@@ -28,26 +32,62 @@ import numbers
 import warnings
 
 import numpy as np
-import scipy.sparse
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 
 from ._dask import is_dask_collection
-from ._estimator_utils import smoother_from_design
+from ._problems import LinearProblem
 from ._spectral import SpectralDesign, SufficientStatistics
 from ._statistics import GroupedStatistics, RowSplit, chunk_statistics, validation_view
 from ._validation import check_sample_weight
 
-LOO_REFUSAL = (
-    "tuning='loo' needs the leverage of every row, which sufficient statistics do not carry, so it "
-    "is not available for {what}. Use tuning='gcv', 'cp' or 'validation' (all computed exactly "
-    "from the statistics), or fit an in-memory (dense or scipy.sparse) array."
+#: What each tuning mode needs beyond sufficient statistics (the statistics route refuses it).
+ROW_LEVEL_NEEDS = {
+    "loo": "the leverage of every row",
+    "crossfit": (
+        "every row's held-out error (its one-standard-error rule) and leverage (the ridge alpha is "
+        "RidgeCV's exact leave-one-out choice)"
+    ),
+}
+REFUSAL = (
+    "tuning={tuning!r} needs {needs}, which sufficient statistics do not carry, so it is not "
+    "available for {what}. Use tuning='gcv', 'cp' or 'validation' (all computed exactly from the "
+    "statistics), or fit an in-memory (dense or scipy.sparse) array."
 )
 
 
+def refuse_row_level_tuning(tuning: str, what: str) -> None:
+    """NotImplementedError for a tuning mode that sufficient statistics cannot serve."""
+    if tuning in ROW_LEVEL_NEEDS:
+        raise NotImplementedError(REFUSAL.format(tuning=tuning, needs=ROW_LEVEL_NEEDS[tuning], what=what))
+
+
 def uses_statistics(X) -> bool:
-    """True when ``fit`` must take the statistics route (scipy.sparse or a dask collection)."""
-    return scipy.sparse.issparse(X) or is_dask_collection(X)
+    """True when ``fit`` must take the statistics route (a dask collection).
+
+    scipy.sparse input is in memory: it takes the in-memory route with :func:`sparse_problem`.
+    """
+    return is_dask_collection(X)
+
+
+def sparse_problem(X, y, sw, fit_intercept: bool, keep_left: bool = False) -> LinearProblem:
+    """The spectral problem of validated in-memory scipy.sparse rows, X never densified.
+
+    ``eigh`` of the rows' sufficient statistics (tiny directions measured on X itself); with
+    ``keep_left`` also the left singular vectors ``U = W^{1/2} (X - 1 x_offset^T) V / s`` (dense,
+    n x r, as large as a dense X when r = d; leave-one-out and the cross-fitted default's ridge
+    alpha need them).
+    """
+    n = X.shape[0]
+    Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+    stats = SufficientStatistics(X.shape[1], Y.shape[1]).update(X, Y, sw)
+    design = _decompose(stats, fit_intercept, (X, Y, sw))
+    root_w = None
+    if keep_left:
+        root_w = np.ones(n) if sw is None else np.sqrt(sw)
+        XV = np.asarray(X @ design.components) - design.x_offset @ design.components
+        design.left = XV * root_w[:, None] / design.singular_values
+    return LinearProblem(design, fit_intercept, stats.weight_sum, root_w, np.ndim(y), Y if keep_left else None)
 
 
 def split_seed(random_state) -> int:
@@ -131,22 +171,21 @@ def _check_features(est, n_features: int, names, *, reset: bool) -> None:
 
 
 def _statistics(est, X, y, sample_weight, split, *, reset: bool, start: int = 0, stream=False):
-    """Grouped statistics of one input of any kind; also returns in-memory rows (for LOO).
+    """Grouped statistics of one input of any kind.
 
     In a stream (``partial_fit``) a later chunk may be empty (a no-op); the first may not.
     """
     if is_dask_collection(X):
-        return _dask_jobs(est, [(X, y, sample_weight, split)], reset=reset, start=start)[0], None
+        return _dask_jobs(est, [(X, y, sample_weight, split)], reset=reset, start=start)[0]
     if stream and not reset and np.shape(X)[0] == 0:  # validate_data refuses an empty y
         X = validate_data(est, X, reset=False, accept_sparse=("csr", "csc"), ensure_min_samples=0)
         empty = GroupedStatistics.empty(split, X.shape[1], est.statistics_.n_targets, est.statistics_.y_ndim)
         empty.n_rows = start
-        return empty, None
+        return empty
     X, y, sw = _in_memory(est, X, y, sample_weight, reset=reset)
     n = X.shape[0]
     Y = y.reshape(n, -1)
-    stats = chunk_statistics(X, Y, sw, start, split, X.shape[1], Y.shape[1], y.ndim)
-    return stats, (X, Y, sw)
+    return chunk_statistics(X, Y, sw, start, split, X.shape[1], Y.shape[1], y.ndim)
 
 
 def _decompose(stats: SufficientStatistics, fit_intercept: bool, rows=None) -> SpectralDesign:
@@ -165,17 +204,20 @@ def _decompose(stats: SufficientStatistics, fit_intercept: bool, rows=None) -> S
 
 
 # ----------------------------------------------------------------------------- fixed (alpha, xi)
-def fixed_design(est, X, y, sample_weight):
-    """``(design, y_ndim)`` of ``SelfDistilledRidge.fit`` on sparse or dask input."""
-    stats, rows = _statistics(est, X, y, sample_weight, RowSplit(), reset=True)
-    est.statistics_ = stats
-    return _decompose(stats.training(), est.fit_intercept, rows), stats.y_ndim
+def _fixed(est, stats: GroupedStatistics) -> LinearProblem:
+    design = _decompose(stats.training(), est.fit_intercept)
+    return LinearProblem.from_design(design, est.fit_intercept, stats.y_ndim)
 
 
-def fixed_partial_design(est, X, y, sample_weight):
-    """``(design, y_ndim)`` after adding one chunk to ``est.statistics_`` (``partial_fit``)."""
-    stats = _accumulate(est, X, y, sample_weight, lambda: RowSplit())
-    return _decompose(stats.training(), est.fit_intercept), stats.y_ndim
+def fixed_problem(est, X, y, sample_weight) -> LinearProblem:
+    """The spectral problem of ``SelfDistilledRidge.fit`` on dask input."""
+    est.statistics_ = _statistics(est, X, y, sample_weight, RowSplit(), reset=True)
+    return _fixed(est, est.statistics_)
+
+
+def fixed_partial_problem(est, X, y, sample_weight) -> LinearProblem:
+    """The spectral problem after adding one chunk to ``est.statistics_`` (``partial_fit``)."""
+    return _fixed(est, _accumulate(est, X, y, sample_weight, lambda: RowSplit()))
 
 
 def _accumulate(est, X, y, sample_weight, make_split) -> GroupedStatistics:
@@ -190,7 +232,7 @@ def _accumulate(est, X, y, sample_weight, make_split) -> GroupedStatistics:
         )
     first = state is None
     split = make_split() if first else state.split
-    chunk, _ = _statistics(
+    chunk = _statistics(
         est, X, y, sample_weight, split, reset=first, start=0 if first else state.n_rows,
         stream=True,
     )
@@ -206,47 +248,37 @@ def _accumulate(est, X, y, sample_weight, make_split) -> GroupedStatistics:
 
 
 # ----------------------------------------------------------------------------- tuned estimator
-def tuning_inputs(est, X, y, sample_weight, X_val=None, y_val=None):
-    """``(design, smoother, y_ndim)`` of ``SelfDistilledRidgeCV.fit`` on sparse or dask input."""
+def tuning_problem(est, X, y, sample_weight, X_val=None, y_val=None) -> LinearProblem:
+    """The spectral problem of ``SelfDistilledRidgeCV.fit`` on dask input (validation attached)."""
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither.")
     if X_val is not None and est.tuning != "validation":
         raise ValueError(f"X_val/y_val are only used with tuning='validation', not {est.tuning!r}.")
-    dask_input = is_dask_collection(X)
-    if est.tuning == "loo" and dask_input:
-        raise NotImplementedError(LOO_REFUSAL.format(what="dask input"))
+    refuse_row_level_tuning(est.tuning, "dask input")
     internal = est.tuning == "validation" and X_val is None
     split = RowSplit.validation(est.validation_fraction, split_seed(est.random_state)) if internal else RowSplit()
-    rows = val_stats = None
-    if dask_input:
-        jobs = [(X, y, sample_weight, split)]
-        if is_dask_collection(X_val):  # training and validation statistics in one compute
-            jobs.append((X_val, y_val, None, RowSplit()))
-        stats, *val_part = _dask_jobs(est, jobs, reset=True)
-        val_stats = val_part[0] if val_part else None
-    else:
-        stats, rows = _statistics(est, X, y, sample_weight, split, reset=True)
-        if internal:  # keep the training part's rows (for the null-direction check)
-            X_mem, Y_mem, sw_mem = rows
-            train = np.flatnonzero(split.groups(0, X_mem.shape[0]) == 0)
-            rows = (X_mem[train], Y_mem[train], None if sw_mem is None else sw_mem[train])
-    if X_val is not None and val_stats is None:
-        val_stats, _ = _statistics(est, X_val, y_val, None, RowSplit(), reset=False)
+    jobs = [(X, y, sample_weight, split)]
+    if is_dask_collection(X_val):  # training and validation statistics in one compute
+        jobs.append((X_val, y_val, None, RowSplit()))
+    stats, *val_part = _dask_jobs(est, jobs, reset=True)
+    if X_val is not None and not val_part:
+        val_part = [_statistics(est, X_val, y_val, None, RowSplit(), reset=False)]
     est.statistics_ = stats
-    val = stats.validation() if internal else (None if val_stats is None else val_stats.total())
-    design, smoother = _tuning_view(est, stats.training(), val, rows)
-    return design, smoother, stats.y_ndim
+    val = stats.validation() if internal else (val_part[0].total() if val_part else None)
+    return _tuning_problem(est, stats, stats.training(), val)
 
 
 def partial_fit_available(est) -> bool:
-    """For ``sklearn.utils.metaestimators.available_if``: no ``partial_fit`` under LOO tuning."""
-    if est.tuning == "loo":
-        raise AttributeError(LOO_REFUSAL.format(what="partial_fit"))
+    """For ``sklearn.utils.metaestimators.available_if``: no ``partial_fit`` under LOO or crossfit."""
+    try:
+        refuse_row_level_tuning(est.tuning, "partial_fit")
+    except NotImplementedError as exc:
+        raise AttributeError(str(exc)) from exc
     return True
 
 
-def tuning_partial_inputs(est, X, y, sample_weight):
-    """``(design, smoother, y_ndim)`` after adding one chunk (``SelfDistilledRidgeCV.partial_fit``)."""
+def tuning_partial_problem(est, X, y, sample_weight) -> LinearProblem:
+    """The spectral problem after adding one chunk (``SelfDistilledRidgeCV.partial_fit``)."""
     partial_fit_available(est)
 
     def make_split():
@@ -256,62 +288,45 @@ def tuning_partial_inputs(est, X, y, sample_weight):
 
     stats = _accumulate(est, X, y, sample_weight, make_split)
     val = stats.validation() if est.tuning == "validation" else None
-    design, smoother = _tuning_view(est, stats.training(), val, None)
-    return design, smoother, stats.y_ndim
+    return _tuning_problem(est, stats, stats.training(), val)
 
 
-def _tuning_view(est, train: SufficientStatistics, val, rows, tuning: str | None = None):
-    """Decomposition of the training statistics and the criterion's inputs (``SpectralSmoother``)."""
+def _tuning_problem(est, stats: GroupedStatistics, train: SufficientStatistics, val,
+                    tuning: str | None = None) -> LinearProblem:
+    """Decomposition of the training statistics; under validation, the held-out view of ``val``."""
     owner = type(est).__name__
     tuning = est.tuning if tuning is None else tuning
     if train.n_rows < 2:
         raise ValueError(
             f"{owner} needs at least 2 training samples to tune, got {train.n_rows}."
         )
-    # rows (in-memory sparse input) are all training rows: a split makes them None
-    design = _decompose(train, est.fit_intercept, rows)
-    y_tilde = root_w = None
-    if tuning == "loo":
-        if rows is None:  # pragma: no cover - refused earlier
-            raise NotImplementedError(LOO_REFUSAL.format(what="this input"))
-        X, Y, sw = rows
-        root_w = np.ones(X.shape[0]) if sw is None else np.sqrt(sw)
-        # U = (X - 1 x_offset^T) V / s, rows scaled by sqrt(w): X is never centred or densified.
-        XV = np.asarray(X @ design.components) - design.x_offset @ design.components
-        design.left = XV * root_w[:, None] / design.singular_values
-        offset = design.y_offset if est.fit_intercept else 0.0
-        y_tilde = (Y - offset) * root_w[:, None]
-    smoother = smoother_from_design(
-        design, train.weight_sum, int(est.fit_intercept), y_tilde=y_tilde, root_w=root_w
-    )
+    problem = LinearProblem.from_design(_decompose(train, est.fit_intercept), est.fit_intercept, stats.y_ndim)
     if tuning == "validation":
         if val is None or val.weight_sum <= 0:
             raise ValueError(
                 f"{owner}: the validation part has no rows (or zero total weight) yet; use a larger "
                 "validation_fraction, pass more rows, or pass X_val and y_val."
             )
-        smoother.val_map, smoother.y_val, smoother.val_weight = validation_view(
-            design, val, est.fit_intercept
-        )
-    return design, smoother
+        sm = problem.smoother
+        sm.val_map, sm.y_val, sm.val_weight = validation_view(problem.design, val, est.fit_intercept)
+    return problem
 
 
 def crossfit_statistics(est, X, y, sample_weight, n_folds: int, seed: int) -> GroupedStatistics:
     """One statistics set per fold, in one pass over input of any kind (fold = hash of position)."""
-    stats, _ = _statistics(est, X, y, sample_weight, RowSplit.kfold(n_folds, seed), reset=True)
-    return stats
+    return _statistics(est, X, y, sample_weight, RowSplit.kfold(n_folds, seed), reset=True)
 
 
-def fold_views(est, stats: GroupedStatistics):
-    """Per cross-fitting fold j: ``(design_j, smoother_j)`` fitted on the other folds, with fold j
-    as the held-out part of the smoother (``evaluate_grid(smoother_j, ..., "validation")`` scores
-    every candidate on fold j exactly, as an in-memory ``X_val`` of fold j's rows would).
+def fold_views(est, stats: GroupedStatistics) -> list[LinearProblem]:
+    """Per cross-fitting fold j: the problem fitted on the other folds, with fold j as its held-out
+    part (``evaluate_grid(problem_j.smoother, ..., "validation")`` scores every candidate on fold j
+    exactly, as an in-memory ``X_val`` of fold j's rows would).
+
+    Per-fold sums of squared held-out errors only: the default ``tuning="crossfit"`` also needs
+    per-row errors and leverages (see :data:`ROW_LEVEL_NEEDS`), so it does not run on these views.
     """
-    views = []
-    for j in range(stats.split.n_folds):
-        train, held = stats.fold(j)
-        views.append(_tuning_view(est, train, held, None, tuning="validation"))
-    return views
+    return [_tuning_problem(est, stats, *stats.fold(j), tuning="validation")
+            for j in range(stats.split.n_folds)]
 
 
 # ----------------------------------------------------------------------------- prediction

@@ -41,13 +41,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.linalg
 
 from . import _filters
 from ._risk import KrylovSolution, LeastSquaresForm, krylov_basis
 
-TUNING_METHODS = ("validation", "loo", "gcv", "cp")
-ONE_SHOT_METHODS = ("ridge_path", "gcv_paper")
 _LOO_CHUNK_ELEMENTS = 4_000_000  # rows x r x targets per block of the LOO iterates (~32 MB)
 
 
@@ -144,21 +141,74 @@ def evaluate_grid(
     k_max = int(np.max(steps))
     steps = [int(k) for k in steps]
     out: list[Candidate] = []
+    if method == "gcv":  # closed forms: all alphas at once
+        for by_k in _gcv_grid(smoother, np.asarray(alphas, dtype=float), k_max, one_shot):
+            out.extend(by_k[k] for k in steps)
+        return out
+    path = _criterion_path(smoother, method, k_max, one_shot, noise_var)
+    for alpha in alphas:
+        by_k = path(float(alpha))
+        out.extend(by_k[k] for k in steps)
+    return out
+
+
+def _criterion_path(smoother, method, k_max, one_shot, noise_var):
+    """``alpha -> [Candidate for k = 0..k_max]`` for one criterion."""
     if method == "validation":
         val = _ValidationForm(smoother)
         path = lambda alpha: val.path(alpha, k_max)  # noqa: E731
     elif method == "cp":
         path = lambda alpha: _cp_path(smoother, alpha, k_max, noise_var)  # noqa: E731
-    elif method == "gcv":
-        path = lambda alpha: _gcv_path(smoother, alpha, k_max, one_shot)  # noqa: E731
     elif method == "loo":
         path = lambda alpha: _loo_path(smoother, alpha, k_max)  # noqa: E731
     else:  # pragma: no cover - validated by the estimator
         raise ValueError(f"unknown tuning method {method!r}")
-    for alpha in alphas:
-        by_k = path(float(alpha))
-        out.extend(by_k[k] for k in steps)
-    return out
+    return path
+
+
+def criterion_of_realised(
+    sm: SpectralSmoother, method: str, alpha: float, xi: np.ndarray, h: np.ndarray,
+    one_minus_h: np.ndarray, *, one_shot: str = "ridge_path", noise_var=None,
+) -> float:
+    """The criterion of the *realised* model: per-step ``xi`` with filter ``h`` (``1 - h`` given).
+
+    ``validation`` and ``cp`` are evaluated from the filter itself (the validation predictions of
+    the returned model, its residual sum of squares and degrees of freedom); ``gcv`` and ``loo``
+    from the realised polynomial ``xi_to_xibar(xi)`` in the criterion's own linear form. Comparing
+    this with the scored value detects candidates the float64 realisation does not reproduce.
+    """
+    n_norm = sm.n * sm.n_targets
+    if method == "validation":
+        residual = sm.y_val - sm.val_map @ (h[:, None] * sm.z)
+        return float(np.sum(residual**2)) / (float(sm.val_weight) * sm.n_targets)
+    if method == "cp":
+        rss = float(np.sum(sm.y_perp_sq) + np.sum(sm.z**2 * (one_minus_h**2)[:, None]))
+        return (rss + 2.0 * float(np.sum(noise_var)) * (sm.p0 + float(np.sum(h)))) / n_norm
+    k = xi.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        xibar = _filters.xi_to_xibar(xi) if k else np.zeros(0)
+        if not np.all(np.isfinite(xibar)):
+            return math.inf
+        a, t = sm.shrinkage(alpha)
+        if method == "gcv" and one_shot == "ridge_path":
+            columns = _ridge_path_columns(sm, a, t, k)
+            if columns is None:
+                return math.inf
+            weights = _filters.xibar_to_ridge_path(xibar) if k else np.zeros(0)
+            coef = weights * np.array([math.factorial(i) for i in range(1, k + 1)], dtype=float)
+        elif method == "gcv":
+            columns = _gcv_paper_columns(sm, a, t, k)
+            if columns is None:
+                return math.inf
+            coef = xibar
+        else:  # loo
+            P = loo_iterates(sm, alpha, k)
+            base = (sm.y_tilde - P[:, 0, :]).reshape(-1)
+            cols = (P[:, :1, :] - P[:, 1:, :]).transpose(0, 2, 1).reshape(base.size, k)
+            columns = np.column_stack([base, cols])
+            coef = xibar
+        residual = columns[:, 0] + columns[:, 1:] @ coef
+        return float(residual @ residual) / n_norm
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -176,26 +226,47 @@ def _candidate_from_krylov(smoother, alpha, k, solution: KrylovSolution, mse) ->
 
 
 def _lstsq_prefixes(base: np.ndarray, columns: np.ndarray, k_max: int):
-    """Minimise ``||base + columns[:, :k] c||`` for k = 0..k_max; yields (c, residual_sq).
+    """Minimise ``||base + columns[:, :k] c||`` for k = 0..k_max; yields (c, residual_sq)."""
+    coefs, rss = _lstsq_prefix_grid(base[None], columns[None], k_max)
+    for k in range(k_max + 1):
+        yield coefs[k][0], float(rss[0, k])
 
-    One Householder QR serves every prefix (its leading columns span the leading columns of the
-    matrix); a prefix whose triangular factor is numerically singular falls back to ``lstsq``
-    (minimum-norm solution, e.g. when k exceeds the number of distinct eigenvalues).
+
+def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
+    """:func:`_lstsq_prefixes` for a batch of problems: ``base`` (B, m), ``columns`` (B, m, k_max).
+
+    Returns ``coefs`` (``coefs[k]`` of shape (B, k)) and the residual sums of squares (B, k_max + 1).
+    One Householder QR per problem serves every prefix (its leading columns span the leading
+    columns of the matrix); the triangular solves run vectorised over the batch. A prefix whose
+    triangular factor is numerically singular falls back to ``lstsq`` (minimum-norm solution, e.g.
+    when k exceeds the number of distinct eigenvalues).
     """
-    yield np.zeros(0), float(base @ base)
+    B = base.shape[0]
+    rss = np.empty((B, k_max + 1))
+    rss[:, 0] = np.einsum("bm,bm->b", base, base)
+    coefs = [np.zeros((B, 0))]
     if k_max == 0:
-        return
+        return coefs, rss
     Q, R = np.linalg.qr(columns)
-    qb = Q.T @ base
-    diag = np.abs(np.diag(R))
-    scale = np.linalg.norm(columns, axis=0)
+    qb = np.einsum("bmp,bm->bp", Q, base)
+    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
+    scale = np.maximum(np.linalg.norm(columns, axis=1), np.finfo(float).tiny)
     for k in range(1, k_max + 1):
-        if k <= diag.size and np.all(diag[:k] > 1e-12 * np.maximum(scale[:k], np.finfo(float).tiny)):
-            coef = scipy.linalg.solve_triangular(R[:k, :k], -qb[:k], check_finite=False)
-        else:
-            coef = np.linalg.lstsq(columns[:, :k], -base, rcond=None)[0]
-        residual = base + columns[:, :k] @ coef
-        yield coef, float(residual @ residual)
+        coef = np.zeros((B, k))
+        solvable = np.zeros(B, dtype=bool)
+        if k <= diag.shape[1]:
+            solvable = np.all(diag[:, :k] > 1e-12 * scale[:, :k], axis=1)
+            rhs = -qb[:, :k]  # back substitution for R[:k, :k] c = -qb[:k], column by column
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                for i in range(k - 1, -1, -1):
+                    coef[:, i] = rhs[:, i] / R[:, i, i]
+                    rhs[:, :i] -= coef[:, i : i + 1] * R[:, :i, i]
+        for b in np.flatnonzero(~solvable):
+            coef[b] = np.linalg.lstsq(columns[b, :, :k], -base[b], rcond=None)[0]
+        residual = base + np.einsum("bmk,bk->bm", columns[:, :, :k], coef)
+        rss[:, k] = np.einsum("bm,bm->b", residual, residual)
+        coefs.append(coef)
+    return coefs, rss
 
 
 # ----------------------------------------------------------------------------- validation
@@ -255,94 +326,211 @@ def _cp_path(sm: SpectralSmoother, alpha: float, k_max: int, noise_var) -> list[
 
 
 # ----------------------------------------------------------------------------- one-shot GCV
+# Both one-shot estimators are written for a batch of alphas at once: ``A`` and ``Tt`` hold
+# ``a = ell / (ell + alpha)`` and ``t = alpha / (ell + alpha)`` row by row (shape (B, r)), so a
+# whole grid costs a few array operations instead of a Python loop per (alpha, k).
 def _series_reciprocal(d: np.ndarray) -> np.ndarray:
-    """Power-series coefficients of 1 / D from those of D (d[0] != 0)."""
+    """Power-series coefficients of 1 / D from those of D (last axis; d[..., 0] != 0)."""
     e = np.zeros_like(d)
-    e[0] = 1.0 / d[0]
-    for m in range(1, d.size):
-        e[m] = -np.dot(d[1 : m + 1], e[m - 1 :: -1][:m]) / d[0]
+    e[..., 0] = 1.0 / d[..., 0]
+    for m in range(1, d.shape[-1]):
+        e[..., m] = -np.sum(d[..., 1 : m + 1] * e[..., m - 1 :: -1][..., :m], axis=-1) / d[..., 0]
     return e
 
 
-def _gcv_path(sm: SpectralSmoother, alpha: float, k_max: int, one_shot: str) -> list[Candidate]:
-    a, t = sm.shrinkage(alpha)
+@dataclass
+class OneShotGrid:
+    """The exact one-shot GCV optimum of xi for every (alpha, k), k = 0..k_max, in one estimator.
+
+    Attributes
+    ----------
+    coefs : list of ndarray
+        ``coefs[k]`` (n_alphas, k): the optimum in the estimator's own basis (ridge-path
+        coefficients ``c`` for ``ridge_path``, xibar for ``gcv_paper``).
+    rss : ndarray of shape (n_alphas, k_max + 1)
+        Optimal criterion times ``n T``.
+    defined : ndarray of bool, shape (n_alphas,)
+        False where a GCV denominator leaves (0, 1] (df >= n).
+    """
+
+    kind: str
+    A: np.ndarray
+    Tt: np.ndarray
+    coefs: list
+    rss: np.ndarray
+    defined: np.ndarray
+
+    def deviation(self, k: int) -> np.ndarray:
+        """Filter deviations ``u`` (n_alphas, r) of the k-step optima (``h = a - u``), computed in
+        the estimator's own basis (Horner, no conversion to per-step xi)."""
+        A, Tt, coef = self.A, self.Tt, self.coefs[k]
+        if k == 0:
+            return np.zeros_like(A)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.kind == "ridge_path":  # m = 1 + sum_i c_i (-t)^i, u = a (1 - m)
+                x = -Tt
+                acc = coef[:, k - 1 : k] + 0.0 * x
+                for i in range(k - 2, -1, -1):
+                    acc = coef[:, i : i + 1] + acc * x
+                return -A * (acc * x)
+            tails = np.cumsum(coef[:, ::-1], axis=1)[:, ::-1]  # u = a t q(a), q from xibar's tail sums
+            q = np.zeros_like(A)
+            for i in range(k - 1, -1, -1):
+                q = q * A + tails[:, i : i + 1]
+            return A * (Tt * q)
+
+
+@dataclass
+class _GridRows:
+    """What the one-shot columns need from the smoother(s), one row per (smoother, alpha)."""
+
+    p0: int
+    n: np.ndarray  # (B,) total sample weight
+    z: np.ndarray  # (B, r, T) target coordinates
+    perp: np.ndarray  # (B, T) norm of the targets outside the span
+
+    @classmethod
+    def of(cls, smoothers: list, n_alpha: int) -> _GridRows:
+        r, T = smoothers[0].z.shape
+        return cls(
+            smoothers[0].p0,
+            np.repeat([float(sm.n) for sm in smoothers], n_alpha),
+            np.concatenate([np.broadcast_to(sm.z[None], (n_alpha, r, T)) for sm in smoothers]),
+            np.repeat([np.sqrt(np.maximum(sm.y_perp_sq, 0.0)) for sm in smoothers], n_alpha, axis=0),
+        )
+
+
+def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotGrid:
+    """Solve the one-shot GCV estimator ``one_shot`` exactly for every alpha and k = 0..k_max.
+
+    ``sm`` is a :class:`SpectralSmoother`, or a list of smoothers of the same rank (the folds of
+    cross-fitting), solved together: rows smoother-major, then alpha.
+    """
+    smoothers = sm if isinstance(sm, list) else [sm]
+    alphas = np.asarray(alphas, dtype=float)
+    A, Tt = [], []
+    for one in smoothers:
+        denom = one.ell[None, :] + alphas[:, None]
+        A.append(one.ell[None, :] / denom)
+        Tt.append(alphas[:, None] / denom)
+    A, Tt = np.concatenate(A), np.concatenate(Tt)
+    columns_of = _ridge_path_grid if one_shot == "ridge_path" else _gcv_paper_grid
+    columns, defined = columns_of(_GridRows.of(smoothers, alphas.size), A, Tt, k_max)
+    columns = np.where(defined[:, None, None], columns, 0.0)  # undefined alphas: never used
+    coefs, rss = _lstsq_prefix_grid(columns[:, :, 0], columns[:, :, 1:], k_max)
+    return OneShotGrid(one_shot, A, Tt, coefs, rss, defined)
+
+
+def _gcv_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str) -> list[list[Candidate]]:
+    """``gcv`` candidates ``[[Candidate for k = 0..k_max] for alpha in alphas]``; both one-shot
+    estimates are reported (``extra``), ``one_shot`` is the one optimised."""
     n, T = sm.n, sm.n_targets
     norm = n * T
-    ridge_path = _ridge_path_columns(sm, a, t, k_max)
-    paper = _gcv_paper_columns(sm, a, t, k_max)
-    if ridge_path is None or paper is None:  # df >= n: GCV undefined at this alpha
-        return [
-            Candidate(alpha, k, np.zeros(k), np.zeros_like(a), math.inf, {"undefined": True})
-            for k in range(k_max + 1)
-        ]
+    rp = one_shot_grid(sm, alphas, k_max, "ridge_path")
+    gp = one_shot_grid(sm, alphas, k_max, "gcv_paper")
+    chosen = rp if one_shot == "ridge_path" else gp
+    deviations = [chosen.deviation(k) for k in range(k_max + 1)]
+    factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
+    xibar_rp = [_ridge_path_xibar(rp.coefs[k] / factorials[:k]) for k in range(k_max + 1)]
+    df1 = (sm.p0 + np.sum(rp.A, axis=1)) / n
+    df2 = (sm.p0 + np.sum(rp.A * rp.A, axis=1)) / n
     out = []
-    rp_path = list(_lstsq_prefixes(ridge_path[:, 0], ridge_path[:, 1:], k_max))
-    gp_path = list(_lstsq_prefixes(paper[:, 0], paper[:, 1:], k_max))
-    for k in range(k_max + 1):
-        (c, rss_rp), (xibar_gp, rss_gp) = rp_path[k], gp_path[k]
-        weights = c / np.array([math.factorial(i) for i in range(1, k + 1)]) if k else c
-        xibar_rp = _filters.ridge_path_to_xibar(weights) if k else np.zeros(0)
-        extra = {
-            "mse_ridge_path": rss_rp / norm,
-            "mse_gcv_paper": rss_gp / norm,
-            "xibar_ridge_path": xibar_rp,
-            "xibar_gcv_paper": xibar_gp,
-            "df1": (sm.p0 + float(np.sum(a))) / n,
-            "df2": (sm.p0 + float(np.sum(a * a))) / n,
-        }
-        if one_shot == "ridge_path":
-            # the filter in the criterion's own (t-power) basis: m = 1 + sum_i c_i (-t)^i, u = a (1 - m)
-            u = -a * np.polynomial.polynomial.polyval(-t, np.concatenate([[0.0], c]))
-            out.append(_candidate_from_xibar(sm, alpha, xibar_rp, rss_rp / norm, extra, u=u))
-        else:
-            out.append(_candidate_from_xibar(sm, alpha, xibar_gp, rss_gp / norm, extra))
+    for ia, alpha in enumerate(alphas):
+        alpha = float(alpha)
+        if not (rp.defined[ia] and gp.defined[ia]):  # df >= n: GCV undefined at this alpha
+            out.append([Candidate(alpha, k, np.zeros(k), np.zeros_like(sm.ell), math.inf, {"undefined": True})
+                        for k in range(k_max + 1)])
+            continue
+        by_k = []
+        for k in range(k_max + 1):
+            xibar_gp = gp.coefs[k][ia]
+            extra = {
+                "mse_ridge_path": float(rp.rss[ia, k]) / norm,
+                "mse_gcv_paper": float(gp.rss[ia, k]) / norm,
+                "xibar_ridge_path": xibar_rp[k][ia],
+                "xibar_gcv_paper": xibar_gp,
+                "df1": float(df1[ia]),
+                "df2": float(df2[ia]),
+            }
+            xibar = xibar_rp[k][ia] if one_shot == "ridge_path" else xibar_gp
+            by_k.append(Candidate(alpha, k, xibar, deviations[k][ia], float(chosen.rss[ia, k]) / norm, extra))
+        out.append(by_k)
     return out
 
 
+def _ridge_path_xibar(weights: np.ndarray) -> np.ndarray:
+    """xibar of every row of ridge-path weights; a row beyond float64 raises as
+    :func:`~selfdistill._filters.ridge_path_to_xibar` does."""
+    with np.errstate(invalid="ignore"):
+        xibar = _filters.ridge_path_to_xibar_rows(np.where(np.isfinite(weights), weights, 0.0))
+    for row in np.flatnonzero(~np.all(np.isfinite(xibar) & np.isfinite(weights), axis=1)):
+        _filters.ridge_path_to_xibar(weights[row])  # raises with the row's own message
+    return xibar
+
+
 def _ridge_path_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
+    """Columns of the ridge-path estimator at one alpha (None where GCV is undefined)."""
+    columns, defined = _ridge_path_grid(_GridRows.of([sm], 1), a[None], t[None], k_max)
+    return columns[0] if defined[0] else None
+
+
+def _gcv_paper_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
+    """Columns of the paper's one-shot estimator at one alpha (None where GCV is undefined)."""
+    columns, defined = _gcv_paper_grid(_GridRows.of([sm], 1), a[None], t[None], k_max)
+    return columns[0] if defined[0] else None
+
+
+def _ridge_path_grid(rows: _GridRows, A, Tt, k_max: int):
     """Columns ``g_m = alpha^m rho^(m) / m!`` (m = 0..k) of the GCV-scaled residual path.
 
     Taylor coefficients in ``delta`` of ``f(alpha (1 + delta))``: for ``t_j`` they are ``t_j`` and
     ``a_j t_j (-t_j)^{m-1}``; the GCV denominator ``D = 1 - (p0 + sum a)/n`` has
     ``D_m = (1/n) sum_j a_j t_j (-t_j)^{m-1}``. ``rho = (y_perp + U diag(t) z) / D``.
+    Returns the columns (B, T (r + 1), k + 1) and where they are defined (``D_0 > 0``).
     """
     m = np.arange(k_max + 1)
-    powers = np.where(m[None, :] >= 1, (-t[:, None]) ** np.maximum(m[None, :] - 1, 0), 0.0)
-    t_series = np.where(m[None, :] == 0, t[:, None], (a * t)[:, None] * powers)  # (r, k+1)
-    d_series = np.empty(k_max + 1)
-    d_series[0] = 1.0 - (sm.p0 + float(np.sum(a))) / sm.n
-    if d_series[0] <= 0.0:
-        return None
-    d_series[1:] = np.sum((a * t)[:, None] * powers[:, 1:], axis=0) / sm.n
+    AT = A * Tt
+    powers = np.zeros(A.shape + (k_max + 1,))  # (B, r, k+1): (-t)^(m-1) for m >= 1
+    for e in range(1, k_max + 1):
+        powers[:, :, e] = (-Tt) ** (e - 1)  # scalar exponent: one pass, not an array of pow calls
+    t_series = np.where(m == 0, Tt[..., None], AT[..., None] * powers)
+    d_series = np.empty((A.shape[0], k_max + 1))
+    d_series[:, 0] = 1.0 - (rows.p0 + np.sum(A, axis=1)) / rows.n
+    defined = d_series[:, 0] > 0.0
+    d_series[:, 0] = np.where(defined, d_series[:, 0], 1.0)
+    d_series[:, 1:] = np.einsum("br,brm->bm", AT, powers[:, :, 1:]) / rows.n[:, None]
     inv = _series_reciprocal(d_series)
     # Cauchy product of each row with 1/D: F[:, m] = sum_{l <= m} t_series[:, l] inv[m - l]
-    lag = np.arange(k_max + 1)[None, :] - np.arange(k_max + 1)[:, None]
-    f_series = t_series @ np.where(lag >= 0, inv[np.maximum(lag, 0)], 0.0)
+    lag = m[None, :] - m[:, None]
+    f_series = t_series @ np.where(lag >= 0, inv[:, np.maximum(lag, 0)], 0.0)
     blocks = []
-    for j in range(sm.n_targets):
-        perp = math.sqrt(max(float(sm.y_perp_sq[j]), 0.0))
-        blocks.append(np.vstack([perp * inv[None, :], sm.z[:, j][:, None] * f_series]))
-    return np.vstack(blocks)
+    for j in range(rows.z.shape[2]):
+        blocks.append(rows.perp[:, j, None, None] * inv[:, None, :])
+        blocks.append(rows.z[:, :, j, None] * f_series)
+    return np.concatenate(blocks, axis=1), defined
 
 
-def _gcv_paper_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
-    """Columns ``gamma_0`` and ``gamma_i - gamma_0``: GCV-scaled residuals of ``H^{i+1} y``."""
-    one_minus = np.empty((a.size, k_max + 1))
-    geometric = np.ones_like(a)
-    power = a.copy()
+def _gcv_paper_grid(rows: _GridRows, A, Tt, k_max: int):
+    """Columns ``gamma_0`` and ``gamma_i - gamma_0``: GCV-scaled residuals of ``H^{i+1} y``.
+
+    Returns the columns (B, T (r + 1), k + 1) and where they are defined (every denominator > 0).
+    """
+    one_minus = np.empty(A.shape + (k_max + 1,))
+    geometric = np.ones_like(A)
+    power = A.copy()
     for i in range(k_max + 1):
-        one_minus[:, i] = t * geometric  # 1 - a^{i+1} = t (1 + a + ... + a^i), no cancellation
+        one_minus[:, :, i] = Tt * geometric  # 1 - a^{i+1} = t (1 + a + ... + a^i), no cancellation
         geometric = geometric + power
-        power = power * a
-    denom = 1.0 - (sm.p0 + (a.size - np.sum(one_minus, axis=0))) / sm.n
-    if np.any(denom <= 0.0):
-        return None
+        power = power * A
+    denom = 1.0 - (rows.p0 + (A.shape[1] - np.sum(one_minus, axis=1))) / rows.n[:, None]  # (B, k+1)
+    defined = np.all(denom > 0.0, axis=1)
+    denom = np.where(defined[:, None], denom, 1.0)
     blocks = []
-    for j in range(sm.n_targets):
-        perp = math.sqrt(max(float(sm.y_perp_sq[j]), 0.0))
-        gamma = np.vstack([np.full((1, k_max + 1), perp), sm.z[:, j][:, None] * one_minus]) / denom
-        blocks.append(np.column_stack([gamma[:, 0], gamma[:, 1:] - gamma[:, [0]]]))
-    return np.vstack(blocks)
+    for j in range(rows.z.shape[2]):
+        perp = np.broadcast_to(rows.perp[:, j, None, None], (A.shape[0], 1, k_max + 1))
+        gamma = np.concatenate([perp, rows.z[:, :, j, None] * one_minus], axis=1) / denom[:, None, :]
+        blocks.append(np.concatenate([gamma[:, :, :1], gamma[:, :, 1:] - gamma[:, :, :1]], axis=2))
+    return np.concatenate(blocks, axis=1), defined
 
 
 # ----------------------------------------------------------------------------- exact LOO

@@ -8,3 +8,13 @@ class GridBoundaryWarning(UserWarning):
     infimum over alpha of optimal k-step SD is often approached as alpha -> infinity, where the
     filter family loses the constraint m(1) = 1).
     """
+
+
+class TuningFallbackWarning(UserWarning):
+    """The tuning criterion's own optimum was rejected and a safer candidate was selected.
+
+    Raised when the optimum cannot be realised accurately in float64 as per-step xi, when its
+    degrees of freedom leave their valid range, or when an in-sample criterion is wildly
+    optimistic for it. The fitted estimator's ``cv_results_["status"]`` and ``report()`` list the
+    rejections.
+    """

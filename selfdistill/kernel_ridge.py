@@ -17,26 +17,33 @@ Special cases (in our convention xi weights the teacher):
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
-import scipy.linalg
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters
-from ._estimator_utils import (
-    TunedMixin,
-    check_common_cv_params,
-    check_fixed_params,
-    noise_for_cp,
-    prepare_validation,
-    select_candidate,
-    set_tuning_attributes,
-    step_filters,
-)
-from ._tuning import SpectralSmoother, evaluate_grid
-from ._validation import check_magnitude, check_sample_weight
+from ._cv_params import check_fixed_params, validate_fit_data
+from ._cv_pipeline import SpectralCVMixin
+from ._problems import KernelProblem
+from ._realise import step_filters
 from .linear_model import DEFAULT_ALPHAS
+
+
+def check_kernel_params(est) -> None:
+    """Refuse kernel parameters sklearn's ``KernelRidge`` refuses (before any kernel is computed)."""
+    gamma, degree = est.gamma, est.degree
+    if gamma is not None and (
+        isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not np.isfinite(gamma)
+        or gamma <= 0
+    ):
+        raise ValueError(f"gamma must be a finite number > 0 (or None for 1 / n_features), got {gamma!r}.")
+    if isinstance(degree, bool) or not isinstance(degree, numbers.Real) or not np.isfinite(degree) or degree < 0:
+        raise ValueError(f"degree must be a finite number >= 0 (the polynomial kernel's degree), got {degree!r}.")
+    if isinstance(est.coef0, bool) or not isinstance(est.coef0, numbers.Real) or not np.isfinite(est.coef0):
+        raise ValueError(f"coef0 must be a finite real number, got {est.coef0!r}.")
 
 
 class _KernelSDMixin:
@@ -49,29 +56,11 @@ class _KernelSDMixin:
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
 
     def _validate_fit_data(self, X, y, sample_weight):
-        X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
-        check_magnitude(X, "X")
-        check_magnitude(y, "y")
-        return X, y, check_sample_weight(sample_weight, X.shape[0])
+        check_kernel_params(self)
+        return validate_fit_data(self, X, y, sample_weight)
 
-    def _decompose(self, X, y, sw):
-        root_w = np.ones(X.shape[0]) if sw is None else np.sqrt(sw)
-        K = self._kernel(X) * np.outer(root_w, root_w)
-        if not np.all(np.isfinite(K)):
-            raise ValueError("the kernel matrix contains NaN or infinite values; check the kernel parameters.")
-        d, Q = scipy.linalg.eigh((K + K.T) / 2.0)
-        top = max(d[-1], 0.0)
-        # Numerically zero (or slightly negative, for round-off or indefinite kernels) directions
-        # are never fitted by kernel ridge with alpha > 0 beyond noise level: drop them.
-        keep = d > top * X.shape[0] * np.finfo(np.float64).eps
-        d, Q = d[keep][::-1], Q[:, keep][:, ::-1]
-        Y = y.reshape(X.shape[0], -1) * root_w[:, None]
-        z = Q.T @ Y
-        return root_w, d, Q, z, Y
-
-    def _dual_from_filter(self, Q, d, z, root_w, h, y_ndim):
-        dual = root_w[:, None] * (Q @ ((h / d)[:, None] * z))
-        return dual[:, 0] if y_ndim == 1 else dual
+    def _problem(self, X, y, sw, keep_left=True):
+        return KernelProblem(self._kernel, X, y, sw)
 
     def predict(self, X):
         """Predict ``K(X, X_fit_) @ dual_coef_``.
@@ -170,9 +159,10 @@ class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
         """
         alpha, xi = check_fixed_params(self.alpha, self.xi)
         X, y, sw = self._validate_fit_data(X, y, sample_weight)
-        root_w, d, Q, z, _ = self._decompose(X, y, sw)
+        problem = self._problem(X, y, sw)
+        d = problem.eigenvalues
         a, t = _filters.shrinkage(np.sqrt(d), alpha)
-        duals = [self._dual_from_filter(Q, d, z, root_w, h, y.ndim) for h in step_filters(a, t, xi)]
+        duals = [problem.dual_coef(h) for h in step_filters(a, t, xi)]
         self.step_dual_coefs_ = np.stack(duals)
         self.teacher_dual_coef_ = duals[0]
         self.dual_coef_ = duals[-1]
@@ -184,7 +174,7 @@ class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
         return self
 
 
-class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, BaseEstimator):
+class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin, BaseEstimator):
     """Self-distilled kernel ridge with alpha, k and xi chosen exactly from one eigendecomposition.
 
     The tuning engine of :class:`~selfdistill.SelfDistilledRidgeCV` on the kernel matrix: the
@@ -198,8 +188,11 @@ class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, Bas
         Candidate penalties (> 0).
     n_steps : int or sequence of int, default=(0, 1, 2)
         Candidate numbers of distillation steps (0 = kernel ridge).
-    tuning : {"gcv", "loo", "cp", "validation"}, default="gcv"
-        Tuning criterion, as in :class:`~selfdistill.SelfDistilledRidgeCV`.
+    tuning : {"crossfit", "gcv", "loo", "cp", "validation"}, default="crossfit"
+        Tuning criterion, as in :class:`~selfdistill.SelfDistilledRidgeCV` (``crossfit``: xi by
+        one-shot GCV inside each fold, (alpha, k) by held-out error with a one-standard-error
+        preference for fewer steps; kernel ridge's alpha by exact leave-one-out). Every mode
+        selects only candidates realisable as per-step xi with valid degrees of freedom.
     one_shot : {"ridge_path", "gcv_paper"}, default="ridge_path"
         One-shot GCV estimator used under ``tuning="gcv"``.
     noise_var : float, optional
@@ -208,7 +201,9 @@ class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, Bas
     validation_fraction : float, default=0.3
         Share of rows held out under ``tuning="validation"`` without ``X_val``.
     random_state : int or None, default=None
-        Seed of that split.
+        Seed of that split and of the folds of ``crossfit``.
+    cv : int or cross-validation splitter, default=5
+        Folds of ``tuning="crossfit"`` (K + 1 eigendecompositions in all).
     kernel : str or callable, default="rbf"
         As in :class:`SelfDistilledKernelRidge`.
     gamma : float, default=None
@@ -232,11 +227,12 @@ class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, Bas
         self,
         alphas=DEFAULT_ALPHAS,
         n_steps=(0, 1, 2),
-        tuning="gcv",
+        tuning="crossfit",
         one_shot="ridge_path",
         noise_var=None,
         validation_fraction=0.3,
         random_state=None,
+        cv=5,
         kernel="rbf",
         gamma=None,
         degree=3,
@@ -250,61 +246,16 @@ class SelfDistilledKernelRidgeCV(TunedMixin, _KernelSDMixin, RegressorMixin, Bas
         self.noise_var = noise_var
         self.validation_fraction = validation_fraction
         self.random_state = random_state
+        self.cv = cv
         self.kernel = kernel
         self.gamma = gamma
         self.degree = degree
         self.coef0 = coef0
         self.kernel_params = kernel_params
 
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
-        """Choose (alpha, k, xi) and fit the selected model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights (weight 2 = a duplicated row).
-        X_val, y_val : array-like, optional
-            Held-out data for ``tuning="validation"``.
-
-        Returns
-        -------
-        self
-        """
-        alphas, steps = check_common_cv_params(self)
-        X, y, sw = self._validate_fit_data(X, y, sample_weight)
-        X, y, sw, X_val, y_val, sw_val = prepare_validation(self, X, y, sw, X_val, y_val)
-        root_w, d, Q, z, Y = self._decompose(X, y, sw)
-        smoother = SpectralSmoother(
-            ell=d,
-            z=z,
-            y_perp_sq=np.maximum(np.sum(Y**2, axis=0) - np.sum(z**2, axis=0), 0.0),
-            n=float(X.shape[0] if sw is None else sw.sum()),
-            p0=0,
-            left=Q,
-            y_tilde=Y,
-            root_w=root_w,
-        )
-        if self.tuning == "validation":
-            yv = np.asarray(y_val, dtype=np.float64).reshape(X_val.shape[0], -1)
-            val_map = (self._kernel(X_val, X) * root_w) @ (Q / d)
-            if sw_val is not None:
-                val_map = val_map * np.sqrt(sw_val)[:, None]
-                yv = yv * np.sqrt(sw_val)[:, None]
-            smoother.val_map, smoother.y_val = val_map, yv
-            smoother.val_weight = float(yv.shape[0] if sw_val is None else sw_val.sum())
-        noise = noise_for_cp(self, smoother)
-        candidates = evaluate_grid(
-            smoother, alphas, steps, self.tuning, one_shot=self.one_shot, noise_var=noise
-        )
-        best = select_candidate(candidates, alphas, steps, type(self).__name__)
-        a, _ = smoother.shrinkage(best.alpha)
-        self.dual_coef_ = self._dual_from_filter(Q, d, z, root_w, a - best.u, y.ndim)
-        self.teacher_dual_coef_ = self._dual_from_filter(Q, d, z, root_w, a, y.ndim)
-        self.X_fit_ = X
-        self.eigenvalues_ = d
-        set_tuning_attributes(self, best, candidates, noise)
-        return self
+    def _store_fit_extras(self, outcome, data):
+        problem = outcome.problem
+        a, _ = problem.smoother.shrinkage(self.alpha_)
+        self.teacher_dual_coef_ = problem.dual_coef(a)
+        self.X_fit_ = data.X
+        self.eigenvalues_ = problem.eigenvalues

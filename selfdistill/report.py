@@ -42,7 +42,8 @@ class TuningReport:
             "xibar": _as_tuple(est.xibar_),
             "mse": -est.best_score_,
         }
-        meta = {"estimator": type(est).__name__, **est.get_params(deep=False)}
+        meta = {"estimator": type(est).__name__, **est.get_params(deep=False),
+                "notes": list(getattr(est, "tuning_notes_", []))}
         return cls(frame, best, meta)
 
     def to_frame(self) -> pd.DataFrame:
@@ -59,6 +60,9 @@ class TuningReport:
     def summary(self, digits: int = 4) -> str:
         """Text table of the best candidate for each k (alpha, xi, estimated MSE)."""
         frame = self.results
+        if "status" in frame:  # only candidates that could be selected
+            frame = frame[frame["status"] == ""]
+        frame = frame[np.isfinite(frame["mse"])]
         best_rows = frame.loc[frame.groupby("n_steps")["mse"].idxmin()].sort_values("n_steps")
         ridge = best_rows.loc[best_rows["n_steps"] == 0, "mse"]
         lines = [
@@ -74,6 +78,8 @@ class TuningReport:
             )
             xi = "ridge" if row["n_steps"] == 0 else _format_xi(row["xi"], digits)
             lines.append(f"{row['n_steps']:>3} {row['alpha']:>10.4g} {row['mse']:>12.{digits}g} {change}  {xi}")
+        for note in self.meta.get("notes", []):
+            lines.append(f"rejected: {note}")
         return "\n".join(lines)
 
     def plot(self, ax=None):

@@ -123,17 +123,30 @@ class OptimalSD:
     bias, variance : float
         Its bias-variance split.
     xibar : ndarray of shape (k,) or None
-        Optimal reparametrised imitation parameters (monomial basis; for reporting -- the optimum
-        itself is computed in a well-conditioned basis and may have huge entries). None when they
-        overflow float64 (typically k >~ 60); ``risk``, ``multipliers`` and ``filter`` stay exact.
+        Optimal reparametrised imitation parameters (monomial basis). The optimum itself is
+        computed in a well-conditioned basis; ``xibar`` is given only when evaluating the risk at
+        it reproduces ``risk`` (relative difference <= ``REALISATION_RTOL``), else None and
+        ``unrepresentable_reason`` says why (overflow for k >~ 60; cancellation when the optimal
+        monomial coefficients are huge, e.g. large alpha with many steps).
     multipliers : ndarray of shape (r,)
         Per-direction multiplier ``m_j`` of the ridge coefficient (``theta_hat_j = m_j * ridge_j``).
     filter : ndarray of shape (r,)
-        Overall spectral filter ``h_j = a_j m_j``.
+        Overall spectral filter ``h_j = a_j m_j``, singular values in decreasing order: always
+        exact. Pass it as ``spectral_filter=`` to :func:`excess_risk` or :func:`sd_coef` to use the
+        optimum when ``xi`` and ``xibar`` are None.
     dimension : int
         Polynomial degrees of freedom actually used (< k when k exceeds the number of distinct
         singular values with weight; then the optimum is not unique and the minimal-degree one
         is returned, padded with no-op steps).
+    on_boundary : bool
+        Set by :meth:`FixedDesignProblem.optimal_over_alpha` when the best alpha is an end of the
+        searched range.
+    xi : ndarray of shape (k,) or None
+        Optimal per-step imitation parameters, given only when running the k steps with them
+        reproduces ``risk`` (relative difference <= ``REALISATION_RTOL``); else None, with the reason
+        in ``unrepresentable_reason``.
+    unrepresentable_reason : str or None
+        Why ``xi`` (or ``xibar``) is None; None when both are given.
     """
 
     alpha: float
@@ -146,24 +159,13 @@ class OptimalSD:
     filter: np.ndarray
     dimension: int
     on_boundary: bool = False
+    xi: np.ndarray | None = None
+    unrepresentable_reason: str | None = None
 
     @property
-    def xi(self) -> np.ndarray:
-        """Optimal per-step imitation parameters (raises ``ValueError`` if no finite xi exists)."""
-        return _filters.xibar_to_xi(self._representable_xibar())
-
-    @property
-    def ridge_path_weights(self) -> np.ndarray:
-        """The same optimum as ridge-path weights ``w`` (followups.md section 1)."""
-        return _filters.xibar_to_ridge_path(self._representable_xibar())
-
-    def _representable_xibar(self) -> np.ndarray:
-        if self.xibar is None:
-            raise ValueError(
-                f"the optimal {self.n_steps}-step parameters overflow float64 in the monomial basis; "
-                "use .multipliers / .filter (exact) instead of xi or xibar."
-            )
-        return self.xibar
+    def ridge_path_weights(self) -> np.ndarray | None:
+        """The same optimum as ridge-path weights ``w`` (followups.md section 1); None without ``xibar``."""
+        return None if self.xibar is None else _filters.xibar_to_ridge_path(self.xibar)
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,16 @@ class FixedDesignProblem:
             raise ValueError("singular_values is empty: the design has rank 0, nothing to estimate.")
         if not np.all(np.isfinite(s)) or np.any(s <= 0):
             raise ValueError("singular_values must be finite and > 0 (pass the nonzero ones only).")
+        with np.errstate(over="ignore", under="ignore"):
+            squares = s**2
+        if np.any(~np.isfinite(squares)) or np.any(squares < np.finfo(np.float64).tiny):
+            raise ValueError(
+                f"singular values from {s.min():.3g} to {s.max():.3g}: their squares leave the float64 "
+                "range (about 1e-154 < s < 1e154 is needed). Rescale: the problem (c s, theta / c, "
+                "noise_var, alpha c^2) has the same in-sample risk and filters, so divide s by "
+                "c = s.max(), multiply theta_coords by c and pass alpha / c^2 (and leave out "
+                "directions with s below 1e-150 * s.max(), which no alpha can resolve)."
+            )
         if theta.shape != s.shape:
             raise ValueError(
                 f"theta_coords has {theta.size} entries but there are {s.size} singular values; "
@@ -361,6 +373,14 @@ class FixedDesignProblem:
             )
         if not np.all(np.isfinite(theta)):
             raise ValueError("theta_coords contains NaN or infinite values.")
+        with np.errstate(over="ignore"):
+            signal = (s * theta) ** 2
+        if not np.all(np.isfinite(signal)):
+            raise ValueError(
+                "s_j * theta_j exceeds 1e154 for some direction, so the signal energy s^2 theta^2 "
+                "overflows float64; rescale y (theta_coords and the noise standard deviation by the "
+                "same factor scale every risk by its square)."
+            )
         if not np.isfinite(n_samples) or n_samples <= 0:
             raise ValueError(f"n_samples must be > 0, got {n_samples!r}.")
         if not np.isfinite(null_energy) or null_energy < 0:
@@ -439,19 +459,22 @@ class FixedDesignProblem:
         """``(a, t)``: ridge shrinkage ``s^2/(s^2+alpha)`` and its complement, per direction."""
         return _filters.shrinkage(self.singular_values, check_alpha(alpha))
 
-    def filter(self, alpha, xi=None, *, xibar=None) -> tuple[np.ndarray, np.ndarray]:
+    def filter(self, alpha, xi=None, *, xibar=None, spectral_filter=None) -> tuple[np.ndarray, np.ndarray]:
         """Overall spectral filter ``(h, 1 - h)`` of k-step SD, per direction.
 
-        ``xi`` (per step) or ``xibar`` (reparametrised), not both; neither means ridge.
+        ``xi`` (per step), ``xibar`` (reparametrised) or ``spectral_filter`` (h itself, one value
+        per singular value in decreasing order, e.g. :attr:`OptimalSD.filter`): at most one of
+        them; none means ridge.
         """
         a, t = self.shrinkage(alpha)
-        d = _deviation(a, t, xi, xibar)
-        return _filters.filter_from_deviation(a, t, d)
+        return _filter_pair(a, t, xi, xibar, spectral_filter)
 
-    def risk(self, alpha, xi=None, *, xibar=None, kind="in_sample", covariance=None) -> RiskDecomposition:
+    def risk(
+        self, alpha, xi=None, *, xibar=None, spectral_filter=None, kind="in_sample", covariance=None
+    ) -> RiskDecomposition:
         """Exact risk of k-step SD with the given imitation parameters, split into bias and variance."""
         model = self.risk_model(kind, covariance)
-        h, f = self.filter(alpha, xi, xibar=xibar)
+        h, f = self.filter(alpha, xi, xibar=xibar, spectral_filter=spectral_filter)
         return RiskDecomposition(model.bias(h, f), model.variance(h))
 
     def quadratic_form(self, alpha, n_steps, *, kind="in_sample", covariance=None) -> QuadraticForm:
@@ -640,36 +663,97 @@ def group_singular_values(singular_values, rtol: float = 1e-8) -> np.ndarray:
     return labels
 
 
-def _deviation(a, t, xi, xibar) -> np.ndarray:
-    if xi is not None and xibar is not None:
-        raise ValueError("give xi (per step) or xibar (reparametrised), not both.")
+def _filter_pair(a, t, xi, xibar, spectral_filter) -> tuple[np.ndarray, np.ndarray]:
+    """``(h, 1 - h)`` from exactly one of xi, xibar or the filter itself (none: ridge)."""
+    given = [name for name, v in (("xi", xi), ("xibar", xibar), ("spectral_filter", spectral_filter)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(
+            f"give one of xi (per step), xibar (reparametrised) or spectral_filter, not both {given[0]} "
+            f"and {given[1]}."
+        )
+    if spectral_filter is not None:
+        h = np.asarray(spectral_filter, dtype=np.float64)
+        if h.shape != a.shape:
+            raise ValueError(
+                f"spectral_filter has shape {h.shape}; it needs one value per nonzero singular value "
+                f"({a.size}), in decreasing order of the singular values (as OptimalSD.filter)."
+            )
+        if not np.all(np.isfinite(h)):
+            raise ValueError("spectral_filter contains NaN or infinite values.")
+        # 1 - h by subtraction: relative error eps / (1 - h) where h is within eps of 1 (tiny alpha);
+        # xi and xibar keep the cancellation-free t + a d form.
+        return h, 1.0 - h
     if xibar is not None:
-        return _filters.deviation_from_xibar(a, t, check_xi(xibar, "xibar"))
-    if xi is None:
-        return np.zeros_like(a)
-    return _filters.deviation_from_xi(a, t, check_xi(xi))
+        d = _filters.deviation_from_xibar(a, t, check_xi(xibar, "xibar"))
+    elif xi is not None:
+        d = _filters.deviation_from_xi(a, t, check_xi(xi))
+    else:
+        d = np.zeros_like(a)
+    return _filters.filter_from_deviation(a, t, d)
+
+
+#: ``OptimalSD.xi`` / ``.xibar`` are reported only when the risk evaluated at them matches the
+#: optimal risk to this relative tolerance (plus 1e-14 of the teacher's risk, for a zero optimum).
+REALISATION_RTOL = 1e-9
 
 
 def _optimal_from_solution(model, alpha, k, a, t, solution: KrylovSolution) -> OptimalSD:
     h = a - solution.u
     f = t + solution.u
-    tails = np.zeros(k)
-    tails[: solution.q_monomial.size] = solution.q_monomial
     # u = a t q(a), so the multiplier deviation is d = u / a (a underflows only for alpha ~ inf).
     multipliers = 1.0 - np.divide(solution.u, a, out=np.zeros_like(a), where=a > 0)
     bias, variance = model.bias(h, f), model.variance(h)
-    xibar = _filters.tail_sums_to_xibar(tails) if np.all(np.isfinite(tails)) else None
+    risk = bias + variance
+    xibar, xi, reason = _representations(model, a, t, k, solution, risk)
     return OptimalSD(
-        alpha=float(alpha),
-        n_steps=k,
-        risk=bias + variance,
-        bias=bias,
-        variance=variance,
-        xibar=xibar if xibar is None or np.all(np.isfinite(xibar)) else None,
-        multipliers=multipliers,
-        filter=h,
-        dimension=solution.dimension,
+        alpha=float(alpha), n_steps=k, risk=risk, bias=bias, variance=variance, xibar=xibar,
+        multipliers=multipliers, filter=h, dimension=solution.dimension, xi=xi,
+        unrepresentable_reason=reason,
     )
+
+
+def _representations(model, a, t, k, solution, risk):
+    """``(xibar, xi, reason)``: the optimum in the monomial and per-step bases, where they realise it.
+
+    The optimal filter is exact, but its monomial coefficients can be huge with alternating signs,
+    and the risk evaluated from them then loses every digit to cancellation (e.g. k = 8 steps at a
+    large alpha). Each representation is re-scored exactly as :func:`excess_risk` would score it
+    and dropped (None, with the reason) unless it reproduces ``risk``.
+    """
+    tails = np.zeros(k)
+    tails[: solution.q_monomial.size] = solution.q_monomial
+    if not np.all(np.isfinite(tails)):
+        return None, None, (
+            f"the optimal {k}-step polynomial's monomial coefficients overflow float64; "
+            "use .filter (exact), e.g. excess_risk(..., spectral_filter=opt.filter)."
+        )
+    xibar = _filters.tail_sums_to_xibar(tails)
+    tolerance = REALISATION_RTOL * abs(risk) + 1e-14 * (model.bias(a, t) + model.variance(a))
+
+    def realised(deviation) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):
+            h, f = _filters.filter_from_deviation(a, t, deviation)
+            return model.bias(h, f) + model.variance(h)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        risk_bar = realised(_filters.deviation_from_xibar(a, t, xibar))
+    if not abs(risk_bar - risk) <= tolerance:
+        return None, None, (
+            f"evaluated from xibar (max |xibar| = {np.max(np.abs(xibar)):.3g}) the risk is "
+            f"{risk_bar:.6g}, not the optimal {risk:.6g}: cancellation in the monomial basis. "
+            "Use .filter (exact), e.g. excess_risk(..., spectral_filter=opt.filter)."
+        )
+    try:
+        xi = _filters.xibar_to_xi(xibar)
+    except ValueError as error:
+        return xibar, None, f"no finite per-step xi: {error}"
+    risk_xi = realised(_filters.deviation_from_xi(a, t, xi))
+    if not abs(risk_xi - risk) <= tolerance:
+        return xibar, None, (
+            f"run step by step with xi (max |xi| = {np.max(np.abs(xi)):.3g}) the risk is {risk_xi:.6g}, "
+            f"not the optimal {risk:.6g}: use xibar=opt.xibar or spectral_filter=opt.filter."
+        )
+    return xibar, xi, None
 
 
 def _check_covariance(covariance, n_features: int) -> np.ndarray:
@@ -689,7 +773,7 @@ def _check_covariance(covariance, n_features: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- public functions
-def sd_coef(X, y, alpha, xi) -> np.ndarray:
+def sd_coef(X, y, alpha, xi=None, *, xibar=None, spectral_filter=None) -> np.ndarray:
     """Coefficients of k-step self-distilled ridge regression (no intercept), in closed form.
 
     Objective: the ridge teacher ``theta_0 = argmin ||y - X theta||^2 + alpha ||theta||^2`` (sklearn's
@@ -708,8 +792,15 @@ def sd_coef(X, y, alpha, xi) -> np.ndarray:
         Targets (several columns are distilled independently, with the same xi).
     alpha : float
         Ridge penalty > 0 on the sum of squares (the paper's lambda), the same at every step.
-    xi : float or array-like of shape (k,)
-        Imitation parameters; ``xi_i`` weights the teacher at step i. Empty means ridge.
+    xi : float or array-like of shape (k,), optional
+        Imitation parameters; ``xi_i`` weights the teacher at step i. Empty (or nothing given)
+        means ridge.
+    xibar : array-like of shape (k,), optional
+        Reparametrised parameters instead of ``xi``.
+    spectral_filter : array-like of shape (r,), optional
+        The overall filter h itself, one value per nonzero singular value of X in decreasing
+        order, e.g. :attr:`OptimalSD.filter` (the optimum also where its ``xi`` is None). Give at
+        most one of ``xi``, ``xibar`` and ``spectral_filter``.
 
     Returns
     -------
@@ -726,10 +817,9 @@ def sd_coef(X, y, alpha, xi) -> np.ndarray:
     X = as_design(X)
     y = as_targets(y, X.shape[0])
     alpha = check_alpha(alpha)
-    xi = check_xi(xi)
     design = SpectralDesign.from_X(X, y)
     a, t = _filters.shrinkage(design.singular_values, alpha)
-    h, _ = _filters.filter_from_deviation(a, t, _filters.deviation_from_xi(a, t, xi))
+    h, _ = _filter_pair(a, t, xi, xibar, spectral_filter)
     coef = design.coef_from_filter(h)
     return coef[:, 0] if y.ndim == 1 else coef
 
@@ -752,7 +842,11 @@ _DOCS = {
     "xi": """xi : float or array-like of shape (k,), optional
         Per-step imitation parameters (xi weights the teacher; any real value). Omit for ridge.
     xibar : array-like of shape (k,), optional
-        Reparametrised parameters instead of ``xi`` (give one of them).""",
+        Reparametrised parameters instead of ``xi``.
+    spectral_filter : array-like of shape (r,), optional
+        The overall filter h itself, one value per nonzero singular value of X in decreasing
+        order, e.g. :attr:`OptimalSD.filter` (exact also where ``OptimalSD.xi`` is None). Give at
+        most one of ``xi``, ``xibar`` and ``spectral_filter``.""",
     "kind": """kind : {"in_sample", "parameter", "population"}, default="in_sample"
         ``E (1/n)||X(theta_hat - theta*)||^2`` (fixed design), ``E ||theta_hat - theta*||^2``
         (Das & Sanghavi) or ``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)``.
@@ -769,7 +863,8 @@ def _fill_doc(func):
 
 @_fill_doc
 def risk_decomposition(
-    X, theta_star, noise_var, alpha, xi=None, *, xibar=None, kind="in_sample", covariance=None
+    X, theta_star, noise_var, alpha, xi=None, *, xibar=None, spectral_filter=None, kind="in_sample",
+    covariance=None,
 ) -> RiskDecomposition:
     """Exact bias/variance split of the risk of k-step SD in fixed design.
 
@@ -786,13 +881,14 @@ def risk_decomposition(
         With ``.bias``, ``.variance`` and ``.total``.
     """
     return _problem(X, theta_star, noise_var).risk(
-        alpha, xi, xibar=xibar, kind=kind, covariance=covariance
+        alpha, xi, xibar=xibar, spectral_filter=spectral_filter, kind=kind, covariance=covariance
     )
 
 
 @_fill_doc
 def excess_risk(
-    X, theta_star, noise_var, alpha, xi=None, *, xibar=None, kind="in_sample", covariance=None
+    X, theta_star, noise_var, alpha, xi=None, *, xibar=None, spectral_filter=None, kind="in_sample",
+    covariance=None,
 ) -> float:
     """Exact fixed-design excess risk ``E (1/n)||X(theta_hat - theta*)||^2`` of k-step SD.
 
@@ -816,7 +912,8 @@ def excess_risk(
     0.169058909
     """
     return risk_decomposition(
-        X, theta_star, noise_var, alpha, xi, xibar=xibar, kind=kind, covariance=covariance
+        X, theta_star, noise_var, alpha, xi, xibar=xibar, spectral_filter=spectral_filter, kind=kind,
+        covariance=covariance,
     ).total
 
 
@@ -835,7 +932,10 @@ def optimal_xi(X, theta_star, noise_var, alpha, n_steps, *, kind="in_sample", co
     Returns
     -------
     OptimalSD
-        With ``.xi`` (per step), ``.xibar`` (reparametrised), ``.risk``, ``.bias``, ``.variance``.
+        With ``.xi`` (per step), ``.xibar`` (reparametrised), ``.risk``, ``.bias``, ``.variance``
+        and the exact ``.filter``. ``.xi`` and ``.xibar`` are given only where they reproduce
+        ``.risk`` when passed back to :func:`excess_risk`; otherwise they are None and
+        ``.unrepresentable_reason`` says why (use ``spectral_filter=.filter`` then).
 
     Examples
     --------

@@ -8,10 +8,26 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
+from ._cv_params import check_numeric_y
 from ._progress import progress
+from ._selection import one_standard_error_choice
 from ._validation import check_n_steps, check_sample_weight, check_xi
 
 DEFAULT_XI_GRID = tuple(np.round(np.linspace(-1.0, 2.0, 13), 10))
+
+
+def check_regressor(estimator):
+    """The base learner must be a scikit-learn style regressor *object* (fit, predict, get_params)."""
+    missing = [m for m in ("fit", "predict", "get_params") if not callable(getattr(estimator, m, None))]
+    if isinstance(estimator, type) or missing:
+        what = f"the class {estimator.__name__}" if isinstance(estimator, type) else repr(estimator)
+        raise TypeError(
+            f"estimator must be a scikit-learn regressor instance providing fit(X, y), predict(X) "
+            f"and get_params() (e.g. Ridge() or DecisionTreeRegressor()), got {what}"
+            + (f", which lacks {', '.join(missing)}" if missing and not isinstance(estimator, type) else "")
+            + ". Pass an instance, not a name or a class."
+        )
+    return estimator
 
 
 class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -32,7 +48,8 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         Any sklearn regressor (cloned, never modified); None means ``Ridge(alpha=1.0)``.
     xi : sequence of float or "cv", default=(0.5,)
         Per-step imitation parameters, or ``"cv"`` to choose each step's xi from ``xi_grid`` by
-        K-fold cross-validation (then ``n_steps`` sets k).
+        K-fold cross-validation (then ``n_steps`` sets k). A step keeps ``xi = 0`` (it changes
+        nothing) unless another xi beats it by more than one standard error.
     n_steps : int, default=1
         Number of steps when ``xi="cv"`` (ignored otherwise).
     xi_grid : sequence of float, default=13 values from -1 to 2
@@ -92,7 +109,7 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         -------
         self
         """
-        base = Ridge(alpha=1.0) if self.estimator is None else self.estimator
+        base = Ridge(alpha=1.0) if self.estimator is None else check_regressor(self.estimator)
         tune = isinstance(self.xi, str)
         if tune and self.xi != "cv":
             raise ValueError(f"xi must be a sequence of numbers or 'cv', got {self.xi!r}.")
@@ -100,6 +117,7 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         grid = check_xi(self.xi_grid, "xi_grid") if tune else None
         if tune and grid.size == 0:
             raise ValueError("xi_grid is empty; give at least one candidate xi.")
+        check_numeric_y(y)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         sw = check_sample_weight(sample_weight, X.shape[0])
         if sw is not None and not has_fit_parameter(base, "sample_weight"):
@@ -136,7 +154,15 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         return chains
 
     def _choose_xi(self, base, X, y, sw, grid, folds):
+        """Held-out MSE of every xi of the grid; the best, or 0 (no change) within one SE of it.
+
+        Honest by construction (the chain is refitted on each fold's training rows); the
+        one-standard-error rule prefers ``xi = 0`` -- the student refits y, i.e. the step changes
+        nothing -- unless another xi is better by more than one standard error of the paired
+        per-row difference (issue 9: do not spend a step on noise).
+        """
         scores = np.zeros(grid.size)
+        row_errors = np.zeros((X.shape[0], grid.size))
         fitted = [[None] * len(folds) for _ in grid]
         for f, (train, test, model) in enumerate(folds):
             kw = {} if sw is None else {"sample_weight": sw[train]}
@@ -145,10 +171,16 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
                 student = clone(base).fit(X[train], value * previous + (1 - value) * y[train], **kw)
                 residual = y[test] - np.asarray(student.predict(X[test])).reshape(y[test].shape)
                 weights = None if sw is None else sw[test]
-                scores[g] += np.average(np.mean(residual.reshape(len(test), -1) ** 2, axis=1), weights=weights)
+                per_row = np.mean(residual.reshape(len(test), -1) ** 2, axis=1)
+                scores[g] += np.average(per_row, weights=weights)
+                row_errors[test, g] += per_row * (1.0 if sw is None else sw[test])
                 fitted[g][f] = student
         scores /= len(folds)
         best = int(np.argmin(scores))
+        zero = np.flatnonzero(grid == 0.0)
+        if zero.size:
+            row_weight = np.ones(X.shape[0]) if sw is None else sw
+            best = one_standard_error_choice(row_errors, row_weight, [int(zero[0])], best)
         advanced = [(train, test, fitted[best][f]) for f, (train, test, _) in enumerate(folds)]
         return float(grid[best]), scores, advanced
 
@@ -171,7 +203,7 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         base = Ridge() if self.estimator is None else self.estimator
-        base_tags = base.__sklearn_tags__()
-        tags.target_tags.multi_output = base_tags.target_tags.multi_output
+        if hasattr(base, "__sklearn_tags__") and not isinstance(base, type):  # else: fit explains
+            tags.target_tags.multi_output = base.__sklearn_tags__().target_tags.multi_output
         tags.input_tags.sparse = False
         return tags

@@ -205,14 +205,18 @@ def test_closed_form_xi_beats_every_grid_point(rng, kind, k):
     X = rng.normal(size=(80, 4)) * np.array([2.0, 1.0, 0.5, 0.25])
     y = X @ np.array([1.0, 0.0, 0.5, 0.0]) + rng.normal(size=80)
     X_tr, y_tr, X_va, y_va = X[:50], y[:50], X[50:], y[50:]
+    # The criterion's own exact minimiser (stage 2-3 of the pipeline). The estimator may reject it
+    # (issue 9: here the k = 2 Cp optimum has negative degrees of freedom), which is tested below.
+    from selfdistill._problems import LinearProblem
+    from selfdistill._tuning import evaluate_grid
+
     alpha = 5.0
-    cv = SelfDistilledRidgeCV(alphas=[alpha], n_steps=(k,), tuning=kind, noise_var=1.0)
+    problem = LinearProblem.from_data(X_tr, y_tr, None, True)
     if kind == "validation":
-        cv.fit(X_tr, y_tr, X_val=X_va, y_val=y_va)
-    else:
-        cv.fit(X_tr, y_tr)
-    best = -cv.best_score_
-    assert best == pytest.approx(_criterion_at(kind, X_tr, y_tr, X_va, y_va, alpha, cv.xibar_), rel=1e-8)
+        problem.attach_validation(X_va, y_va)
+    (cand,) = evaluate_grid(problem.smoother, np.array([alpha]), np.array([k]), kind, noise_var=np.array([1.0]))
+    best = cand.mse
+    assert best == pytest.approx(_criterion_at(kind, X_tr, y_tr, X_va, y_va, alpha, cand.xibar), rel=1e-8)
     axes = [np.linspace(-6, 6, 41 if k == 2 else 401)] * k
     for point in np.stack(np.meshgrid(*axes), axis=-1).reshape(-1, k):
         value = _criterion_at(kind, X_tr, y_tr, X_va, y_va, alpha, point) if k == 1 else None
@@ -256,17 +260,18 @@ def test_more_steps_never_worsen_the_criterion(data):
 
 
 def test_selection_prefers_fewer_steps_then_larger_alpha_on_ties():
-    from selfdistill._estimator_utils import select_candidate
-    from selfdistill._tuning import Candidate
+    from selfdistill._selection import _preferred, select_by_criterion
+    from selfdistill._tuning import Candidate, SpectralSmoother
 
     def cand(alpha, k, mse):
         return Candidate(alpha, k, np.zeros(k), np.zeros(2), mse)
 
     grid = [cand(1.0, 0, 2.0), cand(1.0, 1, 1.0), cand(1.0, 2, 1.0 - 1e-14), cand(10.0, 1, 1.0)]
-    best = select_candidate(grid, np.array([1.0, 10.0, 100.0]), np.array([0, 1, 2]), "test")
+    best = _preferred(grid)
     assert (best.alpha, best.n_steps) == (10.0, 1)
+    sm = SpectralSmoother(ell=np.ones(2), z=np.ones((2, 1)), y_perp_sq=np.zeros(1), n=10.0, p0=1)
     with pytest.raises(ValueError, match="undefined for every candidate"):
-        select_candidate([cand(1.0, 0, np.inf)], np.array([1.0]), np.array([0]), "test")
+        select_by_criterion([cand(1.0, 0, np.inf)], sm, "gcv", "test")
 
 
 def test_equal_singular_values_give_no_gain_over_the_best_ridge(rng):

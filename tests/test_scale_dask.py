@@ -38,7 +38,7 @@ def _close(a, b, tol=1e-8):
     "est",
     [
         SelfDistilledRidge(alpha=4.0, xi=(0.6, -0.3)),
-        SelfDistilledRidgeCV(),
+        SelfDistilledRidgeCV(tuning="gcv"),
         SelfDistilledRidgeCV(tuning="cp", fit_intercept=False),
     ],
     ids=repr,
@@ -81,8 +81,8 @@ def test_dask_dataframe_keeps_feature_names(rng):
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     ddf = dd.from_pandas(frame, npartitions=4)
     target = dd.from_pandas(pd.Series(y, name="y"), npartitions=4)
-    model = SelfDistilledRidgeCV().fit(ddf, target)
-    reference = SelfDistilledRidgeCV().fit(frame, y)
+    model = SelfDistilledRidgeCV(tuning="gcv").fit(ddf, target)
+    reference = SelfDistilledRidgeCV(tuning="gcv").fit(frame, y)
     assert list(model.feature_names_in_) == list(frame.columns)
     _close(model.coef_, reference.coef_)
     prediction = model.predict(ddf)
@@ -130,6 +130,10 @@ def test_refusals_and_bad_dask_input(rng):
     Xd = da.from_array(X, chunks=50)
     with pytest.raises(NotImplementedError, match="leverage of every row"):
         SelfDistilledRidgeCV(tuning="loo").fit(Xd, y)
+    # the cross-fitted default needs per-row held-out errors: refused, naming the modes that work
+    with pytest.raises(NotImplementedError, match="held-out error.*Use tuning='gcv', 'cp' or 'validation'"):
+        SelfDistilledRidgeCV().fit(Xd, y)
+    assert SelfDistilledRidgeCV(tuning="gcv").fit(Xd, y).n_features_in_ == 3
     with pytest.raises(ValueError, match="y has 150 rows but X has 200"):
         SelfDistilledRidge().fit(Xd, da.from_array(y[:150], chunks=50))
     bad = X.copy()
@@ -158,9 +162,9 @@ def test_large_dask_array_is_never_materialised(rng):
 def test_processes_scheduler_gives_the_same_model(rng):
     X, y = _problem(rng, n=400, d=4)
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
-    threaded = SelfDistilledRidgeCV().fit(Xd, yd)
+    threaded = SelfDistilledRidgeCV(tuning="gcv").fit(Xd, yd)
     with dask.config.set(scheduler="processes", num_workers=2):
-        processes = SelfDistilledRidgeCV().fit(Xd, yd)
+        processes = SelfDistilledRidgeCV(tuning="gcv").fit(Xd, yd)
     _close(processes.coef_, threaded.coef_, 1e-12)
 
 
@@ -176,8 +180,8 @@ def local_client():
 def test_distributed_cluster_fits_the_same_model(rng, local_client):
     X, y = _problem(rng)
     Xd, yd = da.from_array(X, chunks=150), da.from_array(y, chunks=150)
-    on_cluster = SelfDistilledRidgeCV().fit(Xd, yd)  # the active Client is the scheduler
-    _close(on_cluster.coef_, SelfDistilledRidgeCV().fit(X, y).coef_)
+    on_cluster = SelfDistilledRidgeCV(tuning="gcv").fit(Xd, yd)  # the active Client is the scheduler
+    _close(on_cluster.coef_, SelfDistilledRidgeCV(tuning="gcv").fit(X, y).coef_)
     _close(on_cluster.predict(Xd).compute(), on_cluster.predict(X), 1e-12)
 
 

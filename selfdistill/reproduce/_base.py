@@ -46,6 +46,10 @@ EXPERIMENTS: dict[str, tuple[str, str]] = {
         "selfdistill.reproduce.qrjoint",
         "joint non-crossing quantile regression vs R qrjoint, censoring, quantile self-distillation",
     ),
+    "real-data": (
+        "selfdistill.reproduce.real_data",
+        "Does SD help on real data? SelfDistilledRidgeCV vs RidgeCV on 11 real regressions",
+    ),
 }
 
 #: The paper's (Pareek, Du & Oh 2024) tables and figures.

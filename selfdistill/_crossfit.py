@@ -1,0 +1,259 @@
+"""Cross-fitted scoring of (alpha, k): the honest default criterion (issue 9).
+
+Why. Every in-sample criterion (GCV, LOO, Cp) and the single validation split score a candidate
+whose xi was *fitted to that same criterion*; k extra free parameters always lower it, so the
+largest k wins and, on real data with ill-conditioned designs, xi runs off to 1e13. Cross-fitting
+separates the two roles:
+
+1. split the rows into K folds (shuffled ``KFold``; rows of real data sets are often ordered);
+2. in each training part: one decomposition (:mod:`selfdistill._problems`; for a linear problem on
+   dense X from the fold's ``X^T X`` = all rows' minus the fold's, :func:`fold_problems`), and the
+   exact one-shot GCV optimum of xi for every (alpha, k) (the toolkit's ``ridge_path`` estimator,
+   or ``gcv_paper``) -- the procedure the final model will run on all rows;
+3. a candidate whose filter is inadmissible (values far outside [0, 1], degrees of freedom outside
+   ``[0, n)``) or undefined in a fold is disqualified for good; the selected one is realised as
+   per-step SD and vetted again on all rows (:mod:`selfdistill._realise`);
+4. score the filters on the held-out fold;
+5. the per-row held-out squared errors of all candidates feed the selection
+   (``tune_by_crossfit`` in :mod:`selfdistill._cv_pipeline`).
+
+Cost (issue 9: the per-candidate Python work, not the algebra, was the cost): one pass over X for
+the K fold Gram matrices and K small ``eigh``; one batched least-squares solve for the one-shot
+optima of all K x n_alphas x k candidates (:func:`~selfdistill._tuning.one_shot_grid`); per fold
+one product ``(n_val x r) @ (r x C)`` for the held-out predictions of its C candidates. No Python
+loop runs per candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from ._problems import LinearProblem
+from ._selection import FILTER_SLACK, filter_reason
+from ._spectral import GRAM_RCOND, SpectralDesign
+from ._tuning import one_shot_grid
+
+
+@dataclass
+class CrossfitScores:
+    """Per-row held-out squared errors of every (alpha, k) candidate.
+
+    Attributes
+    ----------
+    errors : ndarray of shape (n_rows, n_candidates)
+        Weighted squared held-out error of each row (summed over targets), candidate columns in
+        the order alpha-major, then k.
+    row_weight : ndarray of shape (n_rows,)
+    failed : ndarray of bool, shape (n_candidates,)
+        Unrealisable or invalid in at least one fold.
+    reasons : dict
+        Column -> why it failed (first fold it failed in).
+    n_targets : int
+    """
+
+    errors: np.ndarray
+    row_weight: np.ndarray
+    failed: np.ndarray
+    reasons: dict
+    n_targets: int
+
+    @property
+    def mse(self) -> np.ndarray:
+        return self.errors.sum(axis=0) / (self.row_weight.sum() * self.n_targets)
+
+
+def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
+                    full=None) -> CrossfitScores:
+    """Held-out errors of the xi-tuned procedure for every (alpha, k).
+
+    ``fit_part(X, y, sw)`` returns a spectral problem (decomposition of those rows). Inside a fold
+    only the filters are needed (no per-step xi): a candidate whose filter is inadmissible
+    (:func:`~selfdistill._selection.filter_reason`) or undefined is disqualified; the selected
+    candidate is realised and vetted again on all rows. Per fold: one decomposition (from the
+    fold's ``X^T X`` when ``full``, the :class:`~selfdistill._problems.LinearProblem` of all rows,
+    is given and X is a dense array: :func:`fold_problems`), the one-shot optima of every (alpha, k)
+    at once (:func:`one_shot_filters`), and the held-out predictions of every candidate as one
+    product ``val_map @ (filters * z)``.
+    """
+    steps = [int(k) for k in steps]
+    n = X.shape[0]
+    T = 1 if y.ndim == 1 else y.shape[1]
+    n_cand = len(alphas) * len(steps)
+    folds = list(fold_problems(fit_part, full, X, y, sw, splitter))
+    if not folds:
+        raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
+    filters, unusable, reasons = one_shot_filters([part.smoother for _, part in folds], alphas, steps, one_shot)
+    errors = np.zeros((n, n_cand))  # held-out rows fold by fold (row order is irrelevant downstream)
+    order, filled = [], 0
+    for (test, part), fold_filters in zip(folds, filters, strict=True):
+        sm = part.smoother
+        if filled + test.size > n:
+            break
+        block = errors[filled : filled + test.size]
+        for j in range(T):  # one product per target for all candidates of the fold
+            residual = block if T == 1 else np.empty_like(block)
+            np.matmul(sm.val_map, fold_filters * sm.z[:, [j]], out=residual)
+            np.subtract(sm.y_val[:, [j]], residual, out=residual)
+            residual *= residual
+            if T > 1:
+                block += residual
+        filled += test.size
+        order.append(test)
+    rows = np.concatenate(order)
+    if rows.size != n or np.any(np.bincount(rows, minlength=n) != 1):
+        raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
+    row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)[rows]
+    failed = np.any(unusable, axis=0)
+    reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
+    return CrossfitScores(errors, row_weight, failed, reasons, T)
+
+
+def fold_problems(fit_part, full, X, y, sw, splitter):
+    """Yield ``(test rows, problem of the training rows with the test rows attached)`` per fold.
+
+    Linear problems on dense X: every training Gram matrix is the Gram matrix of all rows minus
+    that of the fold's test rows (rows centred once, at the mean of all rows; the training means
+    enter as a rank-one correction), so the folds cost one pass over X and one small ``eigh`` each,
+    no copy of the training rows. This is the Gram route of
+    :meth:`~selfdistill.SpectralDesign.from_X`; a fold where that route would lose accuracy
+    (``GRAM_RCOND``, or fewer training rows than features), any other problem, and splitters
+    whose training part is not the complement of the test part are decomposed by ``fit_part``.
+    """
+    n = X.shape[0]
+    splits = list(splitter.split(X, y))
+    partition = all(np.all(np.bincount(np.concatenate([tr, te]), minlength=n) == 1) for tr, te in splits)
+    if not (isinstance(full, LinearProblem) and isinstance(X, np.ndarray) and partition):
+        for train, test in splits:
+            part = fit_part(X[train], y[train], None if sw is None else sw[train])
+            part.attach_validation(X[test], y[test], None if sw is None else sw[test])
+            yield test, part
+        return
+    x_center, y_center = full.design.x_offset, full.design.y_offset
+    Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
+    stats = [_centred_sums(X[test], Y[test], None if sw is None else sw[test], x_center, y_center)
+             for _, test in splits]
+    total = [sum(parts) for parts in zip(*stats, strict=True)]
+    for (train, test), fold in zip(splits, stats, strict=True):
+        part = _training_problem(full, [t - f for t, f in zip(total, fold, strict=True)],
+                                 x_center, y_center, y.ndim)
+        if part is None or train.size < X.shape[1]:
+            part = fit_part(X[train], y[train], None if sw is None else sw[train])
+        part.attach_validation(X[test], y[test], None if sw is None else sw[test])
+        yield test, part
+
+
+def _centred_sums(Xb, Yb, w, x_center, y_center):
+    """Weighted sums of rows centred at the given centres: W, sum x, sum y, X^T X, X^T y, sum y^2."""
+    Xc, Yc = Xb - x_center, Yb - y_center
+    Xw, Yw = (Xc, Yc) if w is None else (Xc * w[:, None], Yc * w[:, None])
+    weight = float(Xb.shape[0] if w is None else np.sum(w))
+    return (weight, Xw.sum(axis=0), Yw.sum(axis=0), Xw.T @ Xc, Xw.T @ Yc, np.sum(Yw * Yc, axis=0))
+
+
+def _training_problem(full, sums, x_center, y_center, y_ndim: int):
+    """The linear problem of a training part from its centred sums, or None when ``X^T X`` is too
+    ill-conditioned for the Gram route (the caller then decomposes the rows themselves)."""
+    weight, sx, sy, xx, xy, yy = sums
+    if weight <= 0:
+        return None
+    x_offset, y_offset = np.zeros_like(sx), np.zeros_like(sy)
+    if full.fit_intercept:  # recentre at the training means: a rank-one correction
+        mx, my = sx / weight, sy / weight
+        xx = xx - weight * np.outer(mx, mx)
+        xy = xy - weight * np.outer(mx, my)
+        yy = yy - weight * my**2
+        x_offset, y_offset = x_center + mx, y_center + my
+    evals, evecs = scipy.linalg.eigh(xx)
+    top = evals[-1]
+    if top <= 0 or evals[0] < GRAM_RCOND * top:
+        return None
+    order = np.argsort(evals)[::-1]
+    s = np.sqrt(evals[order])
+    V = evecs[:, order]
+    design = SpectralDesign(s, V, weight, xx.shape[0], "gram", (V.T @ xy) / s[:, None], yy,
+                            x_offset=x_offset, y_offset=y_offset)
+    return LinearProblem.from_design(design, full.fit_intercept, y_ndim)
+
+
+def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -> tuple:
+    """Filters of the one-shot-GCV-tuned k-step SD for every fold and (alpha, k), and which are unusable.
+
+    Returns ``filters`` (per fold, shape (r, n_alphas * len(steps)), columns alpha-major then k);
+    ``unusable`` (n_folds, n_candidates), the candidates that are undefined in a fold (df >= n) or
+    inadmissible there (:func:`~selfdistill._selection.filter_reason`), whose columns hold the
+    ridge filter (scored, never selected); and ``{column: reason in the first fold it fails}``.
+    Only the selected one-shot estimator is solved, in its own stable basis (the ridge-path t-power
+    basis or the paper's xibar), for all folds and alphas at once, without converting to per-step xi.
+    """
+    if len({sm.ell.size for sm in smoothers}) > 1:  # folds of different rank: one grid each
+        parts = [one_shot_filters([sm], alphas, steps, one_shot) for sm in smoothers]
+        reasons: dict = {}
+        for _, _, fold_reasons in parts:
+            reasons.update({c: why for c, why in fold_reasons.items() if c not in reasons})
+        return [p[0][0] for p in parts], np.vstack([p[1] for p in parts]), reasons
+    n_alpha, n_steps, n_folds = len(alphas), len(steps), len(smoothers)
+    grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
+    ridge = grid.A
+    n_rows = np.repeat([float(sm.n) for sm in smoothers], n_alpha)
+    unusable = np.zeros((n_folds * n_alpha, n_steps), dtype=bool)
+    reasons = {}
+    per_k = []
+    for ik, k in enumerate(steps):
+        h = ridge - grid.deviation(k) if k else ridge
+        if k:
+            unusable[:, ik] = ~grid.defined | _inadmissible(h, smoothers[0].p0, n_rows)
+            for row in np.flatnonzero(unusable[:, ik]):  # fold-major: the first fold words it
+                fold, ia = divmod(int(row), n_alpha)
+                col = ia * n_steps + ik
+                if col not in reasons:
+                    reasons[col] = (filter_reason(smoothers[fold], h[row]) if grid.defined[row]
+                                    else "one-shot GCV undefined (df >= n)")
+            h = np.where(unusable[:, ik, None], ridge, h)
+        per_k.append(h)
+    filters = np.stack(per_k, axis=1).reshape(n_folds, n_alpha * n_steps, -1)
+    return [f.T for f in filters], unusable.reshape(n_folds, n_alpha * n_steps), reasons
+
+
+def _inadmissible(h: np.ndarray, p0: int, n) -> np.ndarray:
+    """Rows of ``h`` (one filter per row, total weight ``n`` per row) that
+    :func:`~selfdistill._selection.filter_reason` rejects, vectorised."""
+    with np.errstate(invalid="ignore"):
+        low = np.min(h, axis=1, initial=np.inf)
+        high = np.max(h, axis=1, initial=-np.inf)
+        df = p0 + np.sum(h, axis=1)
+        ok = (np.all(np.isfinite(h), axis=1) & (low >= -FILTER_SLACK) & (high <= 1.0 + FILTER_SLACK)
+              & (df >= 0.0) & (df < n))
+    return ~ok
+
+
+def ridge_loo_alpha(sm, alphas) -> tuple[int, np.ndarray]:
+    """Index of the alpha ``RidgeCV`` would pick (exact LOO; first of ties in grid order).
+
+    Ridge is one linear smoother, so its LOO residuals are ``e_i / (1 - h_ii)`` exactly, with the
+    leverage ``h_ii = w_i / n + sum_j U_ij^2 a_j`` (intercept included): all alphas at once.
+    Returns the index and the LOO mean squared errors (inf where a leverage reaches 1).
+    """
+    if sm.left is None or sm.y_tilde is None:
+        raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
+    A = sm.ell[:, None] / (sm.ell[:, None] + np.asarray(alphas, dtype=float)[None, :])  # (r, n_alpha)
+    denom = sm.left**2 @ A  # leverages, then 1 - leverage, in place (n_rows x n_alpha arrays)
+    if sm.p0:
+        root_w = sm.root_w if sm.root_w is not None else np.ones(denom.shape[0])
+        denom += (root_w**2 / sm.n)[:, None]
+    np.subtract(1.0, denom, out=denom)
+    defined = np.min(denom, axis=0) > 1e-12
+    scores = np.zeros(A.shape[1])
+    for j in range(sm.n_targets):
+        residual = sm.left @ (A * sm.z[:, [j]])
+        np.subtract(sm.y_tilde[:, [j]], residual, out=residual)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            residual /= denom
+        residual *= residual
+        scores += np.sum(residual, axis=0)
+    scores = np.where(defined, scores / (sm.n * sm.n_targets), np.inf)
+    if not np.any(np.isfinite(scores)):
+        return int(np.argmax(alphas)), scores
+    return int(np.argmin(scores)), scores

@@ -1,0 +1,187 @@
+"""Stage 0 of the tuning pipeline: check the estimators' parameters and data before any work.
+
+Everything here raises a ``ValueError`` that names the problem and the fix, *before* a
+decomposition is computed (a bad ``n_steps`` must not cost a 95-second eigendecomposition first).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import KFold, check_cv, train_test_split
+from sklearn.utils import get_tags
+from sklearn.utils.validation import validate_data
+
+from ._validation import (
+    check_alpha,
+    check_alpha_grid,
+    check_magnitude,
+    check_n_steps_grid,
+    check_noise_var,
+    check_sample_weight,
+    check_xi,
+)
+
+#: Tuning criteria of the CV estimators; ``crossfit`` is the honest default.
+TUNING_METHODS = ("crossfit", "gcv", "loo", "cp", "validation")
+ONE_SHOT_METHODS = ("ridge_path", "gcv_paper")
+#: Largest k the CV estimators tune. The criteria work in polynomial bases of degree k (factorials
+#: up to k!, powers up to alpha^k); beyond ~30 steps their least-squares problems are so
+#: ill-conditioned in float64 that no selected xi could be realised accurately, and at k = 171 the
+#: factorials overflow. Fixed-xi SelfDistilledRidge / SelfDistilledKernelRidge support any k.
+MAX_TUNED_STEPS = 30
+
+
+@dataclass(frozen=True)
+class CVParams:
+    """The validated tuning parameters shared by the CV estimators."""
+
+    alphas: np.ndarray
+    steps: np.ndarray
+    tuning: str
+    one_shot: str
+
+
+def check_cv_params(est) -> CVParams:
+    """Validate the parameters shared by the CV estimators (no data needed)."""
+    alphas = check_alpha_grid(est.alphas, "alphas")
+    steps = check_n_steps_grid(est.n_steps, "n_steps")
+    if steps.max() > MAX_TUNED_STEPS:
+        raise ValueError(
+            f"n_steps contains {int(steps.max())}, but the CV estimators tune at most "
+            f"{MAX_TUNED_STEPS} steps: the tuning criteria are polynomials of degree k whose "
+            "coefficients cannot be solved or realised accurately in float64 for larger k. Use "
+            f"n_steps <= {MAX_TUNED_STEPS} (the gain of SD saturates after a few steps), or the "
+            "fixed-xi estimators (SelfDistilledRidge / SelfDistilledKernelRidge) for any k."
+        )
+    if est.tuning not in TUNING_METHODS:
+        raise ValueError(f"tuning must be one of {TUNING_METHODS}, got {est.tuning!r}.")
+    if est.one_shot not in ONE_SHOT_METHODS:
+        raise ValueError(f"one_shot must be one of {ONE_SHOT_METHODS}, got {est.one_shot!r}.")
+    if not 0.0 < float(est.validation_fraction) < 1.0:
+        raise ValueError(
+            f"validation_fraction must be in (0, 1), got {est.validation_fraction!r}."
+        )
+    if est.noise_var is not None:
+        check_noise_var(est.noise_var)
+    check_fit_intercept(getattr(est, "fit_intercept", False))
+    if est.tuning == "crossfit":
+        check_folds(est.cv)
+    return CVParams(alphas, steps, est.tuning, est.one_shot)
+
+
+def check_fixed_params(alpha, xi) -> tuple[float, np.ndarray]:
+    """Validate ``alpha`` (> 0) and per-step ``xi`` (finite; a scalar means one step)."""
+    return check_alpha(alpha), check_xi(xi)
+
+
+def check_fit_intercept(fit_intercept) -> bool:
+    """``fit_intercept`` must be a real bool (sklearn refuses strings such as "no" too)."""
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise ValueError(
+            f"fit_intercept must be True or False, got {fit_intercept!r} "
+            f"({type(fit_intercept).__name__}); a non-empty string such as 'no' would be truthy."
+        )
+    return bool(fit_intercept)
+
+
+def check_folds(cv):
+    """``cv``: an int >= 2 (shuffled K-fold) or a scikit-learn splitter."""
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv must be >= 2 folds for tuning='crossfit', got {cv}.")
+        return cv
+    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
+        return cv
+    if hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes)):  # explicit (train, test) pairs
+        return cv
+    raise ValueError(
+        f"cv must be an int >= 2 or a scikit-learn cross-validation splitter, got {cv!r}."
+    )
+
+
+def fold_splitter(cv, random_state):
+    """Shuffled ``KFold`` for an int (rows of many data sets are ordered), else the splitter."""
+    if isinstance(cv, numbers.Integral):
+        return KFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+    return check_cv(cv)
+
+
+def check_numeric_y(y) -> None:
+    """Refuse non-numeric targets (class labels) with a message instead of a ufunc error."""
+    arr = np.asarray(y) if not hasattr(y, "dtype") else y
+    kind = getattr(arr, "dtype", np.dtype(float)).kind
+    if kind in "USO":
+        try:
+            np.asarray(arr, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "y must be numeric (these are regression estimators), but it contains "
+                f"non-numeric values such as {np.asarray(arr).ravel()[:1].tolist()}. Encode the "
+                "targets as numbers, or use a classifier for class labels."
+            ) from None
+
+
+def validate_fit_data(est, X, y, sample_weight, ensure_min_samples: int = 1, accept_sparse=False):
+    """``validate_data`` for X and a numeric y (1-D or 2-D), magnitude and weight checks."""
+    check_numeric_y(y)
+    X, y = validate_data(
+        est, X, y, dtype=np.float64, multi_output=True, y_numeric=True,
+        ensure_min_samples=ensure_min_samples, accept_sparse=accept_sparse,
+    )
+    check_magnitude(X, "X")
+    check_magnitude(y, "y")
+    return X, y, check_sample_weight(sample_weight, X.shape[0])
+
+
+@dataclass
+class TuningData:
+    """The rows the candidates are fitted on, and the held-out part under ``validation``."""
+
+    X: np.ndarray
+    y: np.ndarray
+    sw: np.ndarray | None
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    sw_val: np.ndarray | None = None
+
+
+def split_for_tuning(est, X, y, sw, X_val, y_val) -> TuningData:
+    """Check the sample count and, under ``tuning="validation"``, split or validate held-out data."""
+    owner = type(est).__name__
+    if (X_val is None) != (y_val is None):
+        raise ValueError("pass both X_val and y_val, or neither.")
+    if X_val is not None and est.tuning != "validation":
+        raise ValueError(f"X_val/y_val are only used with tuning='validation', not {est.tuning!r}.")
+    minimum = 2 * int(est.cv) if est.tuning == "crossfit" and isinstance(est.cv, numbers.Integral) else 2
+    if X.shape[0] < 2:
+        raise ValueError(
+            f"{owner} needs at least 2 samples to tune, got {X.shape[0]} sample (n_samples = 1)."
+        )
+    if X.shape[0] < minimum:
+        raise ValueError(
+            f"{owner}(tuning='crossfit', cv={est.cv}) needs at least {minimum} samples (two per "
+            f"fold), got {X.shape[0]}; use fewer folds (cv=2) or tuning='loo'."
+        )
+    if est.tuning != "validation":
+        return TuningData(X, y, sw)
+    if X_val is None:
+        parts = train_test_split(
+            X, y, *(() if sw is None else (sw,)),
+            test_size=est.validation_fraction, random_state=est.random_state,
+        )
+        X_tr, X_va, y_tr, y_va = parts[:4]
+        sw_tr, sw_va = (parts[4], parts[5]) if sw is not None else (None, None)
+        return TuningData(X_tr, y_tr, sw_tr, X_va, y_va, sw_va)
+    # X_val may be sparse where X may (issue 13: the linear estimators)
+    sparse = ("csr", "csc") if get_tags(est).input_tags.sparse else False
+    X_val = validate_data(est, X_val, reset=False, dtype=np.float64, accept_sparse=sparse)
+    check_numeric_y(y_val)
+    y_val = np.asarray(y_val, dtype=np.float64)
+    if y_val.shape[0] != X_val.shape[0] or y_val.ndim != y.ndim:
+        raise ValueError(f"y_val must have shape {(X_val.shape[0],) + y.shape[1:]}, got {y_val.shape}.")
+    if not np.all(np.isfinite(y_val)):
+        raise ValueError("Input y_val contains NaN or infinity.")
+    return TuningData(X, y, sw, X_val, y_val, None)

@@ -1,0 +1,249 @@
+"""The tuning pipeline shared by ``SelfDistilledRidgeCV`` and ``SelfDistilledKernelRidgeCV``.
+
+``fit`` is a thin sequence of stage calls, each stage with one home:
+
+0. parameters and data ...................... :mod:`selfdistill._cv_params`
+1. decomposition (a spectral problem) ....... :mod:`selfdistill._problems`
+2. candidate filters, 3. criterion .......... :mod:`selfdistill._tuning` (and
+   :mod:`selfdistill._crossfit` for the cross-fitted default)
+4. honest selection ......................... :mod:`selfdistill._selection`
+5. realised model ........................... :mod:`selfdistill._realise` (+ :meth:`model`
+   of the spectral problem), fitted attributes and ``cv_results_`` in :mod:`selfdistill._results`.
+
+The estimators supply two hooks: ``_validate_fit_data`` and ``_problem(X, y, sw, keep_left)``
+(stage 1 for their kind of smoother).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._crossfit import crossfit_scores, ridge_loo_alpha
+from ._cv_params import CVParams, TuningData, check_cv_params, fold_splitter, split_for_tuning
+from ._realise import realise
+from ._results import TunedMixin, store_tuning_results
+from ._selection import (
+    NoSafeCandidate,
+    Selection,
+    one_standard_error_choice,
+    select_by_criterion,
+    vet,
+    warn_fallback,
+    warn_on_boundary,
+)
+from ._tuning import Candidate, evaluate_grid
+from ._validation import check_noise_var
+
+#: A k-step candidate must beat the best candidate with fewer steps by more than this many
+#: standard errors of the paired held-out difference ("one-standard-error rule").
+SE_MULTIPLIER = 1.0
+
+
+@dataclass
+class TuningOutcome:
+    """Everything stages 1-4 produced: the problem, every candidate, the selection."""
+
+    problem: object
+    candidates: list[Candidate]
+    selection: Selection
+    params: CVParams
+    noise_var: np.ndarray | None = None
+    extra_columns: dict = field(default_factory=dict)
+
+
+def estimate_noise_var(sm) -> np.ndarray:
+    """Per-target OLS residual variance ``||y_perp||^2 / (n - p0 - r)`` (fixed design, for Cp)."""
+    dof = sm.n - sm.p0 - sm.ell.size
+    if dof <= 0:
+        raise ValueError(
+            "tuning='cp' needs the noise variance: it cannot be estimated from the OLS residuals "
+            f"because n_samples ({sm.n:g}) <= rank + intercept "
+            f"({sm.ell.size + sm.p0}). Pass noise_var=..."
+        )
+    return sm.y_perp_sq / dof
+
+
+def tune_by_criterion(est, data: TuningData | None, params: CVParams, problem=None) -> TuningOutcome:
+    """gcv / loo / cp / validation: one decomposition, xi exact per (alpha, k), vetted selection.
+
+    ``problem``: an already decomposed problem with its held-out part attached (sufficient
+    statistics of dask input or a ``partial_fit`` stream, issue 13) instead of ``data``.
+    """
+    owner = type(est).__name__
+    if problem is None:
+        problem = est._problem(data.X, data.y, data.sw, keep_left=params.tuning == "loo")
+        if params.tuning == "validation":
+            problem.attach_validation(data.X_val, data.y_val, data.sw_val)
+    sm = problem.smoother
+    noise = None
+    if params.tuning == "cp":
+        noise = (estimate_noise_var(sm) if est.noise_var is None
+                 else np.full(sm.n_targets, check_noise_var(est.noise_var)))
+    candidates = evaluate_grid(sm, params.alphas, params.steps, params.tuning,
+                               one_shot=params.one_shot, noise_var=noise)
+    try:
+        selection = select_by_criterion(candidates, sm, params.tuning, owner,
+                                        one_shot=params.one_shot, noise_var=noise)
+    except NoSafeCandidate as exc:
+        if 0 in params.steps:
+            raise
+        # nothing in the grid is safe: ridge (k = 0) always is; add it and say so
+        ridge = evaluate_grid(sm, params.alphas, np.array([0]), params.tuning,
+                              one_shot=params.one_shot, noise_var=noise)
+        selection = select_by_criterion(ridge, sm, params.tuning, owner,
+                                        one_shot=params.one_shot, noise_var=noise)
+        selection.notes = exc.notes + ["no candidate of n_steps could be selected: ridge (k = 0) added"]
+        selection.status = {**exc.status, **selection.status}
+        candidates = candidates + ridge
+    warn_fallback(owner, selection, params.tuning)
+    warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, params.tuning)
+    return TuningOutcome(problem, candidates, selection, params, noise)
+
+
+def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
+    """The honest default: (alpha, k) by cross-fitted held-out error, one-SE rule for fewer steps.
+
+    The ridge candidate (k = 0) uses the alpha ``RidgeCV`` would choose (exact leave-one-out on
+    all rows), so ``n_steps=(0,)`` reproduces ``RidgeCV``; a k-step candidate replaces it only if
+    its cross-fitted error is lower by more than one standard error of the paired difference.
+    The chosen (alpha, k) is refitted on all rows (xi by one-shot GCV), realised and vetted; if
+    that fails, the next preference (ultimately ridge) is taken.
+    """
+    owner = type(est).__name__
+    steps = [int(k) for k in params.steps]
+    problem = est._problem(data.X, data.y, data.sw, keep_left=True)
+    sm = problem.smoother
+    ridge_index, ridge_loo = ridge_loo_alpha(sm, params.alphas)
+    scores = None
+    if steps != [0]:
+        scores = crossfit_scores(
+            lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
+            data.X, data.y, data.sw, params.alphas, steps,
+            fold_splitter(est.cv, est.random_state), params.one_shot, full=problem,
+        )
+    candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
+    order = _crossfit_preference(candidates, status, scores, steps)
+    ridge_col = ridge_index * len(steps) + steps.index(0) if 0 in steps else None
+    notes = [] if order else ["no candidate of n_steps survived cross-fitting"]
+    if ridge_col is None:  # ridge (k = 0) is the safe fallback even when the grid lacks it
+        alpha0 = float(params.alphas[ridge_index])
+        candidates.append(Candidate(alpha0, 0, np.zeros(0), np.zeros_like(sm.ell),
+                                    float(ridge_loo[ridge_index]), {"ridge_fallback": True}))
+        ridge_col = len(candidates) - 1
+    if ridge_col not in order:
+        order = order + [ridge_col]
+    selection = _first_realisable(sm, candidates, order, status, notes)
+    if notes:
+        warn_fallback(owner, selection, "crossfit")
+    warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, "crossfit")
+    return TuningOutcome(problem, candidates, selection, params)
+
+
+def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo):
+    """Candidates refitted on all rows (xi by one-shot GCV), scored by their cross-fitted error.
+
+    Returns the candidates and ``{column: why it may not be selected}``.
+    """
+    steps = [int(k) for k in params.steps]
+    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot)
+    # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
+    mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
+    candidates, status = [], {}
+    for col, cand in enumerate(refit):
+        candidates.append(Candidate(cand.alpha, cand.n_steps, cand.xibar, cand.u, float(mse[col]),
+                                    {**cand.extra, "mse_refit_gcv": cand.mse}))
+        if cand.n_steps == 0 and col // len(steps) != ridge_index:
+            status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
+        elif scores is None:
+            continue
+        elif cand.n_steps and scores.failed[col]:
+            status[col] = scores.reasons[col]
+        elif cand.n_steps and cand.extra.get("undefined"):
+            status[col] = "one-shot GCV undefined on all rows"
+    return candidates, status
+
+
+def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
+    """Columns in order of preference: the one-SE choice first, then the best of each k."""
+    eligible = [c for c in range(len(candidates)) if c not in status and np.isfinite(candidates[c].mse)]
+    if scores is None:
+        return eligible[:1]
+    if not eligible:  # no k-step candidate survived the folds, and ridge is not in the grid
+        return []
+    best = min(eligible, key=lambda c: (candidates[c].mse, candidates[c].n_steps))
+    by_k = [min((c for c in eligible if candidates[c].n_steps == k), key=lambda c: candidates[c].mse)
+            for k in steps if any(candidates[c].n_steps == k for c in eligible)]
+    choice = one_standard_error_choice(scores.errors, scores.row_weight, by_k, best, SE_MULTIPLIER)
+    return [choice] + sorted(set(by_k) - {choice}, key=lambda c: candidates[c].n_steps)
+
+
+def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> Selection:
+    """Realise and vet the refits in ``order``; the first that passes is selected."""
+    for col in order:
+        cand = candidates[col]
+        a, t = sm.shrinkage(cand.alpha)
+        real = realise(a, t, cand.u, cand.xibar, sm.z, sm.ell)
+        reason = vet(sm, cand, "crossfit", real) if cand.n_steps else ""
+        if not reason:
+            selection = Selection(cand, real, cand.mse, notes, {})
+            selection.status = {id(candidates[c]): r for c, r in status.items()}
+            return selection
+        status[col] = f"refit on all rows: {reason}"
+        notes.append(f"alpha={cand.alpha:g}, n_steps={cand.n_steps}: {status[col]}")
+    raise ValueError("no candidate can be realised on all rows; include n_steps=0.")  # pragma: no cover
+
+
+class SpectralCVMixin(TunedMixin):
+    """``fit`` of the CV estimators: the stage sequence of this module's docstring."""
+
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
+        """Choose (alpha, k, xi) and fit the selected model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. ``SelfDistilledRidgeCV`` also takes scipy.sparse X (CSR/CSC; decomposed
+            with ``eigh`` of ``X^T X``, never densified; every tuning mode) and dask arrays and
+            DataFrames (never materialised: reduced to sufficient statistics in one pass; only
+            ``tuning`` in ``{"gcv", "cp", "validation"}``, since ``crossfit`` and ``loo`` need
+            per-row errors and leverages; they raise ``NotImplementedError`` there).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Numeric targets.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights (weight 2 = a duplicated row). Under ``gcv`` and ``cp`` the
+            selection is exactly invariant to that duplication; under ``loo`` a row of weight 2 is
+            left out as a whole, and under ``crossfit`` and ``validation`` the split differs.
+        X_val, y_val : array-like, optional
+            Held-out data for ``tuning="validation"`` (otherwise an internal split is used; on
+            dask input a hash of each row's position and ``random_state`` decides).
+
+        Returns
+        -------
+        self
+        """
+        params = check_cv_params(self)
+        problem = self._statistics_problem(X, y, sample_weight, X_val, y_val)
+        if problem is not None:  # issue 13: already reduced and decomposed (dask input)
+            return self._realise(tune_by_criterion(self, None, params, problem), None)
+        X, y, sw = self._validate_fit_data(X, y, sample_weight)
+        data = split_for_tuning(self, X, y, sw, X_val, y_val)
+        tune = tune_by_crossfit if params.tuning == "crossfit" else tune_by_criterion
+        return self._realise(tune(self, data, params), data)
+
+    def _realise(self, outcome: TuningOutcome, data: TuningData | None):
+        """Stage 5: the selected model's attributes (every input route ends here)."""
+        for name, value in outcome.problem.model(outcome.selection.realised.h).items():
+            setattr(self, name, value)
+        store_tuning_results(self, outcome)
+        self._store_fit_extras(outcome, data)
+        return self
+
+    def _store_fit_extras(self, outcome: TuningOutcome, data: TuningData | None) -> None:
+        """Estimator-specific attributes (teacher, spectrum, ...)."""
+
+    def _statistics_problem(self, X, y, sample_weight, X_val, y_val):
+        """A spectral problem built from sufficient statistics of X, or None for in-memory X."""
+        return None
+
