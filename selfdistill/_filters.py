@@ -25,10 +25,10 @@ Three coordinate systems for the same polynomial (all conversions are exact alge
   i.e. ``xibar_i`` is the coefficient of ``a^i`` in m (i >= 1). The risk is quadratic in xibar.
   The monomial coefficients of ``q`` are the *tail sums* ``S_q = sum_{i >= q} xibar_i``, and
   ``S_q = xi_k * xi_{k-1} * ... * xi_{k-q+1}`` (products of trailing xi's), which inverts the map.
-* ridge-path weights ``w`` (followups.md section 1): ``theta_k = theta(alpha) + sum_i w_i alpha^i
+* ridge-path weights ``w`` (Follow-ups §1): ``theta_k = theta(alpha) + sum_i w_i alpha^i
   d^i theta / d alpha^i``, with ``w_i = p^{(i)}(1) / (i!)^2`` for ``p = m`` as a polynomial in a.
 
-Which basis the paper itself calls xibar (a-power or t-power) is UNCONFIRMED (theory.md section 8);
+Which basis the paper itself calls xibar (a-power or t-power) is UNCONFIRMED (Theory §8);
 both span the same family, so optima and risks do not depend on the choice.
 """
 
@@ -224,7 +224,7 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
     """Ridge-path weights ``w`` (length k) of the same estimator: ``w_l = p^{(l)}(1) / (l!)^2``.
 
     The k-step estimator equals ``theta(alpha) + sum_l w_l alpha^l d^l theta(alpha)/d alpha^l``
-    (followups.md section 1, derived there and checked by our tests). For k = 1, ``w_1 = xi``.
+    (Follow-ups §1, derived there and checked by our tests). For k = 1, ``w_1 = xi``.
     With ``p(a) = sum_i c_i a^i``: ``w_l = sum_i c_i binom(i, l) / l!``.
 
     The factors ``binom(i, l) / l!`` are built by the recursion

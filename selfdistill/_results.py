@@ -63,7 +63,7 @@ def cv_results_from(candidates, tuning: str, selection) -> dict:
 
 
 def one_shot_identity(candidates) -> dict | None:
-    """Check the exact identity between the two one-shot GCV estimators (followups.md 2.6).
+    """Check the exact identity between the two one-shot GCV estimators (Follow-ups §2.6).
 
     For every 1-step candidate: the optimal risks agree, and
     ``xi_gcv_paper / xi_ridge_path = (1 - df_2) / (1 - df_1)``. Returns the largest relative

@@ -4,8 +4,7 @@ Model (fixed design). With ``X = U diag(s) V^T``, ``y = X theta* + eta``, ``E et
 ``Cov eta = gamma^2 I``, any spectral estimator has coefficients ``theta_hat = V diag(h / s) U^T y``,
 i.e. ``theta_hat_j = h_j (theta_j + eps_j / s_j)`` in the V-basis, with ``theta_j = V[:, j]^T theta*``
 and independent ``eps_j = U[:, j]^T eta`` of variance gamma^2. For every squared risk
-``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)`` this gives (toolkit derivation, theory.md
-section 2.7; checked against Monte Carlo in the tests)::
+``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)`` this gives (toolkit derivation, Theory §2.7; checked against Monte Carlo in the tests)::
 
     bias(h)     = f^T K f + 2 k^T f + e0,      f = 1 - h
     variance(h) = sum_j Vw_j h_j^2
@@ -112,7 +111,7 @@ class SpectralRisk:
         """Minimum over filters that are constant within each group of directions.
 
         Directions sharing a singular value must share a filter value, so with repeated singular
-        values this, not :meth:`oracle`, is the attainable bound (theory.md section 3.5).
+        values this, not :meth:`oracle`, is the attainable bound (Theory §3.5).
         """
         groups = np.asarray(groups)
         labels, inverse = np.unique(groups, return_inverse=True)

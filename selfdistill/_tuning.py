@@ -14,18 +14,17 @@ Criteria (``mse`` is an estimate of the mean squared prediction error; lower is 
 * ``validation`` -- held-out MSE, ``||y_val - P (h * z)||^2 / (n_val T)`` with the validation map P
   (the paper's protocol). Solved in the orthonormal Arnoldi basis of :mod:`selfdistill._risk`.
 * ``cp`` -- Mallows' Cp / SURE for fixed design, ``(RSS(h) + 2 sigma^2 df(h)) / (n T)`` with
-  ``df = p0 + sum h``; quadratic in u (theory: followups.md section 3.3). Needs sigma^2.
-* ``gcv`` with ``one_shot="ridge_path"`` -- the toolkit's derivative estimator (followups.md
-  sections 2.6 and 3.1): the GCV-scaled ridge residual ``rho(lambda) = (y - X beta_lambda) /
+  ``df = p0 + sum h``; quadratic in u (theory: Follow-ups §3.3). Needs sigma^2.
+* ``gcv`` with ``one_shot="ridge_path"`` -- the toolkit's derivative estimator (Follow-ups §2.6 and §3.1): the GCV-scaled ridge residual ``rho(lambda) = (y - X beta_lambda) /
   (1 - df(lambda)/n)`` extended along the ridge path, ``R(w) = ||sum_i c_i lambda^i rho^(i)/i!||^2/n``
   with ``c_0 = 1``; the k-step estimator is ``beta + sum_i w_i lambda^i d^i beta`` with
-  ``w_i = c_i / i!``. For k = 1 it is the corrected one-shot estimator of followups.md 2.6.
+  ``w_i = c_i / i!``. For k = 1 it is the corrected one-shot estimator of Follow-ups §2.6.
 * ``gcv`` with ``one_shot="gcv_paper"`` -- Dang, Patil & Rinaldo's one-shot GCV (their Theorem 4.1
   for k = 1): the cross risks of the pure-distillation fits ``M^i beta`` (smoothers ``H^{i+1}``) are
   estimated by ``(y - H^{i+1} y)^T (y - H^{j+1} y) / n / ((1 - df_{i+1})(1 - df_{j+1}))`` and the
   affine combination with weights summing to one is optimised. For k >= 2 this generalisation is
   ours (the paper has k = 1 only). For k = 1 both one-shot estimators give the same optimal risk
-  and ``xi_gcv_paper = xi_ridge_path (1 - df_2) / (1 - df_1)`` exactly (followups.md 2.6).
+  and ``xi_gcv_paper = xi_ridge_path (1 - df_2) / (1 - df_1)`` exactly (Follow-ups §2.6).
 * ``loo`` -- exact leave-one-out of the whole k-step procedure: every left-out fit reruns the
   teacher and all k students on the remaining rows with the same (alpha, xi). Leaving row i out is a
   rank-one downdate of a diagonal operator, so the LOO predictions of all pure-distillation

@@ -1,6 +1,6 @@
 """UCI benchmark runner: the paper's protocol, one-shot tuning, and protocol sensitivity.
 
-The paper's protocol (Pareek, Du & Oh 2024, Section 5.3, quoted in theory.md section 4.2): split
+The paper's protocol (Pareek, Du & Oh 2024, Section 5.3, quoted in Theory §4.2): split
 each dataset 30/30/40 into train/validation/test, fit ridge and k-step SD on the training part,
 choose lambda (on a grid with a factor 10 between values) and the imitation parameters on the
 validation part, and report the test MSE. The seeds, the preprocessing and whether an intercept was

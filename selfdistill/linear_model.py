@@ -9,7 +9,7 @@ any real value, never clipped). X is n_samples x n_features; the paper's design 
 With an intercept, X and y are centred first (weighted means with ``sample_weight``); SD on the
 centred problem plus the intercept ``y_mean - x_mean @ coef`` equals SD with an unpenalised
 intercept refitted at every step, because the mean of every mixed target is ``y_mean``
-(theory.md section 7, item 10).
+(Theory §7, item 10).
 """
 
 from __future__ import annotations
@@ -243,8 +243,7 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
     one_shot : {"ridge_path", "gcv_paper"}, default="ridge_path"
         Which one-shot GCV estimator solves xi under ``gcv`` and inside the folds of ``crossfit``.
         ``"gcv_paper"`` is the paper's estimator (its k >= 2 generalisation is ours);
-        ``"ridge_path"`` is the toolkit's corrected derivative estimator (followups.md section
-        2.6: the plain GCV estimate of xi carries a persistent bias factor
+        ``"ridge_path"`` is the toolkit's corrected derivative estimator (Follow-ups §2.6: the plain GCV estimate of xi carries a persistent bias factor
         ``(1 - df_2)/(1 - df_1)``). Both are reported under ``gcv``.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept (X and y are centred before distillation).

@@ -13,7 +13,7 @@ Conventions (stated once here, repeated in every docstring that depends on them)
   Any real xi is allowed (never clipped); ``xibar`` is the reparametrisation in which the risk is
   quadratic (see :mod:`selfdistill._filters`).
 * ``noise_var`` is the noise variance gamma^2 (``Cov eta = gamma^2 I``). Whether the paper's gamma
-  denotes a variance or a standard deviation is UNCONFIRMED (theory.md section 1.2).
+  denotes a variance or a standard deviation is UNCONFIRMED (Theory §1.2).
 * The in-sample excess risk is ``E_eta (1/n) ||X (theta_hat - theta*)||^2`` with ``n = n_samples``
   (the 1/n normalisation is UNCONFIRMED in the paper; ratios of risks do not depend on it).
 
@@ -164,7 +164,7 @@ class OptimalSD:
 
     @property
     def ridge_path_weights(self) -> np.ndarray | None:
-        """The same optimum as ridge-path weights ``w`` (followups.md section 1); None without ``xibar``."""
+        """The same optimum as ridge-path weights ``w`` (Follow-ups §1); None without ``xibar``."""
         return None if self.xibar is None else _filters.xibar_to_ridge_path(self.xibar)
 
 
@@ -330,7 +330,7 @@ class FixedDesignProblem:
         Noise variance gamma^2 >= 0.
     n_samples : float, default=1.0
         The n in ``(1/n)||X(theta_hat - theta*)||^2``. ``n_samples=1`` gives ``n * ExcessRisk``,
-        the normalisation of theory.md's golden values.
+        the normalisation of the golden values of Theory §4.1.
     null_energy : float, default=0.0
         ``||P_null theta*||^2``, the part of theta* outside the row space (parameter error only).
     components : ndarray of shape (n_features, r), optional
@@ -609,7 +609,7 @@ class FixedDesignProblem:
         """Lower bound when singular values within ``rtol * s_max`` must share a filter value.
 
         With repeated singular values (Asmp. 2.1 violated) this is what optimal SD attains once
-        k >= the number of distinct values (theory.md section 3.5).
+        k >= the number of distinct values (Theory §3.5).
         """
         groups = group_singular_values(self.singular_values, rtol)
         return self.risk_model(kind, covariance).grouped_oracle(groups)

@@ -2,7 +2,7 @@
 
 ``RandomDesignSD`` answers "for this Sigma, this signal and this noise, what does k-step SD buy
 over ridge as n, p -> infinity with p/n -> gamma?" in milliseconds (Dang, Patil & Rinaldo 2026,
-Theorem 3.1 and Corollary 3.2; k > 1 steps by our extension, followups.md section 3.2), and checks
+Theorem 3.1 and Corollary 3.2; k > 1 steps by our extension, Follow-ups §3.2), and checks
 itself by simulation (:meth:`RandomDesignSD.simulate`).
 
 Penalty scaling: ``lam`` here is the per-sample penalty, objective

@@ -1,13 +1,13 @@
 """Numerical kernels of the deterministic equivalents (DEs) of ridge and self-distilled ridge.
 
-Notation (followups.md sections 1 and 2.4): Sigma has eigenvalues ``s_i`` (i = 1..p), the signal has
+Notation (Follow-ups §1 and §2.4): Sigma has eigenvalues ``s_i`` (i = 1..p), the signal has
 coordinates ``b_i`` in Sigma's eigenbasis, ``gamma = p / n``, ``sigma2`` is the noise variance and
 ``lam`` is the **per-sample** ridge penalty: the teacher minimises
 ``(1/n) ||y - X beta||^2 + lam ||beta||^2`` (sklearn's ``alpha = n * lam`` on the sum of squares).
 
 * eq. (12): ``kappa > 0`` solves ``kappa (1 - (gamma/p) sum_i s_i / (s_i + kappa)) = lam``.
 * Cross risk of the ridges at penalties ``lam`` and ``mu`` (second-order DE, [DERIVED check] in
-  followups.md section 2.4)::
+  Follow-ups §2.4)::
 
       Rx(lam, mu) - sigma2 = (N + sigma2 T) / (1 - T),
       N = sum_i b_i^2 s_i kappa_lam kappa_mu / ((s_i + kappa_lam)(s_i + kappa_mu)),

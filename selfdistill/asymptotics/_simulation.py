@@ -3,7 +3,7 @@
 Everything is done in Sigma's eigenbasis: for Gaussian rows the problem is rotation-equivariant,
 so ``Sigma = diag(s)`` and ``beta = b`` lose nothing. Per draw: one thin SVD ``X / sqrt(n) = U
 diag(sqrt(d)) V^T`` (for n >= 2p the eigendecomposition of ``X^T X / n``); then, for every penalty at
-once, the noise-averaged risk of ridge and of 1-step SD is a quadratic in xi (followups.md section 2.2, with E over the noise)::
+once, the noise-averaged risk of ridge and of 1-step SD is a quadratic in xi (Follow-ups §2.2, with E over the noise)::
 
     R(xi) = A - 2 xi (A - C) + xi^2 D,
 

@@ -2,7 +2,7 @@
 
 Proportional asymptotics (n, p -> infinity, p/n -> gamma) for Gaussian-like rows ``x = Sigma^(1/2) z``,
 ``y = x^T beta + eps`` with ``Var eps = sigma^2``: Dang, Patil & Rinaldo (2026), Theorem 3.1 and
-Corollary 3.2, computed by the second-order "cross-ridge" route of followups.md section 2.4 and,
+Corollary 3.2, computed by the second-order "cross-ridge" route of Follow-ups §2.4 and,
 for k > 1 steps, by our extension of section 3.2 (labelled as ours wherever it appears).
 
 **Penalty scaling.** ``lam`` is the *per-sample* penalty of that literature: the teacher is
@@ -78,14 +78,14 @@ class RidgeEquivalent(_PredictionRisk):
 class SelfDistillationEquivalent(_PredictionRisk):
     """Deterministic equivalent of *optimal* k-step self-distillation at one or more penalties.
 
-    The student is the teacher's ridge plus a ridge-path correction (followups.md section 1)::
+    The student is the teacher's ridge plus a ridge-path correction (Follow-ups §1)::
 
         beta_k = beta_hat(lam) + sum_{i=1..k} w_i lam^i d^i beta_hat / d lam^i,
 
     which is exactly Pareek et al.'s k-step SD with the same penalty at every step (xi weights the
     teacher; for k = 1, ``w_1 = xi``). The optimal weights minimise the limiting risk.
     For k = 1 this is Dang, Patil & Rinaldo's Theorem 3.1; for k > 1 it is **our extension**
-    (followups.md section 3.2: ``R*_k = R - g^T Gamma^(-1) g`` with ``Gamma_ij =
+    (Follow-ups §3.2: ``R*_k = R - g^T Gamma^(-1) g`` with ``Gamma_ij =
     lam^(i+j) d_1^i d_2^j Rx`` and ``g_i = lam^i d_2^i Rx`` from the cross-ridge DE ``Rx``),
     not a result of any paper.
 
@@ -261,7 +261,7 @@ class RandomDesignSD:
     Quantities are limits of the risk conditional on the training data (Theorem 3.1 of Dang et al.
     for 1 step; it equals the limit of the noise-averaged fixed-design risk of
     :func:`~selfdistill.excess_risk` with ``kind="population"``). k > 1 is our extension
-    (followups.md section 3.2), not a paper's result.
+    (Follow-ups §3.2), not a paper's result.
 
     Parameters
     ----------
@@ -382,7 +382,7 @@ class RandomDesignSD:
 
         For k = 1 (Dang, Patil & Rinaldo 2026, Theorem 3.1): ``xi* = -lam R'(lam) / (2 D)`` and
         ``R*_sd = R - lam^2 R'^2 / (4 D)``, so ``sign(xi*) = -sign(R'(lam))``. For k > 1: our
-        extension (followups.md section 3.2), see :class:`SelfDistillationEquivalent`.
+        extension (Follow-ups §3.2), see :class:`SelfDistillationEquivalent`.
 
         Parameters
         ----------

@@ -13,7 +13,7 @@ def train_val_test_split(X, y, fractions=(0.3, 0.3, 0.4), random_state=None, shu
     """Split ``(X, y)`` into training, validation and test parts.
 
     The paper's protocol (Pareek, Du & Oh 2024, Section 5) is a 30/30/40 train/validation/test
-    split; the seed or seeds it used are not stated (an open item, see ``theory.md`` section 4.2).
+    split; the seed or seeds it used are not stated (an open item, see Theory §4.2).
 
     Sizes: ``n_train = floor(f_train * n)``, ``n_val = floor(f_val * n)`` (products within 1e-9 of
     an integer count as that integer, against float round-off), and the test part gets the

@@ -140,7 +140,7 @@ _REGISTRY = {
         assumptions=(
             "Pareek, Du & Oh do not state their target, features or missing-value handling. We "
             "follow the preprocessing Dang, Patil & Rinaldo (2026) use for the same dataset "
-            "(followups.md, section 2.3: target NO2(GT), 8 sensor and weather covariates); our "
+            "(Follow-ups §2.3: target NO2(GT), 8 sensor and weather covariates); our "
             "7393 complete rows agree with their n_train = 5175 = floor(0.7 * 7393) for a 70 % "
             "split, but their code itself is not confirmed.",
             "The UCI id of the paper's Air Quality set (360) is believed, not confirmed.",

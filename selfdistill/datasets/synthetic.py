@@ -1,6 +1,6 @@
 """Fixed-design regression problems with prescribed singular values (the paper's synthetic setting).
 
-Model (Pareek, Du & Oh 2024, Section 1; ``theory.md`` section 1.2), in sklearn orientation::
+Model (Pareek, Du & Oh 2024, Section 1; Theory §1.2), in sklearn orientation::
 
     X = U diag(s) V_r^T   (n_samples x n_features, rank r),     y = X theta* + eps,
     E eps = 0,  Cov eps = noise_var * I_n,
@@ -15,8 +15,8 @@ our ``U[:, j - 1]``, and its ``theta*_j = <theta*, u_j>`` is our ``(V.T @ theta_
 Its labels ``Y = X^T theta* + eta`` are our ``X @ theta_star + eps``; d = ``n_features``.
 
 **Noise.** The paper's figures quote a "noise variance gamma"; whether that is Var(eps) or its
-square root is unconfirmed (``theory.md`` section 1.2). Here ``noise_var`` *is* Var(eps_i) (the
-``gamma^2`` of ``theory.md``). The noise is Gaussian: an assumption that does not matter for
+square root is unconfirmed (Theory §1.2). Here ``noise_var`` *is* Var(eps_i) (the
+``gamma^2`` of Theory §1.2). The noise is Gaussian: an assumption that does not matter for
 fixed-design risks, which depend on its second moments only.
 """
 
@@ -37,7 +37,7 @@ def power_law_singular_values(r, s_first=1.0, s_last=0.8):
 
     ``s_j = s_first * j^(-alpha)`` for ``j = 1..r`` with ``alpha = ln(s_first / s_last) / ln r``,
     so ``s_1 = s_first`` and ``s_r = s_last``. With the defaults this is the parametrisation we use
-    for the paper's Fig. 2 (``s_1 = 1``, ``s_r`` in {0.8, 0.5}, ``theory.md`` section 4.1); the
+    for the paper's Fig. 2 (``s_1 = 1``, ``s_r`` in {0.8, 0.5}, Theory §4.1); the
     paper says only "a power law from s_1 = 1 to s_r", so the exact form is an assumption.
 
     Parameters

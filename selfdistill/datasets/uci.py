@@ -26,7 +26,7 @@ decompression); a mismatch raises ``ValueError``. The raw file and the download 
 the variable names) rather than the raw file, so each dataset has one parse rule for its raw file
 and the columns are matched by name after parsing.
 
-The paper does not say how it preprocessed the data (``data.md`` section 1, "Open item"). Every
+The paper does not say how it preprocessed the data (the Data page of the documentation, §1, "Open item"). Every
 choice that is ours rather than confirmed is listed in ``UCIDataset.assumptions``.
 """
 

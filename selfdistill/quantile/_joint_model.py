@@ -3,7 +3,7 @@
 Everything here works on *standardised* data: ``z = (x - center) / scale`` and
 ``t = (y - y_center) / y_scale``. The estimator in :mod:`.joint` maps coefficients back.
 
-Model (``docs: seed_systems.md`` section 5.1; Yang & Tokdar 2017):
+Model (Yang & Tokdar 2017; the quantile chapter of the user guide):
 
 * latent functions ``w_0 .. w_p`` on [0, 1]; each is the low-rank predictive process of a
   Gaussian process with kernel ``exp(-lambda^2 (tau - tau')^2)`` through its values at ``m``

@@ -1,4 +1,4 @@
-"""Self-distillation for quantile regression (``docs: seed_systems.md`` section 5.3).
+"""Self-distillation for quantile regression (the quantile chapter of the user guide).
 
 Two estimators:
 

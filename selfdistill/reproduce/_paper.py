@@ -3,14 +3,14 @@
 The synthetic problems of Pareek, Du & Oh (2024) are fixed-design problems given by their
 singular values ``s``, the signal's coordinates ``theta*_j = <theta*, u_j>`` and the noise
 variance ``gamma^2``. Risks are reported as ``n * ExcessRisk`` (``FixedDesignProblem`` with
-``n_samples=1``), the normalisation of ``theory.md``'s golden values; ratios of risks do not depend
+``n_samples=1``), the normalisation of the golden values of Theory §4.1; ratios of risks do not depend
 on it.
 
 UNCONFIRMED inputs (our assumptions, stated in every output that uses them):
 
 - ``NOISE_VAR = 0.1``: the paper's noise level for Figs. 3 and 4 is not stated, and its Fig. 2
   caption says "noise variance gamma = 0.1" without saying whether gamma is the variance or the
-  standard deviation (``theory.md`` section 1.2).
+  standard deviation (Theory §1.2).
 - ``S_DISTINCT = [1, 1/2, 1/3, 1/4]``: the singular values of Fig. 3a (and of Fig. 4's base
   problem) are not stated.
 """
@@ -28,7 +28,7 @@ from ._base import ReproduceContext, environment_info, markdown_table, write_jso
 
 #: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
 NOISE_VAR = 0.1
-#: Fig. 3a's distinct singular values (UNCONFIRMED guess, theory.md section 4.1).
+#: Fig. 3a's distinct singular values (UNCONFIRMED guess, Theory §4.1).
 S_DISTINCT = (1.0, 1 / 2, 1 / 3, 1 / 4)
 #: Fig. 3b's repeated singular values (confirmed from the caption).
 S_REPEATED = (1.0, 1.0, 1 / 2, 1 / 3)
@@ -38,7 +38,7 @@ THETA_U1 = (1.0, 0.0, 0.0, 0.0)
 THETA_EQUAL = (0.5, 0.5, 0.5, 0.5)
 
 #: Printed under every golden-value comparison.
-GOLDEN_NOTE = "golden values are ours (theory.md sections 3.5 and 4.1), not the paper's"
+GOLDEN_NOTE = "golden values are ours (Theory §3.5 and §4.1), not the paper's"
 
 
 def verdict(ok: bool, yes: str = "reproduced", no: str = "not reproduced") -> str:
@@ -92,11 +92,11 @@ def pyplot():
     return plt
 
 
-#: Inputs of every Pareek, Du & Oh experiment that are ours, not the paper's (theory.md marks
+#: Inputs of every Pareek, Du & Oh experiment that are ours, not the paper's (the Theory chapter, §8, marks
 #: them UNCONFIRMED); each paper experiment lists them among its assumptions.
 PAPER_ASSUMPTIONS: tuple[str, ...] = (
     "Only the paper's abstract, introduction start, figure/table captions and a few protocol quotes "
-    "are confirmed (theory.md §0); the formulas used here are our derivations, checked numerically.",
+    "are confirmed (Theory §0); the formulas used here are our derivations, checked numerically.",
     "Noise: γ² denotes the noise *variance*; whether the paper's γ is a variance or a standard "
     "deviation is UNCONFIRMED.",
     "Excess risk is the in-sample E(1/n)‖X(θ̂ − θ*)‖², reported as n·risk for the synthetic figures; "

@@ -11,12 +11,12 @@ DEs) except the bridge, which uses the exact fixed-design engine:
    spectrum discretised with ``ar1_p`` eigenvalues; their script uses p = round(200 gamma)).
 2. **Sign rule** (Theorem 2.2 / Corollary 3.2): xi*(lam) against a finite-difference ``R'(lam)``, the
    sign transition at the ridge optimum, and k = 1, 2, 3 step risk curves (k > 1: our extension,
-   followups.md section 3.2).
+   Follow-ups §3.2).
 3. **Lecoiu, Mukherjee & Sur (2026)**: what can be checked exactly. Their class of spectral shrinkage
-   estimators and their multi-step SD are not confirmed from the paper text (followups.md section 4),
+   estimators and their multi-step SD are not confirmed from the paper text (Follow-ups §4),
    so their spiked-model optimality theorem cannot be stated exactly here; we check the isotropic
    statement within the SD family and report the same-lambda k-step optima in the spiked model of
-   followups.md section 4 (Sigma = I + 19 v v^T, half of r^2 = 2 on v, gamma = 0.5, sigma^2 = 1).
+   Follow-ups §4 (Sigma = I + 19 v v^T, half of r^2 = 2 on v, gamma = 0.5, sigma^2 = 1).
 4. **Bridge**: Gaussian designs with AR(1) Sigma at fixed gamma = 0.5 and growing n; the exact
    noise-averaged population risk of ridge and of optimal 1-step SD from the core engine
    (:class:`~selfdistill.FixedDesignProblem`, ``kind="population"``, ``alpha = n * lam`` on the sum
@@ -454,7 +454,7 @@ def _claims(heat: pd.DataFrame, sign: pd.DataFrame, lec: pd.DataFrame, summary: 
               "cannot be stated exactly here (it would also need the DE of a general spectral filter)",
         measured=("s = 1 spike (Σ = I + 19vvᵀ, half of r² = 2 on v, γ = 0.5, σ² = 1), best over λ: ridge "
                   f"{sp.loc[0]:.5f}, 1-step {sp.loc[1]:.5f}, 2-step {sp.loc[2]:.5f}, 3-step {sp.loc[3]:.5f} "
-                  "(followups.md §4: 1.43855, ≈1.4232, 1.42306, 1.41972 at p → ∞). Same-λ k-step SD "
+                  "(Follow-ups §4: 1.43855, ≈1.4232, 1.42306, 1.41972 at p → ∞). Same-λ k-step SD "
                   + ("keeps improving past k = s" if keeps else "stops improving at k = s")),
         verdict=("not checkable exactly; the same-λ family keeps gaining past k = s, so the claim cannot "
                  "refer to it" if keeps else "not checkable exactly; same-λ family consistent with k = s"),

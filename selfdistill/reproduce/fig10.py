@@ -1,6 +1,6 @@
 """Fig. 10 (Appendix L.2): alignment of the fitted parameter with the eigenvectors, per UCI dataset.
 
-The paper's caption (``theory.md`` section 4.2): "The alignment of theta* to the eigenbasis directions
+The paper's caption (Theory §4.2): "The alignment of theta* to the eigenbasis directions
 {u_j} for the three datasets used in the experiments. The low-alignment of theta* to any of the
 eigenbasis directions for the AEP dataset explains why SD provides no gain over ridge in the test
 set MSE values observed in Table 1." The bars are squared cosines ``cos^2(theta_hat, u_j)``, with
@@ -28,7 +28,7 @@ evenly), and the number of directions holding 90 % of ``||theta_hat||^2``.
 Beyond the paper (ours): a plug-in estimate of what optimal SD could gain if theta* were theta_hat
 and gamma^2 the residual variance ``RSS / (n_train - d - 1)`` -- the exact fixed-design optima over
 lambda of ridge and 2-step SD and the eq. 14 bound, on the training design
-(``theory.md`` section 5 lists this plug-in idea as unconfirmed; it is not the paper's).
+(Theory §5 lists this plug-in idea as unconfirmed; it is not the paper's).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Fig. 2: the relative gain A/B of optimal r-step self-distillation over optimal ridge vs rank r.
 
-The paper's problem family (Pareek, Du & Oh 2024, Fig. 2 caption, ``theory.md`` section 4.1): input
+The paper's problem family (Pareek, Du & Oh 2024, Fig. 2 caption, Theory §4.1): input
 dimension d = 100, theta* = u_1 (Asmp. 2.2), singular values decaying as a power law from s_1 = 1
 to s_r in {0.8, 0.5}, rank r varied. With ``R(alpha, xi)`` the in-sample excess risk
 ``E (1/n)||X(theta_hat - theta*)||^2`` (reported as n * risk)::
@@ -20,7 +20,7 @@ Computation (all exact, :class:`selfdistill.theory.FixedDesignProblem`):
   ``on_boundary``. We record the flag, the side, and how much lower the risk is 10^4 times further
   out (``one_step_edge_gap``, relative) so the edge value can be judged.
 - B: optimal r-step SD is flat in alpha under distinct singular values (it equals the eq. 14
-  lower bound for every alpha > 0, ``theory.md`` section 3.4), so we take the minimum over a short
+  lower bound for every alpha > 0, Theory §3.4), so we take the minimum over a short
   log grid and record its spread and its distance to the bound.
 
 UNCONFIRMED inputs (ours): the power law ``s_j = j^(-p)`` with ``p = ln(1/s_r)/ln r``
@@ -28,7 +28,7 @@ UNCONFIRMED inputs (ours): the power law ``s_j = j^(-p)`` with ``p = ln(1/s_r)/l
 caption's "noise variance gamma = 0.1" is plotted literally (gamma^2 = 0.1), as gamma = 0.1 read
 as a standard deviation (gamma^2 = 0.01), and in a low-noise panel (gamma^2 = 0.001) where the
 growth is linear over the whole range (our derived bound: A/B >= min{r/4, SNR/(1+kappa^2)^2},
-``theory.md`` section 3.2, so A/B = Omega(r) needs r gamma^2 << s_1^2 ||theta*||^2).
+Theory §3.2, so A/B = Omega(r) needs r gamma^2 << s_1^2 ||theta*||^2).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ NOISE_LABELS = {
     0.001: "γ² = 0.001: low noise (r γ² ≪ 1, the linear regime)",
 }
 
-#: theory.md section 4.1, Fig. 2 table (ours, rounded to 0.1): (gamma^2, s_r) -> {r: (A/B, C/B)}.
+#: Theory §4.1, Fig. 2 table (ours, rounded to 0.1): (gamma^2, s_r) -> {r: (A/B, C/B)}.
 GOLDEN = {
     (0.01, 0.8): {2: (2.0, 1.4), 5: (4.7, 3.0), 10: (8.6, 5.5), 20: (15.2, 10.0), 40: (24.9, 17.5),
                   60: (32.0, 23.8), 80: (37.5, 29.2), 100: (42.1, 33.6)},
@@ -248,7 +248,7 @@ def _summarise(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _golden_deviation(data: pd.DataFrame) -> tuple[float, float, int]:
-    """Largest |ours - theory.md| of A/B and of C/B over the golden cells present, and their count."""
+    """Largest |ours - golden value of Theory §4.1| of A/B and of C/B over the golden cells present, and their count."""
     dev_ab, dev_c, count = 0.0, 0.0, 0
     for (g, s_last), cells in GOLDEN.items():
         for r, (ab, c) in cells.items():
@@ -319,7 +319,7 @@ def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
     ))
     margin = (data["ratio_ridge"] / data["derived_lower_bound"]).min()
     out.append(Claim(
-        claim="(ours) derived bound A/B ≥ min{r/4, SNR/(1+κ²)²} (theory.md §3.2, not the paper's)",
+        claim="(ours) derived bound A/B ≥ min{r/4, SNR/(1+κ²)²} (Theory §3.2, not the paper's)",
         paper="— (the paper's constants are not confirmed)",
         measured=f"smallest (A/B)/bound over {len(data)} cases = {margin:.2f}",
         verdict=verdict(bool(margin >= 1.0), "holds", "VIOLATED"),
@@ -327,7 +327,7 @@ def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
     dev_ab, dev_c, count = _golden_deviation(data)
     if count:
         out.append(Claim(
-            claim="(ours) Fig. 2 golden values: A/B and 1-step/B vs theory.md's table",
+            claim="(ours) Fig. 2 golden values: A/B and 1-step/B vs the table of Theory §4.1",
             paper=f"— ({GOLDEN_NOTE}; rounded to 0.1)",
             measured=f"{count} cells: max |ΔA/B| = {dev_ab:.3f} (tolerance {GOLDEN_TOL[0]}), "
                      f"max |Δ(1-step/B)| = {dev_c:.3f} (tolerance {GOLDEN_TOL[1]})",
@@ -399,7 +399,7 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     ExperimentOutput
         Files ``fig2.csv`` (tidy data), ``fig2.md`` (summary), ``fig2.json`` (config and
         environment) and ``fig2.png``; Claim rows for the linear growth, the slope's dependence on
-        s_1/s_r, the 1-step vs r-step separation, our derived bound and theory.md's golden values.
+        s_1/s_r, the 1-step vs r-step separation, our derived bound and the golden values of Theory §4.1.
     """
     config = QUICK_CONFIG if ctx.quick else Fig2Config()
     data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)

@@ -1,6 +1,6 @@
 """Fig. 3: excess risk of optimal k-step SD vs lambda for k = 0..4, with the eq. 14 lower bound.
 
-The paper's synthetic task (Pareek, Du & Oh 2024, Fig. 3 caption, ``theory.md`` sections 3.3-3.5,
+The paper's synthetic task (Pareek, Du & Oh 2024, Fig. 3 caption, Theory §3.3–§3.5,
 4.1): X of rank 4, three panels,
 
 - (a) distinct singular values, theta* = u_1 (Assumption 2 holds): 4-step SD attains the bound;
@@ -16,7 +16,7 @@ For each lambda on a log grid and each k the imitation parameters are optimal
 
 UNCONFIRMED inputs (ours): gamma^2 = 0.1 and the singular values of panels (a) and (c),
 s = [1, 1/2, 1/3, 1/4]. The eq. 14 bound is in our derived form
-``sum_j gamma^2 s_j^2 theta_j^2 / (s_j^2 theta_j^2 + gamma^2)`` (``theory.md`` section 3.3).
+``sum_j gamma^2 s_j^2 theta_j^2 / (s_j^2 theta_j^2 + gamma^2)`` (Theory §3.3).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ PANELS = {
     "c": ("(c) θ* = 0.5(u₁+u₂+u₃+u₄) (Asmp. 2.2 violated)", S_DISTINCT, THETA_EQUAL),
 }
 
-#: theory.md section 4.1, Fig. 3 table: (panel, lambda) -> optimal n * risk for k = 0..4 (ours).
+#: Theory §4.1, Fig. 3 table: (panel, lambda) -> optimal n * risk for k = 0..4 (ours).
 GOLDEN = {
     ("a", 0.125): (0.1690589090, 0.1314600940, 0.1146600284, 0.0949215745, 0.0909090909),
     ("a", 1.0): (0.2803460208, 0.1190782532, 0.0918594564, 0.0909135324, 0.0909090909),
@@ -166,7 +166,7 @@ def compute(config: Fig3Config, *, jobs: int = 1, progress_bar: bool = False) ->
 
 
 def _golden_table(data: pd.DataFrame) -> pd.DataFrame:
-    """theory.md's Fig. 3 table recomputed: n * risk at the golden lambdas, k = 0..4, and bounds."""
+    """the Fig. 3 table of Theory §4.1 recomputed: n * risk at the golden lambdas, k = 0..4, and bounds."""
     rows = []
     for panel, lam in GOLDEN:
         part = data[(data["panel"] == panel) & np.isclose(data["lambda"], lam)].sort_values("k")
@@ -252,7 +252,7 @@ def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list
     ])
     deviation = float(np.max(np.abs(golden[ks].to_numpy() - expected)))
     out.append(Claim(
-        claim="(ours) Fig. 3 golden values: n·risk at λ ∈ {0.125, 0.4, 1} vs theory.md's table",
+        claim="(ours) Fig. 3 golden values: n·risk at λ ∈ {0.125, 0.4, 1} vs the table of Theory §4.1",
         paper=f"— ({GOLDEN_NOTE}; γ² = 0.1)",
         measured=f"{expected.size} values: max |Δ| = {deviation:.1e}",
         verdict=verdict(deviation <= GOLDEN_TOL, "matches", "DIFFERS"),
@@ -306,7 +306,7 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     Returns
     -------
     ExperimentOutput
-        Files ``fig3.csv``, ``fig3.md`` (theory.md's table recomputed), ``fig3.json``,
+        Files ``fig3.csv``, ``fig3.md`` (the table of Theory §4.1 recomputed), ``fig3.json``,
         ``fig3_bound_attainment.csv`` and ``fig3.png``; Claim rows for the bound in (a), (c) but
         not (b), the necessity of 4 steps in (a), monotonicity in k and the golden values.
     """
@@ -322,7 +322,7 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     text = (
         f"**Fig. 3** (exact; γ² = {config.noise_var:g} and s of (a),(c) are our assumptions)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"
-        "Optimal n·risk at the λ of theory.md's table:\n\n"
+        "Optimal n·risk at the λ of the table of Theory §4.1:\n\n"
         + markdown_table(golden, digits=10)
         + f"\nHow close {config.max_steps}-step SD gets to the eq. 14 bound over "
         f"{data['lambda'].nunique()} λ in [{data['lambda'].min():g}, {data['lambda'].max():g}]:\n\n"

@@ -1,6 +1,6 @@
 """Fig. 4 (Remark 4.2): the optimal imitation parameters xi^(k)* blow up as the singular gap shrinks.
 
-The paper's setting (Pareek, Du & Oh 2024, Fig. 4 caption, ``theory.md`` section 3.5): the problem of
+The paper's setting (Pareek, Du & Oh 2024, Fig. 4 caption, Theory §3.5): the problem of
 Fig. 3a (rank 4, theta* = u_1) with singular values ``s_j = 1 - (j - 1) eps`` (consecutive values
 eps apart), lambda = 0.125 fixed, and eps in {0.2, 0.1, 0.05, 0.02, 0.01}. For k in {1, 2, 3} we
 compute the exact optimal per-step parameters ``xi^(k)* = (xi_1, ..., xi_k)`` (xi_i weights the
@@ -8,7 +8,7 @@ teacher at step i, xi_1 is the first distillation step after the ridge teacher; 
 never clipped) with :meth:`~selfdistill.theory.FixedDesignProblem.optimal`, and for k = 1 also
 the closed form of :meth:`~selfdistill.theory.FixedDesignProblem.one_step` as a cross-check.
 
-Why it happens (``theory.md`` section 3.4): with theta* = u_1 the optimal filter must vanish at the
+Why it happens (Theory §3.4): with theta* = u_1 the optimal filter must vanish at the
 r - 1 shrinkage values a_2..a_r and be non-zero at a_1; as those points merge the interpolating
 polynomial's coefficients diverge (roughly like eps^-(k-1) for the last step, measured below).
 
@@ -42,7 +42,7 @@ ASSUMPTIONS = (
 
 NAME = "fig4"
 
-#: theory.md section 3.5 (ours, 2-3 significant digits): eps -> {k: xi^(k)*}.
+#: Theory §3.5 (ours, 2-3 significant digits): eps -> {k: xi^(k)*}.
 GOLDEN = {
     0.2: {2: (-0.98, 6.79), 3: (-0.71, -3.06, -66.2)},
     0.01: {2: (-1.12, 1.56e3), 3: (-0.57, -2.26, -4.49e5)},
@@ -164,7 +164,7 @@ def _parameter_table(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def _golden_deviation(data: pd.DataFrame) -> tuple[float, int]:
-    """Largest relative deviation from theory.md's xi values, and how many values were compared."""
+    """Largest relative deviation from the xi values of Theory §3.5, and how many values were compared."""
     worst, count = 0.0, 0
     for eps, by_k in GOLDEN.items():
         for k, expected in by_k.items():
@@ -212,7 +212,7 @@ def _claims(data: pd.DataFrame, sizes: pd.DataFrame) -> list[Claim]:
     worst, count = _golden_deviation(data)
     if count:
         out.append(Claim(
-            claim="(ours) Fig. 4 golden values: ξ^(2)*, ξ^(3)* at ε ∈ {0.2, 0.01} vs theory.md",
+            claim="(ours) Fig. 4 golden values: ξ^(2)*, ξ^(3)* at ε ∈ {0.2, 0.01} vs the values of Theory §3.5",
             paper=f"— ({GOLDEN_NOTE}; 2-3 significant digits)",
             measured=f"{count} values: max relative deviation {worst:.1e}",
             verdict=verdict(worst <= GOLDEN_RTOL, "matches", "DIFFERS"),
@@ -268,7 +268,7 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     -------
     ExperimentOutput
         Files ``fig4.csv``, ``fig4.md``, ``fig4.json`` and ``fig4.png``; Claim rows for the growth
-        of |xi| (per k), the 1-step closed-form cross-check and theory.md's golden values.
+        of |xi| (per k), the 1-step closed-form cross-check and the golden values of Theory §4.1.
     """
     config = QUICK_CONFIG if ctx.quick else Fig4Config()
     data = optimal_parameters(config)
