@@ -260,9 +260,9 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
     ----------
     alpha_ : float
     n_steps_ : int
-    xi_ : ndarray of shape (n_steps_,)
+    xi_ : ndarray of shape (k,) with k = ``n_steps_``
         Selected per-step xi; ``SelfDistilledRidge(alpha_, xi_)`` refits exactly this model.
-    xibar_ : ndarray of shape (n_steps_,)
+    xibar_ : ndarray of shape (k,) with k = ``n_steps_``
     coef_, intercept_, teacher_coef_ :
         As in :class:`SelfDistilledRidge` (teacher = ridge at ``alpha_``).
     best_score_ : float

@@ -46,7 +46,7 @@ def fake(monkeypatch):
     calls: list = []
 
     def install(files, fail=None):
-        monkeypatch.setattr(cli, "get_experiment", lambda name: _fake_experiment(calls, files, fail))
+        monkeypatch.setattr("selfdistill.reproduce._base.get_experiment", lambda name: _fake_experiment(calls, files, fail))
         return calls
 
     return install

@@ -136,6 +136,10 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
             Inputs of the teacher for the same samples, when the teacher sees a richer
             representation than the student (e.g. finer EEG features; "privileged" teacher
             inputs). ``None``: the teacher uses ``X``. Prediction only needs the student inputs.
+        teacher_proba : array-like of shape (n_samples, n_classes) or None, default=None
+            The teacher's class probabilities for these samples, e.g. cross-fitted (held-out)
+            predictions, so that the soft targets are not the teacher's near one-hot fit to its own
+            training rows. ``None``: they are computed from the fitted teacher on ``teacher_X``.
 
         Returns
         -------

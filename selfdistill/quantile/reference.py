@@ -45,6 +45,12 @@ class ReferenceCase:
         return np.column_stack([1.0 + z, 2.0 + z])
 
 
+def _csv(folder: Path, stem: str) -> Path:
+    """``stem.csv`` in ``folder``, or its xz-compressed copy (as shipped in ``data/qrjoint``)."""
+    plain = folder / f"{stem}.csv"
+    return plain if plain.is_file() else folder / f"{stem}.csv.xz"
+
+
 def reference_dir(directory=None) -> Path | None:
     """The reference folder, or None when it cannot be found."""
     candidates = [directory, os.environ.get("SELFDISTILL_QRJOINT_DIR")]
@@ -53,7 +59,7 @@ def reference_dir(directory=None) -> Path | None:
         candidates.append(Path(data_dir).parent / "qrjoint")
     candidates.append(SHIPPED_DIR)
     for c in candidates:
-        if c and (Path(c) / "locscale_coef.csv").is_file():
+        if c and _csv(Path(c), "locscale_coef").is_file():
             return Path(c)
     return None
 
@@ -76,9 +82,9 @@ def load_reference(case: str, directory=None) -> ReferenceCase:
             "qrjoint reference outputs not found: pass directory=, or set SELFDISTILL_QRJOINT_DIR "
             "(or SELFDISTILL_DATA_DIR with a sibling 'qrjoint' folder)."
         )
-    data = pd.read_csv(folder / f"{case}_data.csv")
-    coef = pd.read_csv(folder / f"{case}_coef.csv")
-    meta = pd.read_csv(folder / f"{case}_meta.csv").iloc[0].to_dict()
+    data = pd.read_csv(_csv(folder, f"{case}_data"))
+    coef = pd.read_csv(_csv(folder, f"{case}_coef"))
+    meta = pd.read_csv(_csv(folder, f"{case}_meta")).iloc[0].to_dict()
     if case == "plasma":
         factors = data[["Sex", "SmokStat", "VitUse"]].astype(int).astype(str)
         dummies = pd.get_dummies(factors, drop_first=True, dtype=float, prefix_sep="")

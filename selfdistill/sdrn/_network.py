@@ -209,7 +209,7 @@ class SparseReLUNetwork:
         return np.asarray(self.readout.T @ self.hidden(X)).T
 
     def forward(self, X: np.ndarray, coef: np.ndarray, intercept) -> np.ndarray:
-        """The network's output ``phi(x) . coef + intercept`` on raw inputs ``X`` (float64)."""
+        """The network's output ``phi(x) @ coef + intercept`` on raw inputs ``X`` (float64)."""
         return self.basis(X) @ np.asarray(coef, dtype=np.float64) + np.asarray(intercept)
 
     def copy(self) -> SparseReLUNetwork:
