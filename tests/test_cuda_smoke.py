@@ -28,7 +28,11 @@ def test_without_cuda_the_check_skips_with_status_0(smoke, capsys):
     assert "SKIP: CUDA is not available" in capsys.readouterr().out
 
 
-def test_time_limit_stops_the_check(smoke, capsys):
+def test_time_limit_stops_the_check(smoke, capsys, monkeypatch):
+    import time
+
+    # A stage that outlasts the limit, so the check does not depend on the machine's speed.
+    monkeypatch.setattr(smoke, "_diffusion", lambda *args: time.sleep(5))
     assert smoke.main(["--device", "cpu", "--quick", "--time-limit", "0.05"]) == 2
     assert "TIME LIMIT" in capsys.readouterr().out
 
