@@ -1,17 +1,274 @@
-"""Input checks shared by the theory functions and the estimators.
+"""The one parameter-validation mechanism of the package, and the input checks it is built from.
 
-Every check raises a ``ValueError`` that names the offending argument, says what was wrong and how
-to fix it. Array checks delegate to sklearn's public ``check_array`` so that messages match the
-ones sklearn users know ("Input X contains NaN.").
+Every public estimator declares its hyper-parameters in one table, checked once at the start of
+``fit`` (the shape of scikit-learn's ``_parameter_constraints`` convention, written here on public
+Python only)::
+
+    class SelfDistilledRidge(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
+        _parameter_constraints = {
+            "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+            "xi": [Converter(check_xi, "a number or a 1-D sequence of numbers")],
+            "fit_intercept": [Boolean()],
+        }
+
+        def fit(self, X, y):
+            params = self._validate_params()    # a namespace of converted values
+            ...
+
+and every public function with hyper-parameters declares the same kind of table with the
+:func:`validate_params` decorator. A table maps each parameter to a list of constraints; the value
+is accepted by the first constraint that accepts it and replaced by that constraint's conversion
+(e.g. a grid becomes a float array). When none accepts it, a ``ValueError`` names the owner, the
+parameter, what it must be and what it got. Arrays (``X``, ``y``, weights) are checked with
+scikit-learn's public ``check_array`` / ``validate_data`` so that messages match the ones sklearn
+users know ("Input X contains NaN."); the ``check_*`` functions below are the converters the tables
+use for values with more structure than a number in an interval.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.utils import check_array
+
+__all__ = [
+    "Boolean",
+    "Converter",
+    "HasMethods",
+    "InstanceOf",
+    "Interval",
+    "Options",
+    "RandomState",
+    "ValidatedParamsMixin",
+    "check_params",
+    "validate_params",
+]
+
+
+# --------------------------------------------------------------------------- the mechanism
+
+
+class _Rejected(Exception):
+    """A constraint's refusal; ``message`` is a full sentence when the constraint knows best."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message)
+        self.message = message
+
+
+class Interval:
+    """A real or integral number in an interval; bools and non-finite numbers are refused.
+
+    ``closed`` is "both", "left", "right" or "neither"; ``None`` bounds are unbounded.
+    Integral values given as integral floats (``2.0``) are accepted and returned as ``int``.
+    """
+
+    def __init__(self, kind, low=None, high=None, *, closed: str = "both"):
+        if kind not in (numbers.Real, numbers.Integral):
+            raise TypeError("Interval kind must be numbers.Real or numbers.Integral.")
+        if closed not in ("both", "left", "right", "neither"):
+            raise TypeError(f"closed must be 'both', 'left', 'right' or 'neither', got {closed!r}.")
+        self.kind, self.low, self.high, self.closed = kind, low, high, closed
+
+    @property
+    def description(self) -> str:
+        noun = "an integer" if self.kind is numbers.Integral else "a finite number"
+        lo_closed = self.closed in ("both", "left")
+        hi_closed = self.closed in ("both", "right")
+        if self.low is not None and self.high is not None:
+            left, right = "[" if lo_closed else "(", "]" if hi_closed else ")"
+            return f"{noun} in {left}{self.low}, {self.high}{right}"
+        if self.low is not None:
+            return f"{noun} {'>=' if lo_closed else '>'} {self.low}"
+        if self.high is not None:
+            return f"{noun} {'<=' if hi_closed else '<'} {self.high}"
+        return noun
+
+    def __call__(self, value, name: str):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise _Rejected
+        if self.kind is numbers.Integral:
+            if not isinstance(value, numbers.Integral):
+                if not (np.isfinite(value) and float(value).is_integer()):
+                    raise _Rejected
+            value = int(value)
+        else:
+            value = float(value)
+            if not np.isfinite(value):
+                raise _Rejected
+        if self.low is not None and (value < self.low or (value == self.low and self.closed in ("right", "neither"))):
+            raise _Rejected
+        if self.high is not None and (value > self.high or (value == self.high and self.closed in ("left", "neither"))):
+            raise _Rejected
+        return value
+
+
+class Options:
+    """One of a fixed set of values (usually strings)."""
+
+    def __init__(self, *values):
+        self.values = values
+
+    @property
+    def description(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def __call__(self, value, name: str):
+        if isinstance(value, Sequence) and not isinstance(value, str) or isinstance(value, np.ndarray):
+            raise _Rejected  # unhashable or ambiguous; never an option
+        if value not in self.values:
+            raise _Rejected
+        return value
+
+
+class Boolean:
+    """``True`` or ``False`` (numpy bools included)."""
+
+    description = "True or False"
+
+    def __call__(self, value, name: str):
+        if not isinstance(value, (bool, np.bool_)):
+            raise _Rejected
+        return bool(value)
+
+
+class InstanceOf:
+    """An instance of the given type(s), returned unchanged."""
+
+    def __init__(self, types, description: str):
+        self.types, self.description = types, description
+
+    def __call__(self, value, name: str):
+        if not isinstance(value, self.types):
+            raise _Rejected
+        return value
+
+
+class HasMethods:
+    """An object with the given methods (e.g. an estimator with ``fit`` and ``predict``)."""
+
+    def __init__(self, *methods: str):
+        self.methods = methods
+
+    @property
+    def description(self) -> str:
+        return "an object with method(s) " + ", ".join(f"{m}()" for m in self.methods)
+
+    def __call__(self, value, name: str):
+        if isinstance(value, type) or not all(callable(getattr(value, m, None)) for m in self.methods):
+            raise _Rejected
+        return value
+
+
+class RandomState:
+    """``None``, an int seed, a ``numpy.random.RandomState`` or a ``numpy.random.Generator``."""
+
+    description = "None, an int seed, a numpy RandomState or a numpy Generator"
+
+    def __call__(self, value, name: str):
+        if value is None or isinstance(value, (np.random.RandomState, np.random.Generator)):
+            return value
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+            return int(value)
+        raise _Rejected
+
+
+class Converter:
+    """A converter function ``func(value, name) -> value`` that raises ``ValueError`` itself.
+
+    Its own message is kept when it is the parameter's only constraint (it knows best what is
+    wrong, e.g. "alphas is empty; give at least one positive penalty").
+    """
+
+    def __init__(self, func: Callable[[Any, str], Any], description: str):
+        self.func, self.description = func, description
+
+    def __call__(self, value, name: str):
+        try:
+            return self.func(value, name)
+        except (TypeError, ValueError) as exc:
+            raise _Rejected(str(exc)) from None
+
+
+def _describe(constraint) -> str:
+    return "None" if constraint is None else constraint.description
+
+
+def _check_one(owner: str, name: str, value, constraints):
+    messages = []
+    for constraint in constraints:
+        if constraint is None:
+            if value is None:
+                return None
+            continue
+        try:
+            return constraint(value, name)
+        except _Rejected as rejected:
+            messages.append(rejected.message)
+    if len(constraints) == 1 and messages[0]:
+        raise ValueError(f"{owner}: {messages[0]}")
+    allowed = " or ".join(_describe(c) for c in constraints)
+    raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}.")
+
+
+def check_params(values: Mapping[str, Any], constraints: Mapping[str, list], owner: str) -> dict[str, Any]:
+    """Check ``values`` against a constraint table; return the converted values.
+
+    Every key of ``values`` must have an entry in ``constraints`` (a forgotten entry is a bug of
+    the owner, reported as such), and vice versa.
+    """
+    missing = set(values) ^ set(constraints)
+    if missing:
+        raise RuntimeError(f"{owner}: the constraint table and the parameters differ in {sorted(missing)}.")
+    return {name: _check_one(owner, name, value, constraints[name]) for name, value in values.items()}
+
+
+class ValidatedParamsMixin:
+    """Estimators declare ``_parameter_constraints`` and call ``self._validate_params()`` in ``fit``."""
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {}
+
+    def _validate_params(self) -> SimpleNamespace:
+        params = self.get_params(deep=False)
+        return SimpleNamespace(**check_params(params, self._parameter_constraints, type(self).__name__))
+
+
+def validate_params(constraints: Mapping[str, list]):
+    """Decorator: check the named arguments of a function against ``constraints`` on every call.
+
+    Arguments not named in the table (arrays, problems) are passed through unchanged; the checked
+    ones are passed on converted. The table is kept as ``func.__parameter_constraints__``.
+    """
+
+    def decorator(func):
+        signature = inspect.signature(func)
+        unknown = set(constraints) - set(signature.parameters)
+        if unknown:
+            raise TypeError(f"{func.__name__} has no parameter(s) {sorted(unknown)}.")
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            checked = check_params(
+                {name: bound.arguments[name] for name in constraints}, constraints, func.__name__
+            )
+            bound.arguments.update(checked)
+            return func(*bound.args, **bound.kwargs)
+
+        wrapper.__parameter_constraints__ = constraints
+        return wrapper
+
+    return decorator
+
+
+# --------------------------------------------------------------------------- converters and array checks
 
 
 def as_design(X, name: str = "X") -> np.ndarray:

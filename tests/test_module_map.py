@@ -1,0 +1,128 @@
+"""Each public call runs one way through the package's modules (issue 16).
+
+The dynamic module call graph of a call (an edge A -> B when a function of module B is called
+from module A) must have no cycle: a stage hands its result on, it is never entered, left and
+re-entered. A cycle means two modules share one job, or one module does two.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+
+import numpy as np
+import pytest
+
+
+def module_call_graph(func) -> set[tuple[str, str]]:
+    """Edges (caller module, callee module) between ``selfdistill`` modules while ``func`` runs."""
+    edges: set[tuple[str, str]] = set()
+
+    def profile(frame, event, arg):
+        if event != "call":
+            return
+        callee = frame.f_globals.get("__name__", "")
+        if not callee.startswith("selfdistill") or frame.f_code.co_name == "<module>":
+            return  # imports are not stages
+        caller_frame = frame.f_back
+        # calls through numpy/sklearn/torch callbacks count from the package frame that made them
+        while caller_frame is not None and not caller_frame.f_globals.get("__name__", "").startswith("selfdistill"):
+            caller_frame = caller_frame.f_back
+        if caller_frame is not None and caller_frame.f_globals["__name__"] != callee:
+            edges.add((caller_frame.f_globals["__name__"], callee))
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        func()
+    finally:
+        sys.setprofile(previous)
+    return edges
+
+
+def module_cycles(edges) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan's algorithm)."""
+    graph = collections.defaultdict(set)
+    for a, b in edges:
+        graph[a].add(b)
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in list(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_cycle_detector_finds_a_ping_pong():
+    assert module_cycles({("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")}) == [["a", "b", "c"]]
+    assert module_cycles({("a", "b"), ("b", "c"), ("a", "c")}) == []
+
+
+def _fit_ridge_cv():
+    from selfdistill import SelfDistilledRidgeCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=120)
+    SelfDistilledRidgeCV(n_steps=(0, 1, 2)).fit(X, y)
+
+
+def _fit_soft_target_logistic():
+    from selfdistill.kd import SoftTargetLogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    SoftTargetLogisticRegression().fit(X, rng.dirichlet(np.ones(3), size=90))
+
+
+def _reproduce_table1(tmp_path):
+    from selfdistill.cli import main
+
+    assert main(["reproduce", "table1", "--quick", "--out", str(tmp_path / "out")]) == 0
+
+
+# The two xfails are the cycles found when this test was written (linear_model <-> _cv_params,
+# _tuning <-> _risk, cli <-> reproduce._results, reproduce._base <-> table1); they are being
+# removed, and strict=True makes this test fail as soon as a call is clean, so the marker goes too.
+_CYCLIC_TODAY = pytest.mark.xfail(strict=True, reason="module cycles being removed (issue 16)")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param("ridge_cv_fit", marks=_CYCLIC_TODAY),
+        "soft_target_logistic_fit",
+        pytest.param("reproduce_table1", marks=_CYCLIC_TODAY),
+    ],
+)
+def test_call_runs_one_way_through_the_modules(call, tmp_path):
+    run = {
+        "ridge_cv_fit": _fit_ridge_cv,
+        "soft_target_logistic_fit": _fit_soft_target_logistic,
+        "reproduce_table1": lambda: _reproduce_table1(tmp_path),
+    }[call]
+    edges = module_call_graph(run)
+    assert edges, "the tracer saw no package call"
+    cycles = module_cycles(edges)
+    assert cycles == [], [[edge for edge in sorted(edges) if set(edge) <= set(cycle)] for cycle in cycles]
