@@ -50,15 +50,17 @@ def _diffusion(device: str, iters: int, quick: bool, failures: list) -> None:
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    from selfdistill.diffusion import DiffusionTeacher, DMD2Distiller, GaussianMixtureTeacher
-    from selfdistill.diffusion.data import ring_means
-    from selfdistill.metrics import (
+    from selfdistill.diffusion import (
+        DiffusionTeacher,
+        DMD2Distiller,
+        GaussianMixtureTeacher,
         digits_class_accuracy,
         digits_unit_scale,
         energy_distance,
         fid_digits,
         mixture_mode_metrics,
     )
+    from selfdistill.diffusion.data import ring_means
 
     hidden = (16, 16) if quick else (128, 128, 128)
     n = 300 if quick else 2000

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import time
 from pathlib import Path
@@ -25,9 +26,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from selfdistill.diffusion import DiffusionTeacher, DMD2Distiller, GaussianMixtureTeacher
+from selfdistill.diffusion import (
+    DiffusionTeacher,
+    DMD2Distiller,
+    GaussianMixtureTeacher,
+    energy_distance,
+    mixture_mode_metrics,
+)
 from selfdistill.diffusion.data import ring_means, sample_gaussian_mixture
-from selfdistill.metrics import energy_distance, mixture_mode_metrics
 
 RADIUS, STD, N_MODES = 2.0, 0.1, 8
 
@@ -75,6 +81,13 @@ VARIANTS: dict[str, dict] = {
     "batchnorm_nogan": {"student": {"dm_normalizer": "batch", "gan": False}},
     "batchnorm_wide": {"student": {"dm_normalizer": "batch"}, "teacher_hidden": (256, 256, 256)},
     "batchnorm_long": {"student": {"dm_normalizer": "batch", "max_iter": 9000}},
+    # Training-choice levers (issue 17, second round): generator EMA, cosine LR decay, batch size.
+    "long_ema": {"student": {"max_iter": 9000, "ema_decay": 0.99}},
+    "long_cos": {"student": {"max_iter": 9000, "lr_schedule": "cosine"}},
+    "long_ema_cos": {"student": {"max_iter": 9000, "ema_decay": 0.99, "lr_schedule": "cosine"}},
+    "long_b1024": {"student": {"max_iter": 9000, "batch_size": 1024}},
+    "long_reg_ema_cos": {"student": {"max_iter": 9000, "regression_weight": 0.25,
+                                     "ema_decay": 0.99, "lr_schedule": "cosine"}},
 }
 
 
@@ -89,6 +102,26 @@ def merged(name: str) -> dict:
     return cfg
 
 
+@functools.lru_cache(maxsize=4)
+def _fitted_teacher(kind: str, hidden: tuple, n_iter: int, weights, seed: int):
+    """The teacher of one seed and configuration and its fit time (fitted once per process:
+    variants that share the teacher reuse it, as it is never modified by a distiller)."""
+    means = ring_means(N_MODES, RADIUS)
+    start = time.perf_counter()
+    if kind == "exact":
+        teacher = GaussianMixtureTeacher(
+            means, STD, weights=None if weights is None else np.asarray(weights),
+            hidden=hidden, n_iter=n_iter, dtype="float32", random_state=seed,
+        ).fit()
+    else:
+        X, _ = sample_gaussian_mixture(means, STD, 10_000, weights=None if weights is None
+                                       else np.asarray(weights), random_state=1000 * seed)
+        teacher = DiffusionTeacher(
+            hidden=hidden, n_iter=n_iter, dtype="float32", random_state=seed,
+        ).fit(X)
+    return teacher, time.perf_counter() - start
+
+
 def run_one(name: str, seed: int) -> dict:
     cfg = merged(name)
     means = ring_means(N_MODES, RADIUS)
@@ -97,18 +130,10 @@ def run_one(name: str, seed: int) -> dict:
     reference, _ = sample_gaussian_mixture(
         means, STD, 2000, weights=weights, random_state=1000 * seed + 1
     )
-    start = time.perf_counter()
-    if cfg["teacher"] == "exact":
-        teacher = GaussianMixtureTeacher(
-            means, STD, weights=weights, hidden=tuple(cfg["teacher_hidden"]),
-            n_iter=cfg["teacher_iter"], dtype="float32", random_state=seed,
-        ).fit()
-    else:
-        teacher = DiffusionTeacher(
-            hidden=tuple(cfg["teacher_hidden"]), n_iter=cfg["teacher_iter"], dtype="float32",
-            random_state=seed,
-        ).fit(X)
-    teacher_s = time.perf_counter() - start
+    teacher, teacher_s = _fitted_teacher(
+        cfg["teacher"], tuple(cfg["teacher_hidden"]), cfg["teacher_iter"],
+        None if weights is None else tuple(weights), seed,
+    )
     start = time.perf_counter()
     student = DMD2Distiller(teacher, random_state=seed, **cfg["student"]).fit(X)
     student_s = time.perf_counter() - start

@@ -15,9 +15,10 @@ from selfdistill.diffusion import (  # noqa: E402
     DiffusionTeacher,
     DMD2Distiller,
     GaussianMixtureTeacher,
+    energy_distance,
+    mixture_mode_metrics,
 )
 from selfdistill.diffusion.data import ring_means  # noqa: E402
-from selfdistill.metrics import energy_distance, mixture_mode_metrics  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,12 @@ torch = pytest.importorskip("torch")
 
 from sklearn.base import clone  # noqa: E402
 
-from selfdistill.diffusion import DiffusionTeacher, GaussianMixtureTeacher  # noqa: E402
+from selfdistill.diffusion import (  # noqa: E402
+    DiffusionTeacher,
+    GaussianMixtureTeacher,
+    energy_distance,
+    mixture_mode_metrics,
+)
 from selfdistill.diffusion._edm import (  # noqa: E402
     karras_grid,
     n_function_evaluations,
@@ -22,7 +27,6 @@ from selfdistill.diffusion._edm import (  # noqa: E402
 from selfdistill.diffusion._networks import EDMDenoiserMLP, GaussianMixtureDenoiser  # noqa: E402
 from selfdistill.diffusion._samplers import ode_sample  # noqa: E402
 from selfdistill.diffusion.data import ring_means, sample_gaussian_mixture  # noqa: E402
-from selfdistill.metrics import energy_distance, mixture_mode_metrics  # noqa: E402
 
 # ------------------------------------------------------------------ noise grid and samplers
 

@@ -1,4 +1,4 @@
-"""Diffusion distillation: EDM teachers and the DMD2 one-/few-step student (torch extra).
+"""Diffusion distillation: EDM teachers, the DMD2 one-/few-step student and sample-quality metrics.
 
 - :class:`DiffusionTeacher` -- EDM-preconditioned MLP denoiser trained by denoising score matching
   on the Karras noise grid, with Euler/Heun ODE samplers (optional class conditioning).
@@ -7,15 +7,72 @@
 - :class:`DMD2Distiller` -- Improved Distribution Matching Distillation (Yin et al., NeurIPS 2024):
   distribution-matching gradient, two time-scale updates, a GAN head on the fake critic's features,
   multi-step generation with backward simulation, and the original DMD regression mode.
+- Sample-quality metrics (:mod:`selfdistill.diffusion.metrics`, re-exported here): energy
+  distance, MMD, on-mode fraction and mode-weight error, k-NN precision/recall, FID on digits.
 
-Sample-quality metrics (energy distance, MMD, mode coverage, FID on digits) live in
-:mod:`selfdistill.metrics` and do not need torch.
+The three estimators need the torch extra and are imported on first use; the metrics need only
+numpy, scipy and scikit-learn, so ``from selfdistill.diffusion import energy_distance`` works (and
+does not import torch) without it.
 """
 
 from __future__ import annotations
 
-from .. import _torch  # noqa: F401  (raises a clear ImportError without torch)
-from .dmd2 import DMD2Distiller
-from .teachers import DiffusionTeacher, GaussianMixtureTeacher
+import importlib
 
-__all__ = ["DMD2Distiller", "DiffusionTeacher", "GaussianMixtureTeacher"]
+from .metrics import (
+    MixtureModeMetrics,
+    PrecisionRecall,
+    digits_class_accuracy,
+    digits_classifier,
+    digits_features,
+    digits_unit_scale,
+    energy_distance,
+    fid_digits,
+    frechet_distance,
+    mixture_mode_metrics,
+    mmd_rbf,
+    mmd_rbf_profile,
+    precision_recall_knn,
+)
+
+#: The torch estimators and the module that defines each (imported lazily by ``__getattr__``).
+_TORCH_ESTIMATORS = {
+    "DMD2Distiller": ".dmd2",
+    "DiffusionTeacher": ".teachers",
+    "GaussianMixtureTeacher": ".teachers",
+}
+
+
+def __getattr__(name: str):
+    module = _TORCH_ESTIMATORS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .. import _torch  # noqa: F401  (raises a clear ImportError without torch)
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_TORCH_ESTIMATORS))
+
+
+__all__ = [
+    "DMD2Distiller",
+    "DiffusionTeacher",
+    "GaussianMixtureTeacher",
+    "MixtureModeMetrics",
+    "PrecisionRecall",
+    "digits_class_accuracy",
+    "digits_classifier",
+    "digits_features",
+    "digits_unit_scale",
+    "energy_distance",
+    "fid_digits",
+    "frechet_distance",
+    "mixture_mode_metrics",
+    "mmd_rbf",
+    "mmd_rbf_profile",
+    "precision_recall_knn",
+]

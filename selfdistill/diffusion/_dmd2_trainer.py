@@ -103,6 +103,7 @@ class DMD2Trainer:
         critic_scheduler,
         torch_gen: torch.Generator,
         regression_pairs=None,
+        generator_ema=None,
     ) -> None:
         self.generator = generator
         self.critic = critic
@@ -119,6 +120,7 @@ class DMD2Trainer:
         self.critic_scheduler = critic_scheduler
         self.gen = torch_gen
         self.regression_pairs = regression_pairs
+        self.generator_ema = generator_ema
         self.device = data.device
         self.dtype = data.dtype
 
@@ -211,6 +213,8 @@ class DMD2Trainer:
             record["grad_norm_generator"] = _clip(self.generator.parameters(), s.max_grad_norm)
             self.generator_optimiser.step()
             self.generator_scheduler.step()
+            if self.generator_ema is not None:
+                self.generator_ema.update_parameters(self.generator)
         finally:
             # Drop anything that reached the critic's side, as the official loop does.
             self.generator_optimiser.zero_grad(set_to_none=True)
