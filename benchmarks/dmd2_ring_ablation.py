@@ -88,6 +88,15 @@ VARIANTS: dict[str, dict] = {
     "long_b1024": {"student": {"max_iter": 9000, "batch_size": 1024}},
     "long_reg_ema_cos": {"student": {"max_iter": 9000, "regression_weight": 0.25,
                                      "ema_decay": 0.99, "lr_schedule": "cosine"}},
+    "long_wide_ema": {"student": {"max_iter": 9000, "ema_decay": 0.99},
+                      "teacher_hidden": (256, 256, 256)},
+    "long_ema_ganlow": {"student": {"max_iter": 9000, "ema_decay": 0.99,
+                                    "diffusion_gan_max_t": 300, "gen_gan_weight": 0.01}},
+    "long_ema_reg": {"student": {"max_iter": 9000, "ema_decay": 0.99, "regression_weight": 0.25}},
+    "long18k_ema": {"student": {"max_iter": 18000, "ema_decay": 0.995}},
+    "long_b1024_ema": {"student": {"max_iter": 9000, "batch_size": 1024, "ema_decay": 0.99}},
+    "long_b2048": {"student": {"max_iter": 9000, "batch_size": 2048}},
+    "b1024_18k": {"student": {"max_iter": 18000, "batch_size": 1024}},
 }
 
 

@@ -103,6 +103,52 @@ def test_ttur_steps_generator_every_rth_iteration_and_critic_every_iteration(gmm
     assert all(critic_steps) and all(head_steps)
 
 
+def test_generator_ema_is_the_exponential_average_of_the_live_generator(gmm_teacher, ring_X):
+    decay = 0.7
+    distiller = _small(gmm_teacher, dfake_gen_update_ratio=2, ema_decay=decay)
+    trainer = distiller._build_trainer(ring_X)
+    expected = None
+    for k in range(8):
+        trainer.iteration(k)
+        if k % 2 == 0:  # a generator step: one averaging update (the first one copies)
+            live = _params(trainer.generator)
+            expected = live if expected is None else [
+                decay * e + (1 - decay) * p for e, p in zip(expected, live, strict=True)
+            ]
+    for e, p in zip(expected, trainer.generator_ema.module.parameters(), strict=True):
+        torch.testing.assert_close(p, e)
+    assert _changed(expected, trainer.generator)  # the live generator is not the average
+    fitted = _small(gmm_teacher, max_iter=11, ema_decay=decay).fit(ring_X)  # 3 generator steps
+    plain = _small(gmm_teacher, max_iter=11).fit(ring_X)
+    assert not fitted.generator_.training and not any(
+        p.requires_grad for p in fitted.generator_.parameters()
+    )
+    assert not np.allclose(fitted.sample(20, random_state=0), plain.sample(20, random_state=0))
+
+
+def test_lr_schedules_warm_up_then_stay_constant_or_decay_to_zero():
+    from selfdistill.diffusion.dmd2 import _lr_factor
+
+    assert [_lr_factor(s, 4, 20, "constant") for s in (0, 1, 3, 19)] == [0.25, 0.5, 1.0, 1.0]
+    cosine = [_lr_factor(s, 4, 20, "cosine") for s in range(20)]
+    assert cosine[:4] == [0.25, 0.5, 0.75, 1.0]  # warm-up ends at full rate
+    assert cosine[4] == 1.0 and np.all(np.diff(cosine[4:]) < 0) and cosine[-1] > 0  # then ...
+    assert _lr_factor(20, 4, 20, "cosine") == pytest.approx(0.0)  # ... 0 after the last step
+    assert _lr_factor(12, 4, 20, "cosine") == pytest.approx(0.5)  # half-way: half the rate
+    assert _lr_factor(0, 0, 10, "cosine") == 1.0
+
+
+def test_lr_schedule_is_applied_to_both_optimisers(gmm_teacher, ring_X):
+    from selfdistill.diffusion.dmd2 import _lr_factor
+
+    fitted = _small(gmm_teacher, max_iter=20, warmup=2, lr_schedule="cosine").fit(ring_X)
+    lr_g = fitted.history_["lr_generator"].dropna().to_numpy()  # 20 / r = 4 generator steps
+    lr_c = fitted.history_["lr_critic"].to_numpy()
+    np.testing.assert_allclose(lr_g, [1e-3 * _lr_factor(s, 2, 4, "cosine") for s in range(4)])
+    np.testing.assert_allclose(lr_c, [1e-3 * _lr_factor(s, 2, 20, "cosine") for s in range(20)])
+    assert lr_g[-1] < lr_g[1] and lr_c[-1] < 0.01 * lr_c[1]
+
+
 @pytest.mark.filterwarnings("ignore:Seems like `optimizer.step\\(\\)` has been overridden")
 def test_generator_step_sends_no_gradient_to_critic_or_head(gmm_teacher, ring_X):
     # GAN only (dm_loss_weight=0) so that the generator's gradient must pass *through* the critic.
@@ -317,6 +363,8 @@ def test_class_conditional_distillation():
         ({"lr": 0.0}, "lr"),
         ({"device": "tpu"}, "device"),
         ({"gan": "yes"}, "gan"),
+        ({"ema_decay": 1.0}, "ema_decay"),
+        ({"lr_schedule": "linear"}, "lr_schedule"),
     ],
 )
 def test_parameter_validation(gmm_teacher, ring_X, params, match):

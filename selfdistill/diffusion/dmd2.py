@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 
 import numpy as np
 import pandas as pd
@@ -22,28 +23,26 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._progress import progress
 from .._torch import (
     draw_seed,
-    resolve_device,
-    resolve_dtype,
     seeded_init,
     to_numpy,
     to_tensor,
     torch_generator,
     trainable_copy,
 )
+from .._validation import (
+    Boolean,
+    Converter,
+    Interval,
+    Options,
+    RandomState,
+    ValidatedParamsMixin,
+    validate_params,
+)
 from ._dmd2_trainer import DMD2Settings, DMD2Trainer, student_sample
 from ._edm import student_grid_indices
 from ._networks import GANHead
-from ._params import (
-    check_bool,
-    check_choice,
-    check_fraction,
-    check_nonnegative_int,
-    check_nonnegative_real,
-    check_positive_int,
-    check_positive_real,
-)
 from .metrics import energy_distance
-from .teachers import _EDMTeacher
+from .teachers import _DEVICE_CONSTRAINT, _DTYPE_CONSTRAINT, _EDMTeacher
 
 #: A run stops when a generator sample exceeds this multiple of ``sigma_max + max|X|``.
 DIVERGENCE_FACTOR = 100.0
@@ -69,6 +68,39 @@ def _check_divergence(record: dict, iteration: int, bound: float, lr) -> None:
         )
 
 
+def _as_teacher(teacher, name: str) -> _EDMTeacher:
+    """The teacher itself, unwrapped from a ``FrozenEstimator``."""
+    inner = teacher.estimator if isinstance(teacher, FrozenEstimator) else teacher
+    if not isinstance(inner, _EDMTeacher):
+        raise ValueError(
+            f"{name} must be a DiffusionTeacher or GaussianMixtureTeacher (fitted, or to be "
+            f"fitted on X; optionally in a FrozenEstimator), got {type(teacher).__name__}."
+        )
+    return inner
+
+
+def _as_grid_indices(steps, name: str) -> np.ndarray:
+    """A 1-D array of non-negative integer grid indices (the checks against the grid are in fit)."""
+    arr = np.asarray(steps)
+    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer) or np.any(arr < 0):
+        raise ValueError(
+            f"{name} must be a 1-D sequence of non-negative integer grid indices, strictly "
+            f"decreasing (e.g. [999, 749, 499, 249]), got {steps!r}."
+        )
+    return arr.astype(np.int64)
+
+
+def _as_betas(betas, name: str) -> tuple[float, float]:
+    """AdamW's ``(beta1, beta2)``, each in [0, 1)."""
+    try:
+        b1, b2 = (float(b) for b in betas)
+    except (TypeError, ValueError):
+        b1 = b2 = np.nan
+    if not (0 <= b1 < 1 and 0 <= b2 < 1):
+        raise ValueError(f"{name} must be a pair of numbers in [0, 1), got {betas!r}.")
+    return b1, b2
+
+
 def _lr_factor(step: int, warmup: int, n_steps: int, schedule: str) -> float:
     """Learning-rate multiplier of optimiser step ``step`` (0-based) out of ``n_steps``.
 
@@ -83,7 +115,7 @@ def _lr_factor(step: int, warmup: int, n_steps: int, schedule: str) -> float:
     return factor
 
 
-class DMD2Distiller(BaseEstimator):
+class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
     r"""Improved Distribution Matching Distillation (DMD2) of a diffusion teacher.
 
     Three networks with the teacher's architecture: the frozen teacher :math:`\mu_{\rm real}`, the
@@ -205,8 +237,9 @@ class DMD2Distiller(BaseEstimator):
     ema_decay : float in [0, 1), default=0.0
         > 0: sample from an exponential moving average of the generator's weights,
         :math:`\bar\theta \leftarrow d\,\bar\theta + (1-d)\,\theta` after every generator step
-        (standard in diffusion training; an assumption here, not DMD2's recorded setting). The
-        live generator still produces the critic's and the GAN's samples. 0: no averaging.
+        (the first step sets :math:`\bar\theta = \theta`; standard in diffusion training, an
+        assumption here, not DMD2's recorded setting). The live generator still produces the
+        critic's and the GAN's samples. 0: no averaging.
     max_grad_norm : float or None, default=10.0
         Gradient-norm clipping of each update (official: 10); ``None`` disables it.
     max_iter : int, default=3000
@@ -325,139 +358,149 @@ class DMD2Distiller(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints = {
+        "teacher": [Converter(_as_teacher, "a DiffusionTeacher or GaussianMixtureTeacher")],
+        "n_student_steps": [Interval(numbers.Integral, 1, None)],
+        "student_timesteps": [None, Converter(_as_grid_indices, "a 1-D sequence of grid indices")],
+        "dfake_gen_update_ratio": [Interval(numbers.Integral, 1, None)],
+        "dm_loss_weight": [Interval(numbers.Real, 0, None)],
+        "gan": [Boolean()],
+        "gen_gan_weight": [Interval(numbers.Real, 0, None)],
+        "disc_gan_weight": [Interval(numbers.Real, 0, None)],
+        "diffusion_gan_max_t": [None, Interval(numbers.Integral, 1, None)],
+        "backward_simulation": [Boolean()],
+        "min_t": [Interval(numbers.Real, 0, 1)],
+        "max_t": [Interval(numbers.Real, 0, 1)],
+        "dm_normalizer": [Options("sample", "batch")],
+        "regression_weight": [Interval(numbers.Real, 0, None)],
+        "n_regression_pairs": [Interval(numbers.Integral, 1, None)],
+        "regression_teacher_steps": [Interval(numbers.Integral, 1, None)],
+        "regression_pretrain_iter": [Interval(numbers.Integral, 0, None)],
+        "generator_init": [Options("teacher", "random")],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "betas": [Converter(_as_betas, "a pair of numbers in [0, 1)")],
+        "weight_decay": [Interval(numbers.Real, 0, None)],
+        "warmup": [Interval(numbers.Integral, 0, None)],
+        "lr_schedule": [Options("constant", "cosine")],
+        "ema_decay": [Interval(numbers.Real, 0, 1, closed="left")],
+        "max_grad_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
+        "max_iter": [Interval(numbers.Integral, 1, None)],
+        "batch_size": [Interval(numbers.Integral, 1, None)],
+        "device": _DEVICE_CONSTRAINT,
+        "dtype": _DTYPE_CONSTRAINT,
+        "random_state": [RandomState()],
+        "verbose": [Boolean()],
+    }
+
     # ------------------------------------------------------------------ validation
-    def _fitted_teacher(self, X, y) -> _EDMTeacher:
+    @staticmethod
+    def _fitted_teacher(teacher: _EDMTeacher, X, y) -> _EDMTeacher:
         """The teacher to distil: ``teacher`` itself when fitted, else a clone fitted on ``(X, y)``."""
-        teacher = self.teacher
-        if isinstance(teacher, FrozenEstimator):
-            teacher = teacher.estimator
-        if not isinstance(teacher, _EDMTeacher):
-            raise ValueError(
-                "teacher must be a DiffusionTeacher or GaussianMixtureTeacher (fitted, or to be "
-                f"fitted on X), got {type(teacher).__name__}."
-            )
         try:
             check_is_fitted(teacher, "network_")
         except NotFittedError:
             teacher = clone(teacher).fit(X, y)
         return teacher
 
-    def _student_timesteps(self, n_levels: int) -> np.ndarray:
-        n_steps = check_positive_int(self.n_student_steps, "n_student_steps")
-        if self.student_timesteps is None:
+    @staticmethod
+    def _student_timesteps(params, n_levels: int) -> np.ndarray:
+        n_steps, steps = params.n_student_steps, params.student_timesteps
+        if steps is None:
             if n_steps > n_levels:
                 raise ValueError(
                     f"n_student_steps ({n_steps}) exceeds the teacher's {n_levels} noise levels."
                 )
             return student_grid_indices(n_steps, n_levels)
-        steps = np.asarray(self.student_timesteps)
         if (
-            steps.ndim != 1
-            or steps.shape[0] != n_steps
-            or not np.issubdtype(steps.dtype, np.integer)
-            or np.any(steps < 0)
+            steps.shape[0] != n_steps
             or np.any(steps >= n_levels)
             or np.any(np.diff(steps) >= 0)
         ):
             raise ValueError(
                 f"student_timesteps must be {n_steps} strictly decreasing integer grid indices in "
                 f"[0, {n_levels - 1}] (one per student step, e.g. [999, 749, 499, 249]), got "
-                f"{self.student_timesteps!r}."
+                f"{steps.tolist()!r}."
             )
-        return steps.astype(np.int64)
+        return steps
 
-    def _settings(self, teacher: _EDMTeacher, n_levels: int) -> DMD2Settings:
-        min_t = check_fraction(self.min_t, "min_t")
-        max_t = check_fraction(self.max_t, "max_t")
-        if min_t > max_t:
-            raise ValueError(f"min_t ({min_t}) must not exceed max_t ({max_t}).")
-        dm_min, dm_max = int(min_t * n_levels), min(int(max_t * n_levels), n_levels - 1)
-        if self.diffusion_gan_max_t is None:
-            gan_max = n_levels
-        else:
-            gan_max = check_positive_int(self.diffusion_gan_max_t, "diffusion_gan_max_t")
-            if gan_max > n_levels:
-                raise ValueError(
-                    f"diffusion_gan_max_t ({gan_max}) exceeds the teacher's {n_levels} noise levels."
-                )
-        max_grad_norm = (
-            None
-            if self.max_grad_norm is None
-            else check_positive_real(self.max_grad_norm, "max_grad_norm")
-        )
-        regression_weight = check_nonnegative_real(self.regression_weight, "regression_weight")
-        if (
-            regression_weight > 0
-            and check_positive_int(self.n_student_steps, "n_student_steps") > 1
-        ):
+    @staticmethod
+    def _settings(params, teacher: _EDMTeacher, n_levels: int) -> DMD2Settings:
+        """The run's settings; checks between parameters and against the teacher's grid."""
+        if params.min_t > params.max_t:
+            raise ValueError(f"min_t ({params.min_t}) must not exceed max_t ({params.max_t}).")
+        dm_min = int(params.min_t * n_levels)
+        dm_max = min(int(params.max_t * n_levels), n_levels - 1)
+        gan_max = n_levels if params.diffusion_gan_max_t is None else params.diffusion_gan_max_t
+        if gan_max > n_levels:
             raise ValueError(
-                "regression_weight > 0 (original DMD) is defined for one-step students; set "
-                "n_student_steps=1 or regression_weight=0."
+                f"diffusion_gan_max_t ({gan_max}) exceeds the teacher's {n_levels} noise levels."
+            )
+        one_step_only = [
+            name for name in ("regression_weight", "regression_pretrain_iter")
+            if getattr(params, name) > 0
+        ]
+        if one_step_only and params.n_student_steps > 1:
+            raise ValueError(
+                f"{one_step_only[0]} > 0 (original DMD's regression, ODE-pair pre-training) is "
+                f"defined for one-step students; set n_student_steps=1 or {one_step_only[0]}=0."
             )
         return DMD2Settings(
-            dfake_gen_update_ratio=check_positive_int(
-                self.dfake_gen_update_ratio, "dfake_gen_update_ratio"
-            ),
-            dm_loss_weight=check_nonnegative_real(self.dm_loss_weight, "dm_loss_weight"),
-            gan=check_bool(self.gan, "gan"),
-            gen_gan_weight=check_nonnegative_real(self.gen_gan_weight, "gen_gan_weight"),
-            disc_gan_weight=check_nonnegative_real(self.disc_gan_weight, "disc_gan_weight"),
+            dfake_gen_update_ratio=params.dfake_gen_update_ratio,
+            dm_loss_weight=params.dm_loss_weight,
+            gan=params.gan,
+            gen_gan_weight=params.gen_gan_weight,
+            disc_gan_weight=params.disc_gan_weight,
             gan_max_index=gan_max,
-            backward_simulation=check_bool(self.backward_simulation, "backward_simulation"),
+            backward_simulation=params.backward_simulation,
             dm_min_index=dm_min,
             dm_max_index=dm_max,
-            regression_weight=regression_weight,
-            max_grad_norm=max_grad_norm,
-            batch_size=check_positive_int(self.batch_size, "batch_size"),
+            regression_weight=params.regression_weight,
+            max_grad_norm=params.max_grad_norm,
+            batch_size=params.batch_size,
             sigma_data=teacher.sigma_data_,
-            dm_normalizer=check_choice(self.dm_normalizer, "dm_normalizer", ("sample", "batch")),
+            dm_normalizer=params.dm_normalizer,
         )
 
-    def _optimiser(self, params, n_steps: int):
-        lr = check_positive_real(self.lr, "lr")
-        try:
-            b1, b2 = (float(b) for b in self.betas)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"betas must be a pair of numbers in [0, 1), got {self.betas!r}."
-            ) from None
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
-            raise ValueError(f"betas must be a pair of numbers in [0, 1), got {self.betas!r}.")
-        weight_decay = check_nonnegative_real(self.weight_decay, "weight_decay")
-        warmup = check_nonnegative_int(self.warmup, "warmup")
-        schedule = check_choice(self.lr_schedule, "lr_schedule", ("constant", "cosine"))
-        optimiser = torch.optim.AdamW(params, lr=lr, betas=(b1, b2), weight_decay=weight_decay)
+    @staticmethod
+    def _optimiser(params, parameters, n_steps: int):
+        """AdamW with warm-up and ``lr_schedule`` over ``n_steps`` steps (see :func:`_lr_factor`)."""
+        optimiser = torch.optim.AdamW(
+            parameters, lr=params.lr, betas=params.betas, weight_decay=params.weight_decay
+        )
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimiser, lambda step: _lr_factor(step, warmup, n_steps, schedule)
+            optimiser, lambda step: _lr_factor(step, params.warmup, n_steps, params.lr_schedule)
         )
         return optimiser, scheduler
 
     # ------------------------------------------------------------------ training
-    def _build_trainer(self, X, y=None) -> DMD2Trainer:
-        """Validate, set the fitted attributes that sampling needs and assemble the run's state."""
+    def _build_trainer(self, X, y=None, params=None) -> DMD2Trainer:
+        """Set the fitted attributes that sampling needs and assemble the run's state.
+
+        ``params`` are the validated parameters (validated here when ``None``).
+        """
+        if params is None:
+            params = self._validate_params()
         X = validate_data(self, X, dtype=np.float64)
-        teacher = self.teacher_ = self._fitted_teacher(X, y)
+        teacher = self.teacher_ = self._fitted_teacher(params.teacher, X, y)
         if X.shape[1] != teacher.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features but the teacher models {teacher.n_features_in_}."
             )
-        label_idx = teacher._label_indices(y, X.shape[0])
+        label_idx = teacher.label_indices(y, X.shape[0])
         n_levels = teacher.training_sigmas_.shape[0]
-        self.student_timesteps_ = self._student_timesteps(n_levels)
+        self.student_timesteps_ = self._student_timesteps(params, n_levels)
         self.student_sigmas_ = teacher.training_sigmas_[self.student_timesteps_]
         self.n_function_evaluations_ = int(self.student_timesteps_.shape[0])
-        settings = self._settings(teacher, n_levels)
-        check_choice(self.generator_init, "generator_init", ("teacher", "random"))
-        check_bool(self.verbose, "verbose")
-        device = self.device_ = resolve_device(self.device)
-        dtype = self.dtype_ = resolve_dtype(self.dtype)
+        settings = self._settings(params, teacher, n_levels)
+        device = self.device_ = params.device
+        dtype = self.dtype_ = params.dtype
 
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(params.random_state)
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
         critic = trainable_copy(teacher.network_, device, dtype)
         generator = trainable_copy(teacher.network_, device, dtype)
         with seeded_init(init_seed):  # initialise on the CPU so that seeds mean the same everywhere
-            if self.generator_init == "random":
+            if params.generator_init == "random":
                 # Same architecture, freshly initialised weights (an ablation of DMD2's init).
                 fresh = copy.deepcopy(teacher.network_).to("cpu")
                 for layer in fresh.modules():
@@ -467,35 +510,25 @@ class DMD2Distiller(BaseEstimator):
             head = GANHead(critic.feature_dim) if settings.gan else None
         if head is not None:
             head = head.to(device=device, dtype=dtype)
-        max_iter = check_positive_int(self.max_iter, "max_iter")
-        generator_steps = -(-max_iter // settings.dfake_gen_update_ratio)
+        generator_steps = -(-params.max_iter // settings.dfake_gen_update_ratio)
         generator_optimiser, generator_scheduler = self._optimiser(
-            generator.parameters(), generator_steps
+            params, generator.parameters(), generator_steps
         )
         critic_params = list(critic.parameters()) + (
             [] if head is None else list(head.parameters())
         )
-        critic_optimiser, critic_scheduler = self._optimiser(critic_params, max_iter)
-        ema_decay = check_fraction(self.ema_decay, "ema_decay")
-        if ema_decay >= 1:
-            raise ValueError(f"ema_decay must be in [0, 1) (0: no averaging), got {ema_decay!r}.")
+        critic_optimiser, critic_scheduler = self._optimiser(params, critic_params, params.max_iter)
         ema = (
             None
-            if ema_decay == 0
+            if params.ema_decay == 0
             else torch.optim.swa_utils.AveragedModel(
-                generator, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(ema_decay)
+                generator,
+                multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(params.ema_decay),
             )
         )
-
         pairs = None
-        pretrain = check_nonnegative_int(self.regression_pretrain_iter, "regression_pretrain_iter")
-        if pretrain > 0 and self.n_function_evaluations_ > 1:
-            raise ValueError(
-                "regression_pretrain_iter > 0 (ODE-pair pre-training) is defined for one-step "
-                "students; set n_student_steps=1 or regression_pretrain_iter=0."
-            )
-        if settings.regression_weight > 0 or pretrain > 0:
-            pairs = self._regression_pairs(teacher, label_idx, rng, device, dtype)
+        if settings.regression_weight > 0 or params.regression_pretrain_iter > 0:
+            pairs = self._regression_pairs(params, teacher, label_idx, rng, device, dtype)
 
         self.generator_, self.fake_critic_, self.gan_head_ = generator, critic, head
         return DMD2Trainer(
@@ -517,14 +550,15 @@ class DMD2Distiller(BaseEstimator):
             generator_ema=ema,
         )
 
-    def _regression_pairs(self, teacher, label_idx, rng, device, dtype):
+    @staticmethod
+    def _regression_pairs(params, teacher, label_idx, rng, device, dtype):
         """DMD v1's paired set: teacher ODE (Heun) samples from stored noise ``z``."""
-        n_pairs = check_positive_int(self.n_regression_pairs, "n_regression_pairs")
-        n_steps = check_positive_int(self.regression_teacher_steps, "regression_teacher_steps")
-        Z = rng.standard_normal((n_pairs, teacher.n_features_in_))
-        pair_idx = None if label_idx is None else rng.choice(label_idx, size=n_pairs)
+        Z = rng.standard_normal((params.n_regression_pairs, teacher.n_features_in_))
+        pair_idx = None if label_idx is None else rng.choice(label_idx, size=Z.shape[0])
         pair_labels = None if pair_idx is None else teacher.classes_[pair_idx]
-        Y = teacher.sample_from_noise(Z, pair_labels, n_steps=n_steps, sampler="heun")
+        Y = teacher.sample_from_noise(
+            Z, pair_labels, n_steps=params.regression_teacher_steps, sampler="heun"
+        )
         return (
             to_tensor(Z, device=device, dtype=dtype),
             to_tensor(Y, device=device, dtype=dtype),
@@ -547,25 +581,26 @@ class DMD2Distiller(BaseEstimator):
         -------
         self
         """
-        trainer = self._build_trainer(X, y)
+        params = self._validate_params()
+        trainer = self._build_trainer(X, y, params)
         # Samples beyond this bound are divergence, not generation: the generator's input has
         # scale sigma_max and the data scale sigma_data.
         bound = DIVERGENCE_FACTOR * (self.teacher_.sigma_max_ + float(np.max(np.abs(X))))
         records = []
         pretrain_losses = []
-        if self.regression_pretrain_iter > 0:
+        if params.regression_pretrain_iter > 0:
             # Its own optimiser and warm-up: DMD2 then starts from the pre-trained weights afresh.
             optimiser, scheduler = self._optimiser(
-                self.generator_.parameters(), int(self.regression_pretrain_iter)
+                params, self.generator_.parameters(), params.regression_pretrain_iter
             )
-            for _ in range(int(self.regression_pretrain_iter)):
+            for _ in range(params.regression_pretrain_iter):
                 pretrain_losses.append(trainer.regression_pretrain_step(optimiser))
                 scheduler.step()
         self.pretrain_loss_curve_ = np.asarray(pretrain_losses, dtype=float)
         try:
-            for k in progress(range(self.max_iter), desc="DMD2", enabled=self.verbose):
+            for k in progress(range(params.max_iter), desc="DMD2", enabled=params.verbose):
                 record = trainer.iteration(k)
-                _check_divergence(record, k, bound, self.lr)
+                _check_divergence(record, k, bound, params.lr)
                 records.append(record)
         except RuntimeError:
             # A diverged run must not look fitted.
@@ -600,7 +635,7 @@ class DMD2Distiller(BaseEstimator):
         ]
         history = pd.DataFrame.from_records(records)
         self.history_ = history.reindex(columns=[c for c in columns if c in history.columns])
-        self.n_iter_ = int(self.max_iter)
+        self.n_iter_ = params.max_iter
         return self
 
     # ------------------------------------------------------------------ generation
@@ -631,7 +666,7 @@ class DMD2Distiller(BaseEstimator):
                 f"columns (initial noise, then one re-noising block per further step), got "
                 f"{Z.shape[1]}."
             )
-        labels_idx = self._teacher_labels(y, Z.shape[0])
+        labels_idx = self.teacher_.label_indices(y, Z.shape[0])
         device, dtype = self.device_, self.dtype_
         blocks = to_tensor(Z, device=device, dtype=dtype).reshape(Z.shape[0], n_steps, d)
         labels = None if labels_idx is None else to_tensor(labels_idx, device=device)
@@ -642,9 +677,9 @@ class DMD2Distiller(BaseEstimator):
             )
         return to_numpy(out)
 
-    def _teacher_labels(self, y, n_samples: int):
-        return self.teacher_._label_indices(y, n_samples)
-
+    @validate_params(
+        {"n_samples": [Interval(numbers.Integral, 1, None)], "random_state": [RandomState()]}
+    )
     def sample(self, n_samples: int, y=None, random_state=None) -> np.ndarray:
         """Draw ``n_samples`` from the student (``n_student_steps`` generator calls each).
 
@@ -662,7 +697,6 @@ class DMD2Distiller(BaseEstimator):
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "generator_")
-        n_samples = check_positive_int(n_samples, "n_samples")
         Z = check_random_state(random_state).standard_normal(
             (n_samples, self.n_features_in_ * self.n_function_evaluations_)
         )

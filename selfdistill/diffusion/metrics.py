@@ -181,9 +181,9 @@ def mmd_rbf(X, Y, *, bandwidth: float | None = None, unbiased: bool = False) -> 
 
 @dataclass(frozen=True)
 class MixtureModeMetrics:
-    """Result of :func:`mixture_mode_metrics`.
+    """Result of :func:`mixture_mode_metrics` (a frozen record: fields are set at construction).
 
-    Attributes
+    Parameters
     ----------
     on_mode_fraction : float
         Share of the samples within ``n_std * std`` of their nearest centre (on a mode).
@@ -323,7 +323,15 @@ def mmd_rbf_profile(X, Y, bandwidths=(0.05, 0.2, 1.0), *, unbiased: bool = False
 
 @dataclass(frozen=True)
 class PrecisionRecall:
-    """Result of :func:`precision_recall_knn` (both in [0, 1])."""
+    """Result of :func:`precision_recall_knn` (a frozen record: fields are set at construction).
+
+    Parameters
+    ----------
+    precision : float
+        Share of the generated samples inside the k-NN manifold of the real ones, in [0, 1].
+    recall : float
+        Share of the real samples inside the k-NN manifold of the generated ones, in [0, 1].
+    """
 
     precision: float
     recall: float

@@ -13,6 +13,8 @@ Both share one interface (used by :class:`~selfdistill.diffusion.DMD2Distiller`)
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
@@ -31,17 +33,19 @@ from .._torch import (
     to_tensor,
     torch_generator,
 )
+from .._validation import (
+    Boolean,
+    Converter,
+    Interval,
+    Options,
+    RandomState,
+    ValidatedParamsMixin,
+    check_positive_int,
+    validate_params,
+)
 from ._edm import karras_grid, n_function_evaluations, sampler_sigmas
 from ._losses import denoising_loss
 from ._networks import EDMDenoiserMLP, GaussianMixtureDenoiser
-from ._params import (
-    check_bool,
-    check_choice,
-    check_hidden,
-    check_nonnegative_real,
-    check_positive_int,
-    check_positive_real,
-)
 from ._samplers import ode_sample
 from .data import sample_gaussian_mixture
 
@@ -51,54 +55,93 @@ from .data import sample_gaussian_mixture
 SIGMA_MAX_OVER_SIGMA_DATA = 10.0
 
 
-class _EDMTeacher(BaseEstimator):
+def _as_widths(hidden, name: str) -> tuple[int, ...]:
+    """Hidden-layer widths: a non-empty sequence of positive integers."""
+    try:
+        widths = tuple(hidden)
+    except TypeError:
+        raise ValueError(
+            f"{name} must be a sequence of layer widths such as (128, 128, 128), got {hidden!r}."
+        ) from None
+    if not widths:
+        raise ValueError(f"{name} must contain at least one hidden layer width, got {hidden!r}.")
+    return tuple(check_positive_int(w, f"{name}[{i}]") for i, w in enumerate(widths))
+
+
+_POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+_DEVICE_CONSTRAINT = [Converter(lambda v, _: resolve_device(v), "'cpu', 'cuda' or 'cuda:<i>'")]
+_DTYPE_CONSTRAINT = [Converter(lambda v, _: resolve_dtype(v), "'float64' or 'float32'")]
+_SAMPLER = {"n_steps": [Interval(numbers.Integral, 1, None)], "sampler": [Options("heun", "euler")]}
+
+
+def _as_means(means, name: str) -> np.ndarray:
+    return check_array(means, dtype=np.float64, input_name=name)
+
+
+def _as_positive_values(values, name: str) -> np.ndarray:
+    """A number or a 1-D array of finite numbers > 0, as a 1-D float array."""
+    try:
+        arr = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError):
+        arr = np.array([np.nan])
+    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be finite numbers > 0 (one per component), got {values!r}.")
+    return arr
+
+
+class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
     """Shared sampling/denoising interface of the teachers (subclasses implement ``fit``)."""
 
-    def _build_network(self, n_features: int, sigma_data: float, seed: int) -> EDMDenoiserMLP:
-        hidden = check_hidden(self.hidden)
+    #: The constraints of the parameters both teachers have (subclasses add their own).
+    _shared_constraints = {
+        "sigma_min": [_POSITIVE],
+        "sigma_max": [None, _POSITIVE],
+        "rho": [_POSITIVE],
+        "n_levels": [Interval(numbers.Integral, 2, None)],
+        "hidden": [Converter(_as_widths, "a non-empty sequence of positive layer widths")],
+        "n_iter": [Interval(numbers.Integral, 1, None)],
+        "batch_size": [Interval(numbers.Integral, 1, None)],
+        "lr": [_POSITIVE],
+        "weight_decay": [Interval(numbers.Real, 0, None)],
+        "device": _DEVICE_CONSTRAINT,
+        "dtype": _DTYPE_CONSTRAINT,
+        "random_state": [RandomState()],
+        "verbose": [Boolean()],
+    }
+
+    def _build_network(self, params, n_features: int, sigma_data: float, seed: int):
         with seeded_init(seed):
-            net = EDMDenoiserMLP(n_features, hidden, sigma_data, self.n_classes_)
+            net = EDMDenoiserMLP(n_features, params.hidden, sigma_data, self.n_classes_)
         return net.to(device=self.device_, dtype=self.dtype_)
 
     # ------------------------------------------------------------------ fitting helpers
-    def _set_noise_levels(self, sigma_data: float) -> None:
-        sigma_min = check_positive_real(self.sigma_min, "sigma_min")
-        if self.sigma_max is None:
-            sigma_max = SIGMA_MAX_OVER_SIGMA_DATA * sigma_data
-        else:
-            sigma_max = check_positive_real(self.sigma_max, "sigma_max")
-        if sigma_max <= sigma_min:
+    def _set_noise_levels(self, params, sigma_data: float) -> None:
+        """Noise grid and torch placement of the fit (``params``: the validated parameters)."""
+        sigma_max = (
+            SIGMA_MAX_OVER_SIGMA_DATA * sigma_data if params.sigma_max is None else params.sigma_max
+        )
+        if sigma_max <= params.sigma_min:
             raise ValueError(
-                f"sigma_max ({sigma_max:g}) must exceed sigma_min ({sigma_min:g}); the noise grid "
-                "runs from sigma_min to sigma_max."
+                f"sigma_max ({sigma_max:g}) must exceed sigma_min ({params.sigma_min:g}); the "
+                "noise grid runs from sigma_min to sigma_max."
             )
-        rho = check_positive_real(self.rho, "rho")
-        n_levels = check_positive_int(self.n_levels, "n_levels")
-        if n_levels < 2:
-            raise ValueError(f"n_levels must be >= 2 (DMD2 uses 1000), got {n_levels}.")
         self.sigma_data_ = float(sigma_data)
         self.sigma_max_ = float(sigma_max)
-        self.training_sigmas_ = karras_grid(n_levels, sigma_min, sigma_max, rho)
+        self.training_sigmas_ = karras_grid(params.n_levels, params.sigma_min, sigma_max, params.rho)
+        self.device_, self.dtype_ = params.device, params.dtype
 
-    def _setup_torch(self):
-        self.device_ = resolve_device(self.device)
-        self.dtype_ = resolve_dtype(self.dtype)
-        check_bool(self.verbose, "verbose")
-        return self.device_, self.dtype_
-
-    def _train_network(self, net, draw_batch, target_denoiser, seed: int, desc: str) -> np.ndarray:
+    def _train_network(self, params, net, draw_batch, target_denoiser, seed: int, desc: str):
         """Adam(W) on the EDM-weighted denoising loss with noise levels uniform on the grid."""
-        n_iter = check_positive_int(self.n_iter, "n_iter")
-        batch_size = check_positive_int(self.batch_size, "batch_size")
-        lr = check_positive_real(self.lr, "lr")
-        weight_decay = check_nonnegative_real(self.weight_decay, "weight_decay")
+        n_iter, batch_size = params.n_iter, params.batch_size
         device, dtype = self.device_, self.dtype_
         gen = torch_generator(seed, device)
         grid = to_tensor(self.training_sigmas_, device=device, dtype=dtype)
-        optimiser = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+        optimiser = torch.optim.AdamW(
+            net.parameters(), lr=params.lr, weight_decay=params.weight_decay
+        )
         losses = np.empty(n_iter)
         net.train()
-        for it in progress(range(n_iter), desc=desc, enabled=self.verbose):
+        for it in progress(range(n_iter), desc=desc, enabled=params.verbose):
             x0, labels = draw_batch(batch_size, gen)
             t = torch.randint(0, grid.shape[0], (batch_size,), generator=gen, device=device)
             eps = torch.randn(x0.shape, generator=gen, device=device, dtype=dtype)
@@ -128,8 +171,26 @@ class _EDMTeacher(BaseEstimator):
     def _teacher_module(self) -> torch.nn.Module:
         return self.network_
 
-    def _label_indices(self, y, n_samples: int) -> np.ndarray | None:
-        """Map class labels to indices ``0..n_classes_-1`` (``None`` for an unconditional teacher)."""
+    def label_indices(self, y, n_samples: int) -> np.ndarray | None:
+        """Class indices ``0..n_classes_-1`` of the labels ``y`` (the row order of ``classes_``).
+
+        The conditioning protocol of the teachers: a student (e.g.
+        :class:`~selfdistill.diffusion.DMD2Distiller`) passes these indices to the teacher's
+        networks.
+
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,), scalar or None
+            Class labels (a scalar labels every sample); ``None`` for an unconditional teacher.
+        n_samples : int
+            Number of samples the labels are for.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or None
+            ``None`` for an unconditional teacher.
+        """
+        check_is_fitted(self, "n_classes_")
         if self.n_classes_ is None:
             if y is not None:
                 raise ValueError(
@@ -158,7 +219,7 @@ class _EDMTeacher(BaseEstimator):
         return idx
 
     def _labels_tensor(self, y, n_samples: int, device) -> torch.Tensor | None:
-        idx = self._label_indices(y, n_samples)
+        idx = self.label_indices(y, n_samples)
         return None if idx is None else to_tensor(idx, device=device)
 
     def denoise(self, X, sigma, y=None) -> np.ndarray:
@@ -193,6 +254,7 @@ class _EDMTeacher(BaseEstimator):
             )
         return to_numpy(out)
 
+    @validate_params(_SAMPLER)
     def sample_from_noise(
         self, Z, y=None, *, n_steps: int = 40, sampler: str = "heun"
     ) -> np.ndarray:
@@ -220,8 +282,6 @@ class _EDMTeacher(BaseEstimator):
             raise ValueError(
                 f"Z has {Z.shape[1]} columns but the teacher models {self.n_features_in_} features."
             )
-        n_steps = check_positive_int(n_steps, "n_steps")
-        check_choice(sampler, "sampler", ("heun", "euler"))
         device, dtype = self.device_, self.dtype_
         labels = self._labels_tensor(y, Z.shape[0], device)
         sigmas = sampler_sigmas(n_steps, float(self.sigma_min), self.sigma_max_, float(self.rho))
@@ -234,6 +294,9 @@ class _EDMTeacher(BaseEstimator):
         )
         return to_numpy(out)
 
+    @validate_params(
+        {"n_samples": [Interval(numbers.Integral, 1, None)], "random_state": [RandomState()]}
+    )
     def sample(
         self, n_samples: int, y=None, *, n_steps: int = 40, sampler: str = "heun", random_state=None
     ) -> np.ndarray:
@@ -258,11 +321,11 @@ class _EDMTeacher(BaseEstimator):
         ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "network_")
-        n_samples = check_positive_int(n_samples, "n_samples")
         Z = check_random_state(random_state).standard_normal((n_samples, self.n_features_in_))
         return self.sample_from_noise(Z, y, n_steps=n_steps, sampler=sampler)
 
     @staticmethod
+    @validate_params(_SAMPLER)
     def n_function_evaluations(n_steps: int = 40, sampler: str = "heun") -> int:
         """Network evaluations per sample of :meth:`sample` (Heun ``2N - 1``, Euler ``N``).
 
@@ -277,8 +340,7 @@ class _EDMTeacher(BaseEstimator):
         -------
         int
         """
-        check_choice(sampler, "sampler", ("heun", "euler"))
-        return n_function_evaluations(check_positive_int(n_steps, "n_steps"), sampler)
+        return n_function_evaluations(n_steps, sampler)
 
 
 class DiffusionTeacher(_EDMTeacher):
@@ -349,6 +411,11 @@ class DiffusionTeacher(_EDMTeacher):
     device_, dtype_ : torch.device, torch.dtype
     """
 
+    _parameter_constraints = {
+        **_EDMTeacher._shared_constraints,
+        "sigma_data": [None, _POSITIVE],
+    }
+
     def __init__(
         self,
         hidden=(128, 128, 128),
@@ -395,6 +462,7 @@ class DiffusionTeacher(_EDMTeacher):
         -------
         self
         """
+        params = self._validate_params()
         if y is None:
             X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
             self.classes_, self.n_classes_, y_idx = None, None, None
@@ -403,17 +471,17 @@ class DiffusionTeacher(_EDMTeacher):
             check_classification_targets(y)
             self.classes_, y_idx = np.unique(y, return_inverse=True)
             self.n_classes_ = len(self.classes_)
-        if self.sigma_data is None:
+        if params.sigma_data is None:
             sigma_data = float(np.sqrt(np.mean(X**2)))
             if sigma_data == 0:
                 raise ValueError("X is identically zero; there is no distribution to model.")
         else:
-            sigma_data = check_positive_real(self.sigma_data, "sigma_data")
-        self._set_noise_levels(sigma_data)
-        device, dtype = self._setup_torch()
-        rng = check_random_state(self.random_state)
+            sigma_data = params.sigma_data
+        self._set_noise_levels(params, sigma_data)
+        device, dtype = self.device_, self.dtype_
+        rng = check_random_state(params.random_state)
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
-        net = self._build_network(X.shape[1], sigma_data, init_seed)
+        net = self._build_network(params, X.shape[1], sigma_data, init_seed)
         data = to_tensor(X, device=device, dtype=dtype)
         labels = None if y_idx is None else to_tensor(y_idx, device=device)
 
@@ -421,7 +489,9 @@ class DiffusionTeacher(_EDMTeacher):
             idx = torch.randint(0, data.shape[0], (batch_size,), generator=gen, device=device)
             return data[idx], (None if labels is None else labels[idx])
 
-        self.loss_curve_ = self._train_network(net, draw_batch, None, train_seed, "DSM teacher")
+        self.loss_curve_ = self._train_network(
+            params, net, draw_batch, None, train_seed, "DSM teacher"
+        )
         self.network_ = net
         return self
 
@@ -500,6 +570,14 @@ class GaussianMixtureTeacher(_EDMTeacher):
         As in :class:`DiffusionTeacher`.
     """
 
+    _parameter_constraints = {
+        **_EDMTeacher._shared_constraints,
+        "means": [Converter(_as_means, "a 2-D array of component means")],
+        "stds": [Converter(_as_positive_values, "a positive number or one per component")],
+        "weights": [None, Converter(_as_positive_values, "positive numbers, one per component")],
+        "class_conditional": [Boolean()],
+    }
+
     def __init__(
         self,
         means,
@@ -538,26 +616,22 @@ class GaussianMixtureTeacher(_EDMTeacher):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        means = check_array(self.means, dtype=np.float64, input_name="means")
+    @staticmethod
+    def _mixture(params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Means, per-component stds and normalised weights from the validated parameters."""
+        means = params.means
         k = means.shape[0]
-        stds = np.asarray(self.stds, dtype=np.float64)
-        if stds.ndim > 1 or (stds.ndim == 1 and stds.shape[0] != k):
+        if params.stds.shape[0] not in (1, k):
             raise ValueError(f"stds must be a number or have one entry per component ({k}).")
-        stds = np.broadcast_to(stds, (k,)).copy()
-        if not np.all(np.isfinite(stds)) or np.any(stds <= 0):
-            raise ValueError(f"stds must be finite and > 0, got {stds.tolist()}.")
-        if self.weights is None:
-            weights = np.full(k, 1.0 / k)
-        else:
-            weights = np.asarray(self.weights, dtype=np.float64).reshape(-1)
-            if weights.shape[0] != k or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
-                raise ValueError(
-                    f"weights must hold {k} finite positive numbers (one per component), "
-                    f"got {self.weights!r}."
-                )
-            weights = weights / weights.sum()
-        return means, stds, weights
+        stds = np.broadcast_to(params.stds, (k,)).copy()
+        if params.weights is None:
+            return means, stds, np.full(k, 1.0 / k)
+        if params.weights.shape[0] != k:
+            raise ValueError(
+                f"weights must hold {k} finite positive numbers (one per component), "
+                f"got {params.weights.tolist()!r}."
+            )
+        return means, stds, params.weights / params.weights.sum()
 
     def fit(self, X=None, y=None):
         """Set up the exact denoiser and train the initialisation network ``network_``.
@@ -574,25 +648,26 @@ class GaussianMixtureTeacher(_EDMTeacher):
         -------
         self
         """
-        means, stds, weights = self._mixture()
+        params = self._validate_params()
+        means, stds, weights = self._mixture(params)
         d = means.shape[1]
         if X is not None:
             X = check_array(X, dtype=np.float64, input_name="X")
             if X.shape[1] != d:
                 raise ValueError(f"X has {X.shape[1]} columns but the mixture means have {d}.")
         self.n_features_in_ = d
-        conditional = check_bool(self.class_conditional, "class_conditional")
+        conditional = params.class_conditional
         self.classes_ = np.arange(means.shape[0]) if conditional else None
         self.n_classes_ = means.shape[0] if conditional else None
         sigma_data = float(np.sqrt(np.sum(weights * (np.sum(means**2, axis=1) / d + stds**2))))
-        self._set_noise_levels(sigma_data)
-        device, dtype = self._setup_torch()
+        self._set_noise_levels(params, sigma_data)
+        device, dtype = self.device_, self.dtype_
         self.exact_denoiser_ = GaussianMixtureDenoiser(
             means, stds**2, np.log(weights), conditional
         ).to(device=device, dtype=dtype)
-        rng = check_random_state(self.random_state)
+        rng = check_random_state(params.random_state)
         init_seed, train_seed = draw_seed(rng), draw_seed(rng)
-        net = self._build_network(d, sigma_data, init_seed)
+        net = self._build_network(params, d, sigma_data, init_seed)
         means_t = to_tensor(means, device=device, dtype=dtype)
         stds_t = to_tensor(stds, device=device, dtype=dtype)
         weights_t = to_tensor(weights, device=device, dtype=dtype)
@@ -603,7 +678,7 @@ class GaussianMixtureTeacher(_EDMTeacher):
             return means_t[comp] + stds_t[comp, None] * noise, (comp if conditional else None)
 
         self.loss_curve_ = self._train_network(
-            net, draw_batch, self.exact_denoiser_, train_seed, "GMM teacher init network"
+            params, net, draw_batch, self.exact_denoiser_, train_seed, "GMM teacher init network"
         )
         self.network_ = net
         return self
@@ -611,6 +686,7 @@ class GaussianMixtureTeacher(_EDMTeacher):
     def _teacher_module(self) -> torch.nn.Module:
         return self.exact_denoiser_
 
+    @validate_params({"n_samples": [Interval(numbers.Integral, 1, None)]})
     def sample_data(self, n_samples: int, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Exact samples of the mixture and their component labels (the "real data").
 
@@ -626,13 +702,8 @@ class GaussianMixtureTeacher(_EDMTeacher):
         X : ndarray of shape (n_samples, n_features)
         components : ndarray of shape (n_samples,)
         """
-        means, stds, weights = self._mixture()
-        n_samples = check_positive_int(n_samples, "n_samples")
+        means, stds, weights = self._mixture(self._validate_params())
         return sample_gaussian_mixture(means, stds, n_samples, weights, random_state)
-
-
-def _is_teacher(obj) -> bool:
-    return isinstance(obj, _EDMTeacher)
 
 
 __all__ = ["DiffusionTeacher", "GaussianMixtureTeacher"]
