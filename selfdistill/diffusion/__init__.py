@@ -19,21 +19,8 @@ from __future__ import annotations
 
 import importlib
 
-from .metrics import (
-    MixtureModeMetrics,
-    PrecisionRecall,
-    digits_class_accuracy,
-    digits_classifier,
-    digits_features,
-    digits_unit_scale,
-    energy_distance,
-    fid_digits,
-    frechet_distance,
-    mixture_mode_metrics,
-    mmd_rbf,
-    mmd_rbf_profile,
-    precision_recall_knn,
-)
+from . import metrics
+from .metrics import *  # noqa: F403  (re-exported; the names are metrics.__all__)
 
 #: The torch estimators and the module that defines each (imported lazily by ``__getattr__``).
 _TORCH_ESTIMATORS = {
@@ -58,21 +45,4 @@ def __dir__():
     return sorted(set(globals()) | set(_TORCH_ESTIMATORS))
 
 
-__all__ = [
-    "DMD2Distiller",
-    "DiffusionTeacher",
-    "GaussianMixtureTeacher",
-    "MixtureModeMetrics",
-    "PrecisionRecall",
-    "digits_class_accuracy",
-    "digits_classifier",
-    "digits_features",
-    "digits_unit_scale",
-    "energy_distance",
-    "fid_digits",
-    "frechet_distance",
-    "mixture_mode_metrics",
-    "mmd_rbf",
-    "mmd_rbf_profile",
-    "precision_recall_knn",
-]
+__all__ = [*_TORCH_ESTIMATORS, *metrics.__all__]

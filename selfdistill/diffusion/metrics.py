@@ -51,12 +51,13 @@ def _as_samples(X, name: str) -> np.ndarray:
     return check_array(X, dtype=np.float64, ensure_2d=True, ensure_all_finite=True, input_name=name)
 
 
-def _as_sample_pair(X, Y) -> tuple[np.ndarray, np.ndarray]:
+def _as_sample_pair(X, Y, y_name: str = "Y") -> tuple[np.ndarray, np.ndarray]:
+    """``X`` and ``Y`` as finite 2-D float arrays with the same number of columns."""
     X = _as_samples(X, "X")
-    Y = _as_samples(Y, "Y")
+    Y = _as_samples(Y, y_name)
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
-            f"X has {X.shape[1]} features but Y has {Y.shape[1]}; both samples must live in the "
+            f"X has {X.shape[1]} features but {y_name} has {Y.shape[1]}; both must live in the "
             "same space (one column per coordinate)."
         )
     return X, Y
@@ -251,13 +252,7 @@ def mixture_mode_metrics(X, centers, std: float, *, weights=None, n_std: float =
     -------
     MixtureModeMetrics
     """
-    X = _as_samples(X, "X")
-    centers = _as_samples(centers, "centers")
-    if centers.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"centers have {centers.shape[1]} features but X has {X.shape[1]}; give one row per "
-            "mode in the same space as the samples."
-        )
+    X, centers = _as_sample_pair(X, centers, "centers")  # centers: one row per mode
     radius = _positive_real(std, "std") * _positive_real(n_std, "n_std")
     n_modes = centers.shape[0]
     if weights is None:
