@@ -29,20 +29,22 @@ from .._torch import (
     torch_generator,
     trainable_copy,
 )
-from .._validation import (
-    Boolean,
-    Converter,
-    Interval,
-    Options,
-    RandomState,
-    ValidatedParamsMixin,
-    validate_params,
+from .._validation import Converter, Interval, Options, ValidatedParamsMixin, validate_params
+from ._constraints import (
+    BOOLEAN,
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    SEED,
+    TORCH_RUNTIME,
 )
 from ._dmd2_trainer import DMD2Settings, DMD2Trainer, student_sample
 from ._edm import student_grid_indices
 from ._networks import GANHead
 from .metrics import energy_distance
-from .teachers import _DEVICE_CONSTRAINT, _DTYPE_CONSTRAINT, _EDMTeacher
+from .teachers import _EDMTeacher
 
 #: A run stops when a generator sample exceeds this multiple of ``sigma_max + max|X|``.
 DIVERGENCE_FACTOR = 100.0
@@ -360,36 +362,33 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
 
     _parameter_constraints = {
         "teacher": [Converter(_as_teacher, "a DiffusionTeacher or GaussianMixtureTeacher")],
-        "n_student_steps": [Interval(numbers.Integral, 1, None)],
+        "n_student_steps": [COUNT],
         "student_timesteps": [None, Converter(_as_grid_indices, "a 1-D sequence of grid indices")],
-        "dfake_gen_update_ratio": [Interval(numbers.Integral, 1, None)],
-        "dm_loss_weight": [Interval(numbers.Real, 0, None)],
-        "gan": [Boolean()],
-        "gen_gan_weight": [Interval(numbers.Real, 0, None)],
-        "disc_gan_weight": [Interval(numbers.Real, 0, None)],
-        "diffusion_gan_max_t": [None, Interval(numbers.Integral, 1, None)],
-        "backward_simulation": [Boolean()],
-        "min_t": [Interval(numbers.Real, 0, 1)],
-        "max_t": [Interval(numbers.Real, 0, 1)],
+        "dfake_gen_update_ratio": [COUNT],
+        "dm_loss_weight": [NON_NEGATIVE],
+        "gan": [BOOLEAN],
+        "gen_gan_weight": [NON_NEGATIVE],
+        "disc_gan_weight": [NON_NEGATIVE],
+        "diffusion_gan_max_t": [None, COUNT],
+        "backward_simulation": [BOOLEAN],
+        "min_t": [FRACTION],
+        "max_t": [FRACTION],
         "dm_normalizer": [Options("sample", "batch")],
-        "regression_weight": [Interval(numbers.Real, 0, None)],
-        "n_regression_pairs": [Interval(numbers.Integral, 1, None)],
-        "regression_teacher_steps": [Interval(numbers.Integral, 1, None)],
-        "regression_pretrain_iter": [Interval(numbers.Integral, 0, None)],
+        "regression_weight": [NON_NEGATIVE],
+        "n_regression_pairs": [COUNT],
+        "regression_teacher_steps": [COUNT],
+        "regression_pretrain_iter": [NON_NEGATIVE_INT],
         "generator_init": [Options("teacher", "random")],
-        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "lr": [POSITIVE],
         "betas": [Converter(_as_betas, "a pair of numbers in [0, 1)")],
-        "weight_decay": [Interval(numbers.Real, 0, None)],
-        "warmup": [Interval(numbers.Integral, 0, None)],
+        "weight_decay": [NON_NEGATIVE],
+        "warmup": [NON_NEGATIVE_INT],
         "lr_schedule": [Options("constant", "cosine")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="left")],
-        "max_grad_norm": [None, Interval(numbers.Real, 0, None, closed="neither")],
-        "max_iter": [Interval(numbers.Integral, 1, None)],
-        "batch_size": [Interval(numbers.Integral, 1, None)],
-        "device": _DEVICE_CONSTRAINT,
-        "dtype": _DTYPE_CONSTRAINT,
-        "random_state": [RandomState()],
-        "verbose": [Boolean()],
+        "max_grad_norm": [None, POSITIVE],
+        "max_iter": [COUNT],
+        "batch_size": [COUNT],
+        **TORCH_RUNTIME,
     }
 
     # ------------------------------------------------------------------ validation
@@ -678,7 +677,7 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
         return to_numpy(out)
 
     @validate_params(
-        {"n_samples": [Interval(numbers.Integral, 1, None)], "random_state": [RandomState()]}
+        {"n_samples": [COUNT], "random_state": [SEED]}
     )
     def sample(self, n_samples: int, y=None, random_state=None) -> np.ndarray:
         """Draw ``n_samples`` from the student (``n_student_steps`` generator calls each).

@@ -27,6 +27,9 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.utils import check_array
 
+from .._docstrings import fill_doc
+from .._validation import Boolean, Converter, Interval, validate_params
+
 __all__ = [
     "MixtureModeMetrics",
     "PrecisionRecall",
@@ -63,6 +66,24 @@ def _as_sample_pair(X, Y, y_name: str = "Y") -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
+_POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+
+#: The two samples that a distance compares (numpydoc fragment, see ``fill_doc``).
+_PAIR_DOCS = {
+    "X_Y": """X : array-like of shape (n_samples_x, n_features)
+    First sample (e.g. generated points).
+Y : array-like of shape (n_samples_y, n_features)
+    Second sample (e.g. data), in the same space."""
+}
+
+
+def _as_bandwidths(bandwidths, name: str) -> list[float]:
+    values = np.atleast_1d(np.asarray(bandwidths, dtype=np.float64)).tolist()
+    if not values or not all(np.isfinite(h) and h > 0 for h in values):
+        raise ValueError(f"{name} must be a non-empty sequence of numbers > 0, got {bandwidths!r}.")
+    return values
+
+
 def _mean_pairwise(A: np.ndarray, B: np.ndarray, kernel) -> float:
     """Mean of ``kernel(cdist(a, b, 'sqeuclidean'))`` over all pairs, computed block-wise."""
     total = 0.0
@@ -72,6 +93,7 @@ def _mean_pairwise(A: np.ndarray, B: np.ndarray, kernel) -> float:
     return total / (A.shape[0] * B.shape[0])
 
 
+@fill_doc(**_PAIR_DOCS)
 def energy_distance(X, Y) -> float:
     r"""Energy distance between two samples (Szekely's E-statistic, V-statistic form).
 
@@ -88,10 +110,7 @@ def energy_distance(X, Y) -> float:
 
     Parameters
     ----------
-    X : array-like of shape (n_samples_x, n_features)
-        First sample (e.g. generated points).
-    Y : array-like of shape (n_samples_y, n_features)
-        Second sample (e.g. data), in the same space.
+    %(X_Y)s
 
     Returns
     -------
@@ -124,6 +143,8 @@ def _median_heuristic(X: np.ndarray, Y: np.ndarray) -> float:
     return float(np.median(positive))
 
 
+@validate_params({"bandwidth": [None, _POSITIVE], "unbiased": [Boolean()]})
+@fill_doc(**_PAIR_DOCS)
 def mmd_rbf(X, Y, *, bandwidth: float | None = None, unbiased: bool = False) -> float:
     r"""Squared maximum mean discrepancy with the Gaussian kernel.
 
@@ -139,10 +160,7 @@ def mmd_rbf(X, Y, *, bandwidth: float | None = None, unbiased: bool = False) -> 
 
     Parameters
     ----------
-    X : array-like of shape (n_samples_x, n_features)
-        First sample (e.g. generated points).
-    Y : array-like of shape (n_samples_y, n_features)
-        Second sample (e.g. data), in the same space.
+    %(X_Y)s
     bandwidth : float or None, default=None
         Kernel width :math:`h`. ``None`` uses the median heuristic: the median pairwise distance of
         the pooled sample (at most 2000 evenly spaced rows of it).
@@ -155,14 +173,7 @@ def mmd_rbf(X, Y, *, bandwidth: float | None = None, unbiased: bool = False) -> 
         The squared MMD (not its square root).
     """
     X, Y = _as_sample_pair(X, Y)
-    if bandwidth is None:
-        h = _median_heuristic(X, Y)
-    else:
-        if isinstance(bandwidth, bool) or not isinstance(bandwidth, numbers.Real):
-            raise ValueError(f"bandwidth must be a positive number or None, got {bandwidth!r}.")
-        h = float(bandwidth)
-        if not np.isfinite(h) or h <= 0:
-            raise ValueError(f"bandwidth must be a finite number > 0, got {bandwidth!r}.")
+    h = _median_heuristic(X, Y) if bandwidth is None else bandwidth
 
     def kernel(sq):
         return np.exp(-sq / (2.0 * h * h))
@@ -210,16 +221,7 @@ class MixtureModeMetrics:
     n_modes: int
 
 
-def _positive_real(value, name: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not (np.isfinite(value) and value > 0)
-    ):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    return float(value)
-
-
+@validate_params({"std": [_POSITIVE], "n_std": [_POSITIVE]})
 def mixture_mode_metrics(X, centers, std: float, *, weights=None, n_std: float = 3.0):
     r"""On-mode fraction and mode-weight error of a sample from a mixture of isotropic Gaussians.
 
@@ -253,7 +255,7 @@ def mixture_mode_metrics(X, centers, std: float, *, weights=None, n_std: float =
     MixtureModeMetrics
     """
     X, centers = _as_sample_pair(X, centers, "centers")  # centers: one row per mode
-    radius = _positive_real(std, "std") * _positive_real(n_std, "n_std")
+    radius = std * n_std
     n_modes = centers.shape[0]
     if weights is None:
         target = np.full(n_modes, 1.0 / n_modes)
@@ -286,6 +288,12 @@ def mixture_mode_metrics(X, centers, std: float, *, weights=None, n_std: float =
     )
 
 
+@validate_params(
+    {
+        "bandwidths": [Converter(_as_bandwidths, "a non-empty sequence of numbers > 0")],
+        "unbiased": [Boolean()],
+    }
+)
 def mmd_rbf_profile(X, Y, bandwidths=(0.05, 0.2, 1.0), *, unbiased: bool = False) -> dict:
     """Squared RBF-MMD at several bandwidths (see :func:`mmd_rbf`), from one pass over the pairs.
 
@@ -310,10 +318,7 @@ def mmd_rbf_profile(X, Y, bandwidths=(0.05, 0.2, 1.0), *, unbiased: bool = False
         ``{h: MMD^2}`` in the order given.
     """
     X, Y = _as_sample_pair(X, Y)
-    hs = [_positive_real(h, "each bandwidth") for h in np.atleast_1d(bandwidths).tolist()]
-    if not hs:
-        raise ValueError("bandwidths must hold at least one positive number.")
-    return {h: mmd_rbf(X, Y, bandwidth=h, unbiased=unbiased) for h in hs}
+    return {h: mmd_rbf(X, Y, bandwidth=h, unbiased=unbiased) for h in bandwidths}
 
 
 @dataclass(frozen=True)
@@ -348,6 +353,7 @@ def _inside_manifold(points: np.ndarray, support: np.ndarray, radii: np.ndarray)
     return inside
 
 
+@validate_params({"k": [Interval(numbers.Integral, 1, None)]})
 def precision_recall_knn(X_generated, X_real, *, k: int = 3) -> PrecisionRecall:
     r"""Improved precision and recall of a generator (Kynkaanniemi et al., NeurIPS 2019).
 
@@ -373,8 +379,6 @@ def precision_recall_knn(X_generated, X_real, *, k: int = 3) -> PrecisionRecall:
     PrecisionRecall
     """
     G, R = _as_sample_pair(X_generated, X_real)
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
     if min(G.shape[0], R.shape[0]) <= k:
         raise ValueError(
             f"precision_recall_knn needs more than k={k} samples in each set, got "

@@ -34,15 +34,14 @@ from .._torch import (
     torch_generator,
 )
 from .._validation import (
-    Boolean,
     Converter,
     Interval,
     Options,
-    RandomState,
     ValidatedParamsMixin,
     check_positive_int,
     validate_params,
 )
+from ._constraints import BOOLEAN, COUNT, NON_NEGATIVE, POSITIVE, SEED, TORCH_RUNTIME
 from ._edm import karras_grid, n_function_evaluations, sampler_sigmas
 from ._losses import denoising_loss
 from ._networks import EDMDenoiserMLP, GaussianMixtureDenoiser
@@ -68,10 +67,7 @@ def _as_widths(hidden, name: str) -> tuple[int, ...]:
     return tuple(check_positive_int(w, f"{name}[{i}]") for i, w in enumerate(widths))
 
 
-_POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
-_DEVICE_CONSTRAINT = [Converter(lambda v, _: resolve_device(v), "'cpu', 'cuda' or 'cuda:<i>'")]
-_DTYPE_CONSTRAINT = [Converter(lambda v, _: resolve_dtype(v), "'float64' or 'float32'")]
-_SAMPLER = {"n_steps": [Interval(numbers.Integral, 1, None)], "sampler": [Options("heun", "euler")]}
+_SAMPLER = {"n_steps": [COUNT], "sampler": [Options("heun", "euler")]}
 
 
 def _as_means(means, name: str) -> np.ndarray:
@@ -94,19 +90,16 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
 
     #: The constraints of the parameters both teachers have (subclasses add their own).
     _shared_constraints = {
-        "sigma_min": [_POSITIVE],
-        "sigma_max": [None, _POSITIVE],
-        "rho": [_POSITIVE],
+        "sigma_min": [POSITIVE],
+        "sigma_max": [None, POSITIVE],
+        "rho": [POSITIVE],
         "n_levels": [Interval(numbers.Integral, 2, None)],
         "hidden": [Converter(_as_widths, "a non-empty sequence of positive layer widths")],
-        "n_iter": [Interval(numbers.Integral, 1, None)],
-        "batch_size": [Interval(numbers.Integral, 1, None)],
-        "lr": [_POSITIVE],
-        "weight_decay": [Interval(numbers.Real, 0, None)],
-        "device": _DEVICE_CONSTRAINT,
-        "dtype": _DTYPE_CONSTRAINT,
-        "random_state": [RandomState()],
-        "verbose": [Boolean()],
+        "n_iter": [COUNT],
+        "batch_size": [COUNT],
+        "lr": [POSITIVE],
+        "weight_decay": [NON_NEGATIVE],
+        **TORCH_RUNTIME,
     }
 
     def _build_network(self, params, n_features: int, sigma_data: float, seed: int):
@@ -295,7 +288,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
         return to_numpy(out)
 
     @validate_params(
-        {"n_samples": [Interval(numbers.Integral, 1, None)], "random_state": [RandomState()]}
+        {"n_samples": [COUNT], "random_state": [SEED]}
     )
     def sample(
         self, n_samples: int, y=None, *, n_steps: int = 40, sampler: str = "heun", random_state=None
@@ -413,7 +406,7 @@ class DiffusionTeacher(_EDMTeacher):
 
     _parameter_constraints = {
         **_EDMTeacher._shared_constraints,
-        "sigma_data": [None, _POSITIVE],
+        "sigma_data": [None, POSITIVE],
     }
 
     def __init__(
@@ -575,7 +568,7 @@ class GaussianMixtureTeacher(_EDMTeacher):
         "means": [Converter(_as_means, "a 2-D array of component means")],
         "stds": [Converter(_as_positive_values, "a positive number or one per component")],
         "weights": [None, Converter(_as_positive_values, "positive numbers, one per component")],
-        "class_conditional": [Boolean()],
+        "class_conditional": [BOOLEAN],
     }
 
     def __init__(
@@ -686,7 +679,7 @@ class GaussianMixtureTeacher(_EDMTeacher):
     def _teacher_module(self) -> torch.nn.Module:
         return self.exact_denoiser_
 
-    @validate_params({"n_samples": [Interval(numbers.Integral, 1, None)]})
+    @validate_params({"n_samples": [COUNT]})
     def sample_data(self, n_samples: int, random_state=None) -> tuple[np.ndarray, np.ndarray]:
         """Exact samples of the mixture and their component labels (the "real data").
 
