@@ -97,6 +97,7 @@ VARIANTS: dict[str, dict] = {
     "long_b1024_ema": {"student": {"max_iter": 9000, "batch_size": 1024, "ema_decay": 0.99}},
     "long_b2048": {"student": {"max_iter": 9000, "batch_size": 2048}},
     "b1024_18k": {"student": {"max_iter": 18000, "batch_size": 1024}},
+    "long_b2048_ema": {"student": {"max_iter": 9000, "batch_size": 2048, "ema_decay": 0.99}},
 }
 
 
@@ -147,6 +148,8 @@ def run_one(name: str, seed: int) -> dict:
     student = DMD2Distiller(teacher, random_state=seed, **cfg["student"]).fit(X)
     student_s = time.perf_counter() - start
     samples = student.sample(2000, random_state=10_000 + seed)
+    if SAMPLES_DIR is not None:  # for diagnosis (where the off-mode samples sit)
+        np.save(Path(SAMPLES_DIR) / f"{name}_seed{seed}.npy", samples)
     w = np.full(N_MODES, 1 / N_MODES) if weights is None else weights / weights.sum()
     mm = mixture_mode_metrics(samples, means, STD, weights=w)
     teacher_samples = teacher.sample(2000, n_steps=40, random_state=20_000 + seed)
@@ -164,6 +167,9 @@ def run_one(name: str, seed: int) -> dict:
         "config": json.dumps(cfg, sort_keys=True),
     }
 
+
+#: Folder for the students' samples (``--save-samples``), None: not saved.
+SAMPLES_DIR = None
 
 #: Issue 17's target for the one-step student on the equal-weight ring.
 TARGET = {"on_mode": 0.85, "weight_tv": 0.05, "ed_ratio": 3.0}
@@ -218,7 +224,11 @@ def main(argv=None) -> None:
                         help="print the per-variant summary of --out and exit")
     parser.add_argument("--teacher-rows", action="store_true",
                         help="print the exact teacher's 40/4/1-step rows for --seeds and exit")
+    parser.add_argument("--save-samples", default=None, metavar="DIR",
+                        help="also save each student's 2 000 samples as DIR/<variant>_seed<s>.npy")
     args = parser.parse_args(argv)
+    global SAMPLES_DIR
+    SAMPLES_DIR = args.save_samples
     if args.teacher_rows:
         from selfdistill.reproduce._base import markdown_table
 
