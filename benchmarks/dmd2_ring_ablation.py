@@ -98,6 +98,11 @@ VARIANTS: dict[str, dict] = {
     "long_b2048": {"student": {"max_iter": 9000, "batch_size": 2048}},
     "b1024_18k": {"student": {"max_iter": 18000, "batch_size": 1024}},
     "long_b2048_ema": {"student": {"max_iter": 9000, "batch_size": 2048, "ema_decay": 0.99}},
+    # DM noise levels: drop the lowest grid levels (sigma < 0.036 / 0.106 on this ring), where the
+    # normalised DM direction is the critic's approximation error over a small |x - mu_real|.
+    "long_mint0.2": {"student": {"max_iter": 9000, "min_t": 0.2}},
+    "long_mint0.3": {"student": {"max_iter": 9000, "min_t": 0.3}},
+    "b1024_18k_ema": {"student": {"max_iter": 18000, "batch_size": 1024, "ema_decay": 0.995}},
 }
 
 
