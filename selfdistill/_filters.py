@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_xi
+from ._validation import check_finite_vector
 
 
 def shrinkage(singular_values: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +98,7 @@ def xi_to_polynomial(xi) -> np.ndarray:
     >>> xi_to_polynomial([0.3, -1.2, 2.5]).round(6)
     array([-1.5,  5.5, -2.1, -0.9])
     """
-    xi = check_xi(xi)
+    xi = check_finite_vector(xi)
     coef = np.ones(1)
     with np.errstate(over="ignore", invalid="ignore"):
         for value in xi:
@@ -147,7 +147,7 @@ def xi_to_xibar(xi) -> np.ndarray:
 
 def xibar_to_tail_sums(xibar) -> np.ndarray:
     """Tail sums ``S_q = sum_{i >= q} xibar_i`` (q = 1..k): the monomial coefficients of ``q(a)``."""
-    xibar = check_xi(xibar, "xibar")
+    xibar = check_finite_vector(xibar, "xibar")
     return np.cumsum(xibar[::-1])[::-1]
 
 
@@ -185,7 +185,7 @@ def xibar_to_xi(xibar) -> np.ndarray:
     >>> xibar_to_xi(xi_to_xibar([0.3, -1.2, 2.5])).round(12)
     array([ 0.3, -1.2,  2.5])
     """
-    xibar = check_xi(xibar, "xibar")
+    xibar = check_finite_vector(xibar, "xibar")
     k = xibar.size
     tails = xibar_to_tail_sums(xibar)
     xi = np.zeros(k)
@@ -246,7 +246,7 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
     ValueError
         If a weight exceeds the float64 range.
     """
-    xibar = check_xi(xibar, "xibar")
+    xibar = check_finite_vector(xibar, "xibar")
     k = xibar.size
     poly = np.concatenate([[1.0 - xibar.sum()], xibar])
     i = np.arange(k + 1, dtype=np.float64)
@@ -282,7 +282,7 @@ def ridge_path_to_xibar(w) -> np.ndarray:
     ValueError
         If a coefficient exceeds the float64 range.
     """
-    w = check_xi(w, "w")
+    w = check_finite_vector(w, "w")
     poly = ridge_path_to_xibar_rows(w[None, :])[0]
     if not np.all(np.isfinite(poly)):
         raise ValueError(f"the xibar of these {w.size} ridge-path weights exceeds the float64 range.")

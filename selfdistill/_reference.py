@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from ._validation import as_design, as_targets, check_alpha, check_xi
+from ._validation import as_design, as_targets, check_alpha, check_finite_vector
 
 
 def sd_coef_reference(X, y, alpha, xi) -> np.ndarray:
@@ -42,7 +42,7 @@ def sd_coef_reference(X, y, alpha, xi) -> np.ndarray:
     X = as_design(X)
     y = as_targets(y, X.shape[0])
     alpha = check_alpha(alpha)
-    xi = check_xi(xi)
+    xi = check_finite_vector(xi)
     factor = scipy.linalg.cho_factor(X.T @ X + alpha * np.eye(X.shape[1]))
     theta = scipy.linalg.cho_solve(factor, X.T @ y)
     for value in xi:

@@ -252,12 +252,17 @@ def validate_params(constraints: Mapping[str, list]):
         if unknown:
             raise TypeError(f"{func.__name__} has no parameter(s) {sorted(unknown)}.")
 
+        # Methods are named with their class ("RandomDesignSD.ridge"; a constructor by its class
+        # alone), functions defined inside functions by their own name.
+        qualname = func.__qualname__.removesuffix(".__init__")
+        owner = func.__name__ if "<locals>" in qualname else qualname
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             checked = check_params(
-                {name: bound.arguments[name] for name in constraints}, constraints, func.__name__
+                {name: bound.arguments[name] for name in constraints}, constraints, owner
             )
             bound.arguments.update(checked)
             return func(*bound.args, **bound.kwargs)
@@ -353,17 +358,18 @@ def check_noise_var(noise_var, name: str = "noise_var") -> float:
     return noise_var
 
 
-def check_xi(xi, name: str = "xi") -> np.ndarray:
-    """Return per-step imitation parameters as a finite 1-D float array (length k >= 0).
+def check_finite_vector(values, name: str = "xi") -> np.ndarray:
+    """Return a number or a sequence of numbers as a finite 1-D float array (length >= 0).
 
-    A scalar means one distillation step. Values outside [0, 1] are legitimate and never clipped.
+    Used for every per-step vector (``xi``, ``xibar``, ridge-path weights ``w``; a scalar means
+    one step) and for grids of xi. Values outside [0, 1] are legitimate and never clipped.
     """
-    if isinstance(xi, (str, bytes)):
-        raise ValueError(f"{name} must be a number or a sequence of numbers, got {xi!r}.")
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{name} must be a number or a sequence of numbers, got {values!r}.")
     try:
-        arr = np.asarray(xi, dtype=np.float64)
+        arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number or a sequence of numbers, got {xi!r}.") from exc
+        raise ValueError(f"{name} must be a number or a sequence of numbers, got {values!r}.") from exc
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
@@ -371,6 +377,11 @@ def check_xi(xi, name: str = "xi") -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {arr.tolist()}.")
     return arr
+
+
+#: The old name of :func:`check_finite_vector`, kept only until its last callers outside the core
+#: (wrapper.py, sdrn/_distill.py, _cv_params.py) are renamed at merge time.
+check_xi = check_finite_vector
 
 
 def check_n_steps(n_steps, name: str = "n_steps") -> int:
