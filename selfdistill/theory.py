@@ -66,6 +66,7 @@ from ._theory_results import (
     SeparationReport,
 )
 from ._validation import (
+    Converter,
     InstanceOf,
     Interval,
     as_design,
@@ -100,11 +101,37 @@ __all__ = [
     "simulate_risk",
 ]
 
+
+
+def _required(constraint) -> Converter:
+    """``constraint``, and a hint when the value is missing.
+
+    ``alpha`` and ``n_steps`` default to None only so that they can follow ``theta_star`` and
+    ``noise_var``, which a FixedDesignProblem leaves out; a None usually means that they were
+    passed by position into those slots.
+    """
+
+    def check(value, name):
+        if value is None:
+            raise ValueError(
+                f"{name} is missing. With a FixedDesignProblem as X, pass the arguments after it by "
+                f"keyword (e.g. {name}=...): by position they fill theta_star and noise_var."
+            )
+        try:
+            return constraint(value, name)
+        except Exception:  # the constraint's refusal; say what is allowed
+            raise ValueError(f"{name} must be {constraint.description}, got {value!r}.") from None
+
+    return Converter(check, constraint.description)
+
+
 #: ``noise_var`` of the functions: required with a design, left out (None) with a problem.
 _OPTIONAL_NOISE_VAR = {"noise_var": [_none_or(check_noise_var, "None or a finite variance >= 0")]}
+_REQUIRED_ALPHA = {"alpha": [_required(ALPHA["alpha"][0])]}
+_REQUIRED_N_STEPS = {"n_steps": [_required(N_STEPS["n_steps"][0])]}
 #: ``n_steps`` where None means "the number of distinct singular values".
 _N_STEPS_OR_NONE = {"n_steps": [*N_STEPS["n_steps"], None]}
-_RISK = {**_OPTIONAL_NOISE_VAR, **ALPHA, **FILTER, **KIND}
+_RISK = {**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **FILTER, **KIND}
 
 #: Parameter descriptions shared by the public theory functions (``%(name)s`` lines).
 _DOCS = {
@@ -164,7 +191,7 @@ def _as_problem(X, theta_star, noise_var) -> FixedDesignProblem:
 
 
 # --------------------------------------------------------------------------- public functions
-@validate_params({**ALPHA, **FILTER})
+@validate_params({**_REQUIRED_ALPHA, **FILTER})
 def sd_coef(X, y=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None) -> np.ndarray:
     """Coefficients of k-step self-distilled ridge regression (no intercept), in closed form.
 
@@ -286,7 +313,7 @@ def excess_risk(
 
 
 @fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **ALPHA, **N_STEPS, **KIND})
+@validate_params({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **_REQUIRED_N_STEPS, **KIND})
 def optimal_xi(
     X, theta_star=None, noise_var=None, alpha=None, n_steps=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
@@ -319,7 +346,7 @@ def optimal_xi(
 
 
 @fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **N_STEPS, **ALPHAS, **KIND})
+@validate_params({**_OPTIONAL_NOISE_VAR, **_REQUIRED_N_STEPS, **ALPHAS, **KIND})
 def optimal_alpha(
     X, theta_star=None, noise_var=None, n_steps=None, alphas=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
@@ -345,7 +372,7 @@ def optimal_alpha(
 
 
 @fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **ALPHA, **KIND})
+@validate_params({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **KIND})
 def one_step_optimal_xi(
     X, theta_star=None, noise_var=None, alpha=None, *, kind="in_sample", covariance=None
 ) -> OneStepOptimum:
