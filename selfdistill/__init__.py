@@ -18,6 +18,7 @@ from ._filters import (
 )
 from ._reference import sd_coef_reference
 from ._spectral import SpectralDesign, SufficientStatistics
+from ._theory_results import QuadraticForm
 from ._version import __version__
 from .asymptotics import (
     DesignSimulation,
@@ -35,7 +36,6 @@ from .theory import (
     MonteCarloRisk,
     OneStepOptimum,
     OptimalSD,
-    QuadraticForm,
     RiskDecomposition,
     SeparationReport,
     assumption_report,

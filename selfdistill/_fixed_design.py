@@ -41,6 +41,7 @@ from ._validation import (
     Options,
     as_design,
     check_alpha_grid,
+    check_coordinates,
     check_finite_vector,
     check_noise_var,
     check_theta_star,
@@ -114,7 +115,6 @@ class FixedDesignProblem:
         theta_star: np.ndarray | None = None,
     ) -> None:
         s = np.asarray(singular_values, dtype=np.float64).reshape(-1)
-        theta = np.asarray(theta_coords, dtype=np.float64).reshape(-1)
         if s.size == 0:
             raise ValueError("singular_values is empty: the design has rank 0, nothing to estimate.")
         if not np.all(np.isfinite(s)) or np.any(s <= 0):
@@ -129,13 +129,7 @@ class FixedDesignProblem:
                 "c = s.max(), multiply theta_coords by c and pass alpha / c^2 (and leave out "
                 "directions with s below 1e-150 * s.max(), which no alpha can resolve)."
             )
-        if theta.shape != s.shape:
-            raise ValueError(
-                f"theta_coords has {theta.size} entries but there are {s.size} singular values; "
-                "give one coordinate per nonzero singular value."
-            )
-        if not np.all(np.isfinite(theta)):
-            raise ValueError("theta_coords contains NaN or infinite values.")
+        theta = check_coordinates(np.ravel(theta_coords), s.size, "theta_coords", "nonzero singular value")
         with np.errstate(over="ignore"):
             signal = (s * theta) ** 2
         if not np.all(np.isfinite(signal)):

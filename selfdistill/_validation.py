@@ -449,6 +449,21 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_coordinates(values, size: int, name: str, per: str) -> np.ndarray:
+    """Return a finite 1-D float vector with one entry per ``per`` (``size`` of them).
+
+    For the coordinates of a signal in an eigenbasis (one per singular value or eigenvalue).
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (size,):
+        raise ValueError(
+            f"{name} has shape {arr.shape} but there are {size} {per}s; give one coordinate per {per}."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return arr
+
+
 def check_n_steps_grid(n_steps: Sequence[int] | int, name: str = "n_steps") -> np.ndarray:
     """Return a non-empty, sorted, duplicate-free array of step counts >= 0."""
     values = np.atleast_1d(np.asarray(n_steps, dtype=object))

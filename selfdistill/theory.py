@@ -61,7 +61,6 @@ from ._theory_results import (
     MonteCarloRisk,
     OneStepOptimum,
     OptimalSD,
-    QuadraticForm,
     RiskDecomposition,
     SeparationReport,
 )
@@ -84,7 +83,6 @@ __all__ = [
     "MonteCarloRisk",
     "OneStepOptimum",
     "OptimalSD",
-    "QuadraticForm",
     "RiskDecomposition",
     "SeparationReport",
     "assumption_report",
