@@ -248,7 +248,9 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
 
     Parameters
     ----------
-    %(xibar)s
+    xibar : array-like of shape (k,)
+        Reparametrised imitation parameters of the k-step estimator (polynomial coefficients of
+        its multiplier, see the module docstring).
 
     Returns
     -------
@@ -290,6 +292,7 @@ def ridge_path_to_xibar(w) -> np.ndarray:
     Returns
     -------
     ndarray of shape (k,)
+        ``xibar`` of the same estimator.
 
     Raises
     ------

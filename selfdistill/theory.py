@@ -164,6 +164,7 @@ covariance : array-like of shape (n_features, n_features), optional
     "n_steps": """n_steps : int
     Number of distillation steps k >= 0.""",
 }
+_DOCS["risk_parameters"] = "\n".join(_DOCS[name] for name in ("problem", "alpha", "xi", "kind"))
 
 
 def _as_problem(X, theta_star, noise_var) -> FixedDesignProblem:
@@ -186,6 +187,11 @@ def _as_problem(X, theta_star, noise_var) -> FixedDesignProblem:
     if isinstance(X, SpectralDesign):
         return FixedDesignProblem.from_design(X, theta_star, noise_var)
     return FixedDesignProblem.from_X(X, theta_star, noise_var)
+
+
+def _public(constraints):
+    """Decorator of the public functions: their constraint table, and the shared docs filled in."""
+    return lambda func: fill_doc(validate_params(constraints)(func), **_DOCS)
 
 
 # --------------------------------------------------------------------------- public functions
@@ -247,8 +253,7 @@ def sd_coef(X, y=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None)
     return coef[:, 0] if one_target else coef
 
 
-@fill_doc(**_DOCS)
-@validate_params(_RISK)
+@_public(_RISK)
 def risk_decomposition(
     X, theta_star=None, noise_var=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None,
     kind="in_sample", covariance=None,
@@ -272,8 +277,7 @@ def risk_decomposition(
     )
 
 
-@fill_doc(**_DOCS)
-@validate_params(_RISK)
+@_public(_RISK)
 def excess_risk(
     X, theta_star=None, noise_var=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None,
     kind="in_sample", covariance=None,
@@ -284,10 +288,7 @@ def excess_risk(
 
     Parameters
     ----------
-    %(problem)s
-    %(alpha)s
-    %(xi)s
-    %(kind)s
+    %(risk_parameters)s
 
     Returns
     -------
@@ -310,8 +311,7 @@ def excess_risk(
     ).total
 
 
-@fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **_REQUIRED_N_STEPS, **KIND})
+@_public({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **_REQUIRED_N_STEPS, **KIND})
 def optimal_xi(
     X, theta_star=None, noise_var=None, alpha=None, n_steps=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
@@ -343,12 +343,13 @@ def optimal_xi(
     return _as_problem(X, theta_star, noise_var).optimal(alpha, n_steps, kind=kind, covariance=covariance)
 
 
-@fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **_REQUIRED_N_STEPS, **ALPHAS, **KIND})
+@_public({**_OPTIONAL_NOISE_VAR, **_REQUIRED_N_STEPS, **ALPHAS, **KIND})
 def optimal_alpha(
     X, theta_star=None, noise_var=None, n_steps=None, alphas=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
     """Optimal k-step SD jointly over the penalty and xi.
+
+    At each candidate alpha the optimum over xi is exact (as :func:`optimal_xi`); alpha is searched.
 
     Parameters
     ----------
@@ -369,8 +370,7 @@ def optimal_alpha(
     )
 
 
-@fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **KIND})
+@_public({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **KIND})
 def one_step_optimal_xi(
     X, theta_star=None, noise_var=None, alpha=None, *, kind="in_sample", covariance=None
 ) -> OneStepOptimum:
@@ -390,8 +390,7 @@ def one_step_optimal_xi(
     return _as_problem(X, theta_star, noise_var).one_step(alpha, kind=kind, covariance=covariance)
 
 
-@fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **KIND})
+@_public({**_OPTIONAL_NOISE_VAR, **KIND})
 def oracle_risk(X, theta_star=None, noise_var=None, *, kind="in_sample", covariance=None) -> float:
     """The per-direction lower bound on the risk of every SD estimator (the paper's eq. 14 RHS).
 
@@ -410,8 +409,7 @@ def oracle_risk(X, theta_star=None, noise_var=None, *, kind="in_sample", covaria
     return _as_problem(X, theta_star, noise_var).oracle_risk(kind=kind, covariance=covariance)
 
 
-@fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **RTOL, **KIND})
+@_public({**_OPTIONAL_NOISE_VAR, **RTOL, **KIND})
 def grouped_oracle_risk(
     X, theta_star=None, noise_var=None, rtol=1e-8, *, kind="in_sample", covariance=None
 ) -> float:
@@ -454,8 +452,7 @@ def assumption_report(X, theta_star=None, rtol=1e-8, align_tol=1e-8) -> Assumpti
     return _as_problem(X, theta_star, noise_var).assumption_report(rtol, align_tol)
 
 
-@fill_doc(**_DOCS)
-@validate_params({**_OPTIONAL_NOISE_VAR, **_N_STEPS_OR_NONE})
+@_public({**_OPTIONAL_NOISE_VAR, **_N_STEPS_OR_NONE})
 def separation_ratio(X, theta_star=None, noise_var=None, n_steps=None) -> SeparationReport:
     """Best ridge risk / best k-step SD risk over alpha (default k = number of distinct s_j).
 
@@ -480,8 +477,7 @@ _SEED = [
 ]
 
 
-@fill_doc(**_DOCS)
-@validate_params(
+@_public(
     {
         **NOISE_VAR,
         **ALPHA,
