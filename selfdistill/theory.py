@@ -46,14 +46,11 @@ from ._fixed_design import (
     KIND,
     N_STEPS,
     NOISE_VAR,
-    REALISATION_RTOL,
-    RISK_KINDS,
     RTOL,
     FixedDesignProblem,
     _check_covariance,
     _filter_pair,
     _none_or,
-    group_singular_values,
 )
 from ._spectral import SpectralDesign
 from ._theory_results import (
@@ -76,8 +73,6 @@ from ._validation import (
 )
 
 __all__ = [
-    "REALISATION_RTOL",
-    "RISK_KINDS",
     "AssumptionReport",
     "FixedDesignProblem",
     "MonteCarloRisk",
@@ -87,7 +82,6 @@ __all__ = [
     "SeparationReport",
     "assumption_report",
     "excess_risk",
-    "group_singular_values",
     "grouped_oracle_risk",
     "one_step_optimal_xi",
     "optimal_alpha",

@@ -126,3 +126,35 @@ def test_call_runs_one_way_through_the_modules(call, tmp_path):
     assert edges, "the tracer saw no package call"
     cycles = module_cycles(edges)
     assert cycles == [], [[edge for edge in sorted(edges) if set(edge) <= set(cycle)] for cycle in cycles]
+
+
+# ----------------------------------------------------------------------------- the written map
+def _package_modules() -> set[str]:
+    """Every module of the package, from the files (no import: optional extras need not be installed)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    modules = set()
+    for path in (root / "selfdistill").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return modules
+
+
+def _mapped_modules() -> list[str]:
+    """The modules named at the start of a line of ``docs/module_map.rst`` (``* ``name`` -- ...``)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "module_map.rst").read_text(encoding="utf-8")
+    return re.findall(r"^\* ``(selfdistill[\w.]*)`` -- \S", text, flags=re.MULTILINE)
+
+
+def test_module_map_has_one_line_per_module_and_no_other():
+    mapped = _mapped_modules()
+    duplicated = sorted({m for m in mapped if mapped.count(m) > 1})
+    modules = _package_modules()
+    assert not duplicated, f"modules with more than one line in docs/module_map.rst: {duplicated}"
+    assert not modules - set(mapped), f"add a line to docs/module_map.rst for: {sorted(modules - set(mapped))}"
+    assert not set(mapped) - modules, f"docs/module_map.rst names modules that do not exist: {sorted(set(mapped) - modules)}"
+
