@@ -112,6 +112,11 @@ def xi_to_polynomial(xi) -> np.ndarray:
     >>> xi_to_polynomial([0.3, -1.2, 2.5]).round(6)
     array([-1.5,  5.5, -2.1, -0.9])
     """
+    return _polynomial(xi)
+
+
+def _polynomial(xi: np.ndarray) -> np.ndarray:
+    # The public conversions check xi once (their constraint tables) and call this kernel.
     coef = np.ones(1)
     with np.errstate(over="ignore", invalid="ignore"):
         for value in xi:
@@ -155,7 +160,7 @@ def xi_to_xibar(xi) -> np.ndarray:
     >>> xi_to_xibar([])
     array([], dtype=float64)
     """
-    return xi_to_polynomial(xi)[1:]
+    return _polynomial(xi)[1:]
 
 
 @validate_params(_XIBAR)
@@ -200,7 +205,7 @@ def xibar_to_xi(xibar) -> np.ndarray:
     array([ 0.3, -1.2,  2.5])
     """
     k = xibar.size
-    tails = xibar_to_tail_sums(xibar)
+    tails = np.cumsum(xibar[::-1])[::-1]
     xi = np.zeros(k)
     if k == 0:
         return xi

@@ -52,20 +52,15 @@ from .exceptions import GridBoundaryWarning
 RISK_KINDS = ("in_sample", "parameter", "population")
 
 
-def _none_or(check, description: str) -> Converter:
-    """A converter that passes None through and keeps ``check``'s own error message otherwise."""
-    return Converter(lambda value, name: None if value is None else check(value, name), description)
-
-
 # Constraint tables shared by the engine's methods and the functions of :mod:`selfdistill.theory`.
 ALPHA = {"alpha": [Interval(numbers.Real, 0, None, closed="neither")]}
 FILTER = {
-    "xi": [_none_or(check_finite_vector, "None or a number or a 1-D sequence of finite numbers")],
-    "xibar": [_none_or(check_finite_vector, "None or a 1-D sequence of finite numbers")],
+    "xi": [None, Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers")],
+    "xibar": [None, Converter(check_finite_vector, "a 1-D sequence of finite numbers")],
 }
 KIND = {"kind": [Options(*RISK_KINDS)]}
 N_STEPS = {"n_steps": [Interval(numbers.Integral, 0, None)]}
-ALPHAS = {"alphas": [_none_or(check_alpha_grid, "None or a 1-D grid of penalties > 0")]}
+ALPHAS = {"alphas": [None, Converter(check_alpha_grid, "a 1-D grid of penalties > 0")]}
 NOISE_VAR = {"noise_var": [Converter(check_noise_var, "a finite variance >= 0")]}
 RTOL = {"rtol": [Interval(numbers.Real, 0, None)]}
 ALIGN_TOL = {"align_tol": [Interval(numbers.Real, 0, 1)]}

@@ -45,6 +45,7 @@ __all__ = [
     "Interval",
     "Options",
     "RandomState",
+    "Required",
     "ValidatedParamsMixin",
     "check_params",
     "validate_params",
@@ -196,6 +197,27 @@ class Converter:
             raise _Rejected(str(exc)) from None
 
 
+class Required:
+    """``constraint`` for a parameter whose default None only marks it as not given.
+
+    Used where a required argument must follow optional ones (the theory functions take
+    ``alpha`` after ``theta_star`` and ``noise_var``, which a ``FixedDesignProblem`` leaves out):
+    a None gets ``hint``, which says how to pass the argument.
+    """
+
+    def __init__(self, constraint, hint: str):
+        self.constraint, self.hint = constraint, hint
+
+    @property
+    def description(self) -> str:
+        return self.constraint.description
+
+    def __call__(self, value, name: str):
+        if value is None:
+            raise _Rejected(f"{name} is missing. {self.hint}")
+        return self.constraint(value, name)
+
+
 def _describe(constraint) -> str:
     return "None" if constraint is None else constraint.description
 
@@ -211,7 +233,8 @@ def _check_one(owner: str, name: str, value, constraints):
             return constraint(value, name)
         except _Rejected as rejected:
             messages.append(rejected.message)
-    if len(constraints) == 1 and messages[0]:
+    # One constraint (None aside) that knows what is wrong: its own sentence says it best.
+    if len([c for c in constraints if c is not None]) == 1 and messages and messages[0]:
         raise ValueError(f"{owner}: {messages[0]}")
     allowed = " or ".join(_describe(c) for c in constraints)
     raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}.")
@@ -345,6 +368,21 @@ def check_alpha_grid(alphas, name: str = "alphas") -> np.ndarray:
         raise ValueError(f"{name} contains NaN or infinite values: {arr.tolist()}.")
     if np.any(arr <= 0):
         raise ValueError(f"every value in {name} must be > 0, got {arr.tolist()}.")
+    return arr
+
+
+def check_penalties(lam, name: str = "lam") -> np.ndarray:
+    """Return penalties as a non-empty float array of any shape, every entry finite and > 0."""
+    try:
+        arr = np.asarray(lam, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a positive number or an array of them, got {lam!r}.") from err
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: pass at least one penalty > 0.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values; pass finite penalties > 0.")
+    if np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0, got a smallest value of {arr.min():.3g}.")
     return arr
 
 

@@ -50,7 +50,6 @@ from ._fixed_design import (
     FixedDesignProblem,
     _check_covariance,
     _filter_pair,
-    _none_or,
 )
 from ._spectral import SpectralDesign
 from ._theory_results import (
@@ -65,6 +64,7 @@ from ._validation import (
     Converter,
     InstanceOf,
     Interval,
+    Required,
     as_design,
     as_targets,
     check_noise_var,
@@ -95,32 +95,17 @@ __all__ = [
 
 
 
-def _required(constraint) -> Converter:
-    """``constraint``, and a hint when the value is missing.
-
-    ``alpha`` and ``n_steps`` default to None only so that they can follow ``theta_star`` and
-    ``noise_var``, which a FixedDesignProblem leaves out; a None usually means that they were
-    passed by position into those slots.
-    """
-
-    def check(value, name):
-        if value is None:
-            raise ValueError(
-                f"{name} is missing. With a FixedDesignProblem as X, pass the arguments after it by "
-                f"keyword (e.g. {name}=...): by position they fill theta_star and noise_var."
-            )
-        try:
-            return constraint(value, name)
-        except Exception:  # the constraint's refusal; say what is allowed
-            raise ValueError(f"{name} must be {constraint.description}, got {value!r}.") from None
-
-    return Converter(check, constraint.description)
-
-
+#: ``alpha`` and ``n_steps`` default to None only so that they can follow ``theta_star`` and
+#: ``noise_var``, which a FixedDesignProblem leaves out; a None usually means that they were passed
+#: by position into those slots.
+_BY_KEYWORD = (
+    "With a FixedDesignProblem as X, pass the arguments after it by keyword: by position they "
+    "fill theta_star and noise_var."
+)
 #: ``noise_var`` of the functions: required with a design, left out (None) with a problem.
-_OPTIONAL_NOISE_VAR = {"noise_var": [_none_or(check_noise_var, "None or a finite variance >= 0")]}
-_REQUIRED_ALPHA = {"alpha": [_required(ALPHA["alpha"][0])]}
-_REQUIRED_N_STEPS = {"n_steps": [_required(N_STEPS["n_steps"][0])]}
+_OPTIONAL_NOISE_VAR = {"noise_var": [None, Converter(check_noise_var, "a finite variance >= 0")]}
+_REQUIRED_ALPHA = {"alpha": [Required(ALPHA["alpha"][0], _BY_KEYWORD)]}
+_REQUIRED_N_STEPS = {"n_steps": [Required(N_STEPS["n_steps"][0], _BY_KEYWORD)]}
 #: ``n_steps`` where None means "the number of distinct singular values".
 _N_STEPS_OR_NONE = {"n_steps": [*N_STEPS["n_steps"], None]}
 _RISK = {**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **FILTER, **KIND}

@@ -27,6 +27,7 @@ from .._validation import (
     InstanceOf,
     Interval,
     check_coordinates,
+    check_penalties,
     validate_params,
 )
 from ..exceptions import GridBoundaryWarning
@@ -194,34 +195,6 @@ class DesignSimulation:
 
 
 # --------------------------------------------------------------------------- validation
-def check_penalties(lam, name: str = "lam") -> np.ndarray:
-    """Return per-sample penalties as a non-empty float array of any shape, every entry finite and > 0."""
-    try:
-        arr = np.asarray(lam, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a positive number or an array of them, got {lam!r}.") from err
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty: pass at least one penalty > 0.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values; pass finite penalties > 0.")
-    if np.any(arr <= 0):
-        raise ValueError(
-            f"{name} must be > 0 (smallest given: {arr.min():.3g}); the per-sample penalty of "
-            "(1/n)||y - X beta||^2 + lam ||beta||^2 (alpha = n * lam on the sum of squares)."
-        )
-    return arr
-
-
-def _check_lam_range(lam_range, name: str):
-    """``None`` (the default range) or ``(low, high)`` with ``0 < low < high``."""
-    if lam_range is None:
-        return None
-    bounds = check_penalties(lam_range, name).reshape(-1)
-    if bounds.size != 2 or not bounds[0] < bounds[1]:
-        raise ValueError(f"{name} must be (low, high) with 0 < low < high, got {lam_range!r}.")
-    return float(bounds[0]), float(bounds[1])
-
-
 _LAM = {"lam": [Converter(check_penalties, "a penalty > 0 or an array of them")]}
 _SEED = [
     None,
@@ -229,7 +202,7 @@ _SEED = [
     InstanceOf((np.random.Generator, np.random.SeedSequence), "a numpy Generator or SeedSequence"),
 ]
 _SEARCH = {
-    "lam_range": [Converter(_check_lam_range, "None or (low, high) with 0 < low < high")],
+    "lam_range": [None, Converter(check_penalties, "(low, high) with 0 < low < high")],
     "n_grid": [Interval(numbers.Integral, 3, None)],
 }
 _SEARCH_DOC = """lam_range : tuple of float, optional
@@ -520,10 +493,13 @@ class RandomDesignSD:
 
     # ------------------------------------------------------------------ penalties
     def _lam_grid(self, lam_range, n_grid: int) -> np.ndarray:
-        # lam_range and n_grid come checked by the public methods' table (_SEARCH)
-        scale = float(np.mean(self.eigenvalues))
-        lo, hi = (1e-6 * scale, 1e6 * scale) if lam_range is None else lam_range
-        return np.geomspace(lo, hi, n_grid)
+        # lam_range (positive penalties) and n_grid come checked by the public methods' table
+        if lam_range is None:
+            scale = float(np.mean(self.eigenvalues))
+            return np.geomspace(1e-6 * scale, 1e6 * scale, n_grid)
+        if lam_range.shape != (2,) or not lam_range[0] < lam_range[1]:
+            raise ValueError(f"lam_range must be (low, high) with 0 < low < high, got {lam_range.tolist()}.")
+        return np.geomspace(lam_range[0], lam_range[1], n_grid)
 
     def _stationary_points(self, lam_range, n_grid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         grid = self._lam_grid(lam_range, n_grid)
