@@ -359,16 +359,9 @@ def check_alpha(alpha, name: str = "alpha") -> float:
 
 def check_alpha_grid(alphas, name: str = "alphas") -> np.ndarray:
     """Return a 1-D grid of positive finite penalties; empty or NaN grids are refused."""
-    arr = np.asarray(alphas, dtype=np.float64).reshape(-1) if np.ndim(alphas) <= 1 else None
-    if arr is None:
+    if np.ndim(alphas) > 1:
         raise ValueError(f"{name} must be a 1-D sequence of positive numbers, got shape {np.shape(alphas)}.")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty; give at least one positive penalty, e.g. alphas=(0.1, 1, 10).")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values: {arr.tolist()}.")
-    if np.any(arr <= 0):
-        raise ValueError(f"every value in {name} must be > 0, got {arr.tolist()}.")
-    return arr
+    return check_penalties(alphas, name).reshape(-1)
 
 
 def check_penalties(lam, name: str = "lam") -> np.ndarray:
@@ -378,7 +371,7 @@ def check_penalties(lam, name: str = "lam") -> np.ndarray:
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be a positive number or an array of them, got {lam!r}.") from err
     if arr.size == 0:
-        raise ValueError(f"{name} is empty: pass at least one penalty > 0.")
+        raise ValueError(f"{name} is empty; give at least one positive penalty, e.g. {name}=(0.1, 1, 10).")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values; pass finite penalties > 0.")
     if np.any(arr <= 0):

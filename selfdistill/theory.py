@@ -26,7 +26,7 @@ call), a :class:`~selfdistill.SpectralDesign` (decomposition reused) or a
     risks = [excess_risk(problem, alpha=lam, xi=[0.5]) for lam in alphas]
 
 Layout: this module is the functional API; the engine is :class:`FixedDesignProblem`
-(``_fixed_design``) and the result objects live in ``_theory_results``; both are re-exported here.
+(``_fixed_design``) and the result objects live in ``_theory_results`` (all re-exported by the package).
 """
 
 
@@ -71,29 +71,6 @@ from ._validation import (
     check_theta_star,
     validate_params,
 )
-
-__all__ = [
-    "AssumptionReport",
-    "FixedDesignProblem",
-    "MonteCarloRisk",
-    "OneStepOptimum",
-    "OptimalSD",
-    "RiskDecomposition",
-    "SeparationReport",
-    "assumption_report",
-    "excess_risk",
-    "grouped_oracle_risk",
-    "one_step_optimal_xi",
-    "optimal_alpha",
-    "optimal_xi",
-    "oracle_risk",
-    "risk_decomposition",
-    "sd_coef",
-    "separation_ratio",
-    "simulate_risk",
-]
-
-
 
 #: ``alpha`` and ``n_steps`` default to None only so that they can follow ``theta_star`` and
 #: ``noise_var``, which a FixedDesignProblem leaves out; a None usually means that they were passed

@@ -557,13 +557,24 @@ def test_problem_arguments_are_checked_with_clear_messages(call, match):
         call(problem, X)
 
 
-def test_every_public_theory_function_declares_its_constraints():
-    from selfdistill import theory
+def test_every_public_core_function_and_method_declares_its_constraints():
+    """The theory, conversion and asymptotics API uses the one validation mechanism."""
+    import inspect
 
-    for name in theory.__all__:
-        obj = getattr(theory, name)
-        if callable(obj) and not isinstance(obj, type):
+    checked = []
+    for name in sd.__all__:
+        obj = getattr(sd, name)
+        module = getattr(obj, "__module__", "")
+        if not module.startswith(("selfdistill.theory", "selfdistill._filters", "selfdistill._reference",
+                                  "selfdistill._fixed_design", "selfdistill.asymptotics")):
+            continue
+        if inspect.isfunction(obj):
+            checked.append(name)
             assert hasattr(obj, "__parameter_constraints__"), name
+        elif isinstance(obj, type) and "__init__" in vars(obj) and not hasattr(obj, "__dataclass_fields__"):
+            checked.append(name)
+            assert hasattr(obj.__init__, "__parameter_constraints__"), f"{name}.__init__"
+    assert {"excess_risk", "sd_coef", "xi_to_xibar", "FixedDesignProblem", "RandomDesignSD"} <= set(checked)
 
 
 def test_matrix_least_squares_form_gives_the_least_squares_polynomial(rng):
