@@ -92,11 +92,11 @@ class FixedDesignProblem:
     """
 
     @validate_params(
+        NOISE_VAR,
         {
-            **NOISE_VAR,
             "n_samples": [Interval(numbers.Real, 0, None, closed="neither")],
             "null_energy": [Interval(numbers.Real, 0, None)],
-        }
+        },
     )
     def __init__(
         self,
@@ -228,7 +228,7 @@ class FixedDesignProblem:
         """``(a, t)``: ridge shrinkage ``s^2/(s^2+alpha)`` and its complement, per direction."""
         return _filters.shrinkage(self.singular_values, alpha)
 
-    @validate_params({**ALPHA, **FILTER})
+    @validate_params(ALPHA, FILTER)
     def filter(self, alpha, xi=None, *, xibar=None, spectral_filter=None) -> tuple[np.ndarray, np.ndarray]:
         """Overall spectral filter ``(h, 1 - h)`` of k-step SD, per direction.
 
@@ -239,7 +239,7 @@ class FixedDesignProblem:
         a, t = self.shrinkage(alpha)
         return _filter_pair(a, t, xi, xibar, spectral_filter)
 
-    @validate_params({**ALPHA, **FILTER, **KIND})
+    @validate_params(ALPHA, FILTER, KIND)
     def risk(
         self, alpha, xi=None, *, xibar=None, spectral_filter=None, kind="in_sample", covariance=None
     ) -> RiskDecomposition:
@@ -248,7 +248,7 @@ class FixedDesignProblem:
         h, f = self.filter(alpha, xi, xibar=xibar, spectral_filter=spectral_filter)
         return RiskDecomposition(model.bias(h, f), model.variance(h))
 
-    @validate_params({**ALPHA, **N_STEPS, **KIND})
+    @validate_params(ALPHA, N_STEPS, KIND)
     def quadratic_form(self, alpha, n_steps, *, kind="in_sample", covariance=None) -> QuadraticForm:
         """The risk as a quadratic ``(M, mu, c0)`` in ``xibar`` (monomial basis ``1 - a^i``).
 
@@ -267,7 +267,7 @@ class FixedDesignProblem:
         c0 = float(form.b @ form.b) + form.const
         return QuadraticForm(M, mu, c0)
 
-    @validate_params({**ALPHA, **N_STEPS, **KIND})
+    @validate_params(ALPHA, N_STEPS, KIND)
     def optimal(self, alpha, n_steps, *, kind="in_sample", covariance=None) -> OptimalSD:
         """Optimal k-step SD at ``alpha``: exact minimiser of the risk over xi in R^k.
 
@@ -284,7 +284,7 @@ class FixedDesignProblem:
             solution = krylov_least_squares(a, t, model.least_squares_form(a, t), k)
         return _optimal_from_solution(model, alpha, k, a, t, solution)
 
-    @validate_params({**N_STEPS, **ALPHAS, **KIND, "warn": [Boolean()]})
+    @validate_params(N_STEPS, ALPHAS, KIND, {"warn": [Boolean()]})
     def optimal_over_alpha(
         self, n_steps, alphas=None, *, kind="in_sample", covariance=None, warn: bool = True
     ) -> OptimalSD:
@@ -338,7 +338,7 @@ class FixedDesignProblem:
             )
         return result
 
-    @validate_params({**ALPHA, **KIND})
+    @validate_params(ALPHA, KIND)
     def ridge_risk_derivative(self, alpha, *, kind="in_sample", covariance=None) -> float:
         """Analytic ``dR/d alpha`` of the ridge teacher's risk.
 
@@ -353,7 +353,7 @@ class FixedDesignProblem:
             Kt = Kt + model.null_coupling
         return float(2.0 / alpha * (Kt @ at - np.sum(model.Vw * a * at)))
 
-    @validate_params({**ALPHA, **KIND})
+    @validate_params(ALPHA, KIND)
     def one_step(self, alpha, *, kind="in_sample", covariance=None) -> OneStepOptimum:
         """Closed-form optimal 1-step SD and the sign rule (Dang, Patil & Rinaldo 2026)."""
         model = self.risk_model(kind, covariance)
@@ -379,7 +379,7 @@ class FixedDesignProblem:
         """
         return self.risk_model(kind, covariance).oracle()
 
-    @validate_params({**RTOL, **KIND})
+    @validate_params(RTOL, KIND)
     def grouped_oracle_risk(self, rtol: float = 1e-8, *, kind="in_sample", covariance=None) -> float:
         """Lower bound when singular values within ``rtol * s_max`` must share a filter value.
 
@@ -389,7 +389,7 @@ class FixedDesignProblem:
         groups = group_singular_values(self.singular_values, rtol)
         return self.risk_model(kind, covariance).grouped_oracle(groups)
 
-    @validate_params({**RTOL, **ALIGN_TOL})
+    @validate_params(RTOL, ALIGN_TOL)
     def assumption_report(self, rtol: float = 1e-8, align_tol: float = 1e-8) -> AssumptionReport:
         """Check the paper's Assumption 2 (distinct singular values; theta* on one eigenvector)."""
         groups = group_singular_values(self.singular_values, rtol)
@@ -411,7 +411,7 @@ class FixedDesignProblem:
             align_tol=align_tol,
         )
 
-    @validate_params({"n_steps": [*N_STEPS["n_steps"], None], **KIND})
+    @validate_params(KIND, {"n_steps": [*N_STEPS["n_steps"], None]})
     def separation(self, n_steps=None, *, kind="in_sample", covariance=None) -> SeparationReport:
         """Best ridge / best k-step risk over alpha (default k = number of distinct singular values)."""
         k = self.assumption_report().n_distinct if n_steps is None else n_steps

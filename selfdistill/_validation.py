@@ -262,12 +262,16 @@ class ValidatedParamsMixin:
         return SimpleNamespace(**check_params(params, self._parameter_constraints, type(self).__name__))
 
 
-def validate_params(constraints: Mapping[str, list]):
+def validate_params(constraints: Mapping[str, list], *more: Mapping[str, list]):
     """Decorator: check the named arguments of a function against ``constraints`` on every call.
 
     Arguments not named in the table (arrays, problems) are passed through unchanged; the checked
     ones are passed on converted. The table is kept as ``func.__parameter_constraints__``.
+    Several tables (``validate_params(ALPHA, KIND, {"warn": [Boolean()]})``) are merged, so that
+    modules can share table fragments (written as separate arguments: Sphinx's source parser
+    cannot read ``{**a, **b}`` in a decorator).
     """
+    constraints = {name: rules for table in (constraints, *more) for name, rules in table.items()}
 
     def decorator(func):
         signature = inspect.signature(func)

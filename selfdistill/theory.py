@@ -85,7 +85,7 @@ _REQUIRED_ALPHA = {"alpha": [Required(ALPHA["alpha"][0], _BY_KEYWORD)]}
 _REQUIRED_N_STEPS = {"n_steps": [Required(N_STEPS["n_steps"][0], _BY_KEYWORD)]}
 #: ``n_steps`` where None means "the number of distinct singular values".
 _N_STEPS_OR_NONE = {"n_steps": [*N_STEPS["n_steps"], None]}
-_RISK = {**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **FILTER, **KIND}
+_RISK = (_OPTIONAL_NOISE_VAR, _REQUIRED_ALPHA, FILTER, KIND)
 
 #: Parameter descriptions shared by the public theory functions (``%(name)s`` lines).
 _DOCS = {
@@ -145,13 +145,13 @@ def _as_problem(X, theta_star, noise_var) -> FixedDesignProblem:
     return FixedDesignProblem.from_X(X, theta_star, noise_var)
 
 
-def _public(constraints):
-    """Decorator of the public functions: their constraint table, and the shared docs filled in."""
-    return lambda func: fill_doc(validate_params(constraints)(func), **_DOCS)
+def _public(*tables):
+    """Decorator of the public functions: their constraint tables, and the shared docs filled in."""
+    return lambda func: fill_doc(validate_params(*tables)(func), **_DOCS)
 
 
 # --------------------------------------------------------------------------- public functions
-@validate_params({**_REQUIRED_ALPHA, **FILTER})
+@validate_params(_REQUIRED_ALPHA, FILTER)
 def sd_coef(X, y=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None) -> np.ndarray:
     """Coefficients of k-step self-distilled ridge regression (no intercept), in closed form.
 
@@ -209,7 +209,7 @@ def sd_coef(X, y=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None)
     return coef[:, 0] if one_target else coef
 
 
-@_public(_RISK)
+@_public(*_RISK)
 def risk_decomposition(
     X, theta_star=None, noise_var=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None,
     kind="in_sample", covariance=None,
@@ -233,7 +233,7 @@ def risk_decomposition(
     )
 
 
-@_public(_RISK)
+@_public(*_RISK)
 def excess_risk(
     X, theta_star=None, noise_var=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None,
     kind="in_sample", covariance=None,
@@ -267,7 +267,7 @@ def excess_risk(
     ).total
 
 
-@_public({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **_REQUIRED_N_STEPS, **KIND})
+@_public(_OPTIONAL_NOISE_VAR, _REQUIRED_ALPHA, _REQUIRED_N_STEPS, KIND)
 def optimal_xi(
     X, theta_star=None, noise_var=None, alpha=None, n_steps=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
@@ -299,7 +299,7 @@ def optimal_xi(
     return _as_problem(X, theta_star, noise_var).optimal(alpha, n_steps, kind=kind, covariance=covariance)
 
 
-@_public({**_OPTIONAL_NOISE_VAR, **_REQUIRED_N_STEPS, **ALPHAS, **KIND})
+@_public(_OPTIONAL_NOISE_VAR, _REQUIRED_N_STEPS, ALPHAS, KIND)
 def optimal_alpha(
     X, theta_star=None, noise_var=None, n_steps=None, alphas=None, *, kind="in_sample", covariance=None
 ) -> OptimalSD:
@@ -326,7 +326,7 @@ def optimal_alpha(
     )
 
 
-@_public({**_OPTIONAL_NOISE_VAR, **_REQUIRED_ALPHA, **KIND})
+@_public(_OPTIONAL_NOISE_VAR, _REQUIRED_ALPHA, KIND)
 def one_step_optimal_xi(
     X, theta_star=None, noise_var=None, alpha=None, *, kind="in_sample", covariance=None
 ) -> OneStepOptimum:
@@ -346,7 +346,7 @@ def one_step_optimal_xi(
     return _as_problem(X, theta_star, noise_var).one_step(alpha, kind=kind, covariance=covariance)
 
 
-@_public({**_OPTIONAL_NOISE_VAR, **KIND})
+@_public(_OPTIONAL_NOISE_VAR, KIND)
 def oracle_risk(X, theta_star=None, noise_var=None, *, kind="in_sample", covariance=None) -> float:
     """The per-direction lower bound on the risk of every SD estimator (the paper's eq. 14 RHS).
 
@@ -365,7 +365,7 @@ def oracle_risk(X, theta_star=None, noise_var=None, *, kind="in_sample", covaria
     return _as_problem(X, theta_star, noise_var).oracle_risk(kind=kind, covariance=covariance)
 
 
-@_public({**_OPTIONAL_NOISE_VAR, **RTOL, **KIND})
+@_public(_OPTIONAL_NOISE_VAR, RTOL, KIND)
 def grouped_oracle_risk(
     X, theta_star=None, noise_var=None, rtol=1e-8, *, kind="in_sample", covariance=None
 ) -> float:
@@ -385,7 +385,7 @@ def grouped_oracle_risk(
     return _as_problem(X, theta_star, noise_var).grouped_oracle_risk(rtol, kind=kind, covariance=covariance)
 
 
-@validate_params({**RTOL, **ALIGN_TOL})
+@validate_params(RTOL, ALIGN_TOL)
 def assumption_report(X, theta_star=None, rtol=1e-8, align_tol=1e-8) -> AssumptionReport:
     """Report the paper's Assumption 2 for design X and parameter theta* (noise does not matter).
 
@@ -408,7 +408,7 @@ def assumption_report(X, theta_star=None, rtol=1e-8, align_tol=1e-8) -> Assumpti
     return _as_problem(X, theta_star, noise_var).assumption_report(rtol, align_tol)
 
 
-@_public({**_OPTIONAL_NOISE_VAR, **_N_STEPS_OR_NONE})
+@_public(_OPTIONAL_NOISE_VAR, _N_STEPS_OR_NONE)
 def separation_ratio(X, theta_star=None, noise_var=None, n_steps=None) -> SeparationReport:
     """Best ridge risk / best k-step SD risk over alpha (default k = number of distinct s_j).
 
@@ -434,14 +434,10 @@ _SEED = [
 
 
 @_public(
-    {
-        **NOISE_VAR,
-        **ALPHA,
-        "xi": FILTER["xi"],
-        "n_draws": [Interval(numbers.Integral, 1, None)],
-        "random_state": _SEED,
-        **KIND,
-    }
+    NOISE_VAR,
+    ALPHA,
+    KIND,
+    {"xi": FILTER["xi"], "n_draws": [Interval(numbers.Integral, 1, None)], "random_state": _SEED},
 )
 def simulate_risk(
     X,

@@ -375,7 +375,7 @@ class RandomDesignSD:
             noise_var=self.noise_var,
         )
 
-    @validate_params({**_LAM, "n_steps": [Interval(numbers.Integral, 1, MAX_STEPS)]})
+    @validate_params(_LAM, {"n_steps": [Interval(numbers.Integral, 1, MAX_STEPS)]})
     def optimal(self, lam, n_steps: int = 1) -> SelfDistillationEquivalent:
         """Deterministic equivalent of optimal k-step SD (same ``lam`` at every step).
 
@@ -446,7 +446,7 @@ class RandomDesignSD:
         )
         return {key: _shape(value, shape) for key, value in out.items()}
 
-    @validate_params({**_LAM, "n_draws": [Interval(numbers.Integral, 2, None)], "random_state": _SEED})
+    @validate_params(_LAM, {"n_draws": [Interval(numbers.Integral, 2, None)], "random_state": _SEED})
     def simulate(self, lam, n_draws: int = 200, *, random_state: int | None = 0) -> DesignSimulation:
         """Exact finite-sample risks on Gaussian designs drawn from this model (Monte Carlo).
 
