@@ -34,6 +34,9 @@ DOCS: dict[str, str] = {
     Samples.""",
     "returns_self": """self : object
     The fitted estimator.""",
+    # quantile and SDRN estimators (issue 16, helper q16)
+    "y_fit_1d": """y : array-like of shape (n_samples,)
+    Targets.""",
 }
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
