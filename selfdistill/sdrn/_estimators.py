@@ -21,7 +21,16 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_sample_weight
+from .._docstrings import fill_doc
+from .._validation import (
+    Boolean,
+    Interval,
+    Options,
+    RandomState,
+    ValidatedParamsMixin,
+    check_sample_weight,
+    validate_params,
+)
 from ._losses import (
     CLASSIFICATION_LOSSES,
     LP_LOSSES,
@@ -37,53 +46,82 @@ from ._sparse_grid import auto_level, auto_mult_depth, sparse_grid
 MODES = ("sparse_grid", "trainable")
 
 
-def _check_positive_int(value, name, minimum, allow_auto=False):
-    if allow_auto and isinstance(value, str) and value == "auto":
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        also = "'auto' or " if allow_auto else ""
-        raise ValueError(f"{name} must be {also}an integer >= {minimum}, got {value!r}.")
-    return int(value)
+_POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
+_POSITIVE_INT = [Interval(numbers.Integral, 1, None)]
+_AUTO_OR_POSITIVE_INT = [Options("auto"), Interval(numbers.Integral, 1, None)]
 
 
-class _SDRNBase(BaseEstimator):
+def _sdrn_constraints(losses: tuple[str, ...]) -> dict[str, list]:
+    """The constraint table of an SDRN estimator with the given losses (the rest is shared)."""
+    return {
+        "loss": [Options(*losses)],
+        "tau": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "huber_delta": _POSITIVE,
+        "level": _AUTO_OR_POSITIVE_INT,
+        "mult_depth": _AUTO_OR_POSITIVE_INT,
+        "alpha": _POSITIVE,
+        "penalty": [Options("auto", "l1", "l2")],
+        "mode": [Options(*MODES)],
+        "scale_inputs": [Boolean()],
+        "max_iter": _POSITIVE_INT,
+        "n_epochs": _POSITIVE_INT,
+        "learning_rate": _POSITIVE,
+        "batch_size": _POSITIVE_INT,
+        "random_state": [RandomState()],
+    }
+
+
+def _init_with_default_loss(default_loss: str):
+    """The ``__init__`` of an SDRN estimator: the regressor and the classifier differ only in the default loss."""
+
+    def __init__(self, loss=default_loss, tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
+                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
+                 n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
+        self.loss = loss
+        self.tau = tau
+        self.huber_delta = huber_delta
+        self.level = level
+        self.mult_depth = mult_depth
+        self.alpha = alpha
+        self.penalty = penalty
+        self.mode = mode
+        self.scale_inputs = scale_inputs
+        self.max_iter = max_iter
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    return __init__
+
+
+def _weights(sample_weight, n_samples: int) -> np.ndarray:
+    sw = check_sample_weight(sample_weight, n_samples)
+    return np.ones(n_samples) if sw is None else sw
+
+
+#: numpydoc of ``fit``'s arguments shared by the SDRN estimators (``fill_doc``).
+_FIT_DOCS = {
+    "X_sdrn": """X : array-like of shape (n_samples, n_features)
+    Training inputs (min-max scaled internally unless ``scale_inputs=False``).""",
+    "sample_weight_sdrn": """sample_weight : array-like of shape (n_samples,), default=None
+    Nonnegative weights ``w_i`` of the loss terms.""",
+}
+
+
+class _SDRNBase(ValidatedParamsMixin, BaseEstimator):
     """Shared construction, validation and training of the SDRN estimators."""
 
-    _losses: tuple[str, ...] = ()
-
     # ------------------------------------------------------------------ validation
-    def _check_params(self):
-        if self.loss not in self._losses:
+    def _validate(self):
+        """Check the constraint table, then the one rule that couples two parameters."""
+        params = self._validate_params()
+        if self._penalty() == "l2" and params.loss in LP_LOSSES:
             raise ValueError(
-                f"loss={self.loss!r} is not supported by {type(self).__name__}; choose one of "
-                f"{self._losses}."
-            )
-        tau = self.tau
-        if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not 0.0 < tau < 1.0:
-            raise ValueError(f"tau must be a number strictly between 0 and 1 (the quantile level), got {tau!r}.")
-        delta = self.huber_delta
-        if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not np.isfinite(delta) or delta <= 0:
-            raise ValueError(f"huber_delta must be a finite number > 0 (in units of y), got {delta!r}.")
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha <= 0:
-            raise ValueError(f"alpha must be a finite number > 0 (the penalty on the output coefficients), "
-                             f"got {alpha!r}.")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}.")
-        penalty = self._penalty()
-        if penalty not in ("l1", "l2"):
-            raise ValueError(f"penalty must be 'auto', 'l1' or 'l2', got {self.penalty!r}.")
-        if penalty == "l2" and self.loss in LP_LOSSES:
-            raise ValueError(
-                f"loss={self.loss!r} is fitted by linear programming, which needs penalty='l1' "
+                f"loss={params.loss!r} is fitted by linear programming, which needs penalty='l1' "
                 "(or 'auto'); an l2 penalty would make it a quadratic program."
             )
-        _check_positive_int(self.level, "level", 1, allow_auto=True)
-        _check_positive_int(self.mult_depth, "mult_depth", 1, allow_auto=True)
-        for name in ("max_iter", "n_epochs", "batch_size"):
-            _check_positive_int(getattr(self, name), name, 1)
-        if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        return params
 
     def _penalty(self) -> str:
         if self.penalty == "auto":
@@ -135,7 +173,7 @@ class _SDRNBase(BaseEstimator):
 
     def _solve_smooth(self, Phi, value_grad, n_outputs):
         coef, intercept, ok, n_iter = fit_smooth(Phi, value_grad, n_outputs, float(self.alpha),
-                                                 self._penalty(), self.max_iter, 1e-14)
+                                                 self._penalty(), int(self.max_iter), 1e-14)
         self.n_iter_ = n_iter
         if not ok:
             warnings.warn(f"L-BFGS did not converge in max_iter={self.max_iter} iterations; "
@@ -148,8 +186,8 @@ class _SDRNBase(BaseEstimator):
         net, coef, intercept, history = fine_tune(
             self.network_, self.coef_, self.intercept_, X, terms, loss=loss, tau=float(self.tau),
             delta=float(self.huber_delta), alpha=float(self.alpha), penalty=self._penalty(),
-            n_epochs=self.n_epochs, learning_rate=float(self.learning_rate),
-            batch_size=self.batch_size, random_state=self.random_state,
+            n_epochs=int(self.n_epochs), learning_rate=float(self.learning_rate),
+            batch_size=int(self.batch_size), random_state=self.random_state,
         )
         self.network_, self.coef_, self.intercept_ = net, coef, intercept
         self.train_loss_history_ = history
@@ -289,45 +327,27 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
     True
     """
 
-    _losses = REGRESSION_LOSSES
+    _parameter_constraints = _sdrn_constraints(REGRESSION_LOSSES)
+    __init__ = _init_with_default_loss("squared")
 
-    def __init__(self, loss="squared", tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
-                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
-                 n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
-        self.loss = loss
-        self.tau = tau
-        self.huber_delta = huber_delta
-        self.level = level
-        self.mult_depth = mult_depth
-        self.alpha = alpha
-        self.penalty = penalty
-        self.mode = mode
-        self.scale_inputs = scale_inputs
-        self.max_iter = max_iter
-        self.n_epochs = n_epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.random_state = random_state
-
+    @fill_doc(**_FIT_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Build the network from ``n`` and fit the output layer (and, if trainable, all weights).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs (min-max scaled internally unless ``scale_inputs=False``).
-        y : array-like of shape (n_samples,)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights ``w_i`` of the loss terms.
+        %(X_sdrn)s
+        %(y_fit_1d)s
+        %(sample_weight_sdrn)s
 
         Returns
         -------
-        self : object
-            The fitted estimator.
+        %(returns_self)s
         """
         return self.fit_kd(X, y, None, xi=0.0, sample_weight=sample_weight)
 
+    @validate_params({"xi": [Interval(numbers.Real)]})
+    @fill_doc(**_FIT_DOCS)
     def fit_kd(self, X, y, teacher_prediction, *, xi=0.5, sample_weight=None):
         """Fit the self-distillation objective with a Lipschitz loss, as two terms.
 
@@ -339,27 +359,21 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,)
-            Labels.
+        %(X_sdrn)s
+        %(y_fit_1d)s
         teacher_prediction : array-like of shape (n_samples,) or None
             Teacher outputs ``t_i`` at ``X`` (None only with ``xi = 0``).
         xi : float, default=0.5
             Weight of the teacher term.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights ``w_i``.
+        %(sample_weight_sdrn)s
 
         Returns
         -------
-        self : object
-            The fitted estimator.
+        %(returns_self)s
         """
-        self._check_params()
+        self._validate()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        n = X.shape[0]
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
+        sw = _weights(sample_weight, X.shape[0])
         terms = self._terms(y, teacher_prediction, xi, sw)
         Phi = self._build(X, sw)
         self.coef_, self.intercept_ = self._solve(Phi, terms)
@@ -369,9 +383,11 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         return self
 
     def _terms(self, y, teacher_prediction, xi, sw):
-        """``[(targets, weights), ...]`` of the objective (squared loss: one mixed-target term)."""
-        if isinstance(xi, bool) or not isinstance(xi, numbers.Real) or not np.isfinite(xi):
-            raise ValueError(f"xi must be a finite real number, got {xi!r}.")
+        """``[(targets, weights), ...]`` of the objective (squared loss: one mixed-target term).
+
+        ``xi`` is a finite number (checked by the caller); [0, 1] is required here for the losses
+        where a negative weight would make the objective non-convex.
+        """
         xi = float(xi)
         if xi == 0.0:
             return [(y, sw)]
@@ -415,13 +431,13 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         coef, intercept = self._solve_smooth(Phi, value_grad, 1)
         return coef[:, 0], float(intercept[0])
 
+    @fill_doc
     def predict(self, X):
-        """Evaluate the network (numpy, layer by layer) at ``X``.
+        """Evaluate the network (numpy, layer by layer) at ``X`` (in the original units).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs in the original units.
+        %(X_predict)s
 
         Returns
         -------
@@ -465,52 +481,31 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     intercept_ : float or ndarray of shape (n_classes,)
         Output bias(es).""" + _COMMON_ATTRIBUTES
 
-    _losses = CLASSIFICATION_LOSSES
+    _parameter_constraints = _sdrn_constraints(CLASSIFICATION_LOSSES)
+    __init__ = _init_with_default_loss("logistic")
 
-    def __init__(self, loss="logistic", tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
-                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
-                 n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
-        self.loss = loss
-        self.tau = tau
-        self.huber_delta = huber_delta
-        self.level = level
-        self.mult_depth = mult_depth
-        self.alpha = alpha
-        self.penalty = penalty
-        self.mode = mode
-        self.scale_inputs = scale_inputs
-        self.max_iter = max_iter
-        self.n_epochs = n_epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.random_state = random_state
-
+    @fill_doc(**_FIT_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Build the network from ``n`` and fit the output layer (and, if trainable, all weights).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs (min-max scaled internally unless ``scale_inputs=False``).
+        %(X_sdrn)s
         y : array-like of shape (n_samples,)
             Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights of the loss terms.
+        %(sample_weight_sdrn)s
 
         Returns
         -------
-        self : object
-            The fitted estimator.
+        %(returns_self)s
         """
-        self._check_params()
+        self._validate()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         codes = encoder.transform(y)
-        n = X.shape[0]
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
+        sw = _weights(sample_weight, X.shape[0])
         K = len(self.classes_)
         Phi = self._build(X, sw)
         if K == 1:  # a single class: constant decision function
@@ -550,13 +545,13 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
         self._finish(1 if binary else K)
         return self
 
+    @fill_doc
     def decision_function(self, X):
         """Network output: the margin (two classes) or one score per class.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(X_predict)s
 
         Returns
         -------
@@ -565,13 +560,13 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
         """
         return self._raw_output(X)
 
+    @fill_doc
     def predict(self, X):
         """Most likely class.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(X_predict)s
 
         Returns
         -------
@@ -588,13 +583,13 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
         return self.loss == "logistic"
 
     @available_if(_has_proba)
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities (logistic loss only: the hinge loss does not estimate them).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(X_predict)s
 
         Returns
         -------
