@@ -35,8 +35,7 @@ from ._losses import (
     CLASSIFICATION_LOSSES,
     LP_LOSSES,
     REGRESSION_LOSSES,
-    residual_loss,
-    residual_subgradient,
+    RESIDUAL_LOSS_FUNCTIONS,
     softmax_cross_entropy,
 )
 from ._network import build_network
@@ -420,12 +419,14 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
             coef, intercept, self.n_iter_ = fit_ridge(Phi, t, w, alpha)
             return coef, intercept
 
+        loss_value, loss_subgradient = RESIDUAL_LOSS_FUNCTIONS[self.loss]  # parameters checked in fit
+
         def value_grad(F):
             value, grad = 0.0, np.zeros_like(F)
             for t, w in terms:
                 r = t[:, None] - F
-                value += float(w @ residual_loss(self.loss, r, tau, delta)[:, 0])
-                grad -= w[:, None] * residual_subgradient(self.loss, r, tau, delta)
+                value += float(w @ loss_value(r, tau, delta)[:, 0])
+                grad -= w[:, None] * loss_subgradient(r, tau, delta)
             return value, grad
 
         coef, intercept = self._solve_smooth(Phi, value_grad, 1)
