@@ -11,13 +11,29 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
+from .._docstrings import DOCS
 from .._validation import check_sample_weight
 
-#: numpydoc of the ``censoring`` argument of the censoring-aware ``fit`` methods (via ``fill_doc``).
-CENSORING_DOC = """censoring : array-like of int, shape (n_samples,), optional
+#: numpydoc sections shared by the quantile estimators' methods (``fill_doc(**FIT_DOCS)``).
+FIT_DOCS = {
+    "parameters_censored_fit": "Parameters\n----------\n" + DOCS["X_fit"] + """
+y : array-like of shape (n_samples,)
+    Responses; for censored rows the censoring point.
+censoring : array-like of int, shape (n_samples,), optional
     0 = observed, 1 = right-censored (the latent response is above ``y``), 2 = left-censored
-    (below ``y``, e.g. Tobit zeros). None means all observed."""
+    (below ``y``, e.g. Tobit zeros). None means all observed.""",
+    "parameters_check_loss_fit": "Parameters\n----------\n" + DOCS["X_fit"] + "\n" + DOCS["y_fit_1d"] + """
+sample_weight : array-like of shape (n_samples,), optional
+    Non-negative weights multiplying each row's check loss.""",
+    "returns_quantiles": """Returns
+-------
+ndarray of shape (n_samples,)
+    Predicted quantiles.""",
+    "predict_quantiles": """predict_quantiles : float or sequence, default=0.5
+    Levels ``predict`` returns by default (a scalar gives a 1-D array).""",
+}
 
 
 def check_quantiles(quantiles, name: str = "quantiles") -> tuple[np.ndarray, bool]:
@@ -94,10 +110,12 @@ def check_censoring(censoring, n_samples: int) -> np.ndarray:
     return as_float.astype(np.int64)
 
 
-def weights_for(sample_weight, n_samples: int) -> np.ndarray:
-    """Non-negative finite row weights of shape (n_samples,); None means unit weights."""
-    sw = check_sample_weight(sample_weight, n_samples)
-    return np.ones(n_samples) if sw is None else sw
+def check_fit_data(estimator, X, y, sample_weight, censoring=None):
+    """``validate_data`` on ``(X, y)``, then the rows' weights (None: ones) and censoring codes (None: 0)."""
+    X, y = validate_data(estimator, X, y, dtype=np.float64, y_numeric=True)
+    n = X.shape[0]
+    sw = check_sample_weight(sample_weight, n)
+    return X, y, np.ones(n) if sw is None else sw, check_censoring(censoring, n)
 
 
 def check_identified(sw: np.ndarray, n_features: int) -> None:

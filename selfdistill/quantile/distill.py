@@ -36,7 +36,7 @@ from .._validation import (
     Options,
     ValidatedParamsMixin,
 )
-from ._checks import CENSORING_DOC, check_censoring, check_identified, weights_for
+from ._checks import FIT_DOCS, check_fit_data, check_identified
 from ._lp import check_loss, quantile_lp
 
 _LEVEL = [Interval(numbers.Real, 0, 1, closed="neither")]
@@ -183,30 +183,20 @@ class QuantileSelfDistillation(ValidatedParamsMixin, RegressorMixin, BaseEstimat
         self.mode = mode
         self.n_pseudo = n_pseudo
 
-    @fill_doc(censoring=CENSORING_DOC)
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, censoring=None, sample_weight=None):
         """Fit the teacher, impute censored rows, then solve the student's two-term LP.
 
-        Parameters
-        ----------
-        %(X_fit)s
-        y : array-like of shape (n_samples,)
-            Responses (censoring points for censored rows).
-        %(censoring)s
+        %(parameters_censored_fit)s
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights (both loss terms of a row).
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         params = self._validate_params()
         tau, xi, n_pseudo = params.quantile, params.xi, params.n_pseudo
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        n, p = X.shape
-        cens = check_censoring(censoring, n)
-        sw = weights_for(sample_weight, n)
-        check_identified(sw, p)
+        X, y, sw, cens = check_fit_data(self, X, y, sample_weight, censoring)
+        check_identified(sw, X.shape[1])
         from .joint import JointQuantileRegressor
 
         if params.prefit:
@@ -235,18 +225,13 @@ class QuantileSelfDistillation(ValidatedParamsMixin, RegressorMixin, BaseEstimat
         self.coef_ = coef[0, 1:]
         return self
 
-    @fill_doc
+    @fill_doc(**FIT_DOCS)
     def predict(self, X):
         """The student's ``tau``-quantile.
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(parameters_X_predict)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted quantiles.
+        %(returns_quantiles)s
         """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -396,27 +381,18 @@ class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin,
             steps.append(((a2[:n] + a2[n:]) / (2 * alphas[1]), b2))  # rows share inputs
         return steps
 
-    @fill_doc
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher and the distillation steps (choosing ``xi`` by CV if asked).
 
-        Parameters
-        ----------
-        %(X_fit)s
-        %(y_fit_1d)s
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights of the check-loss terms.
+        %(parameters_check_loss_fit)s
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         params = self._validate_params()
         tau = params.quantile
         alphas = (params.alpha, params.alpha if params.student_alpha is None else params.student_alpha)
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        n = X.shape[0]
-        sw = weights_for(sample_weight, n)
+        X, y, sw, _ = check_fit_data(self, X, y, sample_weight)
         # weighted standardisation, so that a weight of 2 and a duplicated row give the same kernel
         self._center = (sw / sw.sum()) @ X
         sd = np.sqrt((sw / sw.sum()) @ (X - self._center) ** 2)
@@ -449,20 +425,15 @@ class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin,
         self.X_fit_ = X
         return self
 
-    @fill_doc
+    @fill_doc(**FIT_DOCS)
     def predict(self, X, step=-1):
         """The ``tau``-quantile predicted by one step.
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(parameters_X_predict)s
         step : int, default=-1
             Which fit: 0 = teacher, -1 = the last student.
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted quantiles.
+        %(returns_quantiles)s
         """
         check_is_fitted(self, "step_dual_coefs_")
         X = validate_data(self, X, reset=False, dtype=np.float64)

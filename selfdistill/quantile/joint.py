@@ -27,13 +27,13 @@ from .._validation import (
     validate_params,
 )
 from ._checks import (
-    CENSORING_DOC,
+    FIT_DOCS,
     as_levels,
     as_points,
     as_tau_step,
     check_censoring,
+    check_fit_data,
     check_quantiles,
-    weights_for,
 )
 from ._joint_model import BASE_LAWS, JointModel, nu_from_z
 from ._lp import standardised_hull
@@ -159,29 +159,20 @@ class JointQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator
         self.progress = progress
 
     # ------------------------------------------------------------------ fit
-    @fill_doc(censoring=CENSORING_DOC)
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, censoring=None, sample_weight=None):
         """Fit the joint quantile model.
 
-        Parameters
-        ----------
-        %(X_fit)s
-        y : array-like of shape (n_samples,)
-            Responses; for censored rows the censoring point.
-        %(censoring)s
+        %(parameters_censored_fit)s
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights multiplying the log-likelihood terms. Rows of weight 0 still belong
             to the hull on which non-crossing is guaranteed.
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         params = self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y, sw, cens = check_fit_data(self, X, y, sample_weight, censoring)
         n, p = X.shape
-        cens = check_censoring(censoring, n)
-        sw = weights_for(sample_weight, n)
         active = sw > 0
         if np.all(cens[active] != 0):
             raise ValueError("every weighted row is censored; at least some responses must be observed.")

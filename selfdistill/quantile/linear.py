@@ -17,12 +17,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._docstrings import fill_doc
 from .._validation import Converter, ValidatedParamsMixin
 from ._checks import (
+    FIT_DOCS,
     as_level_grid,
     as_levels,
     as_points,
+    check_fit_data,
     check_identified,
     check_quantiles,
-    weights_for,
 )
 from ._lp import quantile_lp, rearrange, standardised_hull
 
@@ -53,25 +54,17 @@ class _GridQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator
 
     _non_crossing: ClassVar[bool]
 
-    @fill_doc
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Solve the check-loss LP over the grid of levels (the class docstring gives the objective).
 
-        Parameters
-        ----------
-        %(X_fit)s
-        %(y_fit_1d)s
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights multiplying each row's check loss.
+        %(parameters_check_loss_fit)s
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         params = self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        X, y, sw, _ = check_fit_data(self, X, y, sample_weight)
         n, p = X.shape
-        sw = weights_for(sample_weight, n)
         check_identified(sw, p)
         # standardise for the LP's conditioning; the check loss is invariant up to the back-transform
         self._center = X.mean(axis=0)
@@ -127,6 +120,7 @@ class _GridQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator
         return self.coef_path_[:, 0][None, :] + X @ self.coef_path_[:, 1:].T
 
 
+@fill_doc(**FIT_DOCS)
 class NonCrossingQuantileRegressor(_GridQuantileRegressor):
     """Joint linear quantile regression with non-crossing constraints on the covariate hull (tier B).
 
@@ -143,8 +137,7 @@ class NonCrossingQuantileRegressor(_GridQuantileRegressor):
         Strictly increasing levels in (0, 1) fitted jointly.
     hull_points : array-like (n_points, n_features) or None
         Extra points whose hull also gets the constraints.
-    predict_quantiles : float or sequence, default=0.5
-        Levels ``predict`` returns by default (a scalar gives a 1-D array).
+    %(predict_quantiles)s
 
     Attributes
     ----------
@@ -183,6 +176,7 @@ class NonCrossingQuantileRegressor(_GridQuantileRegressor):
         return pred[:, 0] if scalar else pred
 
 
+@fill_doc(**FIT_DOCS)
 class RearrangedQuantileRegressor(_GridQuantileRegressor):
     """Per-level linear quantile regression followed by monotone rearrangement (tier C baseline).
 
@@ -196,8 +190,7 @@ class RearrangedQuantileRegressor(_GridQuantileRegressor):
     ----------
     quantiles : sequence of float, default=0.05, 0.10, ..., 0.95
         Strictly increasing levels in (0, 1).
-    predict_quantiles : float or sequence, default=0.5
-        Levels ``predict`` returns by default (a scalar gives a 1-D array).
+    %(predict_quantiles)s
 
     Attributes
     ----------

@@ -339,9 +339,7 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         %(y_fit_1d)s
         %(sample_weight_sdrn)s
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         return self.fit_kd(X, y, None, xi=0.0, sample_weight=sample_weight)
 
@@ -366,9 +364,7 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
             Weight of the teacher term.
         %(sample_weight_sdrn)s
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         self._validate()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
@@ -436,9 +432,7 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
     def predict(self, X):
         """Evaluate the network (numpy, layer by layer) at ``X`` (in the original units).
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(parameters_X_predict)s
 
         Returns
         -------
@@ -496,9 +490,7 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
             Class labels.
         %(sample_weight_sdrn)s
 
-        Returns
-        -------
-        %(returns_self)s
+        %(returns_self_section)s
         """
         self._validate()
         X, y = validate_data(self, X, y, dtype=np.float64)
@@ -550,9 +542,7 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     def decision_function(self, X):
         """Network output: the margin (two classes) or one score per class.
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(parameters_X_predict)s
 
         Returns
         -------
@@ -565,9 +555,7 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     def predict(self, X):
         """Most likely class.
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(parameters_X_predict)s
 
         Returns
         -------
@@ -588,9 +576,7 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     def predict_proba(self, X):
         """Class probabilities (logistic loss only: the hinge loss does not estimate them).
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(parameters_X_predict)s
 
         Returns
         -------

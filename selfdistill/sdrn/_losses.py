@@ -56,7 +56,7 @@ _RESIDUAL_CONSTRAINTS = {
 _MARGIN_CONSTRAINTS = {"loss": [Options(*CLASSIFICATION_LOSSES)]}
 
 _DOCS = {
-    "residual_parameters": """Parameters
+    "residual_sections": """Parameters
 ----------
 loss : {"squared", "absolute", "quantile", "huber"}
     The loss.
@@ -65,13 +65,23 @@ r : array-like
 tau : float, default=0.5
     Quantile level (check loss), in (0, 1).
 delta : float, default=1.0
-    Huber threshold (> 0).""",
-    "margin_parameters": """Parameters
+    Huber threshold (> 0).
+
+Returns
+-------
+ndarray
+    Same shape as ``r``.""",
+    "margin_sections": """Parameters
 ----------
 loss : {"logistic", "hinge"}
     The loss.
 margin : array-like
-    Margins ``y f``.""",
+    Margins ``y f``.
+
+Returns
+-------
+ndarray
+    Same shape as ``margin``.""",
 }
 
 
@@ -80,12 +90,7 @@ margin : array-like
 def residual_loss(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndarray:
     """Value of a regression loss at residuals ``r = y - f``.
 
-    %(residual_parameters)s
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``r``.
+    %(residual_sections)s
     """
     return RESIDUAL_LOSS_FUNCTIONS[loss][0](np.asarray(r, dtype=np.float64), tau, delta)
 
@@ -95,12 +100,9 @@ def residual_loss(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndar
 def residual_subgradient(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndarray:
     """A subgradient of a regression loss with respect to the residual ``r``.
 
-    %(residual_parameters)s
+    At a kink: the right derivative for the check loss, 0 for ``|r|`` at 0.
 
-    Returns
-    -------
-    ndarray
-        Same shape as ``r``.
+    %(residual_sections)s
     """
     return RESIDUAL_LOSS_FUNCTIONS[loss][1](np.asarray(r, dtype=np.float64), tau, delta)
 
@@ -110,12 +112,7 @@ def residual_subgradient(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> 
 def margin_loss(loss: str, margin) -> np.ndarray:
     """Value of a binary classification loss at margins ``y f`` (``y`` in {-1, +1}).
 
-    %(margin_parameters)s
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``margin``.
+    %(margin_sections)s
     """
     return _MARGIN[loss][0](np.asarray(margin, dtype=np.float64))
 
@@ -125,12 +122,9 @@ def margin_loss(loss: str, margin) -> np.ndarray:
 def margin_subgradient(loss: str, margin) -> np.ndarray:
     """A subgradient of a binary classification loss with respect to the margin.
 
-    %(margin_parameters)s
+    At a kink: -1 for the hinge at margin 1.
 
-    Returns
-    -------
-    ndarray
-        Same shape as ``margin``.
+    %(margin_sections)s
     """
     return _MARGIN[loss][1](np.asarray(margin, dtype=np.float64))
 
