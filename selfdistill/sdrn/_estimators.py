@@ -99,17 +99,33 @@ def _weights(sample_weight, n_samples: int) -> np.ndarray:
     return np.ones(n_samples) if sw is None else sw
 
 
-#: numpydoc of ``fit``'s arguments shared by the SDRN estimators (``fill_doc``).
-_FIT_DOCS = {
-    "X_sdrn": """X : array-like of shape (n_samples, n_features)
+#: numpydoc shared by the SDRN estimators' methods (``fill_doc``).
+_DOCS = {
+    "parameters_X_sdrn": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
     Training inputs (min-max scaled internally unless ``scale_inputs=False``).""",
     "sample_weight_sdrn": """sample_weight : array-like of shape (n_samples,), default=None
     Nonnegative weights ``w_i`` of the loss terms.""",
+    "returns_predictions": """Returns
+-------
+ndarray of shape (n_samples,)
+    Predictions.""",
 }
 
 
 class _SDRNBase(ValidatedParamsMixin, BaseEstimator):
-    """Shared construction, validation and training of the SDRN estimators."""
+    """Shared construction, validation and training of the SDRN estimators.
+
+    A concrete estimator names its losses in the class statement (``losses=...``, the first is
+    the default); its ``__init__`` and constraint table follow from them.
+    """
+
+    def __init_subclass__(cls, losses: tuple[str, ...] = (), **kwargs):
+        super().__init_subclass__(**kwargs)
+        if losses:  # a user's subclass without ``losses`` inherits both
+            cls._parameter_constraints = _sdrn_constraints(losses)
+            cls.__init__ = _init_with_default_loss(losses[0])
 
     # ------------------------------------------------------------------ validation
     def _validate(self):
@@ -279,7 +295,7 @@ _COMMON_ATTRIBUTES = """
 """
 
 
-class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
+class SparseDeepReLURegressor(RegressorMixin, _SDRNBase, losses=REGRESSION_LOSSES):
     """Sparse deep ReLU network regressor (SDRN) with a Lipschitz loss.
 
     Objective (``X`` is n_samples x n_features; the paper writes d x n):
@@ -326,16 +342,11 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
     True
     """
 
-    _parameter_constraints = _sdrn_constraints(REGRESSION_LOSSES)
-    __init__ = _init_with_default_loss("squared")
-
-    @fill_doc(**_FIT_DOCS)
+    @fill_doc(**_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Build the network from ``n`` and fit the output layer (and, if trainable, all weights).
 
-        Parameters
-        ----------
-        %(X_sdrn)s
+        %(parameters_X_sdrn)s
         %(y_fit_1d)s
         %(sample_weight_sdrn)s
 
@@ -344,7 +355,7 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         return self.fit_kd(X, y, None, xi=0.0, sample_weight=sample_weight)
 
     @validate_params({"xi": [Interval(numbers.Real)]})
-    @fill_doc(**_FIT_DOCS)
+    @fill_doc(**_DOCS)
     def fit_kd(self, X, y, teacher_prediction, *, xi=0.5, sample_weight=None):
         """Fit the self-distillation objective with a Lipschitz loss, as two terms.
 
@@ -354,9 +365,7 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         other losses it is *not* a mixed-target fit, and ``xi`` must lie in [0, 1] (a negative
         weight on a convex loss makes the objective non-convex).
 
-        Parameters
-        ----------
-        %(X_sdrn)s
+        %(parameters_X_sdrn)s
         %(y_fit_1d)s
         teacher_prediction : array-like of shape (n_samples,) or None
             Teacher outputs ``t_i`` at ``X`` (None only with ``xi = 0``).
@@ -428,21 +437,18 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         coef, intercept = self._solve_smooth(Phi, value_grad, 1)
         return coef[:, 0], float(intercept[0])
 
-    @fill_doc
+    @fill_doc(**_DOCS)
     def predict(self, X):
         """Evaluate the network (numpy, layer by layer) at ``X`` (in the original units).
 
         %(parameters_X_predict)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predictions.
+        %(returns_predictions)s
         """
         return self._raw_output(X)
 
 
-class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
+class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase, losses=CLASSIFICATION_LOSSES):
     """Sparse deep ReLU network classifier (SDRN) with the logistic or hinge loss.
 
     Objective for two classes (labels coded ``y_i`` in {-1, +1}; X is n_samples x n_features):
@@ -476,16 +482,11 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     intercept_ : float or ndarray of shape (n_classes,)
         Output bias(es).""" + _COMMON_ATTRIBUTES
 
-    _parameter_constraints = _sdrn_constraints(CLASSIFICATION_LOSSES)
-    __init__ = _init_with_default_loss("logistic")
-
-    @fill_doc(**_FIT_DOCS)
+    @fill_doc(**_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Build the network from ``n`` and fit the output layer (and, if trainable, all weights).
 
-        Parameters
-        ----------
-        %(X_sdrn)s
+        %(parameters_X_sdrn)s
         y : array-like of shape (n_samples,)
             Class labels.
         %(sample_weight_sdrn)s
