@@ -259,6 +259,11 @@ def qrjoint_dir():
     return folder
 
 
+def test_unknown_reference_case_is_refused():
+    with pytest.raises(ValueError, match="load_reference: case must be one of 'locscale', 'rightcens', 'plasma'"):
+        load_reference("engel")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case_name", ["locscale", "rightcens"])
 def test_mcmc_agrees_with_r_qrjoint(case_name, qrjoint_dir):

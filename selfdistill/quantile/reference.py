@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._validation import Options, validate_params
+
 CASES = ("locscale", "rightcens", "plasma")
 #: The copy shipped with the repository (numbers produced by R's qrjoint 2.0-3; no R code).
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "qrjoint"
@@ -64,6 +66,7 @@ def reference_dir(directory=None) -> Path | None:
     return None
 
 
+@validate_params({"case": [Options(*CASES)]})
 def load_reference(case: str, directory=None) -> ReferenceCase:
     """Load one case of the R reference outputs.
 
@@ -74,8 +77,6 @@ def load_reference(case: str, directory=None) -> ReferenceCase:
     FileNotFoundError
         When the folder cannot be found (say where to point it).
     """
-    if case not in CASES:
-        raise ValueError(f"unknown reference case {case!r}; choose one of {CASES}.")
     folder = reference_dir(directory)
     if folder is None:
         raise FileNotFoundError(
