@@ -3,7 +3,8 @@
 The hyper-parameters are checked by the tables of :mod:`selfdistill._validation`; the converters
 here are the ones those tables use for values with more structure than a number in an interval
 (a level grid, a tau step, a set of points). :func:`check_quantiles` also converts the levels
-passed to ``predict``; :func:`check_censoring` checks the per-row codes given to ``fit``.
+passed to ``predict``; :func:`check_fit_data` checks the arrays given to ``fit`` (with the
+per-row censoring codes). ``FIT_DOCS`` holds the numpydoc sections the estimators share.
 """
 
 from __future__ import annotations

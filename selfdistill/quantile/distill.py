@@ -17,7 +17,7 @@ are refused with an error (never clipped).
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import optimize
@@ -313,7 +313,7 @@ class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin,
         Candidates for ``xi="cv"``.
     cv : int, cross-validation splitter or iterable of (train, test) splits, default=5
         Folds of the cross-validation (an int: shuffled K-fold seeded by ``random_state``).
-    kernel : str, default="rbf"
+    kernel : str or callable, default="rbf"
         Any ``sklearn.metrics.pairwise_kernels`` metric.
     gamma : float or None
         Kernel parameter (None: ``1 / n_features`` on standardised inputs, sklearn's default).
@@ -342,7 +342,7 @@ class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin,
             Interval(numbers.Integral, 2, None), HasMethods("split", "get_n_splits"),
             InstanceOf(Iterable, "an iterable of (train, test) splits"),
         ],
-        "kernel": [Options(*sorted(kernel_metrics())), HasMethods("__call__")],
+        "kernel": [Options(*sorted(kernel_metrics())), InstanceOf(Callable, "a callable k(x, y)")],
         "gamma": [None, *_POSITIVE],
         "random_state": [
             None, Interval(numbers.Integral, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState"),
