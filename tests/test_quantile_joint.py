@@ -262,6 +262,14 @@ def qrjoint_dir():
 def test_unknown_reference_case_is_refused():
     with pytest.raises(ValueError, match="load_reference: case must be one of 'locscale', 'rightcens', 'plasma'"):
         load_reference("engel")
+    with pytest.raises(ValueError, match="band_agreement: case must be a ReferenceCase"):
+        band_agreement(JointQuantileRegressor(), "locscale")
+
+
+def test_band_agreement_refuses_a_bad_level_range(qrjoint_dir):
+    case = load_reference("locscale", qrjoint_dir)
+    with pytest.raises(ValueError, match="tau_range must be two levels"):
+        band_agreement(JointQuantileRegressor(), case, tau_range=(0.1, 0.5, 0.9))
 
 
 @pytest.mark.slow
