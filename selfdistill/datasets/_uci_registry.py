@@ -23,11 +23,12 @@ class UCIDataset:
     paper_name : str
         Its name in Pareek, Du & Oh (2024), Table 1.
     uci_id : int
-        UCI repository id (the ``id`` argument of ``ucimlrepo.fetch_ucirepo``).
+        UCI repository id (in the dataset's addresses).
     doi : str
         Dataset DOI (cite it: the licence requires attribution).
-    url : str
-        The dataset's UCI page.
+    slug : str
+        The dataset's name in UCI's addresses: its page is :attr:`url`, the official zip archive
+        :attr:`archive_url`.
     licence : str
         Licence of the data.
     citation : str
@@ -36,6 +37,9 @@ class UCIDataset:
         Raw file as published by UCI, at ``<data_dir>/<folder>/<filename>`` in the mirror layout.
     sha256 : str
         SHA-256 of the official raw file.
+    archive_sha256 : str
+        SHA-256 of UCI's zip archive that holds the raw file (checked by ``fetch_file`` on
+        download).
     target : str
         Column returned as ``y``.
     features : tuple of str
@@ -60,12 +64,12 @@ class UCIDataset:
     paper_name: str
     uci_id: int
     doi: str
-    url: str
-    licence: str
+    slug: str
     citation: str
     folder: str
     filename: str
     sha256: str
+    archive_sha256: str
     target: str
     features: tuple[str, ...]
     shape: tuple[int, int]
@@ -74,6 +78,17 @@ class UCIDataset:
     notes: tuple[str, ...] = ()
     read_csv_options: Mapping = field(default_factory=dict, repr=False)
     missing_code: float | None = field(default=None, repr=False)
+    licence: str = "CC BY 4.0 (UCI)"
+
+    @property
+    def url(self) -> str:
+        """The dataset's page at UCI."""
+        return f"https://archive.ics.uci.edu/dataset/{self.uci_id}/{self.slug}"
+
+    @property
+    def archive_url(self) -> str:
+        """UCI's zip archive of the raw files (the page's download button)."""
+        return f"https://archive.ics.uci.edu/static/public/{self.uci_id}/{self.slug}.zip"
 
 
 _AIR_QUALITY_FEATURES = (
@@ -114,7 +129,7 @@ _REGISTRY = {
         paper_name="Air Quality",
         uci_id=360,
         doi="10.24432/C59K5F",
-        url="https://archive.ics.uci.edu/dataset/360/air+quality",
+        slug="air+quality",
         licence=(
             "CC BY 4.0 (UCI); the UCI page reportedly still carries the donor's older "
             "'research purposes only, no commercial use' sentence as well"
@@ -126,6 +141,7 @@ _REGISTRY = {
         folder="air_quality",
         filename="AirQualityUCI.csv",
         sha256="13277ae5d8581e80b7be09d47c7d3d06fe9b8e957078f2cf6e859f955e62f996",
+        archive_sha256="d4a64013fb385288a8a48d9d193ca7079b2e1bbddf6f8d458feb8c08ab2b8a2a",
         target="NO2(GT)",
         features=_AIR_QUALITY_FEATURES,
         shape=(7393, 8),
@@ -146,7 +162,7 @@ _REGISTRY = {
             "The UCI id of the paper's Air Quality set (360) is believed, not confirmed.",
         ),
         notes=(
-            "UCI defines no target for this dataset (ucimlrepo's data.targets is None).",
+            "UCI defines no target for this dataset (its variable table marks none).",
             "Hourly time series (2004-03-10 18:00 to 2005-04-04 14:00): random splits mix "
             "neighbouring hours; Dang et al. use a sequential split.",
         ),
@@ -159,8 +175,7 @@ _REGISTRY = {
         paper_name="Airfoil",
         uci_id=291,
         doi="10.24432/C5VW2C",
-        url="https://archive.ics.uci.edu/dataset/291/airfoil+self+noise",
-        licence="CC BY 4.0 (UCI)",
+        slug="airfoil+self+noise",
         citation=(
             "Brooks, T., Pope, D., & Marcolini, M. (1989). Airfoil Self-Noise [Dataset]. UCI "
             "Machine Learning Repository. https://doi.org/10.24432/C5VW2C (NASA RP-1218)."
@@ -168,6 +183,7 @@ _REGISTRY = {
         folder="airfoil_self_noise",
         filename="airfoil_self_noise.dat",
         sha256="74c75fd71783f1e6b71f8a622b993dc592897a97cd689c5090a07147a1b097b3",
+        archive_sha256="5c7767ba53ad827d3f48ba1eb9434117f4892df8f10bc4c99e118a9e8a7ae07c",
         target=_AIRFOIL_TARGET,
         features=_AIRFOIL_FEATURES,
         shape=(1503, 5),
@@ -180,9 +196,9 @@ _REGISTRY = {
         assumptions=(
             "The paper does not state its preprocessing; we use UCI's task (the five inputs, "
             "target scaled sound pressure) unchanged.",
-            "The column names are the ones public code reports for ucimlrepo's id 291; they are "
-            "not verified against the live UCI API (columns are matched ignoring case and "
-            "punctuation).",
+            "The raw file has no header: the column names are the ones public code reports for "
+            "UCI's variable table of id 291, not verified against the live UCI site (they name "
+            "the columns only and do not change the data).",
         ),
         read_csv_options=MappingProxyType(
             {"sep": "\t", "header": None, "names": (*_AIRFOIL_FEATURES, _AIRFOIL_TARGET)}
@@ -194,8 +210,7 @@ _REGISTRY = {
         paper_name="AEP",
         uci_id=374,
         doi="10.24432/C5VC8G",
-        url="https://archive.ics.uci.edu/dataset/374/appliances+energy+prediction",
-        licence="CC BY 4.0 (UCI)",
+        slug="appliances+energy+prediction",
         citation=(
             "Candanedo, L. (2017). Appliances Energy Prediction [Dataset]. UCI Machine Learning "
             "Repository. https://doi.org/10.24432/C5VC8G. Candanedo, Feldheim & Deramaix, "
@@ -204,6 +219,7 @@ _REGISTRY = {
         folder="appliances_energy_prediction",
         filename="energydata_complete.csv",
         sha256="2820bf712ad0275cb18b85a05250926100d8e65ebb9f4d2d016ca91ea152a25d",
+        archive_sha256="2fccf354445d886e7917620b0195db1f3e3e34d5a067a93b844694a4c561255a",
         target="Appliances",
         features=_AEP_FEATURES,
         shape=(19735, 27),
