@@ -7,7 +7,34 @@ import math
 import numpy as np
 import pandas as pd
 
+from .._validation import Boolean, Converter, check_generator_seed, validate_params
 
+
+def _check_fractions(fractions, name: str = "fractions") -> tuple[float, float, float]:
+    """Three finite fractions >= 0 that sum to 1 (train, validation, test)."""
+    try:
+        values = [float(f) for f in fractions]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be three numbers (train, validation, test), got {fractions!r}."
+        ) from exc
+    if len(values) != 3 or not all(np.isfinite(values)) or min(values) < 0:
+        raise ValueError(
+            f"{name} must be three finite numbers >= 0 (train, validation, test), "
+            f"got {fractions!r}."
+        )
+    if abs(sum(values) - 1.0) > 1e-9:
+        raise ValueError(f"{name} must sum to 1, got {fractions!r} (sum {sum(values)!r}).")
+    return tuple(values)
+
+
+@validate_params(
+    {
+        "fractions": [Converter(_check_fractions, "three fractions summing to 1")],
+        "random_state": [Converter(check_generator_seed, "a seed of numpy.random.default_rng")],
+        "shuffle": [Boolean()],
+    }
+)
 def train_val_test_split(X, y, fractions=(0.3, 0.3, 0.4), random_state=None, shuffle=True):
     """Split ``(X, y)`` into training, validation and test parts.
 
@@ -57,7 +84,7 @@ def train_val_test_split(X, y, fractions=(0.3, 0.3, 0.4), random_state=None, shu
         )
     n_train, n_val = _split_sizes(fractions, n_samples)
     if shuffle:
-        order = np.random.default_rng(random_state).permutation(n_samples)
+        order = random_state.permutation(n_samples)
     else:
         order = np.arange(n_samples)
     blocks = np.split(order, [n_train, n_train + n_val])
@@ -65,20 +92,7 @@ def train_val_test_split(X, y, fractions=(0.3, 0.3, 0.4), random_state=None, shu
 
 
 def _split_sizes(fractions, n_samples: int) -> tuple[int, int]:
-    try:
-        values = [float(f) for f in fractions]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"fractions must be three numbers (train, validation, test), got {fractions!r}."
-        ) from exc
-    if len(values) != 3 or not all(np.isfinite(values)) or min(values) < 0:
-        raise ValueError(
-            f"fractions must be three finite numbers >= 0 (train, validation, test), "
-            f"got {fractions!r}."
-        )
-    if abs(sum(values) - 1.0) > 1e-9:
-        raise ValueError(f"fractions must sum to 1, got {fractions!r} (sum {sum(values)!r}).")
-    f_train, f_val, f_test = values
+    f_train, f_val, f_test = fractions
     # Round f * n to 9 decimals before flooring, so that 0.29 * 100 = 28.999999999999996 gives 29.
     n_train = math.floor(round(f_train * n_samples, 9))
     n_val = math.floor(round(f_val * n_samples, 9))
