@@ -13,7 +13,6 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from selfdistill import sd_coef
 from selfdistill.kd import (
@@ -25,18 +24,6 @@ from selfdistill.kd import (
 )
 from selfdistill.kd._objective import SoftTerm, objective
 from selfdistill.kd._softmax import soft_cross_entropy, softmax
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
 
 
 @pytest.fixture(scope="module")
