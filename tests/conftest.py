@@ -55,6 +55,37 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture(scope="session")
+def linear_problem():
+    """``linear_problem(rng, n=400, d=6, targets=None, offset=3.0)`` -> ``(X, y)``.
+
+    A dense linear regression with unequal column scales (0.5 to 2) and an offset (so that the
+    intercept matters); ``targets`` columns of y, or a 1-D y when None. Unit noise.
+    """
+
+    def make(rng, n=400, d=6, targets=None, offset=3.0):
+        X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + offset
+        shape = (d,) if targets is None else (d, targets)
+        y = X @ rng.normal(size=shape) + rng.normal(size=(n,) if targets is None else (n, targets))
+        return X, y
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def partial_fit_in_chunks():
+    """``partial_fit_in_chunks(est, X, y, w=None, size=100)``: feed consecutive row blocks to
+    ``est.partial_fit`` (with their sample weights) and return ``est``."""
+
+    def stream(est, X, y, w=None, size=100):
+        for start in range(0, X.shape[0], size):
+            rows = slice(start, start + size)
+            est.partial_fit(X[rows], y[rows], None if w is None else w[rows])
+        return est
+
+    return stream
+
+
+@pytest.fixture(scope="session")
 def iris():
     """Iris, features standardised (mean 0, standard deviation 1): a small 3-class problem.
 
