@@ -74,46 +74,29 @@ class BCIDataset:
     sampling_rate_hz: float
 
 
+# One row per recording set, in the order of _COLUMNS.
+_COLUMNS = ("name", "n_channels", "series_length", "n_train", "n_test", "classes", "sampling_rate_hz",
+            "origin", "task")
+_TABLE = (
+    ("SelfRegulationSCP1", 6, 896, 268, 293, ("negativity", "positivity"), 256.0,
+     "BCI Competition II, data set Ia (Univ. Tuebingen), healthy subject",
+     "self-regulation of slow cortical potentials: cursor up (negativity) vs down (positivity)"),
+    ("SelfRegulationSCP2", 7, 1152, 200, 180, ("negativity", "positivity"), 256.0,
+     "BCI Competition II, data set Ib (Univ. Tuebingen), ALS patient",
+     "self-regulation of slow cortical potentials (near chance for simple models)"),
+    ("Blink", 4, 510, 500, 450, ("LongBlink", "ShortBlink"), 255.0,
+     "EEG blink recordings of six subjects (Kelvin9811/EEG-Blink-dataset)", "long vs short eye blink"),
+    ("FingerMovements", 28, 50, 316, 100, ("left", "right"), 100.0,
+     "BCI Competition II, data set IV (Berlin), self-paced key typing",
+     "left vs right hand key press, 130 ms before the press"),
+    ("HandMovementDirection", 10, 400, 160, 74, ("right", "forward", "left", "backward"), 400.0,
+     "BCI Competition IV, data set 3 (MEG, Freiburg/Tuebingen), two subjects",
+     "direction of a wrist movement (4 classes)"),
+    ("EyesOpenShut", 14, 128, 56, 42, ("0", "1"), 128.0,
+     "UCI EEG Eye State, one subject, 14 channels, 1 s segments", "eyes open vs shut"),
+)
 BCI_DATASETS: dict[str, BCIDataset] = {
-    d.name: d
-    for d in (
-        BCIDataset(
-            "SelfRegulationSCP1",
-            "BCI Competition II, data set Ia (Univ. Tuebingen), healthy subject",
-            "self-regulation of slow cortical potentials: cursor up (negativity) vs down (positivity)",
-            6, 896, 268, 293, ("negativity", "positivity"), 256.0,
-        ),
-        BCIDataset(
-            "SelfRegulationSCP2",
-            "BCI Competition II, data set Ib (Univ. Tuebingen), ALS patient",
-            "self-regulation of slow cortical potentials (near chance for simple models)",
-            7, 1152, 200, 180, ("negativity", "positivity"), 256.0,
-        ),
-        BCIDataset(
-            "Blink",
-            "EEG blink recordings of six subjects (Kelvin9811/EEG-Blink-dataset)",
-            "long vs short eye blink",
-            4, 510, 500, 450, ("LongBlink", "ShortBlink"), 255.0,
-        ),
-        BCIDataset(
-            "FingerMovements",
-            "BCI Competition II, data set IV (Berlin), self-paced key typing",
-            "left vs right hand key press, 130 ms before the press",
-            28, 50, 316, 100, ("left", "right"), 100.0,
-        ),
-        BCIDataset(
-            "HandMovementDirection",
-            "BCI Competition IV, data set 3 (MEG, Freiburg/Tuebingen), two subjects",
-            "direction of a wrist movement (4 classes)",
-            10, 400, 160, 74, ("right", "forward", "left", "backward"), 400.0,
-        ),
-        BCIDataset(
-            "EyesOpenShut",
-            "UCI EEG Eye State, one subject, 14 channels, 1 s segments",
-            "eyes open vs shut",
-            14, 128, 56, 42, ("0", "1"), 128.0,
-        ),
-    )
+    row[0]: BCIDataset(**dict(zip(_COLUMNS, row, strict=True))) for row in _TABLE
 }
 
 _ALIASES = {"scp1": "SelfRegulationSCP1", "scp2": "SelfRegulationSCP2"}
