@@ -404,7 +404,7 @@ def test_a_cached_archive_is_checked_on_every_load(uci_mirror, tmp_path, monkeyp
     fake = _serve(monkeypatch, "airfoil", _raw(uci_mirror, "airfoil"))
     with pytest.warns(UserWarning, match="differs from expected"):
         X, _ = load_uci("airfoil", cache_dir=tmp_path)
-    assert fake.calls and X.attrs["source"] == "cache" and X.shape == (1503, 5)
+    assert fake.calls and X.attrs["source"] == "download" and X.shape == (1503, 5)
 
 
 def test_a_transient_failure_is_retried(uci_mirror, tmp_path, monkeypatch):

@@ -169,22 +169,32 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=True):
 
     root = _cache_root(cache_dir)
     archive = root / "uci" / spec.folder / f"{spec.slug}.zip"
-    cached = archive.is_file()
+    before = _file_identity(archive)
     if not download:
-        if cached:
+        if before is not None:
             return _load_raw_file(archive, spec, "cache")
         tried += [f"cache {archive}: not there", "download: disabled (download=False)"]
         raise DataUnavailableError(_unavailable_message(spec, tried, root))
     try:
         _fetch_archive(spec, archive)
     except OSError as exc:  # URLError, HTTPError, a wrong checksum, an unwritable folder
-        tried.append(f"cache {archive}: {'not the official archive' if cached else 'not there'}")
+        tried.append(f"cache {archive}: {'not there' if before is None else 'not the official archive'}")
         tried.append(f"download {spec.archive_url}: {type(exc).__name__}: {exc}")
         raise DataUnavailableError(_unavailable_message(spec, tried, root)) from exc
-    X, y = _load_raw_file(archive, spec, "cache" if cached else "download")
-    if not cached:
-        X.attrs["location"] = y.attrs["location"] = spec.archive_url
+    if _file_identity(archive) == before:  # fetch_file kept the cached archive (SHA-256 matched)
+        return _load_raw_file(archive, spec, "cache")
+    X, y = _load_raw_file(archive, spec, "download")
+    X.attrs["location"] = y.attrs["location"] = spec.archive_url
     return X, y
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """``(inode, mtime)`` of ``path``, or None when it does not exist: a download replaces both."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _fetch_archive(spec: UCIDataset, archive: Path) -> None:
