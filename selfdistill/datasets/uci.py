@@ -45,7 +45,6 @@ from ._splits import train_val_test_split
 from ._uci_registry import ALIASES, UCI_DATASETS, UCIDataset
 
 __all__ = [
-    "CACHE_ENV",
     "DATA_DIR_ENV",
     "UCI_DATASETS",
     "DataUnavailableError",
