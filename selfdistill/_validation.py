@@ -7,7 +7,7 @@ Python only)::
     class SelfDistilledRidge(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
         _parameter_constraints = {
             "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
-            "xi": [Converter(check_xi, "a number or a 1-D sequence of numbers")],
+            "xi": [Converter(check_finite_vector, "a number or a 1-D sequence of numbers")],
             "fit_intercept": [Boolean()],
         }
 

@@ -600,3 +600,17 @@ def test_matrix_least_squares_form_gives_the_least_squares_polynomial(rng):
         np.testing.assert_allclose(solution.u, u, rtol=1e-8, atol=1e-10, err_msg=f"k={k}")
         residual = S @ u - b
         assert solution.residual_sq == pytest.approx(residual @ residual, rel=1e-9)
+
+
+def test_a_gram_route_design_gives_the_same_risks(rng):
+    """``SpectralDesign.from_X`` picks the Gram route for tall X; the risks agree to rounding."""
+    X, theta, noise = random_problem(rng, n=60, d=4)
+    design = sd.SpectralDesign.from_X(X)
+    assert design.method == "gram"
+    for alpha in (0.01, 1.0, 100.0):
+        assert sd.excess_risk(design, theta, noise, alpha=alpha, xi=[0.3, 2.0]) == pytest.approx(
+            sd.excess_risk(X, theta, noise, alpha, [0.3, 2.0]), rel=1e-10
+        )
+    assert sd.optimal_xi(design, theta, noise, alpha=1.0, n_steps=3).risk == pytest.approx(
+        sd.optimal_xi(X, theta, noise, 1.0, 3).risk, rel=1e-9
+    )
