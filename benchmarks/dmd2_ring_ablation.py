@@ -103,6 +103,13 @@ VARIANTS: dict[str, dict] = {
     "long_mint0.2": {"student": {"max_iter": 9000, "min_t": 0.2}},
     "long_mint0.3": {"student": {"max_iter": 9000, "min_t": 0.3}},
     "b1024_18k_ema": {"student": {"max_iter": 18000, "batch_size": 1024, "ema_decay": 0.995}},
+    "ode_pretrain_b1024": {"student": {"regression_pretrain_iter": 2000, "max_iter": 9000,
+                                       "batch_size": 1024}},
+    # ... with a better-fitted initialisation network (critic and generator start from it)
+    "ode_pretrain_b1024_t10k": {"student": {"regression_pretrain_iter": 2000, "max_iter": 9000,
+                                            "batch_size": 1024}, "teacher_iter": 10000},
+    "ode_pretrain_b1024_ema": {"student": {"regression_pretrain_iter": 2000, "max_iter": 9000,
+                                           "batch_size": 1024, "ema_decay": 0.99}},
 }
 
 
@@ -187,7 +194,7 @@ def summarize(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.assign(ed_ratio=rows["energy_distance"] / rows["teacher40_energy_distance"])
     out = []
     for name, part in rows.groupby("variant", sort=False):
-        record = {"variant": name, "seeds": len(part)}
+        record = {"variant": name, "seeds": ",".join(str(s) for s in sorted(part["seed"]))}
         verdicts = []
         for metric, better in (("on_mode", "higher"), ("weight_tv", "lower"),
                                ("ed_ratio", "lower"), ("energy_distance", None)):
