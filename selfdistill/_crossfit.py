@@ -39,30 +39,28 @@ from ._tuning import one_shot_grid
 
 @dataclass
 class CrossfitScores:
-    """Per-row held-out squared errors of every (alpha, k) candidate.
+    """Held-out errors of every (alpha, k) candidate (columns alpha-major, then k).
 
     Attributes
     ----------
-    errors : ndarray of shape (n_rows, n_candidates)
-        Weighted squared held-out error of each row (summed over targets), candidate columns in
-        the order alpha-major, then k.
+    mse : ndarray of shape (n_candidates,)
+        Cross-fitted mean squared error (weighted, mean over targets).
     row_weight : ndarray of shape (n_rows,)
+        Weight of each held-out row, rows in the order of :meth:`row_errors`.
     failed : ndarray of bool, shape (n_candidates,)
         Unrealisable or invalid in at least one fold.
     reasons : dict
         Column -> why it failed (first fold it failed in).
-    n_targets : int
+    row_errors : callable
+        ``columns -> (n_rows, len(columns))`` weighted squared held-out error of each row (summed
+        over targets) for the given candidate columns (the one-standard-error rule needs a few).
     """
 
-    errors: np.ndarray
+    mse: np.ndarray
     row_weight: np.ndarray
     failed: np.ndarray
     reasons: dict
-    n_targets: int
-
-    @property
-    def mse(self) -> np.ndarray:
-        return self.errors.sum(axis=0) / (self.row_weight.sum() * self.n_targets)
+    row_errors: object
 
 
 def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
@@ -108,7 +106,69 @@ def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
     row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)[rows]
     failed = np.any(unusable, axis=0)
     reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
-    return CrossfitScores(errors, row_weight, failed, reasons, T)
+    mse = errors.sum(axis=0) / (row_weight.sum() * T)
+    return CrossfitScores(mse, row_weight, failed, reasons, lambda columns: errors[:, columns])
+
+
+#: A held-out error computed as a quadratic form in the fold's moments loses the digits that its
+#: terms cancel: below this share of the terms' magnitude (relative rounding error above ~1e-10,
+#: i.e. R^2 > 1 - 1e-7 on the held-out rows) the fold is scored from its rows instead.
+CANCELLATION_FLOOR = 1e-6
+
+
+def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> CrossfitScores:
+    """:func:`crossfit_scores` for a :class:`~selfdistill._problems.FoldedLinearProblem`.
+
+    The held-out squared error of every candidate of fold f is ``sum_t v_t^T M_f v_t``, O(p^2) per
+    candidate with the fold's moments ``M_f`` (p = d + T + 1) instead of O(n_val r) with its rows
+    (:func:`heldout_vectors`); a fold whose quadratic forms cancel (``CANCELLATION_FLOOR``) is
+    scored from its rows. Per-row errors are computed only for the columns the one-standard-error
+    rule asks for.
+    """
+    smoothers = [part.smoother for part in folded.folds]
+    filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot)
+    vectors = [heldout_vectors(folded, f, H) for f, H in enumerate(filters)]
+    errors = 0.0
+    for f, vec in enumerate(vectors):
+        M = folded.moments[f]
+        err = np.einsum("tpc,tpc->c", vec, M @ vec)
+        magnitude = np.einsum("tpc,tpc->c", np.abs(vec), np.abs(M) @ np.abs(vec))
+        if not np.all(err >= CANCELLATION_FLOOR * magnitude):
+            residual = folded.heldout_residuals(f, vec)
+            err = np.einsum("tnc,tnc->c", residual, residual)
+        errors = errors + err
+    row_weight = folded.heldout_weights()
+    T = folded.full.smoother.n_targets
+
+    def row_errors(columns):
+        parts = []
+        for f, vec in enumerate(vectors):
+            residual = folded.heldout_residuals(f, vec[:, :, columns])
+            parts.append(np.einsum("tnc,tnc->nc", residual, residual))
+        return np.concatenate(parts)
+
+    reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
+    return CrossfitScores(errors / (row_weight.sum() * T), row_weight, np.any(unusable, axis=0),
+                          reasons, row_errors)
+
+
+def heldout_vectors(folded, f: int, H: np.ndarray) -> np.ndarray:
+    """``v`` (T, p, C) with held-out residuals ``rows_f @ v[t]`` of the C filters ``H`` (r, C) of fold f.
+
+    The model of filter h on the training part is ``b = V diag(h / s) z`` with the intercept at the
+    training means; in the rows' coordinates (centred at the mean of all rows, times sqrt(w)) its
+    residual is ``y~ - x~ b - sqrt(w) delta`` with ``delta = (y_mean_f - y_center) -
+    (x_mean_f - x_center) b``: ``v = [-b, e_t, -delta]`` over the columns ``[X, Y, 1]``.
+    """
+    design = folded.folds[f].design
+    d, T = design.n_features, design.z.shape[1]
+    B = np.einsum("dr,rc,rt->tdc", design.components, H, design.z / design.singular_values[:, None])
+    vec = np.zeros((T, d + T + 1, H.shape[1]))
+    vec[:, :d] = -B
+    vec[np.arange(T), d + np.arange(T)] = 1.0
+    mx, my = design.x_offset - folded.x_center, design.y_offset - folded.y_center
+    vec[:, -1] = np.einsum("d,tdc->tc", mx, B) - my[:, None]
+    return vec
 
 
 def fold_problems(fit_part, full, X, y, sw, splitter):
@@ -123,7 +183,7 @@ def fold_problems(fit_part, full, X, y, sw, splitter):
     whose training part is not the complement of the test part are decomposed by ``fit_part``.
     """
     n = X.shape[0]
-    splits = list(splitter.split(X, y))
+    splits = splitter.splits() if hasattr(splitter, "splits") else list(splitter.split(X, y))
     partition = all(np.all(np.bincount(np.concatenate([tr, te]), minlength=n) == 1) for tr, te in splits)
     if not (isinstance(full, LinearProblem) and isinstance(X, np.ndarray) and partition):
         for train, test in splits:
@@ -229,31 +289,38 @@ def _inadmissible(h: np.ndarray, p0: int, n) -> np.ndarray:
     return ~ok
 
 
-def ridge_loo_alpha(sm, alphas) -> tuple[int, np.ndarray]:
+def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
     """Index of the alpha ``RidgeCV`` would pick (exact LOO; first of ties in grid order).
 
     Ridge is one linear smoother, so its LOO residuals are ``e_i / (1 - h_ii)`` exactly, with the
     leverage ``h_ii = w_i / n + sum_j U_ij^2 a_j`` (intercept included): all alphas at once.
-    Returns the index and the LOO mean squared errors (inf where a leverage reaches 1).
+    ``left_blocks`` yields ``(U^T, y~, sqrt(w))`` for blocks of rows (e.g.
+    :meth:`~selfdistill._problems.FoldedLinearProblem.left_blocks`); by default the smoother's own
+    U, targets and weights form one block. Returns the index and the LOO mean squared errors (inf
+    where a leverage reaches 1).
     """
-    if sm.left is None or sm.y_tilde is None:
-        raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
-    A = sm.ell[:, None] / (sm.ell[:, None] + np.asarray(alphas, dtype=float)[None, :])  # (r, n_alpha)
-    denom = sm.left**2 @ A  # leverages, then 1 - leverage, in place (n_rows x n_alpha arrays)
-    if sm.p0:
-        root_w = sm.root_w if sm.root_w is not None else np.ones(denom.shape[0])
-        denom += (root_w**2 / sm.n)[:, None]
-    np.subtract(1.0, denom, out=denom)
-    defined = np.min(denom, axis=0) > 1e-12
-    scores = np.zeros(A.shape[1])
-    for j in range(sm.n_targets):
-        residual = sm.left @ (A * sm.z[:, [j]])
-        np.subtract(sm.y_tilde[:, [j]], residual, out=residual)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            residual /= denom
-        residual *= residual
-        scores += np.sum(residual, axis=0)
-    scores = np.where(defined, scores / (sm.n * sm.n_targets), np.inf)
+    if left_blocks is None:
+        if sm.left is None or sm.y_tilde is None:
+            raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
+        root_w = sm.root_w if sm.root_w is not None else np.ones(sm.left.shape[0])
+        left_blocks = [(sm.left.T, sm.y_tilde, root_w)]
+    # rows along the last axis (n_alpha x rows arrays): reductions over rows run contiguously
+    A_t = sm.ell[None, :] / (sm.ell[None, :] + np.asarray(alphas, dtype=float)[:, None])  # (n_alpha, r)
+    scores = np.zeros(A_t.shape[0])
+    lowest = np.full(A_t.shape[0], np.inf)
+    for left_t, y_tilde, root_w in left_blocks:
+        denom = A_t @ (left_t * left_t)  # leverages, then 1 - leverage, in place
+        if sm.p0:
+            denom += root_w**2 / sm.n
+        np.subtract(1.0, denom, out=denom)
+        np.minimum(lowest, np.min(denom, axis=1), out=lowest)
+        for j in range(sm.n_targets):
+            residual = (A_t * sm.z[:, j]) @ left_t
+            np.subtract(y_tilde[:, j], residual, out=residual)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                residual /= denom
+            scores += np.einsum("ai,ai->a", residual, residual)
+    scores = np.where(lowest > 1e-12, scores / (sm.n * sm.n_targets), np.inf)
     if not np.any(np.isfinite(scores)):
         return int(np.argmax(alphas)), scores
     return int(np.argmin(scores)), scores

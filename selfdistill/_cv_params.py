@@ -10,8 +10,8 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import KFold, check_cv, train_test_split
-from sklearn.utils import get_tags
+from sklearn.model_selection import check_cv, train_test_split
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import validate_data
 
 from ._validation import (
@@ -102,11 +102,44 @@ def check_folds(cv):
     )
 
 
-def fold_splitter(cv, random_state):
-    """Shuffled ``KFold`` for an int (rows of many data sets are ordered), else the splitter."""
-    if isinstance(cv, numbers.Integral):
-        return KFold(n_splits=int(cv), shuffle=True, random_state=random_state)
-    return check_cv(cv)
+class Folds:
+    """The folds of ``tuning="crossfit"``: test rows of each fold, training rows on demand.
+
+    An int ``cv`` is a shuffled ``KFold(cv, shuffle=True, random_state=random_state)``, computed as
+    its documentation describes (one permutation of the rows by
+    ``check_random_state(random_state).shuffle``, cut into consecutive parts, the first
+    ``n % cv`` one row longer), without building KFold's per-fold masks and training index arrays
+    (tests/test_crossfit_fast.py checks the folds equal ``KFold.split``'s). Any other ``cv`` is a
+    splitter (or an iterable of (train, test) pairs), split once.
+    """
+
+    def __init__(self, cv, random_state, X, y):
+        self.n = X.shape[0]
+        self._splits = None
+        if isinstance(cv, numbers.Integral):
+            order = np.arange(self.n)
+            check_random_state(random_state).shuffle(order)
+            sizes = np.full(int(cv), self.n // int(cv))
+            sizes[: self.n % int(cv)] += 1
+            self.tests = np.split(order, np.cumsum(sizes)[:-1])
+            self.partition = True
+        else:
+            self._splits = list(check_cv(cv).split(X, y))
+            self.tests = [test for _, test in self._splits]
+            self.partition = all(
+                np.all(np.bincount(np.concatenate([tr, te]), minlength=self.n) == 1) for tr, te in self._splits
+            )
+
+    def splits(self) -> list:
+        """``(train, test)`` index arrays of every fold (training rows ascending, as KFold's)."""
+        if self._splits is None:
+            out = []
+            for test in self.tests:
+                mask = np.ones(self.n, dtype=bool)
+                mask[test] = False
+                out.append((np.flatnonzero(mask), test))
+            self._splits = out
+        return self._splits
 
 
 def check_numeric_y(y) -> None:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._crossfit import crossfit_scores, ridge_loo_alpha
-from ._cv_params import CVParams, TuningData, check_cv_params, fold_splitter, split_for_tuning
+from ._crossfit import crossfit_scores, crossfit_scores_from_moments, ridge_loo_alpha
+from ._cv_params import CVParams, Folds, TuningData, check_cv_params, split_for_tuning
 from ._realise import realise
 from ._results import TunedMixin, store_tuning_results
 from ._selection import (
@@ -113,16 +113,24 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
     """
     owner = type(est).__name__
     steps = [int(k) for k in params.steps]
-    problem = est._problem(data.X, data.y, data.sw, keep_left=True)
-    sm = problem.smoother
-    ridge_index, ridge_loo = ridge_loo_alpha(sm, params.alphas)
-    scores = None
+    folds = folded = scores = None
     if steps != [0]:
-        scores = crossfit_scores(
-            lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
-            data.X, data.y, data.sw, params.alphas, steps,
-            fold_splitter(est.cv, est.random_state), params.one_shot, full=problem,
-        )
+        folds = Folds(est.cv, est.random_state, data.X, data.y)
+        if folds.partition:
+            folded = est._folded_problem(data.X, data.y, data.sw, folds.tests)
+    if folded is not None:  # tall dense X: every fold from one pass of moments
+        problem = folded.full
+        ridge_index, ridge_loo = ridge_loo_alpha(problem.smoother, params.alphas, folded.left_blocks())
+        scores = crossfit_scores_from_moments(folded, params.alphas, steps, params.one_shot)
+    else:
+        problem = est._problem(data.X, data.y, data.sw, keep_left=True)
+        ridge_index, ridge_loo = ridge_loo_alpha(problem.smoother, params.alphas)
+        if folds is not None:
+            scores = crossfit_scores(
+                lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
+                data.X, data.y, data.sw, params.alphas, steps, folds, params.one_shot, full=problem,
+            )
+    sm = problem.smoother
     candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
     order = _crossfit_preference(candidates, status, scores, steps)
     ridge_col = ridge_index * len(steps) + steps.index(0) if 0 in steps else None
@@ -175,7 +183,10 @@ def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
     best = min(eligible, key=lambda c: (candidates[c].mse, candidates[c].n_steps))
     by_k = [min((c for c in eligible if candidates[c].n_steps == k), key=lambda c: candidates[c].mse)
             for k in steps if any(candidates[c].n_steps == k for c in eligible)]
-    choice = one_standard_error_choice(scores.errors, scores.row_weight, by_k, best, SE_MULTIPLIER)
+    columns = by_k + [best]
+    pick = one_standard_error_choice(scores.row_errors(columns), scores.row_weight,
+                                     list(range(len(by_k))), len(by_k), SE_MULTIPLIER)
+    choice = columns[pick]
     return [choice] + sorted(set(by_k) - {choice}, key=lambda c: candidates[c].n_steps)
 
 
@@ -242,6 +253,10 @@ class SpectralCVMixin(TunedMixin):
 
     def _store_fit_extras(self, outcome: TuningOutcome, data: TuningData | None) -> None:
         """Estimator-specific attributes (teacher, spectrum, ...)."""
+
+    def _folded_problem(self, X, y, sw, tests):
+        """All rows and the training folds of ``tests`` from one pass of moments, or None."""
+        return None
 
     def _statistics_problem(self, X, y, sample_weight, X_val, y_val):
         """A spectral problem built from sufficient statistics of X, or None for in-memory X."""

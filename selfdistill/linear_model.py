@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _filters, _scale
 from ._cv_params import check_cv_params, check_fit_intercept, check_fixed_params, validate_fit_data
 from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
-from ._problems import LinearProblem
+from ._problems import FoldedLinearProblem, LinearProblem
 from ._realise import realise, step_filters
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
@@ -363,6 +363,11 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.cv = cv
+
+    def _folded_problem(self, X, y, sw, tests):
+        if scipy.sparse.issparse(X):
+            return None
+        return FoldedLinearProblem.build(X, y, sw, self.fit_intercept, tests)
 
     def _statistics_problem(self, X, y, sample_weight, X_val, y_val):
         # --- scale-out hook (issue 13): dask input -> tuning on its sufficient statistics
