@@ -32,7 +32,7 @@ import numpy as np
 import scipy.linalg
 
 from ._problems import LinearProblem
-from ._selection import FILTER_SLACK, filter_reason
+from ._selection import filter_reasons
 from ._spectral import GRAM_RCOND, SpectralDesign
 from ._tuning import one_shot_grid
 
@@ -54,6 +54,8 @@ class CrossfitScores:
     row_errors : callable
         ``columns -> (n_rows, len(columns))`` weighted squared held-out error of each row (summed
         over targets) for the given candidate columns (the one-standard-error rule needs a few).
+    full_grid : OneShotGrid or None
+        The one-shot solution on all rows, when it was solved in one batch with the folds.
     """
 
     mse: np.ndarray
@@ -61,6 +63,7 @@ class CrossfitScores:
     failed: np.ndarray
     reasons: dict
     row_errors: object
+    full_grid: object = None
 
 
 def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
@@ -126,7 +129,11 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
     rule asks for.
     """
     smoothers = [part.smoother for part in folded.folds]
-    filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot)
+    # one batched solve for all rows (the refit candidates) and every fold
+    both = one_shot_grid([folded.full.smoother] + smoothers, alphas, max(steps), one_shot)
+    n_alpha = len(alphas)
+    filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot,
+                                                  both.rows(slice(n_alpha, None)))
     vectors = [heldout_vectors(folded, f, H) for f, H in enumerate(filters)]
     errors = 0.0
     for f, vec in enumerate(vectors):
@@ -149,7 +156,7 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
 
     reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
     return CrossfitScores(errors / (row_weight.sum() * T), row_weight, np.any(unusable, axis=0),
-                          reasons, row_errors)
+                          reasons, row_errors, both.rows(slice(0, n_alpha)))
 
 
 def heldout_vectors(folded, f: int, H: np.ndarray) -> np.ndarray:
@@ -238,7 +245,7 @@ def _training_problem(full, sums, x_center, y_center, y_ndim: int):
     return LinearProblem.from_design(design, full.fit_intercept, y_ndim)
 
 
-def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -> tuple:
+def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, grid=None) -> tuple:
     """Filters of the one-shot-GCV-tuned k-step SD for every fold and (alpha, k), and which are unusable.
 
     Returns ``filters`` (per fold, shape (r, n_alphas * len(steps)), columns alpha-major then k);
@@ -246,7 +253,8 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -
     inadmissible there (:func:`~selfdistill._selection.filter_reason`), whose columns hold the
     ridge filter (scored, never selected); and ``{column: reason in the first fold it fails}``.
     Only the selected one-shot estimator is solved, in its own stable basis (the ridge-path t-power
-    basis or the paper's xibar), for all folds and alphas at once, without converting to per-step xi.
+    basis or the paper's xibar), for all folds and alphas at once, without converting to per-step xi
+    (``grid``: that solution, when it is at hand).
     """
     if len({sm.ell.size for sm in smoothers}) > 1:  # folds of different rank: one grid each
         parts = [one_shot_filters([sm], alphas, steps, one_shot) for sm in smoothers]
@@ -255,7 +263,8 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -
             reasons.update({c: why for c, why in fold_reasons.items() if c not in reasons})
         return [p[0][0] for p in parts], np.vstack([p[1] for p in parts]), reasons
     n_alpha, n_steps, n_folds = len(alphas), len(steps), len(smoothers)
-    grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
+    if grid is None:
+        grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
     ridge = grid.A
     n_rows = np.repeat([float(sm.n) for sm in smoothers], n_alpha)
     unusable = np.zeros((n_folds * n_alpha, n_steps), dtype=bool)
@@ -264,29 +273,16 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -
     for ik, k in enumerate(steps):
         h = ridge - grid.deviation(k) if k else ridge
         if k:
-            unusable[:, ik] = ~grid.defined | _inadmissible(h, smoothers[0].p0, n_rows)
+            why = filter_reasons(h, smoothers[0].p0, n_rows)
+            unusable[:, ik] = ~grid.defined | np.array([bool(w) for w in why])
             for row in np.flatnonzero(unusable[:, ik]):  # fold-major: the first fold words it
-                fold, ia = divmod(int(row), n_alpha)
-                col = ia * n_steps + ik
+                col = (int(row) % n_alpha) * n_steps + ik
                 if col not in reasons:
-                    reasons[col] = (filter_reason(smoothers[fold], h[row]) if grid.defined[row]
-                                    else "one-shot GCV undefined (df >= n)")
+                    reasons[col] = why[row] if grid.defined[row] else "one-shot GCV undefined (df >= n)"
             h = np.where(unusable[:, ik, None], ridge, h)
         per_k.append(h)
     filters = np.stack(per_k, axis=1).reshape(n_folds, n_alpha * n_steps, -1)
     return [f.T for f in filters], unusable.reshape(n_folds, n_alpha * n_steps), reasons
-
-
-def _inadmissible(h: np.ndarray, p0: int, n) -> np.ndarray:
-    """Rows of ``h`` (one filter per row, total weight ``n`` per row) that
-    :func:`~selfdistill._selection.filter_reason` rejects, vectorised."""
-    with np.errstate(invalid="ignore"):
-        low = np.min(h, axis=1, initial=np.inf)
-        high = np.max(h, axis=1, initial=-np.inf)
-        df = p0 + np.sum(h, axis=1)
-        ok = (np.all(np.isfinite(h), axis=1) & (low >= -FILTER_SLACK) & (high <= 1.0 + FILTER_SLACK)
-              & (df >= 0.0) & (df < n))
-    return ~ok
 
 
 def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:

@@ -155,7 +155,8 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
     Returns the candidates and ``{column: why it may not be selected}``.
     """
     steps = [int(k) for k in params.steps]
-    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot)
+    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot,
+                          solved=None if scores is None else scores.full_grid)
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
     candidates, status = [], {}

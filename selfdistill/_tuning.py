@@ -135,13 +135,18 @@ def evaluate_grid(
     *,
     one_shot: str = "ridge_path",
     noise_var: np.ndarray | None = None,
+    solved: OneShotGrid | None = None,
 ) -> list[Candidate]:
-    """Optimise xi exactly for every (alpha, k) of the grid and score it with ``method``."""
+    """Optimise xi exactly for every (alpha, k) of the grid and score it with ``method``.
+
+    ``solved``: under ``gcv``, the :func:`one_shot_grid` of ``one_shot`` on this smoother and
+    these alphas when it is already at hand (e.g. solved in one batch with the folds of
+    cross-fitting)."""
     k_max = int(np.max(steps))
     steps = [int(k) for k in steps]
     out: list[Candidate] = []
     if method == "gcv":  # closed forms: all alphas at once
-        for by_k in _gcv_grid(smoother, np.asarray(alphas, dtype=float), k_max, one_shot):
+        for by_k in _gcv_grid(smoother, np.asarray(alphas, dtype=float), k_max, one_shot, solved):
             out.extend(by_k[k] for k in steps)
         return out
     path = _criterion_path(smoother, method, k_max, one_shot, noise_var)
@@ -359,6 +364,11 @@ class OneShotGrid:
     rss: np.ndarray
     defined: np.ndarray
 
+    def rows(self, index) -> OneShotGrid:
+        """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers)."""
+        return OneShotGrid(self.kind, self.A[index], self.Tt[index], [c[index] for c in self.coefs],
+                           self.rss[index], self.defined[index])
+
     def deviation(self, k: int) -> np.ndarray:
         """Filter deviations ``u`` (n_alphas, r) of the k-step optima (``h = a - u``), computed in
         the estimator's own basis (Horner, no conversion to per-step xi)."""
@@ -420,13 +430,14 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     return OneShotGrid(one_shot, A, Tt, coefs, rss, defined)
 
 
-def _gcv_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str) -> list[list[Candidate]]:
+def _gcv_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
+              solved: OneShotGrid | None = None) -> list[list[Candidate]]:
     """``gcv`` candidates ``[[Candidate for k = 0..k_max] for alpha in alphas]``; both one-shot
-    estimates are reported (``extra``), ``one_shot`` is the one optimised."""
+    estimates are reported (``extra``), ``one_shot`` is the one optimised (``solved`` if given)."""
     n, T = sm.n, sm.n_targets
     norm = n * T
-    rp = one_shot_grid(sm, alphas, k_max, "ridge_path")
-    gp = one_shot_grid(sm, alphas, k_max, "gcv_paper")
+    rp = solved if solved is not None and one_shot == "ridge_path" else one_shot_grid(sm, alphas, k_max, "ridge_path")
+    gp = solved if solved is not None and one_shot == "gcv_paper" else one_shot_grid(sm, alphas, k_max, "gcv_paper")
     chosen = rp if one_shot == "ridge_path" else gp
     deviations = [chosen.deviation(k) for k in range(k_max + 1)]
     factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
