@@ -142,7 +142,7 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
         magnitude = np.einsum("tpc,tpc->c", np.abs(vec), np.abs(M) @ np.abs(vec))
         if not np.all(err >= CANCELLATION_FLOOR * magnitude):
             residual = folded.heldout_residuals(f, vec)
-            err = np.einsum("tnc,tnc->c", residual, residual)
+            err = np.einsum("ntc,ntc->c", residual, residual)
         errors = errors + err
     row_weight = folded.heldout_weights()
     T = folded.full.smoother.n_targets
@@ -151,7 +151,7 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
         parts = []
         for f, vec in enumerate(vectors):
             residual = folded.heldout_residuals(f, vec[:, :, columns])
-            parts.append(np.einsum("tnc,tnc->nc", residual, residual))
+            parts.append(np.einsum("ntc,ntc->nc", residual, residual))
         return np.concatenate(parts)
 
     reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}

@@ -271,11 +271,14 @@ class FoldedLinearProblem:
             yield xb, zb
 
     def heldout_residuals(self, f: int, vec: np.ndarray) -> np.ndarray:
-        """``[X, Y, 1] @ vec`` on the held-out rows of fold f (vec of shape (..., p, C)):
-        shape (..., n_f, C)."""
+        """``[X, Y, 1] @ vec[t]`` on the held-out rows of fold f for vec of shape (T, p, C): the
+        residuals, shape (n_f, T, C)."""
+        T, p, C = vec.shape
         d = self.X.shape[1]
-        parts = [xb @ vec[..., :d, :] + zb @ vec[..., d:, :] for xb, zb in self.row_blocks(self.tests[f])]
-        return np.concatenate(parts, axis=-2)
+        flat = np.ascontiguousarray(vec.transpose(1, 0, 2)).reshape(p, T * C)  # 2-D products only
+        top, bottom = flat[:d], flat[d:]
+        parts = [xb @ top + zb @ bottom for xb, zb in self.row_blocks(self.tests[f])]
+        return np.concatenate(parts).reshape(-1, T, C)
 
     def heldout_weights(self) -> np.ndarray:
         """Weight of each held-out row, folds in order."""
