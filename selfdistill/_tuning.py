@@ -441,7 +441,12 @@ def _gcv_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: st
     chosen = rp if one_shot == "ridge_path" else gp
     deviations = [chosen.deviation(k) for k in range(k_max + 1)]
     factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
-    xibar_rp = [_ridge_path_xibar(rp.coefs[k] / factorials[:k]) for k in range(k_max + 1)]
+    # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
+    padded = np.zeros((k_max + 1, len(alphas), k_max))
+    for k in range(1, k_max + 1):
+        padded[k, :, :k] = rp.coefs[k] / factorials[:k]
+    converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
+    xibar_rp = [converted[k, :, :k] for k in range(k_max + 1)]
     df1 = (sm.p0 + np.sum(rp.A, axis=1)) / n
     df2 = (sm.p0 + np.sum(rp.A * rp.A, axis=1)) / n
     out = []
