@@ -1,6 +1,7 @@
 """Stage 0 of the tuning pipeline: check the estimators' parameters and data before any work.
 
-Everything here raises a ``ValueError`` that names the problem and the fix, *before* a
+The parameters are declared in constraint tables (:mod:`selfdistill._validation`), checked once
+at the start of ``fit``. Everything here raises a ``ValueError`` that names the problem and the fix, *before* a
 decomposition is computed (a bad ``n_steps`` must not cost a 95-second eigendecomposition first).
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from types import GeneratorType
 
 import numpy as np
 from sklearn.model_selection import check_cv, train_test_split
@@ -15,7 +17,13 @@ from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import validate_data
 
 from ._validation import (
-    check_alpha,
+    Boolean,
+    Converter,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    RandomState,
     check_alpha_grid,
     check_magnitude,
     check_n_steps_grid,
@@ -34,6 +42,27 @@ ONE_SHOT_METHODS = ("ridge_path", "gcv_paper")
 MAX_TUNED_STEPS = 30
 
 
+#: Constraint tables (:mod:`selfdistill._validation`), one entry per ``__init__`` parameter; the
+#: estimators compose theirs from these.
+FIXED_XI_PARAMS = {
+    "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+    "xi": [Converter(check_xi, "a number or a 1-D sequence of finite numbers (one per step)")],
+}
+TUNING_PARAMS = {
+    "alphas": [Converter(check_alpha_grid, "a non-empty 1-D sequence of finite penalties > 0")],
+    "n_steps": [Converter(check_n_steps_grid, "a non-empty sequence of step counts >= 0")],
+    "tuning": [Options(*TUNING_METHODS)],
+    "one_shot": [Options(*ONE_SHOT_METHODS)],
+    "noise_var": [None, Converter(check_noise_var, "a finite variance >= 0")],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "random_state": [RandomState()],
+    # an int means a shuffled KFold (rows of many data sets are ordered)
+    "cv": [Interval(numbers.Integral, 2, None), HasMethods("split", "get_n_splits"),
+           InstanceOf((list, tuple, GeneratorType), "a list of (train, test) index pairs")],
+}
+INTERCEPT_PARAMS = {"fit_intercept": [Boolean()]}
+
+
 @dataclass(frozen=True)
 class CVParams:
     """The validated tuning parameters shared by the CV estimators."""
@@ -42,64 +71,23 @@ class CVParams:
     steps: np.ndarray
     tuning: str
     one_shot: str
+    cv: object = 5
 
-
-def check_cv_params(est) -> CVParams:
-    """Validate the parameters shared by the CV estimators (no data needed)."""
-    alphas = check_alpha_grid(est.alphas, "alphas")
-    steps = check_n_steps_grid(est.n_steps, "n_steps")
-    if steps.max() > MAX_TUNED_STEPS:
-        raise ValueError(
-            f"n_steps contains {int(steps.max())}, but the CV estimators tune at most "
-            f"{MAX_TUNED_STEPS} steps: the tuning criteria are polynomials of degree k whose "
-            "coefficients cannot be solved or realised accurately in float64 for larger k. Use "
-            f"n_steps <= {MAX_TUNED_STEPS} (the gain of SD saturates after a few steps), or the "
-            "fixed-xi estimators (SelfDistilledRidge / SelfDistilledKernelRidge) for any k."
-        )
-    if est.tuning not in TUNING_METHODS:
-        raise ValueError(f"tuning must be one of {TUNING_METHODS}, got {est.tuning!r}.")
-    if est.one_shot not in ONE_SHOT_METHODS:
-        raise ValueError(f"one_shot must be one of {ONE_SHOT_METHODS}, got {est.one_shot!r}.")
-    if not 0.0 < float(est.validation_fraction) < 1.0:
-        raise ValueError(
-            f"validation_fraction must be in (0, 1), got {est.validation_fraction!r}."
-        )
-    if est.noise_var is not None:
-        check_noise_var(est.noise_var)
-    check_fit_intercept(getattr(est, "fit_intercept", False))
-    if est.tuning == "crossfit":
-        check_folds(est.cv)
-    return CVParams(alphas, steps, est.tuning, est.one_shot)
-
-
-def check_fixed_params(alpha, xi) -> tuple[float, np.ndarray]:
-    """Validate ``alpha`` (> 0) and per-step ``xi`` (finite; a scalar means one step)."""
-    return check_alpha(alpha), check_xi(xi)
-
-
-def check_fit_intercept(fit_intercept) -> bool:
-    """``fit_intercept`` must be a real bool (sklearn refuses strings such as "no" too)."""
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise ValueError(
-            f"fit_intercept must be True or False, got {fit_intercept!r} "
-            f"({type(fit_intercept).__name__}); a non-empty string such as 'no' would be truthy."
-        )
-    return bool(fit_intercept)
-
-
-def check_folds(cv):
-    """``cv``: an int >= 2 (shuffled K-fold) or a scikit-learn splitter."""
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be >= 2 folds for tuning='crossfit', got {cv}.")
-        return cv
-    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
-        return cv
-    if hasattr(cv, "__iter__") and not isinstance(cv, (str, bytes)):  # explicit (train, test) pairs
-        return cv
-    raise ValueError(
-        f"cv must be an int >= 2 or a scikit-learn cross-validation splitter, got {cv!r}."
-    )
+    @classmethod
+    def of(cls, est) -> CVParams:
+        """Check every parameter of a CV estimator against its table (no data needed)."""
+        params = est._validate_params()
+        steps = params.n_steps
+        if steps.max() > MAX_TUNED_STEPS:
+            raise ValueError(
+                f"{type(est).__name__}: n_steps contains {int(steps.max())}, but the CV estimators "
+                f"tune at most {MAX_TUNED_STEPS} steps: the tuning criteria are polynomials of "
+                "degree k whose coefficients cannot be solved or realised accurately in float64 for "
+                f"larger k. Use n_steps <= {MAX_TUNED_STEPS} (the gain of SD saturates after a few "
+                "steps), or the fixed-xi estimators (SelfDistilledRidge / SelfDistilledKernelRidge) "
+                "for any k."
+            )
+        return cls(params.alphas, steps, params.tuning, params.one_shot, params.cv)
 
 
 class Folds:
@@ -108,7 +96,7 @@ class Folds:
     An int ``cv`` is a shuffled ``KFold(cv, shuffle=True, random_state=random_state)``, computed as
     its documentation describes (one permutation of the rows by
     ``check_random_state(random_state).shuffle``, cut into consecutive parts, the first
-    ``n % cv`` one row longer), without building KFold's per-fold masks and training index arrays
+    ``n % cv`` one row longer; rows ascending within a fold), without building KFold's per-fold masks and training index arrays
     (tests/test_crossfit_fast.py checks the folds equal ``KFold.split``'s). Any other ``cv`` is a
     splitter (or an iterable of (train, test) pairs), split once.
     """
@@ -121,7 +109,8 @@ class Folds:
             check_random_state(random_state).shuffle(order)
             sizes = np.full(int(cv), self.n // int(cv))
             sizes[: self.n % int(cv)] += 1
-            self.tests = np.split(order, np.cumsum(sizes)[:-1])
+            # ascending within a fold, as KFold's (and the gathers read X in order)
+            self.tests = [np.sort(test) for test in np.split(order, np.cumsum(sizes)[:-1])]
             self.partition = True
         else:
             self._splits = list(check_cv(cv).split(X, y))

@@ -10,8 +10,9 @@
 5. realised model ........................... :mod:`selfdistill._realise` (+ :meth:`model`
    of the spectral problem), fitted attributes and ``cv_results_`` in :mod:`selfdistill._results`.
 
-The estimators supply two hooks: ``_validate_fit_data`` and ``_problem(X, y, sw, keep_left)``
-(stage 1 for their kind of smoother).
+The estimators supply their constraint table ``_parameter_constraints``, ``_accept_sparse``
+(input formats of X) and the hooks ``_problem(X, y, sw, keep_left)`` (stage 1 for their kind of
+smoother) and ``_folded_problem`` (all rows and the folds of cross-fitting from one pass).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._crossfit import crossfit_scores, crossfit_scores_from_moments, ridge_loo_alpha
-from ._cv_params import CVParams, Folds, TuningData, check_cv_params, split_for_tuning
+from ._cv_params import CVParams, Folds, TuningData, split_for_tuning, validate_fit_data
 from ._realise import realise
 from ._results import TunedMixin, store_tuning_results
 from ._selection import (
@@ -34,7 +35,7 @@ from ._selection import (
     warn_on_boundary,
 )
 from ._tuning import Candidate, evaluate_grid
-from ._validation import check_noise_var
+from ._validation import ValidatedParamsMixin, check_noise_var
 
 #: A k-step candidate must beat the best candidate with fewer steps by more than this many
 #: standard errors of the paired held-out difference ("one-standard-error rule").
@@ -115,7 +116,7 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
     steps = [int(k) for k in params.steps]
     folds = folded = scores = None
     if steps != [0]:
-        folds = Folds(est.cv, est.random_state, data.X, data.y)
+        folds = Folds(params.cv, est.random_state, data.X, data.y)
         if folds.partition:
             folded = est._folded_problem(data.X, data.y, data.sw, folds.tests)
     if folded is not None:  # tall dense X: every fold from one pass of moments
@@ -207,7 +208,7 @@ def _first_realisable(sm, candidates, order: list[int], status: dict, notes: lis
     raise ValueError("no candidate can be realised on all rows; include n_steps=0.")  # pragma: no cover
 
 
-class SpectralCVMixin(TunedMixin):
+class SpectralCVMixin(ValidatedParamsMixin, TunedMixin):
     """``fit`` of the CV estimators: the stage sequence of this module's docstring."""
 
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -235,11 +236,11 @@ class SpectralCVMixin(TunedMixin):
         -------
         self
         """
-        params = check_cv_params(self)
+        params = CVParams.of(self)
         problem = self._statistics_problem(X, y, sample_weight, X_val, y_val)
         if problem is not None:  # issue 13: already reduced and decomposed (dask input)
             return self._realise(tune_by_criterion(self, None, params, problem), None)
-        X, y, sw = self._validate_fit_data(X, y, sample_weight)
+        X, y, sw = validate_fit_data(self, X, y, sample_weight, accept_sparse=self._accept_sparse)
         data = split_for_tuning(self, X, y, sw, X_val, y_val)
         tune = tune_by_crossfit if params.tuning == "crossfit" else tune_by_criterion
         return self._realise(tune(self, data, params), data)

@@ -18,6 +18,7 @@ Special cases (in our convention xi weights the teacher):
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -25,25 +26,22 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters
-from ._cv_params import check_fixed_params, validate_fit_data
+from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, validate_fit_data
 from ._cv_pipeline import SpectralCVMixin
 from ._problems import KernelProblem
 from ._realise import step_filters
+from ._validation import HasMethods, InstanceOf, Interval, ValidatedParamsMixin
 from .linear_model import DEFAULT_ALPHAS
 
-
-def check_kernel_params(est) -> None:
-    """Refuse kernel parameters sklearn's ``KernelRidge`` refuses (before any kernel is computed)."""
-    gamma, degree = est.gamma, est.degree
-    if gamma is not None and (
-        isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not np.isfinite(gamma)
-        or gamma <= 0
-    ):
-        raise ValueError(f"gamma must be a finite number > 0 (or None for 1 / n_features), got {gamma!r}.")
-    if isinstance(degree, bool) or not isinstance(degree, numbers.Real) or not np.isfinite(degree) or degree < 0:
-        raise ValueError(f"degree must be a finite number >= 0 (the polynomial kernel's degree), got {degree!r}.")
-    if isinstance(est.coef0, bool) or not isinstance(est.coef0, numbers.Real) or not np.isfinite(est.coef0):
-        raise ValueError(f"coef0 must be a finite real number, got {est.coef0!r}.")
+#: Constraint table of the kernel parameters (those sklearn's ``KernelRidge`` refuses are refused
+#: before any kernel is computed).
+KERNEL_PARAMS = {
+    "kernel": [InstanceOf(str, "a kernel name of sklearn's pairwise_kernels"), HasMethods("__call__")],
+    "gamma": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    "degree": [Interval(numbers.Real, 0, None)],
+    "coef0": [Interval(numbers.Real)],
+    "kernel_params": [None, InstanceOf(Mapping, "a dict of keyword arguments of the kernel")],
+}
 
 
 class _KernelSDMixin:
@@ -55,9 +53,7 @@ class _KernelSDMixin:
             params.update(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
 
-    def _validate_fit_data(self, X, y, sample_weight):
-        check_kernel_params(self)
-        return validate_fit_data(self, X, y, sample_weight)
+    _accept_sparse = False
 
     def _problem(self, X, y, sw, keep_left=True):
         return KernelProblem(self._kernel, X, y, sw)
@@ -85,7 +81,7 @@ class _KernelSDMixin:
         return tags
 
 
-class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
+class SelfDistilledKernelRidge(ValidatedParamsMixin, _KernelSDMixin, RegressorMixin, BaseEstimator):
     """Kernel ridge regression self-distilled k times with fixed imitation parameters.
 
     Objective: teacher ``f_0 = argmin sum_i w_i (y_i - f(x_i))^2 + alpha ||f||_H^2`` and students
@@ -130,6 +126,8 @@ class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
     (11,)
     """
 
+    _parameter_constraints = {**FIXED_XI_PARAMS, **KERNEL_PARAMS}
+
     def __init__(
         self, alpha=1.0, xi=(0.5,), kernel="rbf", gamma=None, degree=3, coef0=1, kernel_params=None
     ):
@@ -157,8 +155,9 @@ class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        alpha, xi = check_fixed_params(self.alpha, self.xi)
-        X, y, sw = self._validate_fit_data(X, y, sample_weight)
+        params = self._validate_params()
+        alpha, xi = params.alpha, params.xi
+        X, y, sw = validate_fit_data(self, X, y, sample_weight)
         problem = self._problem(X, y, sw)
         d = problem.eigenvalues
         a, t = _filters.shrinkage(np.sqrt(d), alpha)
@@ -222,6 +221,8 @@ class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin
     dual_coef_, teacher_dual_coef_, X_fit_, eigenvalues_ :
         As in :class:`SelfDistilledKernelRidge`.
     """
+
+    _parameter_constraints = {**TUNING_PARAMS, **KERNEL_PARAMS}
 
     def __init__(
         self,

@@ -21,10 +21,17 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters, _scale
-from ._cv_params import check_cv_params, check_fit_intercept, check_fixed_params, validate_fit_data
+from ._cv_params import (
+    FIXED_XI_PARAMS,
+    INTERCEPT_PARAMS,
+    TUNING_PARAMS,
+    CVParams,
+    validate_fit_data,
+)
 from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
 from ._problems import FoldedLinearProblem, LinearProblem
 from ._realise import realise, step_filters
+from ._validation import ValidatedParamsMixin
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
 
@@ -61,8 +68,7 @@ class _LinearSDMixin:
         tags.input_tags.sparse = True  # scale-out hook (issue 13): the Gram route takes CSR/CSC
         return tags
 
-    def _validate_fit_data(self, X, y, sample_weight):
-        return validate_fit_data(self, X, y, sample_weight, accept_sparse=("csr", "csc"))
+    _accept_sparse = ("csr", "csc")  # scale-out hook (issue 13): the Gram route takes CSR/CSC
 
     def _problem(self, X, y, sw, keep_left=False):
         if scipy.sparse.issparse(X):  # scale-out hook (issue 13): eigh of X^T X, X never densified
@@ -70,7 +76,7 @@ class _LinearSDMixin:
         return LinearProblem.from_data(X, y, sw, self.fit_intercept, keep_left=keep_left)
 
 
-class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
+class SelfDistilledRidge(ValidatedParamsMixin, _LinearSDMixin, RegressorMixin, BaseEstimator):
     """Ridge regression self-distilled k times with fixed imitation parameters.
 
     Objective: the teacher ``theta_0 = argmin ||y - X theta||^2 + alpha ||theta||^2`` and, for
@@ -131,6 +137,8 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
     (3, 3)
     """
 
+    _parameter_constraints = {**FIXED_XI_PARAMS, **INTERCEPT_PARAMS}
+
     def __init__(self, alpha=1.0, xi=(0.5,), fit_intercept=True):
         self.alpha = alpha
         self.xi = xi
@@ -153,15 +161,14 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        alpha, xi = check_fixed_params(self.alpha, self.xi)
-        check_fit_intercept(self.fit_intercept)
+        params = self._validate_params()
         # --- scale-out hook (issue 13): dask input -> decomposition of its sufficient statistics
         if _scale.uses_statistics(X):
-            return self._realise(_scale.fixed_problem(self, X, y, sample_weight), alpha, xi)
+            return self._realise(_scale.fixed_problem(self, X, y, sample_weight), params.alpha, params.xi)
         self.__dict__.pop("statistics_", None)
         # --- end of hook
-        X, y, sw = self._validate_fit_data(X, y, sample_weight)
-        return self._realise(self._problem(X, y, sw), alpha, xi)
+        X, y, sw = validate_fit_data(self, X, y, sample_weight, accept_sparse=self._accept_sparse)
+        return self._realise(self._problem(X, y, sw), params.alpha, params.xi)
 
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of rows and refit exactly: the result equals ``fit`` on all chunks so far.
@@ -184,9 +191,8 @@ class SelfDistilledRidge(_LinearSDMixin, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        alpha, xi = check_fixed_params(self.alpha, self.xi)
-        check_fit_intercept(self.fit_intercept)
-        return self._realise(_scale.fixed_partial_problem(self, X, y, sample_weight), alpha, xi)
+        params = self._validate_params()
+        return self._realise(_scale.fixed_partial_problem(self, X, y, sample_weight), params.alpha, params.xi)
 
     def _realise(self, problem, alpha, xi):
         """Teacher and students from one spectral problem (every input route ends here)."""
@@ -342,6 +348,8 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
     True
     """
 
+    _parameter_constraints = {**TUNING_PARAMS, **INTERCEPT_PARAMS}
+
     def __init__(
         self,
         alphas=DEFAULT_ALPHAS,
@@ -402,7 +410,7 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         -------
         self
         """
-        params = check_cv_params(self)
+        params = CVParams.of(self)
         problem = _scale.tuning_partial_problem(self, X, y, sample_weight)
         return self._realise(tune_by_criterion(self, None, params, problem), None)
 

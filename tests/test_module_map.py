@@ -111,7 +111,7 @@ _CYCLIC_TODAY = pytest.mark.xfail(strict=True, reason="module cycles being remov
 @pytest.mark.parametrize(
     "call",
     [
-        pytest.param("ridge_cv_fit", marks=_CYCLIC_TODAY),
+        "ridge_cv_fit",
         "soft_target_logistic_fit",
         pytest.param("reproduce_table1", marks=_CYCLIC_TODAY),
     ],
