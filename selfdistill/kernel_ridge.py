@@ -26,8 +26,9 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters
-from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, validate_fit_data
+from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, store_init_params, validate_fit_data
 from ._cv_pipeline import SpectralCVMixin
+from ._docstrings import fill_doc
 from ._problems import KernelProblem
 from ._realise import step_filters
 from ._validation import HasMethods, InstanceOf, Interval, ValidatedParamsMixin
@@ -58,13 +59,13 @@ class _KernelSDMixin:
     def _problem(self, X, y, sw, keep_left=True):
         return KernelProblem(self._kernel, X, y, sw)
 
+    @fill_doc
     def predict(self, X):
         """Predict ``K(X, X_fit_) @ dual_coef_``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples to predict.
+        %(X_predict)s
 
         Returns
         -------
@@ -131,29 +132,21 @@ class SelfDistilledKernelRidge(ValidatedParamsMixin, _KernelSDMixin, RegressorMi
     def __init__(
         self, alpha=1.0, xi=(0.5,), kernel="rbf", gamma=None, degree=3, coef0=1, kernel_params=None
     ):
-        self.alpha = alpha
-        self.xi = xi
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.kernel_params = kernel_params
+        store_init_params(self, locals())
 
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the kernel ridge teacher and its k students.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights (weight 2 = a duplicated row).
+        %(X_fit)s
+        %(y_fit)s
+        %(sample_weight_fit)s
 
         Returns
         -------
-        self
+        %(returns_self)s
         """
         params = self._validate_params()
         alpha, xi = params.alpha, params.xi
@@ -240,19 +233,7 @@ class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin
         coef0=1,
         kernel_params=None,
     ):
-        self.alphas = alphas
-        self.n_steps = n_steps
-        self.tuning = tuning
-        self.one_shot = one_shot
-        self.noise_var = noise_var
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.cv = cv
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.kernel_params = kernel_params
+        store_init_params(self, locals())
 
     def _store_fit_extras(self, outcome, data):
         problem = outcome.problem

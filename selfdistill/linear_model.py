@@ -26,14 +26,30 @@ from ._cv_params import (
     INTERCEPT_PARAMS,
     TUNING_PARAMS,
     CVParams,
+    store_init_params,
     validate_fit_data,
 )
 from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
+from ._docstrings import fill_doc
 from ._problems import FoldedLinearProblem, LinearProblem
 from ._realise import realise, step_filters
 from ._validation import ValidatedParamsMixin
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
+
+#: numpydoc of both ``partial_fit`` methods
+_PARTIAL_FIT_DOC = {"partial_fit_parameters": """Parameters
+----------
+X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
+    A chunk of rows (a chunk with no rows is a no-op).
+y : array-like of shape (n_rows,) or (n_rows, n_targets)
+    Targets of those rows.
+sample_weight : array-like of shape (n_rows,), optional
+    Non-negative weights (weight 2 = a duplicated row).
+
+Returns
+-------
+self"""}
 
 
 class _LinearSDMixin:
@@ -140,9 +156,7 @@ class SelfDistilledRidge(ValidatedParamsMixin, _LinearSDMixin, RegressorMixin, B
     _parameter_constraints = {**FIXED_XI_PARAMS, **INTERCEPT_PARAMS}
 
     def __init__(self, alpha=1.0, xi=(0.5,), fit_intercept=True):
-        self.alpha = alpha
-        self.xi = xi
-        self.fit_intercept = fit_intercept
+        store_init_params(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher and the k students.
@@ -170,6 +184,7 @@ class SelfDistilledRidge(ValidatedParamsMixin, _LinearSDMixin, RegressorMixin, B
         X, y, sw = validate_fit_data(self, X, y, sample_weight, accept_sparse=self._accept_sparse)
         return self._realise(self._problem(X, y, sw), params.alpha, params.xi)
 
+    @fill_doc(**_PARTIAL_FIT_DOC)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of rows and refit exactly: the result equals ``fit`` on all chunks so far.
 
@@ -178,18 +193,7 @@ class SelfDistilledRidge(ValidatedParamsMixin, _LinearSDMixin, RegressorMixin, B
         and the model is re-derived from one ``eigh`` of the d x d Gram matrix, O(d^3) per call.
         ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it starts anew.
 
-        Parameters
-        ----------
-        X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
-            A chunk of rows (a chunk with no rows is a no-op).
-        y : array-like of shape (n_rows,) or (n_rows, n_targets)
-            Targets of those rows.
-        sample_weight : array-like of shape (n_rows,), optional
-            Non-negative weights (weight 2 = a duplicated row).
-
-        Returns
-        -------
-        self
+        %(partial_fit_parameters)s
         """
         params = self._validate_params()
         return self._realise(_scale.fixed_partial_problem(self, X, y, sample_weight), params.alpha, params.xi)
@@ -362,15 +366,7 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         random_state=None,
         cv=5,
     ):
-        self.alphas = alphas
-        self.n_steps = n_steps
-        self.tuning = tuning
-        self.one_shot = one_shot
-        self.fit_intercept = fit_intercept
-        self.noise_var = noise_var
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.cv = cv
+        store_init_params(self, locals())
 
     def _folded_problem(self, X, y, sw, tests):
         if scipy.sparse.issparse(X):
@@ -385,6 +381,7 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         return None
 
     @available_if(_scale.partial_fit_available)
+    @fill_doc(**_PARTIAL_FIT_DOC)
     def partial_fit(self, X, y, sample_weight=None):
         """Add a chunk of rows and re-tune exactly: equals ``fit`` on all chunks so far.
 
@@ -397,18 +394,7 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         the tuning. ``fit`` on an in-memory array keeps no statistics: a ``partial_fit`` after it
         starts anew.
 
-        Parameters
-        ----------
-        X : array-like, scipy.sparse matrix or dask collection of shape (n_rows, n_features)
-            A chunk of rows (a chunk with no rows is a no-op).
-        y : array-like of shape (n_rows,) or (n_rows, n_targets)
-            Targets of those rows.
-        sample_weight : array-like of shape (n_rows,), optional
-            Non-negative weights (weight 2 = a duplicated row).
-
-        Returns
-        -------
-        self
+        %(partial_fit_parameters)s
         """
         params = CVParams.of(self)
         problem = _scale.tuning_partial_problem(self, X, y, sample_weight)
