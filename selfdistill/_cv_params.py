@@ -63,13 +63,6 @@ TUNING_PARAMS = {
 INTERCEPT_PARAMS = {"fit_intercept": [Boolean()]}
 
 
-def store_init_params(est, values: dict) -> None:
-    """``__init__`` of the estimators: store every parameter unchanged (``values = locals()``)."""
-    for name, value in values.items():
-        if name not in ("self", "__class__"):
-            setattr(est, name, value)
-
-
 @dataclass(frozen=True)
 class CVParams:
     """The validated tuning parameters shared by the CV estimators."""

@@ -26,7 +26,7 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters
-from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, store_init_params, validate_fit_data
+from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, validate_fit_data
 from ._cv_pipeline import SpectralCVMixin
 from ._docstrings import fill_doc
 from ._problems import KernelProblem
@@ -132,7 +132,7 @@ class SelfDistilledKernelRidge(ValidatedParamsMixin, _KernelSDMixin, RegressorMi
     def __init__(
         self, alpha=1.0, xi=(0.5,), kernel="rbf", gamma=None, degree=3, coef0=1, kernel_params=None
     ):
-        store_init_params(self, locals())
+        self._store_params(locals())
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):
@@ -233,7 +233,7 @@ class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin
         coef0=1,
         kernel_params=None,
     ):
-        store_init_params(self, locals())
+        self._store_params(locals())
 
     def _store_fit_extras(self, outcome, data):
         problem = outcome.problem

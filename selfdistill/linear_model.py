@@ -26,7 +26,6 @@ from ._cv_params import (
     INTERCEPT_PARAMS,
     TUNING_PARAMS,
     CVParams,
-    store_init_params,
     validate_fit_data,
 )
 from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
@@ -156,7 +155,7 @@ class SelfDistilledRidge(ValidatedParamsMixin, _LinearSDMixin, RegressorMixin, B
     _parameter_constraints = {**FIXED_XI_PARAMS, **INTERCEPT_PARAMS}
 
     def __init__(self, alpha=1.0, xi=(0.5,), fit_intercept=True):
-        store_init_params(self, locals())
+        self._store_params(locals())
 
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher and the k students.
@@ -366,7 +365,7 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         random_state=None,
         cv=5,
     ):
-        store_init_params(self, locals())
+        self._store_params(locals())
 
     def _folded_problem(self, X, y, sw, tests):
         if scipy.sparse.issparse(X):
