@@ -506,8 +506,10 @@ def _ridge_path_grid(rows: _GridRows, A, Tt, k_max: int):
     m = np.arange(k_max + 1)
     AT = A * Tt
     powers = np.zeros(A.shape + (k_max + 1,))  # (B, r, k+1): (-t)^(m-1) for m >= 1
-    for e in range(1, k_max + 1):
-        powers[:, :, e] = (-Tt) ** (e - 1)  # scalar exponent: one pass, not an array of pow calls
+    if k_max:
+        powers[:, :, 1] = 1.0
+    for e in range(2, k_max + 1):  # repeated products: pow() of a negative base is slow
+        np.multiply(powers[:, :, e - 1], -Tt, out=powers[:, :, e])
     t_series = np.where(m == 0, Tt[..., None], AT[..., None] * powers)
     d_series = np.empty((A.shape[0], k_max + 1))
     d_series[:, 0] = 1.0 - (rows.p0 + np.sum(A, axis=1)) / rows.n
