@@ -160,10 +160,10 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
                           solved=None if scores is None else scores.full_grid)
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
-    candidates, status = [], {}
-    for col, cand in enumerate(refit):
-        candidates.append(Candidate(cand.alpha, cand.n_steps, cand.xibar, cand.u, float(mse[col]),
-                                    {**cand.extra, "mse_refit_gcv": cand.mse}))
+    status = {}
+    for col, cand in enumerate(refit):  # the refits, scored by their cross-fitted error
+        cand.extra["mse_refit_gcv"] = cand.mse
+        cand.mse = float(mse[col])
         if cand.n_steps == 0 and col // len(steps) != ridge_index:
             status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
         elif scores is None:
@@ -172,7 +172,7 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
             status[col] = scores.reasons[col]
         elif cand.n_steps and cand.extra.get("undefined"):
             status[col] = "one-shot GCV undefined on all rows"
-    return candidates, status
+    return refit, status
 
 
 def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
