@@ -308,8 +308,14 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
     -----
     Cost: one decomposition of X (``X^T X`` + ``eigh``, or a thin SVD when ``X^T X`` would be
     ill-conditioned), then O(r k^2) per (alpha, k) for ``gcv``/``cp``, O(n_val r k) for
-    ``validation`` and O(n r k) for ``loo``; ``crossfit`` adds one decomposition per fold and
-    O(n r) per candidate for the held-out errors.
+    ``validation`` and O(n r k) for ``loo``. ``crossfit`` on tall dense X: one pass over the rows
+    gives every fold's second moments, one batched ``eigh`` of the K + 1 Gram matrices (d x d)
+    decomposes all rows and every training part, the held-out error of each candidate is a
+    quadratic form in its fold's moments (O(d^2), no per-row work), and RidgeCV's exact
+    leave-one-out costs one more pass (O(n d n_alphas)); otherwise (wide or ill-conditioned X,
+    sparse X, a splitter whose training parts are not the complements of its test parts) one
+    decomposition per fold and O(n r) per candidate. At 10^4 x 20 with 13 alphas and k <= 5 the
+    default fit costs about as much as 5-6 sklearn ``Ridge`` fits (``benchmarks/RESULTS.md``).
 
     Why cross-fitting is the default (issue 9). Every in-sample criterion is optimistic for the
     selected candidate, since xi was fitted to the same criterion, and more steps never raise it:
