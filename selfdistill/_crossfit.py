@@ -6,22 +6,25 @@ largest k wins and, on real data with ill-conditioned designs, xi runs off to 1e
 separates the two roles:
 
 1. split the rows into K folds (shuffled ``KFold``; rows of real data sets are often ordered);
-2. in each training part: one decomposition (:mod:`selfdistill._problems`; for a linear problem on
-   dense X from the fold's ``X^T X`` = all rows' minus the fold's, :func:`fold_problems`), and the
-   exact one-shot GCV optimum of xi for every (alpha, k) (the toolkit's ``ridge_path`` estimator,
+2. in each training part: one decomposition (:mod:`selfdistill._problems`; for tall dense X all
+   of them from one pass of fold moments, :class:`~selfdistill._problems.FoldedLinearProblem`),
+   and the exact one-shot GCV optimum of xi for every (alpha, k) (the toolkit's ``ridge_path`` estimator,
    or ``gcv_paper``) -- the procedure the final model will run on all rows;
 3. a candidate whose filter is inadmissible (values far outside [0, 1], degrees of freedom outside
    ``[0, n)``) or undefined in a fold is disqualified for good; the selected one is realised as
    per-step SD and vetted again on all rows (:mod:`selfdistill._realise`);
 4. score the filters on the held-out fold;
-5. the per-row held-out squared errors of all candidates feed the selection
-   (``tune_by_crossfit`` in :mod:`selfdistill._cv_pipeline`).
+5. the held-out errors of all candidates, and per-row errors of the few the one-standard-error
+   rule compares, feed the selection (``tune_by_crossfit`` in :mod:`selfdistill._cv_pipeline`).
 
-Cost (issue 9: the per-candidate Python work, not the algebra, was the cost): one pass over X for
-the K fold Gram matrices and K small ``eigh``; one batched least-squares solve for the one-shot
-optima of all K x n_alphas x k candidates (:func:`~selfdistill._tuning.one_shot_grid`); per fold
-one product ``(n_val x r) @ (r x C)`` for the held-out predictions of its C candidates. No Python
-loop runs per candidate.
+Cost (issue 9: the per-candidate Python work, not the algebra, was the cost). Tall dense X
+(:func:`crossfit_scores_from_moments`): one pass over the rows for every fold's moments, one
+batched ``eigh``, one batched least-squares solve for the one-shot optima of all rows' and every
+fold's n_alphas x k candidates (:func:`~selfdistill._tuning.one_shot_grid`), and O(p^2) per
+candidate for its held-out error (a quadratic form in the fold's moments); exact ridge LOO
+(:func:`ridge_loo_alpha`) is one more pass over the rows in blocks. Otherwise
+(:func:`crossfit_scores`): one decomposition per fold and one product ``(n_val x r) @ (r x C)``
+per fold. No Python loop runs per candidate.
 """
 
 from __future__ import annotations
@@ -29,11 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
-from ._problems import LinearProblem
 from ._selection import filter_reasons
-from ._spectral import GRAM_RCOND, SpectralDesign
 from ._tuning import one_shot_grid
 
 
@@ -66,24 +66,22 @@ class CrossfitScores:
     full_grid: object = None
 
 
-def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
-                    full=None) -> CrossfitScores:
+def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str) -> CrossfitScores:
     """Held-out errors of the xi-tuned procedure for every (alpha, k).
 
     ``fit_part(X, y, sw)`` returns a spectral problem (decomposition of those rows). Inside a fold
     only the filters are needed (no per-step xi): a candidate whose filter is inadmissible
     (:func:`~selfdistill._selection.filter_reason`) or undefined is disqualified; the selected
-    candidate is realised and vetted again on all rows. Per fold: one decomposition (from the
-    fold's ``X^T X`` when ``full``, the :class:`~selfdistill._problems.LinearProblem` of all rows,
-    is given and X is a dense array: :func:`fold_problems`), the one-shot optima of every (alpha, k)
-    at once (:func:`one_shot_filters`), and the held-out predictions of every candidate as one
-    product ``val_map @ (filters * z)``.
+    candidate is realised and vetted again on all rows. Per fold: one decomposition of its training
+    rows (:func:`fold_problems`), the one-shot optima of every (alpha, k) at once
+    (:func:`one_shot_filters`), and the held-out predictions of every candidate as one product
+    ``val_map @ (filters * z)``.
     """
     steps = [int(k) for k in steps]
     n = X.shape[0]
     T = 1 if y.ndim == 1 else y.shape[1]
     n_cand = len(alphas) * len(steps)
-    folds = list(fold_problems(fit_part, full, X, y, sw, splitter))
+    folds = list(fold_problems(fit_part, X, y, sw, splitter))
     if not folds:
         raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
     filters, unusable, reasons = one_shot_filters([part.smoother for _, part in folds], alphas, steps, one_shot)
@@ -178,71 +176,15 @@ def heldout_vectors(folded, f: int, H: np.ndarray) -> np.ndarray:
     return vec
 
 
-def fold_problems(fit_part, full, X, y, sw, splitter):
-    """Yield ``(test rows, problem of the training rows with the test rows attached)`` per fold.
-
-    Linear problems on dense X: every training Gram matrix is the Gram matrix of all rows minus
-    that of the fold's test rows (rows centred once, at the mean of all rows; the training means
-    enter as a rank-one correction), so the folds cost one pass over X and one small ``eigh`` each,
-    no copy of the training rows. This is the Gram route of
-    :meth:`~selfdistill.SpectralDesign.from_X`; a fold where that route would lose accuracy
-    (``GRAM_RCOND``, or fewer training rows than features), any other problem, and splitters
-    whose training part is not the complement of the test part are decomposed by ``fit_part``.
-    """
-    n = X.shape[0]
+def fold_problems(fit_part, X, y, sw, splitter):
+    """Yield ``(test rows, problem of the training rows with the test rows attached)`` per fold,
+    each training part decomposed by ``fit_part`` from its rows (the route for kernels, sparse or
+    wide X, and the slow reference of :class:`~selfdistill._problems.FoldedLinearProblem`)."""
     splits = splitter.splits() if hasattr(splitter, "splits") else list(splitter.split(X, y))
-    partition = all(np.all(np.bincount(np.concatenate([tr, te]), minlength=n) == 1) for tr, te in splits)
-    if not (isinstance(full, LinearProblem) and isinstance(X, np.ndarray) and partition):
-        for train, test in splits:
-            part = fit_part(X[train], y[train], None if sw is None else sw[train])
-            part.attach_validation(X[test], y[test], None if sw is None else sw[test])
-            yield test, part
-        return
-    x_center, y_center = full.design.x_offset, full.design.y_offset
-    Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
-    stats = [_centred_sums(X[test], Y[test], None if sw is None else sw[test], x_center, y_center)
-             for _, test in splits]
-    total = [sum(parts) for parts in zip(*stats, strict=True)]
-    for (train, test), fold in zip(splits, stats, strict=True):
-        part = _training_problem(full, [t - f for t, f in zip(total, fold, strict=True)],
-                                 x_center, y_center, y.ndim)
-        if part is None or train.size < X.shape[1]:
-            part = fit_part(X[train], y[train], None if sw is None else sw[train])
+    for train, test in splits:
+        part = fit_part(X[train], y[train], None if sw is None else sw[train])
         part.attach_validation(X[test], y[test], None if sw is None else sw[test])
         yield test, part
-
-
-def _centred_sums(Xb, Yb, w, x_center, y_center):
-    """Weighted sums of rows centred at the given centres: W, sum x, sum y, X^T X, X^T y, sum y^2."""
-    Xc, Yc = Xb - x_center, Yb - y_center
-    Xw, Yw = (Xc, Yc) if w is None else (Xc * w[:, None], Yc * w[:, None])
-    weight = float(Xb.shape[0] if w is None else np.sum(w))
-    return (weight, Xw.sum(axis=0), Yw.sum(axis=0), Xw.T @ Xc, Xw.T @ Yc, np.sum(Yw * Yc, axis=0))
-
-
-def _training_problem(full, sums, x_center, y_center, y_ndim: int):
-    """The linear problem of a training part from its centred sums, or None when ``X^T X`` is too
-    ill-conditioned for the Gram route (the caller then decomposes the rows themselves)."""
-    weight, sx, sy, xx, xy, yy = sums
-    if weight <= 0:
-        return None
-    x_offset, y_offset = np.zeros_like(sx), np.zeros_like(sy)
-    if full.fit_intercept:  # recentre at the training means: a rank-one correction
-        mx, my = sx / weight, sy / weight
-        xx = xx - weight * np.outer(mx, mx)
-        xy = xy - weight * np.outer(mx, my)
-        yy = yy - weight * my**2
-        x_offset, y_offset = x_center + mx, y_center + my
-    evals, evecs = scipy.linalg.eigh(xx)
-    top = evals[-1]
-    if top <= 0 or evals[0] < GRAM_RCOND * top:
-        return None
-    order = np.argsort(evals)[::-1]
-    s = np.sqrt(evals[order])
-    V = evecs[:, order]
-    design = SpectralDesign(s, V, weight, xx.shape[0], "gram", (V.T @ xy) / s[:, None], yy,
-                            x_offset=x_offset, y_offset=y_offset)
-    return LinearProblem.from_design(design, full.fit_intercept, y_ndim)
 
 
 def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, grid=None) -> tuple:

@@ -129,7 +129,7 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
         if folds is not None:
             scores = crossfit_scores(
                 lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
-                data.X, data.y, data.sw, params.alphas, steps, folds, params.one_shot, full=problem,
+                data.X, data.y, data.sw, params.alphas, steps, folds, params.one_shot,
             )
     sm = problem.smoother
     candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)

@@ -1,8 +1,11 @@
 """The vectorised cross-fitting stage against slow reference paths (issue 9, "speed stays a feature").
 
-The fast paths: fold decompositions from the fold's ``X^T X`` (all-rows Gram minus the fold's),
-the one-shot GCV optimum of every (fold, alpha, k) in one batched solve, per-step xi of many
-candidates at once. Each is compared here with the straightforward computation it replaces.
+The fast paths: every fold's decomposition and held-out errors from one pass of fold moments
+(:class:`~selfdistill._problems.FoldedLinearProblem`: quadratic forms instead of rows), exact ridge
+LOO from blocks of rows, the folds of an int ``cv`` without ``KFold``'s masks, the one-shot GCV
+optimum of every (fold, alpha, k) in one batched solve, per-step xi of many candidates at once.
+Each is compared here with the straightforward computation it replaces (folds refitted from their
+rows, per-candidate solves, ``KFold.split``, the whole default fit through the refitted folds).
 """
 
 import numpy as np
@@ -39,42 +42,6 @@ def _refit(fit_intercept):
     return lambda Xp, yp, swp: LinearProblem.from_data(Xp, yp, swp, fit_intercept)
 
 
-@pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("offset", [0.0, 50.0])
-def test_gram_folds_equal_refitted_folds(fit_intercept, weighted, offset):
-    X, y, w = _design(0, offset=offset)
-    sw = w if weighted else None
-    full = LinearProblem.from_data(X, y, sw, fit_intercept, keep_left=True)
-    splitter = KFold(5, shuffle=True, random_state=1)
-    fast = list(fold_problems(_refit(fit_intercept), full, X, y, sw, splitter))
-    slow = list(fold_problems(_refit(fit_intercept), None, X, y, sw, splitter))
-    assert len(fast) == len(slow) == 5
-    for (test_f, pf), (test_s, ps) in zip(fast, slow, strict=True):
-        np.testing.assert_array_equal(test_f, test_s)
-        a, b = pf.smoother, ps.smoother
-        assert a.n == pytest.approx(b.n, rel=1e-14)
-        np.testing.assert_allclose(a.ell, b.ell, rtol=1e-10)
-        # eigenvectors are defined up to sign: compare sign-free quantities (z^2, predictions)
-        np.testing.assert_allclose(np.abs(a.z), np.abs(b.z), rtol=1e-8, atol=1e-10 * np.abs(b.z).max())
-        np.testing.assert_allclose(a.y_perp_sq, b.y_perp_sq, rtol=1e-8, atol=1e-10 * float(np.sum(b.z**2)))
-        h = a.ell / (a.ell + 1.0)
-        np.testing.assert_allclose(a.val_map @ (h[:, None] * a.z), b.val_map @ (h[:, None] * b.z), rtol=1e-9, atol=1e-9)
-        np.testing.assert_allclose(a.y_val, b.y_val, rtol=1e-12, atol=1e-9)
-
-
-def test_crossfit_scores_fast_equal_slow():
-    X, y, w = _design(1, n=200)
-    for sw in (None, w):
-        full = LinearProblem.from_data(X, y, sw, True, keep_left=True)
-        splitter = KFold(5, shuffle=True, random_state=0)
-        args = (_refit(True), X, y, sw, ALPHAS, STEPS, splitter, "ridge_path")
-        fast, slow = crossfit_scores(*args, full=full), crossfit_scores(*args)
-        np.testing.assert_array_equal(fast.failed, slow.failed)
-        ok = ~fast.failed
-        np.testing.assert_allclose(fast.mse[ok], slow.mse[ok], rtol=1e-9)
-
-
 def _reference_filter(sm, alpha, k, one_shot):
     """One (alpha, k) solved on its own: its columns and a plain ``lstsq``."""
     a, t = sm.shrinkage(alpha)
@@ -93,7 +60,7 @@ def _reference_filter(sm, alpha, k, one_shot):
 @pytest.mark.parametrize("one_shot", ["ridge_path", "gcv_paper"])
 def test_batched_one_shot_filters_equal_per_candidate_solves(one_shot):
     X, y, _ = _design(2, n=300, d=5)
-    folds = list(fold_problems(_refit(True), None, X, y, None, KFold(3, shuffle=True, random_state=0)))
+    folds = list(fold_problems(_refit(True), X, y, None, KFold(3, shuffle=True, random_state=0)))
     smoothers = [p.smoother for _, p in folds]
     alphas = np.array([0.3, 3.0, 30.0])
     steps = [0, 1, 2]
@@ -124,21 +91,26 @@ def test_per_step_xi_many_equals_scalar_path(xibars):
             np.testing.assert_array_equal(got, expected)
 
 
-def test_default_unchanged_by_the_gram_folds_on_real_data():
+def test_default_unchanged_by_the_fold_moments_on_real_data(monkeypatch):
     """The selection on real data with raw features (large offsets) is the one the refitted folds give."""
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)
     X = X * 100 + 40.0
-    est = SelfDistilledRidgeCV(np.logspace(-3, 5, 9), (0, 1, 2, 3), random_state=0).fit(X, y)
-    full = LinearProblem.from_data(X, y, None, True, keep_left=True)
-    splitter = KFold(5, shuffle=True, random_state=0)
-    args = (_refit(True), X, y, None, est.alphas, [0, 1, 2, 3], splitter, "ridge_path")
-    fast, slow = crossfit_scores(*args, full=full), crossfit_scores(*args)
+    alphas, steps = np.logspace(-3, 5, 9), [0, 1, 2, 3]
+    est = SelfDistilledRidgeCV(alphas, steps, random_state=0).fit(X, y)
+    folds = Folds(5, 0, X, y)
+    fast = crossfit_scores_from_moments(FoldedLinearProblem.build(X, y, None, True, folds.tests),
+                                        alphas, steps, "ridge_path")
+    slow = crossfit_scores(_refit(True), X, y, None, alphas, steps, folds, "ridge_path")
     np.testing.assert_array_equal(fast.failed, slow.failed)
     ok = ~fast.failed
     np.testing.assert_allclose(fast.mse[ok], slow.mse[ok], rtol=1e-8)
     assert np.argmin(np.where(ok, fast.mse, np.inf)) == np.argmin(np.where(ok, slow.mse, np.inf))
+    monkeypatch.setattr(SelfDistilledRidgeCV, "_folded_problem", lambda self, *args: None)
+    reference = SelfDistilledRidgeCV(alphas, steps, random_state=0).fit(X, y)
+    assert (est.alpha_, est.n_steps_) == (reference.alpha_, reference.n_steps_)
+    np.testing.assert_allclose(est.coef_, reference.coef_, rtol=1e-9)
 
 
 # ----------------------------------------------------------------------------- one pass of fold moments
@@ -179,7 +151,7 @@ def test_fold_moments_equal_refitted_folds(fit_intercept, weighted, multi, offse
     sw = w if weighted else None
     folds = Folds(5, 2, X, y)
     folded = FoldedLinearProblem.build(X, y, sw, fit_intercept, folds.tests)
-    slow = list(fold_problems(_refit(fit_intercept), None, X, y, sw, folds))
+    slow = list(fold_problems(_refit(fit_intercept), X, y, sw, folds))
     for part, (_, reference) in zip(folded.folds, slow, strict=True):
         a, b = part.smoother, reference.smoother
         assert a.n == pytest.approx(b.n, rel=1e-13)
