@@ -134,6 +134,25 @@ class Folds:
         return self._splits
 
 
+class SpectralTagsMixin:
+    """scikit-learn tags of the spectral estimators: multi-output targets, sparse X where
+    ``_accept_sparse`` says so, pairwise input for ``kernel="precomputed"``.
+
+    Defined here, next to :func:`validate_fit_data`, whose ``validate_data`` reads them: checking
+    the data never calls back into the estimator's module (tests/test_module_map.py).
+    """
+
+    _accept_sparse = False
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = bool(self._accept_sparse)
+        tags.input_tags.pairwise = getattr(self, "kernel", None) == "precomputed"
+        return tags
+
+
 def check_numeric_y(y) -> None:
     """Refuse non-numeric targets (class labels) with a message instead of a ufunc error."""
     arr = np.asarray(y) if not hasattr(y, "dtype") else y

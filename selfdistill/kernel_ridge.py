@@ -26,7 +26,7 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters
-from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, validate_fit_data
+from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, SpectralTagsMixin, validate_fit_data
 from ._cv_pipeline import SpectralCVMixin
 from ._docstrings import fill_doc
 from ._problems import KernelProblem
@@ -45,7 +45,7 @@ KERNEL_PARAMS = {
 }
 
 
-class _KernelSDMixin:
+class _KernelSDMixin(SpectralTagsMixin):
     """Kernel evaluation, the eigendecomposition, prediction and tags."""
 
     def _kernel(self, X, Y=None):
@@ -53,8 +53,6 @@ class _KernelSDMixin:
         if not callable(self.kernel):
             params.update(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
-
-    _accept_sparse = False
 
     def _problem(self, X, y, sw, keep_left=True):
         return KernelProblem(self._kernel, X, y, sw)
@@ -75,11 +73,6 @@ class _KernelSDMixin:
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._kernel(X, self.X_fit_) @ self.dual_coef_
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.input_tags.pairwise = self.kernel == "precomputed"
-        return tags
 
 
 class SelfDistilledKernelRidge(ValidatedParamsMixin, _KernelSDMixin, RegressorMixin, BaseEstimator):

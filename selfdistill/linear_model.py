@@ -26,6 +26,7 @@ from ._cv_params import (
     INTERCEPT_PARAMS,
     TUNING_PARAMS,
     CVParams,
+    SpectralTagsMixin,
     validate_fit_data,
 )
 from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
@@ -51,7 +52,7 @@ Returns
 self"""}
 
 
-class _LinearSDMixin:
+class _LinearSDMixin(SpectralTagsMixin):
     """Prediction and tags shared by the linear self-distillation estimators."""
 
     def predict(self, X):
@@ -75,13 +76,6 @@ class _LinearSDMixin:
         # --- end of hook
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=("csr", "csc"))
         return np.asarray(X @ self.coef_.T) + self.intercept_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        tags.input_tags.sparse = True  # scale-out hook (issue 13): the Gram route takes CSR/CSC
-        return tags
 
     _accept_sparse = ("csr", "csc")  # scale-out hook (issue 13): the Gram route takes CSR/CSC
 
