@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._selection import filter_reasons
+from ._selection import filter_verdicts
 from ._tuning import one_shot_grid
 
 
@@ -215,12 +215,13 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, g
     for ik, k in enumerate(steps):
         h = ridge - grid.deviation(k) if k else ridge
         if k:
-            why = filter_reasons(h, smoothers[0].p0, n_rows)
-            unusable[:, ik] = ~grid.defined | np.array([bool(w) for w in why])
-            for row in np.flatnonzero(unusable[:, ik]):  # fold-major: the first fold words it
-                col = (int(row) % n_alpha) * n_steps + ik
-                if col not in reasons:
-                    reasons[col] = why[row] if grid.defined[row] else "one-shot GCV undefined (df >= n)"
+            bad, word = filter_verdicts(h, smoothers[0].p0, n_rows)
+            unusable[:, ik] = ~grid.defined | bad
+            by_fold = unusable[:, ik].reshape(n_folds, n_alpha)
+            for ia in np.flatnonzero(by_fold.any(axis=0)):  # the first fold it fails in words it
+                row = int(np.argmax(by_fold[:, ia])) * n_alpha + int(ia)
+                reasons[int(ia) * n_steps + ik] = (word(row) if grid.defined[row]
+                                                   else "one-shot GCV undefined (df >= n)")
             h = np.where(unusable[:, ik, None], ridge, h)
         per_k.append(h)
     filters = np.stack(per_k, axis=1).reshape(n_folds, n_alpha * n_steps, -1)
