@@ -50,7 +50,7 @@ from .theory import (
     separation_ratio,
     simulate_risk,
 )
-from .wrapper import SelfDistillationRegressor
+from .refit_regressor import SelfDistillationRegressor
 
 __all__ = [
     "AssumptionReport",

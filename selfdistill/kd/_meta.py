@@ -1,10 +1,27 @@
-"""Input validation and tags shared by the distillation meta-estimators."""
+"""What the distillation meta-estimators share: input validation, prediction, tags, docstrings.
+
+A meta-estimator predicts with its fitted *members* (``_members()``: the student, or the
+generations of Born-Again): classifiers with the mean of the members' probabilities
+(:class:`MetaClassifierMixin`), regressors with the mean of their predictions
+(:class:`MetaRegressorMixin`).
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._classifier_outputs import ClassScoresMixin
+from .._docstrings import fill_doc
+from ._targets import encode_labels
+
+#: Docstrings of the kd estimators: ``%(X_fit)s`` etc. from selfdistill._docstrings, plus these.
+KD_DOCS = fill_doc(
+    sample_weight_kd="""sample_weight : array-like of shape (n_samples,), default=None
+    Per-sample weights ``s_i`` (>= 0); unit weights when None.""",
+)
 
 #: X is validated only as far as every wrapped estimator needs it (they check the rest).
 _META_X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": None, "ensure_all_finite": False}
@@ -43,3 +60,46 @@ def meta_tags(tags, *estimators):
     tags.input_tags.allow_nan = all(t.allow_nan for t in inner)
     tags.input_tags.sparse = all(t.sparse for t in inner)
     return tags
+
+
+def aligned_proba(estimator, X, classes: np.ndarray) -> np.ndarray:
+    """``estimator.predict_proba(X)`` with one column per entry of ``classes`` (zeros if unseen)."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    own = np.asarray(estimator.classes_)
+    if len(own) == len(classes) and np.array_equal(own, classes):
+        return proba
+    out = np.zeros((proba.shape[0], len(classes)))
+    out[:, encode_labels(own, classes)] = proba
+    return out
+
+
+class MetaClassifierMixin(ClassScoresMixin):
+    """``predict_proba``: the mean of the members' probabilities, one column per ``classes_``."""
+
+    _scores_are_logits = False
+
+    def _class_scores(self, X):
+        check_is_fitted(self)
+        X = validate_meta_input(self, X, reset=False)
+        return np.mean([aligned_proba(member, X, self.classes_) for member in self._members()], axis=0)
+
+
+class MetaRegressorMixin:
+    """``predict``: the mean of the members' predictions."""
+
+    @fill_doc
+    def predict(self, X):
+        """Predictions (the mean over the members: the student, or the generations).
+
+        Parameters
+        ----------
+        %(X_predict)s
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
+        check_is_fitted(self)
+        X = validate_meta_input(self, X, reset=False)
+        return np.mean([np.asarray(m.predict(X), dtype=np.float64) for m in self._members()], axis=0)

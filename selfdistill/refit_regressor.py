@@ -1,4 +1,9 @@
-"""Repeated self-distillation of any scikit-learn regressor (no closed form)."""
+"""SelfDistillationRegressor: self-distillation of ANY scikit-learn regressor by explicit refits.
+
+Where :mod:`selfdistill.linear_model` computes ridge self-distillation in closed form, this module
+refits the user's regressor at every step (on the engine of :mod:`selfdistill._refit_chain`) and
+chooses xi, if asked, by honest K-fold cross-validation on a grid.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +11,25 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._cv_params import check_numeric_y
+from ._docstrings import fill_doc
 from ._progress import progress
+from ._refit_chain import (
+    STEP_CONSTRAINTS,
+    FoldChain,
+    advance_folds,
+    cross_validate_step,
+    squared_loss_chain,
+)
 from ._selection import one_standard_error_choice
-from ._validation import check_n_steps, check_sample_weight, check_xi
+from ._validation import HasMethods, ValidatedParamsMixin, check_sample_weight
 
 DEFAULT_XI_GRID = tuple(np.round(np.linspace(-1.0, 2.0, 13), 10))
 
 
-def check_regressor(estimator):
-    """The base learner must be a scikit-learn style regressor *object* (fit, predict, get_params)."""
-    missing = [m for m in ("fit", "predict", "get_params") if not callable(getattr(estimator, m, None))]
-    if isinstance(estimator, type) or missing:
-        what = f"the class {estimator.__name__}" if isinstance(estimator, type) else repr(estimator)
-        raise TypeError(
-            f"estimator must be a scikit-learn regressor instance providing fit(X, y), predict(X) "
-            f"and get_params() (e.g. Ridge() or DecisionTreeRegressor()), got {what}"
-            + (f", which lacks {', '.join(missing)}" if missing and not isinstance(estimator, type) else "")
-            + ". Pass an instance, not a name or a class."
-        )
-    return estimator
-
-
-class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class SelfDistillationRegressor(ValidatedParamsMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Self-distill any regressor: each step refits a fresh clone on teacher/label mixtures.
 
     Objective of step i (squared loss): the student minimises
@@ -85,6 +84,11 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
     3
     """
 
+    _parameter_constraints = {
+        "estimator": [None, HasMethods("fit", "predict", "get_params")],
+        **STEP_CONSTRAINTS,
+    }
+
     def __init__(self, estimator=None, xi=(0.5,), n_steps=1, xi_grid=DEFAULT_XI_GRID, cv=5, verbose=False):
         self.estimator = estimator
         self.xi = xi
@@ -93,67 +97,57 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         self.cv = cv
         self.verbose = verbose
 
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher and the students.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
+        %(X_fit)s
+        %(y_fit)s
         sample_weight : array-like of shape (n_samples,), optional
             Passed to every fit (the estimator must accept ``sample_weight``).
 
         Returns
         -------
-        self
+        %(returns_self)s
         """
-        base = Ridge(alpha=1.0) if self.estimator is None else check_regressor(self.estimator)
-        tune = isinstance(self.xi, str)
-        if tune and self.xi != "cv":
-            raise ValueError(f"xi must be a sequence of numbers or 'cv', got {self.xi!r}.")
-        k = check_n_steps(self.n_steps) if tune else check_xi(self.xi).size
-        grid = check_xi(self.xi_grid, "xi_grid") if tune else None
-        if tune and grid.size == 0:
-            raise ValueError("xi_grid is empty; give at least one candidate xi.")
+        params = self._validate_params()
+        base = Ridge(alpha=1.0) if params.estimator is None else params.estimator
+        tune = isinstance(params.xi, str)
+        k = params.n_steps if tune else params.xi.size
         check_numeric_y(y)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         sw = check_sample_weight(sample_weight, X.shape[0])
-        if sw is not None and not has_fit_parameter(base, "sample_weight"):
-            raise ValueError(f"{type(base).__name__} does not accept sample_weight.")
-        fit_kw = {} if sw is None else {"sample_weight": sw}
-        teacher = clone(base).fit(X, y, **fit_kw)
-        self.estimators_ = [teacher]
-        xis = []
-        self.cv_scores_ = np.empty((k, grid.size)) if tune else None
+        chain = squared_loss_chain(lambda: clone(base), X, y, sw)
+        self.cv_scores_ = np.empty((k, params.xi_grid.size)) if tune else None
         folds = self._fold_chains(base, X, y, sw) if tune else None
-        for step in progress(range(k), desc="self-distillation steps", enabled=self.verbose):
-            # some regressors return (n,) for a (n, 1) target: align shapes before mixing
-            previous = np.asarray(self.estimators_[-1].predict(X)).reshape(y.shape)
+        for step in progress(range(k), desc="self-distillation steps", enabled=params.verbose):
             if tune:
-                value, scores, folds = self._choose_xi(base, X, y, sw, grid, folds)
-                self.cv_scores_[step] = scores
+                value, self.cv_scores_[step] = self._choose_xi(folds, params.xi_grid, sw, X.shape[0])
             else:
-                value = float(check_xi(self.xi)[step])
-            student = clone(base).fit(X, value * previous + (1.0 - value) * y, **fit_kw)
-            self.estimators_.append(student)
-            xis.append(value)
-        self.xi_ = np.asarray(xis, dtype=np.float64)
+                value = float(params.xi[step])
+            chain.step(value)
+        self.estimators_ = chain.models
+        self.xi_ = np.asarray(chain.xis, dtype=np.float64)
         self._y_shape_tail = y.shape[1:]
         self.n_steps_ = k
         return self
 
-    def _fold_chains(self, base, X, y, sw):
-        """Per fold: (train rows, test rows, the chain's current model fitted on the train rows)."""
-        splitter = check_cv(self.cv)
-        chains = []
-        for train, test in splitter.split(X, y):
-            kw = {} if sw is None else {"sample_weight": sw[train]}
-            chains.append((train, test, clone(base).fit(X[train], y[train], **kw)))
-        return chains
+    def _fold_chains(self, base, X, y, sw) -> list[FoldChain]:
+        """Per fold: the chain refitted on the training rows, scored by MSE on the held-out rows."""
+        folds = []
+        for train, test in check_cv(self.cv).split(X, y):
 
-    def _choose_xi(self, base, X, y, sw, grid, folds):
+            def held_out_mse(model, test=test):
+                residual = y[test] - np.asarray(model.predict(X[test])).reshape(y[test].shape)
+                return np.mean(residual.reshape(len(test), -1) ** 2, axis=1)
+
+            chain = squared_loss_chain(lambda: clone(base), X[train], y[train], None if sw is None else sw[train])
+            folds.append(FoldChain(chain, test, held_out_mse, None if sw is None else sw[test]))
+        return folds
+
+    def _choose_xi(self, folds, grid, sw, n_samples):
         """Held-out MSE of every xi of the grid; the best, or 0 (no change) within one SE of it.
 
         Honest by construction (the chain is refitted on each fold's training rows); the
@@ -161,36 +155,22 @@ class SelfDistillationRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimato
         nothing -- unless another xi is better by more than one standard error of the paired
         per-row difference (issue 9: do not spend a step on noise).
         """
-        scores = np.zeros(grid.size)
-        row_errors = np.zeros((X.shape[0], grid.size))
-        fitted = [[None] * len(folds) for _ in grid]
-        for f, (train, test, model) in enumerate(folds):
-            kw = {} if sw is None else {"sample_weight": sw[train]}
-            previous = np.asarray(model.predict(X[train])).reshape(y[train].shape)
-            for g, value in enumerate(grid):
-                student = clone(base).fit(X[train], value * previous + (1 - value) * y[train], **kw)
-                residual = y[test] - np.asarray(student.predict(X[test])).reshape(y[test].shape)
-                weights = None if sw is None else sw[test]
-                per_row = np.mean(residual.reshape(len(test), -1) ** 2, axis=1)
-                scores[g] += np.average(per_row, weights=weights)
-                row_errors[test, g] += per_row * (1.0 if sw is None else sw[test])
-                fitted[g][f] = student
-        scores /= len(folds)
+        scores, row_errors, candidates = cross_validate_step(folds, grid, n_samples)
         best = int(np.argmin(scores))
         zero = np.flatnonzero(grid == 0.0)
         if zero.size:
-            row_weight = np.ones(X.shape[0]) if sw is None else sw
+            row_weight = np.ones(n_samples) if sw is None else sw
             best = one_standard_error_choice(row_errors, row_weight, [int(zero[0])], best)
-        advanced = [(train, test, fitted[best][f]) for f, (train, test, _) in enumerate(folds)]
-        return float(grid[best]), scores, advanced
+        advance_folds(folds, candidates[best], grid[best])
+        return float(grid[best]), scores
 
+    @fill_doc
     def predict(self, X):
         """Predict with the last student.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples to predict.
+        %(X_predict)s
 
         Returns
         -------
