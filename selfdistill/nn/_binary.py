@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.special import softmax
 
 _CHUNK_ROWS = 2048  # rows per block in predict: bounds the (n, N, D_f/8) XNOR buffer
 
@@ -224,7 +225,4 @@ class LDCBinaryModel:
         -------
         ndarray of shape (n_samples, K)
         """
-        logits = self.class_scale * self.similarities(X).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(self.class_scale * self.similarities(X).astype(np.float64), axis=1)

@@ -8,8 +8,9 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import Interval
 from ._binary import LDCBinaryModel, quantize
-from ._estimator import TorchClassifierBase
+from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase
 from ._ldc_network import LDCNetwork
 from ._ste import sign_pm1
 
@@ -94,6 +95,14 @@ class LDCClassifier(TorchClassifierBase):
       (after epoch 15) is not implemented.
     """
 
+    _parameter_constraints = {
+        "d_value": [Interval(numbers.Integral, 1, None)],
+        "d_feature": [Interval(numbers.Integral, 1, None)],
+        "n_levels": [Interval(numbers.Integral, 2, None)],
+        "hidden": [Interval(numbers.Integral, 1, None)],
+        **TRAINING_CONSTRAINTS,
+    }
+
     def __init__(self, d_value=8, d_feature=64, n_levels=256, hidden=20, epochs=50,
                  batch_size=128, lr=1e-3, weight_decay=1e-4, grad_clip=1.0, device="cpu",
                  random_state=None):
@@ -110,17 +119,10 @@ class LDCClassifier(TorchClassifierBase):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ TorchClassifierBase hooks
-    def _check_params(self) -> None:
-        for name in ("d_value", "d_feature", "hidden"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if self.d_feature % self.d_value:
-            raise ValueError(f"d_feature ({self.d_feature}) must be a multiple of d_value "
-                             f"({self.d_value}): value vectors are tiled to d_feature.")
-        if (isinstance(self.n_levels, bool) or not isinstance(self.n_levels, numbers.Integral)
-                or self.n_levels < 2):
-            raise ValueError(f"n_levels must be an integer >= 2, got {self.n_levels!r}.")
+    def _check_params(self, params) -> None:
+        if params.d_feature % params.d_value:
+            raise ValueError(f"d_feature ({params.d_feature}) must be a multiple of d_value "
+                             f"({params.d_value}): value vectors are tiled to d_feature.")
 
     def _fit_encoder(self, X: np.ndarray) -> None:
         self.feature_min_ = X.min(axis=0)

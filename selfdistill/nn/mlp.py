@@ -9,7 +9,22 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._estimator import TorchClassifierBase
+from .._validation import Converter, Interval
+from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase
+
+
+def _layer_widths(sizes, name: str) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints (one int means one hidden layer)."""
+    if isinstance(sizes, numbers.Integral):
+        sizes = (sizes,)
+    try:
+        widths = tuple(sizes)
+    except TypeError:
+        widths = None
+    if widths is None or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
+                             for h in widths):
+        raise ValueError(f"{name} must be a tuple of positive integers, got {sizes!r}.")
+    return tuple(int(h) for h in widths)
 
 
 class TorchMLPClassifier(TorchClassifierBase):
@@ -51,6 +66,12 @@ class TorchMLPClassifier(TorchClassifierBase):
         Input standardisation.
     """
 
+    _parameter_constraints = {
+        "hidden_layer_sizes": [Converter(_layer_widths, "a tuple of positive integers")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        **TRAINING_CONSTRAINTS,
+    }
+
     def __init__(self, hidden_layer_sizes=(64,), dropout=0.0, epochs=100, batch_size=64,
                  lr=1e-3, weight_decay=1e-4, grad_clip=None, device="cpu", random_state=None):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -63,21 +84,8 @@ class TorchMLPClassifier(TorchClassifierBase):
         self.device = device
         self.random_state = random_state
 
-    def _check_params(self) -> None:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral):
-            sizes = (sizes,)
-        if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
-                   for h in sizes):
-            raise ValueError(f"hidden_layer_sizes must be a tuple of positive integers, got "
-                             f"{self.hidden_layer_sizes!r}.")
-        if not (isinstance(self.dropout, numbers.Real) and 0.0 <= self.dropout < 1.0):
-            raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}.")
-
     def _layer_sizes(self, n_features: int, n_classes: int) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-        return [n_features, *(int(h) for h in sizes), n_classes]
+        return [n_features, *_layer_widths(self.hidden_layer_sizes, "hidden_layer_sizes"), n_classes]
 
     def _fit_encoder(self, X: np.ndarray) -> None:
         self.mean_ = X.mean(axis=0)
