@@ -34,6 +34,71 @@ DOCS: dict[str, str] = {
     Samples.""",
     "returns_self": """self : object
     The fitted estimator.""",
+    # -- whole Parameters/Returns sections of the methods that many estimators share (issue 16,
+    #    knowledge-distillation helper): one placeholder line documents the whole method.
+    "fit_regressor_sections": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Training data, one row per sample (the paper's design matrix is its transpose).
+y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    Targets.
+sample_weight : array-like of shape (n_samples,), optional
+    Non-negative weights (a weight w counts a row w times), passed to every fit; None means
+    unit weights.
+
+Returns
+-------
+self : object
+    The fitted estimator.""",
+    "fit_classifier_sections": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Training data, one row per sample.
+y : array-like of shape (n_samples,)
+    Class labels.
+sample_weight : array-like of shape (n_samples,), optional
+    Non-negative weights (a weight w counts a row w times); None means unit weights.
+
+Returns
+-------
+self : object
+    The fitted estimator.""",
+    "predict_values_sections": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Samples.
+
+Returns
+-------
+ndarray of shape (n_samples,) or (n_samples, n_targets)
+    Predicted targets.""",
+    "predict_labels_sections": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Samples.
+
+Returns
+-------
+ndarray of shape (n_samples,)
+    Predicted class labels.""",
+    "predict_proba_sections": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Samples.
+
+Returns
+-------
+ndarray of shape (n_samples, n_classes)
+    Columns follow ``classes_``; rows sum to 1 (log-probabilities: log-sum-exp to 0).""",
+    "predict_logits_sections": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Samples.
+
+Returns
+-------
+ndarray of shape (n_samples, n_classes)
+    One column per entry of ``classes_`` (a row is defined up to an additive constant).""",
 }
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)

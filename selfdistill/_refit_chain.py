@@ -12,7 +12,7 @@ least-squares learner is refitted on that target (:func:`squared_loss_chain`). A
 loss that does not mix (absolute, check, Huber) supplies its own ``refit(previous, xi)``.
 
 Users: :class:`selfdistill.SelfDistillationRegressor` (xi fixed or chosen per step by K-fold
-cross-validation, :func:`cross_validate_step`), :class:`selfdistill.kd.BornAgainRegressor`
+cross-validation, :func:`cross_validated_xi`; the steps are taken by :func:`take_steps`), :class:`selfdistill.kd.BornAgainRegressor`
 (generations), :class:`selfdistill.kd.KnowledgeDistillationRegressor` (one step from an
 external teacher) and :class:`selfdistill.sdrn.SelfDistilledSparseDeepReLU` (two-term Lipschitz
 loss).
@@ -28,18 +28,20 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import has_fit_parameter
 
+from ._progress import progress
+from ._selection import one_standard_error_choice
 from ._validation import Boolean, Converter, HasMethods, InstanceOf, Interval, Options, check_xi
 
 __all__ = [
     "STEP_CONSTRAINTS",
     "FoldChain",
     "RefitChain",
-    "advance_folds",
     "check_xi_grid",
-    "cross_validate_step",
+    "cross_validated_xi",
     "fit_with_weights",
     "mixed_target",
     "squared_loss_chain",
+    "take_steps",
 ]
 
 
@@ -178,21 +180,24 @@ class FoldChain:
     weight: np.ndarray | None = None
 
 
-def cross_validate_step(folds: list[FoldChain], grid: np.ndarray, n_samples: int):
-    """Held-out loss of one more step for every candidate ``xi`` of ``grid``.
+def cross_validated_xi(folds: list[FoldChain], grid: np.ndarray, n_samples: int,
+                       zero_row_weight: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Choose one more step's ``xi`` from ``grid`` by held-out loss and advance every fold.
 
     Every fold's chain proposes a student per candidate (fitted on the fold's training rows only,
-    so held-out rows never inform a target); it is scored on the held-out rows.
+    so held-out rows never inform a target), scored on the held-out rows; the score of a
+    candidate is the mean over folds of its weighted mean held-out loss. The lowest score wins --
+    unless ``zero_row_weight`` (the weights of all rows) is given: then ``xi = 0`` (the student
+    refits y: the step changes nothing) is kept unless another candidate is better by more than
+    one standard error of the paired per-row difference (issue 9: do not spend a step on noise).
+    Each fold's chain then takes the chosen candidate as its next step.
 
     Returns
     -------
+    xi : float
+        The chosen candidate.
     scores : ndarray of shape (len(grid),)
-        Mean over folds of the weighted mean held-out loss.
-    row_losses : ndarray of shape (n_samples, len(grid))
-        Held-out loss of every row (times its weight), for paired comparisons of candidates.
-    candidates : list of lists
-        ``candidates[g][f]``: fold ``f``'s student for ``grid[g]``; pass ``candidates[best]`` to
-        :func:`advance_folds`.
+        The score of every candidate.
     """
     scores = np.zeros(grid.size)
     row_losses = np.zeros((n_samples, grid.size))
@@ -204,10 +209,33 @@ def cross_validate_step(folds: list[FoldChain], grid: np.ndarray, n_samples: int
             scores[g] += np.average(per_row, weights=fold.weight)
             row_losses[fold.test, g] += per_row * (1.0 if fold.weight is None else fold.weight)
             candidates[g][f] = model
-    return scores / len(folds), row_losses, candidates
+    scores /= len(folds)
+    best = int(np.argmin(scores))
+    zero = np.flatnonzero(grid == 0.0)
+    if zero_row_weight is not None and zero.size:
+        best = one_standard_error_choice(row_losses, zero_row_weight, [int(zero[0])], best)
+    for fold, model in zip(folds, [candidates[best][f] for f in range(len(folds))], strict=True):
+        fold.chain.append(model, grid[best])
+    return float(grid[best]), scores
 
 
-def advance_folds(folds: list[FoldChain], chosen: list, xi: float) -> None:
-    """Append each fold's chosen student (from :func:`cross_validate_step`) to its chain."""
-    for fold, model in zip(folds, chosen, strict=True):
-        fold.chain.append(model, xi)
+def take_steps(estimator, chain: RefitChain, params, choose_xi: Callable[[], tuple[float, np.ndarray]]):
+    """Take a chain's steps and record them on ``estimator``.
+
+    One step per entry of ``params.xi``, or ``params.n_steps`` steps under ``xi="cv"``, each
+    with the xi that ``choose_xi()`` returns (with its scores over ``params.xi_grid``). Sets
+    ``estimators_`` (``f_0`` and the students), ``xi_``, ``n_steps_`` and ``cv_scores_`` (None
+    without ``xi="cv"``).
+    """
+    tune = isinstance(params.xi, str)
+    k = params.n_steps if tune else params.xi.size
+    estimator.cv_scores_ = np.empty((k, params.xi_grid.size)) if tune else None
+    for step in progress(range(k), desc="self-distillation steps", enabled=params.verbose):
+        if tune:
+            value, estimator.cv_scores_[step] = choose_xi()
+        else:
+            value = float(params.xi[step])
+        chain.step(value)
+    estimator.estimators_ = chain.models
+    estimator.xi_ = np.asarray(chain.xis, dtype=np.float64)
+    estimator.n_steps_ = k

@@ -11,25 +11,26 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._cv_params import check_numeric_y
 from ._docstrings import fill_doc
-from ._progress import progress
+from ._prediction import MembersRegressorMixin
 from ._refit_chain import (
     STEP_CONSTRAINTS,
     FoldChain,
-    advance_folds,
-    cross_validate_step,
+    cross_validated_xi,
     squared_loss_chain,
+    take_steps,
 )
-from ._selection import one_standard_error_choice
 from ._validation import HasMethods, ValidatedParamsMixin, check_sample_weight
 
 DEFAULT_XI_GRID = tuple(np.round(np.linspace(-1.0, 2.0, 13), 10))
 
 
-class SelfDistillationRegressor(ValidatedParamsMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class SelfDistillationRegressor(
+    MembersRegressorMixin, ValidatedParamsMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator
+):
     """Self-distill any regressor: each step refits a fresh clone on teacher/label mixtures.
 
     Objective of step i (squared loss): the student minimises
@@ -99,43 +100,29 @@ class SelfDistillationRegressor(ValidatedParamsMixin, MetaEstimatorMixin, Regres
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):
-        """Fit the teacher and the students.
+        """Fit the teacher and the students (the estimator must accept any ``sample_weight``).
 
-        Parameters
-        ----------
-        %(X_fit)s
-        %(y_fit)s
-        sample_weight : array-like of shape (n_samples,), optional
-            Passed to every fit (the estimator must accept ``sample_weight``).
-
-        Returns
-        -------
-        %(returns_self)s
+        %(fit_regressor_sections)s
         """
         params = self._validate_params()
         base = Ridge(alpha=1.0) if params.estimator is None else params.estimator
-        tune = isinstance(params.xi, str)
-        k = params.n_steps if tune else params.xi.size
         check_numeric_y(y)
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=True, dtype=np.float64)
         sw = check_sample_weight(sample_weight, X.shape[0])
         chain = squared_loss_chain(lambda: clone(base), X, y, sw)
-        self.cv_scores_ = np.empty((k, params.xi_grid.size)) if tune else None
-        folds = self._fold_chains(base, X, y, sw) if tune else None
-        for step in progress(range(k), desc="self-distillation steps", enabled=params.verbose):
-            if tune:
-                value, self.cv_scores_[step] = self._choose_xi(folds, params.xi_grid, sw, X.shape[0])
-            else:
-                value = float(params.xi[step])
-            chain.step(value)
-        self.estimators_ = chain.models
-        self.xi_ = np.asarray(chain.xis, dtype=np.float64)
+        folds = self._fold_chains(base, X, y, sw) if isinstance(params.xi, str) else None
+        row_weight = np.ones(X.shape[0]) if sw is None else sw
+        take_steps(self, chain, params, lambda: cross_validated_xi(folds, params.xi_grid, X.shape[0], row_weight))
         self._y_shape_tail = y.shape[1:]
-        self.n_steps_ = k
         return self
 
     def _fold_chains(self, base, X, y, sw) -> list[FoldChain]:
-        """Per fold: the chain refitted on the training rows, scored by MSE on the held-out rows."""
+        """Per fold: the chain refitted on the training rows, scored by MSE on the held-out rows.
+
+        Honest by construction: the whole chain (teacher and earlier students) is refitted on the
+        fold's training rows. The choice keeps ``xi = 0`` within one standard error
+        (:func:`~selfdistill._refit_chain.cross_validated_xi`).
+        """
         folds = []
         for train, test in check_cv(self.cv).split(X, y):
 
@@ -147,38 +134,8 @@ class SelfDistillationRegressor(ValidatedParamsMixin, MetaEstimatorMixin, Regres
             folds.append(FoldChain(chain, test, held_out_mse, None if sw is None else sw[test]))
         return folds
 
-    def _choose_xi(self, folds, grid, sw, n_samples):
-        """Held-out MSE of every xi of the grid; the best, or 0 (no change) within one SE of it.
-
-        Honest by construction (the chain is refitted on each fold's training rows); the
-        one-standard-error rule prefers ``xi = 0`` -- the student refits y, i.e. the step changes
-        nothing -- unless another xi is better by more than one standard error of the paired
-        per-row difference (issue 9: do not spend a step on noise).
-        """
-        scores, row_errors, candidates = cross_validate_step(folds, grid, n_samples)
-        best = int(np.argmin(scores))
-        zero = np.flatnonzero(grid == 0.0)
-        if zero.size:
-            row_weight = np.ones(n_samples) if sw is None else sw
-            best = one_standard_error_choice(row_errors, row_weight, [int(zero[0])], best)
-        advance_folds(folds, candidates[best], grid[best])
-        return float(grid[best]), scores
-
-    @fill_doc
-    def predict(self, X):
-        """Predict with the last student.
-
-        Parameters
-        ----------
-        %(X_predict)s
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_targets)
-        """
-        check_is_fitted(self, "estimators_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return np.asarray(self.estimators_[-1].predict(X)).reshape((X.shape[0],) + self._y_shape_tail)
+    def _members(self):
+        return self.estimators_[-1:]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

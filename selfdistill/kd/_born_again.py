@@ -8,7 +8,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin
 from sklearn.utils import check_random_state, get_tags
 
-from .._classifier_outputs import PROBABILISTIC_CLASSIFIER
+from .._docstrings import fill_doc
+from .._prediction import PROBABILISTIC_CLASSIFIER
 from .._refit_chain import fit_with_weights, mixed_target, squared_loss_chain
 from .._validation import (
     Boolean,
@@ -20,7 +21,6 @@ from .._validation import (
     check_sample_weight,
 )
 from ._meta import (
-    KD_DOCS,
     MetaClassifierMixin,
     MetaRegressorMixin,
     aligned_proba,
@@ -145,20 +145,11 @@ class BornAgainClassifier(
         self.ensemble = ensemble
         self.random_state = random_state
 
-    @KD_DOCS
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
-        """Fit all generations.
+        """Fit all generations (``y``: generation 1's targets and the ``1 - xi`` term).
 
-        Parameters
-        ----------
-        %(X_fit)s
-        y : array-like of shape (n_samples,)
-            Class labels (generation 1's targets and the ``1 - xi`` term).
-        %(sample_weight_kd)s
-
-        Returns
-        -------
-        %(returns_self)s
+        %(fit_classifier_sections)s
         """
         params = self._validate_params()
         xi, temperature = params.xi, params.temperature
@@ -251,19 +242,11 @@ class BornAgainRegressor(
         self.ensemble = ensemble
         self.random_state = random_state
 
-    @KD_DOCS
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit all generations.
 
-        Parameters
-        ----------
-        %(X_fit)s
-        %(y_fit)s
-        %(sample_weight_kd)s
-
-        Returns
-        -------
-        %(returns_self)s
+        %(fit_regressor_sections)s
         """
         params = self._validate_params()
         X, y = validate_meta_input(self, X, y, reset=True, regression=True)
@@ -275,6 +258,7 @@ class BornAgainRegressor(
         self.generations_ = chain.models
         previous = chain.predictions[:-1]
         self.training_targets_ = [y] + [mixed_target(p, y, xi) for p, xi in zip(previous, chain.xis, strict=True)]
+        self._y_shape_tail = y.shape[1:]
         return self
 
     def _members(self):

@@ -8,10 +8,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.utils import get_tags
 
-from .._classifier_outputs import PROBABILISTIC_CLASSIFIER
+from .._docstrings import fill_doc
+from .._prediction import PROBABILISTIC_CLASSIFIER
 from .._refit_chain import squared_loss_chain
 from .._validation import HasMethods, Interval, ValidatedParamsMixin, check_sample_weight
-from ._meta import KD_DOCS, MetaClassifierMixin, MetaRegressorMixin, meta_tags, validate_meta_input
+from ._meta import MetaClassifierMixin, MetaRegressorMixin, meta_tags, validate_meta_input
 from ._students import fit_soft_student, fitted_teacher
 from ._targets import TEMPERATURE, encode_labels, require_xi_in_unit_interval
 
@@ -89,20 +90,13 @@ class KnowledgeDistillationClassifier(
         self.xi = xi
         self.temperature = temperature
 
-    @KD_DOCS
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher if needed, then the student on the distillation loss.
 
-        Parameters
-        ----------
-        %(X_fit)s
-        y : array-like of shape (n_samples,)
-            Class labels; every label must be one of the teacher's classes.
-        %(sample_weight_kd)s
+        Every label of ``y`` must be one of the teacher's classes.
 
-        Returns
-        -------
-        %(returns_self)s
+        %(fit_classifier_sections)s
         """
         params = self._validate_params()
         if params.temperature != 1.0:
@@ -180,19 +174,11 @@ class KnowledgeDistillationRegressor(
         self.student = student
         self.xi = xi
 
-    @KD_DOCS
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher if needed, then the student on ``xi * teacher(X) + (1 - xi) * y``.
 
-        Parameters
-        ----------
-        %(X_fit)s
-        %(y_fit)s
-        %(sample_weight_kd)s
-
-        Returns
-        -------
-        %(returns_self)s
+        %(fit_regressor_sections)s
         """
         params = self._validate_params()
         X, y = validate_meta_input(self, X, y, reset=True, regression=True)
@@ -200,6 +186,7 @@ class KnowledgeDistillationRegressor(
         self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
         chain = squared_loss_chain(lambda: clone(self.student), X, y, sw, first=self.teacher_)
         self.student_ = chain.step(params.xi)
+        self._y_shape_tail = y.shape[1:]
         return self
 
     def _members(self):

@@ -7,12 +7,12 @@ import warnings
 
 import numpy as np
 import scipy.optimize
-from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._classifier_outputs import ClassScoresMixin
+from .._docstrings import fill_doc
+from .._prediction import ClassScoresMixin
 from .._validation import (
     Boolean,
     Interval,
@@ -20,7 +20,6 @@ from .._validation import (
     check_sample_weight,
     validate_params,
 )
-from ._meta import KD_DOCS
 from ._objective import SoftTerm, objective, unpack
 from ._targets import (
     TEMPERATURE,
@@ -106,7 +105,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         self.tol = tol
 
     # ------------------------------------------------------------------ fitting
-    @KD_DOCS
+    @fill_doc
     def fit(self, X, y, sample_weight=None, classes=None):
         """Fit to hard labels or to a probability matrix.
 
@@ -115,7 +114,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         %(X_fit)s
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or a probability matrix whose rows sum to 1 (soft targets).
-        %(sample_weight_kd)s
+        %(sample_weight_fit)s
         classes : array-like of shape (n_classes,), default=None
             The classes of the model. For labels, default: the distinct labels of ``y``; give it
             to keep output columns for classes absent from ``y``. For a probability matrix, the
@@ -131,7 +130,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         return self._solve(X, [SoftTerm(1.0, 1.0, P)], sw, params)
 
     @validate_params({"xi": [Interval(numbers.Real)], "temperature": [TEMPERATURE]})
-    @KD_DOCS
+    @fill_doc
     def fit_kd(self, X, y, teacher_proba, *, xi=0.9, temperature=4.0, classes=None, sample_weight=None):
         """Fit Hinton et al.'s (2015) distillation loss exactly, at temperature T on these logits.
 
@@ -174,7 +173,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
             Class of each column of ``teacher_proba`` (default: the distinct labels of ``y``,
             which must then number ``n_classes``). Needed when ``y`` misses classes the teacher
             knows, as in Hinton's omitted-class experiment.
-        %(sample_weight_kd)s
+        %(sample_weight_fit)s
 
         Returns
         -------
@@ -274,7 +273,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_.T + self.intercept_
 
-    @KD_DOCS
+    @fill_doc
     def decision_function(self, X):
         """Logits ``z = W^T x + b``.
 
@@ -290,18 +289,3 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         """
         Z = self._class_scores(X)
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
-
-    @KD_DOCS
-    def predict_log_proba(self, X):
-        """Log-probabilities ``log softmax(z)``.
-
-        Parameters
-        ----------
-        %(X_predict)s
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        return log_softmax(self._class_scores(X), axis=1)

@@ -3,7 +3,7 @@
 A meta-estimator predicts with its fitted *members* (``_members()``: the student, or the
 generations of Born-Again): classifiers with the mean of the members' probabilities
 (:class:`MetaClassifierMixin`), regressors with the mean of their predictions
-(:class:`MetaRegressorMixin`).
+(:class:`MetaRegressorMixin`), both on ``X`` checked only as far as the members need it.
 """
 
 from __future__ import annotations
@@ -13,15 +13,8 @@ from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._classifier_outputs import ClassScoresMixin
-from .._docstrings import fill_doc
+from .._prediction import ClassScoresMixin, MembersRegressorMixin
 from ._targets import encode_labels
-
-#: Docstrings of the kd estimators: ``%(X_fit)s`` etc. from selfdistill._docstrings, plus these.
-KD_DOCS = fill_doc(
-    sample_weight_kd="""sample_weight : array-like of shape (n_samples,), default=None
-    Per-sample weights ``s_i`` (>= 0); unit weights when None.""",
-)
 
 #: X is validated only as far as every wrapped estimator needs it (they check the rest).
 _META_X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": None, "ensure_all_finite": False}
@@ -79,27 +72,18 @@ class MetaClassifierMixin(ClassScoresMixin):
     _scores_are_logits = False
 
     def _class_scores(self, X):
-        check_is_fitted(self)
-        X = validate_meta_input(self, X, reset=False)
+        X = meta_prediction_input(self, X)
         return np.mean([aligned_proba(member, X, self.classes_) for member in self._members()], axis=0)
 
 
-class MetaRegressorMixin:
-    """``predict``: the mean of the members' predictions."""
+class MetaRegressorMixin(MembersRegressorMixin):
+    """``predict``: the mean of the members' predictions; X checked as the members need it."""
 
-    @fill_doc
-    def predict(self, X):
-        """Predictions (the mean over the members: the student, or the generations).
+    def _prediction_input(self, X):
+        return meta_prediction_input(self, X)
 
-        Parameters
-        ----------
-        %(X_predict)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions.
-        """
-        check_is_fitted(self)
-        X = validate_meta_input(self, X, reset=False)
-        return np.mean([np.asarray(m.predict(X), dtype=np.float64) for m in self._members()], axis=0)
+def meta_prediction_input(estimator, X):
+    """``X`` at prediction time, once the meta-estimator is fitted (see :func:`validate_meta_input`)."""
+    check_is_fitted(estimator)
+    return validate_meta_input(estimator, X, reset=False)

@@ -12,8 +12,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._classifier_outputs import ClassScoresMixin
 from .._docstrings import fill_doc
+from .._prediction import ClassScoresMixin
 from .._torch import draw_seed, resolve_device, seeded_init, torch_generator
 from .._validation import InstanceOf, Interval, RandomState, ValidatedParamsMixin
 from ._training import TrainingConfig, train_module
@@ -101,9 +101,8 @@ class TorchClassifierBase(ClassScoresMixin, ValidatedParamsMixin, ClassifierMixi
 
         Parameters
         ----------
-        %(X_fit)s
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
+        X, y : array-like of shape (n_samples, n_features) and (n_samples,)
+            As in :meth:`fit`.
 
         Returns
         -------
@@ -167,13 +166,7 @@ class TorchClassifierBase(ClassScoresMixin, ValidatedParamsMixin, ClassifierMixi
     def decision_logits(self, X) -> np.ndarray:
         """Logits of the trained network in eval mode (``predict_proba`` is their softmax).
 
-        Parameters
-        ----------
-        %(X_predict)s
-
-        Returns
-        -------
-        ndarray of float64, shape (n_samples, n_classes)
+        %(predict_logits_sections)s
         """
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=np.float64)

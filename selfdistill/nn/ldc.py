@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
 from .._validation import Interval
 from ._binary import LDCBinaryModel, quantize
 from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase
@@ -155,19 +156,13 @@ class LDCClassifier(TorchClassifierBase):
         check_is_fitted(self, "binary_model_")
         return self.binary_model_
 
+    @fill_doc
     def predict_binary(self, X) -> np.ndarray:
         """Predict with the exported binary model: numpy XNOR/popcount, no torch.
 
         Equal to :meth:`predict` (torch, eval mode) on every input.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
+        %(predict_labels_sections)s
         """
         check_is_fitted(self, "binary_model_")
         X = validate_data(self, X, reset=False, dtype=np.float64)

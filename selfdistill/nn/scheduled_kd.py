@@ -11,8 +11,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._classifier_outputs import PROBABILISTIC_CLASSIFIER, ClassScoresMixin
 from .._docstrings import fill_doc
+from .._prediction import PROBABILISTIC_CLASSIFIER, ClassScoresMixin
 from .._validation import InstanceOf, Interval, Options, RandomState, ValidatedParamsMixin
 from ._curriculum import (
     CURRICULA,

@@ -11,14 +11,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from .._docstrings import fill_doc
-from .._progress import progress
-from .._refit_chain import (
-    STEP_CONSTRAINTS,
-    FoldChain,
-    RefitChain,
-    advance_folds,
-    cross_validate_step,
-)
+from .._prediction import MembersRegressorMixin
+from .._refit_chain import STEP_CONSTRAINTS, FoldChain, RefitChain, cross_validated_xi, take_steps
 from .._validation import HasMethods, InstanceOf, ValidatedParamsMixin, check_sample_weight
 from ._estimators import SparseDeepReLURegressor
 from ._losses import residual_loss
@@ -33,7 +27,9 @@ def _fit_with_weights(model, X, y, sw):
     return model.fit(X, y, sample_weight=sw)
 
 
-class SelfDistilledSparseDeepReLU(ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+class SelfDistilledSparseDeepReLU(
+    MembersRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Self-distillation into an SDRN student with a Lipschitz loss, repeated, xi by CV.
 
     Step ``i`` fits a student (same network as the estimator: the hidden layers depend on X only)
@@ -113,23 +109,13 @@ class SelfDistilledSparseDeepReLU(ValidatedParamsMixin, RegressorMixin, MetaEsti
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):
-        """Fit the teacher, then ``k`` students on the two-term distillation objective.
+        """Fit the teacher, then ``k`` students on the two-term distillation objective (1-D ``y``).
 
-        Parameters
-        ----------
-        %(X_fit)s
-        y : array-like of shape (n_samples,)
-            Targets.
-        %(sample_weight_fit)s
-
-        Returns
-        -------
-        %(returns_self)s
+        %(fit_regressor_sections)s
         """
         params = self._validate_params()
         base = SparseDeepReLURegressor() if params.estimator is None else params.estimator
         tune = isinstance(params.xi, str)
-        k = params.n_steps if tune else params.xi.size
         if tune and base.mode != "sparse_grid":
             raise ValueError("xi='cv' needs mode='sparse_grid' (every candidate would retrain the "
                              "network); pass a fixed xi sequence for mode='trainable'.")
@@ -153,19 +139,9 @@ class SelfDistilledSparseDeepReLU(ValidatedParamsMixin, RegressorMixin, MetaEsti
         first_prediction = np.asarray(self.teacher_.predict(X), dtype=np.float64).reshape(-1)
         chain = RefitChain(self.teacher_, first_prediction, refit, lambda model: model.predict(X))
         folds = self._fold_chains(own, X, y, sw, Phi) if tune else None
-        self.cv_scores_ = np.empty((k, params.xi_grid.size)) if tune else None
-        for step in progress(range(k), desc="self-distillation steps", enabled=params.verbose):
-            if tune:
-                scores, _, candidates = cross_validate_step(folds, params.xi_grid, X.shape[0])
-                best = int(np.argmin(scores))
-                advance_folds(folds, candidates[best], params.xi_grid[best])
-                value, self.cv_scores_[step] = float(params.xi_grid[best]), scores
-            else:
-                value = float(params.xi[step])
-            chain.step(value)
-        self.estimators_ = chain.models
-        self.xi_ = np.asarray(chain.xis, dtype=np.float64)
-        self.n_steps_ = k
+        # the lowest held-out loss wins (no preference for xi = 0 here)
+        take_steps(self, chain, params, lambda: cross_validated_xi(folds, params.xi_grid, X.shape[0]))
+        self._y_shape_tail = ()
         return self
 
     def _fitted_teacher(self, X, y, sw):
@@ -206,22 +182,8 @@ class SelfDistilledSparseDeepReLU(ValidatedParamsMixin, RegressorMixin, MetaEsti
             folds.append(FoldChain(RefitChain(None, first, refit, predict), test, held_out_loss, sw[test]))
         return folds
 
-    @fill_doc
-    def predict(self, X):
-        """Predict with the last student.
-
-        Parameters
-        ----------
-        %(X_predict)s
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predictions.
-        """
-        check_is_fitted(self, "estimators_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.estimators_[-1].predict(X)
+    def _members(self):
+        return self.estimators_[-1:]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
