@@ -28,6 +28,7 @@ from .asymptotics import (
 )
 from .kernel_ridge import SelfDistilledKernelRidge, SelfDistilledKernelRidgeCV
 from .linear_model import SelfDistilledRidge, SelfDistilledRidgeCV
+from .refit_regressor import SelfDistillationRegressor
 from .report import TuningReport
 from .theory import (
     AssumptionReport,
@@ -50,7 +51,6 @@ from .theory import (
     separation_ratio,
     simulate_risk,
 )
-from .refit_regressor import SelfDistillationRegressor
 
 __all__ = [
     "AssumptionReport",

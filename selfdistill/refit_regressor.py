@@ -91,12 +91,8 @@ class SelfDistillationRegressor(
     }
 
     def __init__(self, estimator=None, xi=(0.5,), n_steps=1, xi_grid=DEFAULT_XI_GRID, cv=5, verbose=False):
-        self.estimator = estimator
-        self.xi = xi
-        self.n_steps = n_steps
-        self.xi_grid = xi_grid
-        self.cv = cv
-        self.verbose = verbose
+        self.estimator, self.xi, self.n_steps, self.xi_grid = estimator, xi, n_steps, xi_grid
+        self.cv, self.verbose = cv, verbose
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):

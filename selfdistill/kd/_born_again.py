@@ -18,14 +18,13 @@ from .._validation import (
     Options,
     RandomState,
     ValidatedParamsMixin,
-    check_sample_weight,
 )
 from ._meta import (
     MetaClassifierMixin,
     MetaRegressorMixin,
     aligned_proba,
     meta_tags,
-    validate_meta_input,
+    validate_meta_fit_input,
 )
 from ._students import fit_soft_student, fresh_clone
 from ._targets import (
@@ -48,6 +47,7 @@ _GENERATION_CONSTRAINTS = {
 }
 
 
+@fill_doc
 class BornAgainClassifier(
     MetaClassifierMixin, ValidatedParamsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -101,10 +101,7 @@ class BornAgainClassifier(
         The sample weights of each generation (the CWTM weights for ``cwtm``).
     classes_ : ndarray of shape (n_classes,)
         Class labels (the distinct labels of ``y``).
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
 
     Notes
     -----
@@ -137,12 +134,8 @@ class BornAgainClassifier(
         ensemble=True,
         random_state=None,
     ):
-        self.estimator = estimator
-        self.n_generations = n_generations
-        self.xi = xi
-        self.temperature = temperature
-        self.variant = variant
-        self.ensemble = ensemble
+        self.estimator, self.n_generations, self.xi = estimator, n_generations, xi
+        self.temperature, self.variant, self.ensemble = temperature, variant, ensemble
         self.random_state = random_state
 
     @fill_doc
@@ -155,9 +148,8 @@ class BornAgainClassifier(
         xi, temperature = params.xi, params.temperature
         if temperature != 1.0 or params.variant == "cwtm":
             require_xi_in_unit_interval(xi, "CWTM weights and temperature != 1 need a teacher weight in [0, 1].")
-        X, y = validate_meta_input(self, X, y, reset=True)
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight)
         n_samples = X.shape[0]
-        sw = check_sample_weight(sample_weight, n_samples)
         rng = check_random_state(self.random_state)
         self.classes_, onehot = encode_targets(y)
         unit = np.ones(n_samples) if sw is None else sw
@@ -196,6 +188,7 @@ class BornAgainClassifier(
         return meta_tags(super().__sklearn_tags__(), self.estimator)
 
 
+@fill_doc
 class BornAgainRegressor(
     MetaRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -227,20 +220,14 @@ class BornAgainRegressor(
         The fitted generations, first to last.
     training_targets_ : list of ndarray
         The target each generation was fitted on (``y`` for the first).
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
     """
 
     _parameter_constraints = {"estimator": [HasMethods("fit", "predict")], **_GENERATION_CONSTRAINTS}
 
     def __init__(self, estimator, n_generations=3, xi=1.0, ensemble=True, random_state=None):
-        self.estimator = estimator
-        self.n_generations = n_generations
-        self.xi = xi
-        self.ensemble = ensemble
-        self.random_state = random_state
+        self.estimator, self.n_generations, self.xi = estimator, n_generations, xi
+        self.ensemble, self.random_state = ensemble, random_state
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):
@@ -249,8 +236,7 @@ class BornAgainRegressor(
         %(fit_regressor_sections)s
         """
         params = self._validate_params()
-        X, y = validate_meta_input(self, X, y, reset=True, regression=True)
-        sw = check_sample_weight(sample_weight, X.shape[0])
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight, regression=True)
         rng = check_random_state(params.random_state)
         chain = squared_loss_chain(lambda: fresh_clone(self.estimator, rng), X, y, sw)
         for _ in range(1, params.n_generations):

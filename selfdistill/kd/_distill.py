@@ -11,12 +11,22 @@ from sklearn.utils import get_tags
 from .._docstrings import fill_doc
 from .._prediction import PROBABILISTIC_CLASSIFIER
 from .._refit_chain import squared_loss_chain
-from .._validation import HasMethods, Interval, ValidatedParamsMixin, check_sample_weight
-from ._meta import MetaClassifierMixin, MetaRegressorMixin, meta_tags, validate_meta_input
+from .._validation import HasMethods, Interval, ValidatedParamsMixin
+from ._meta import MetaClassifierMixin, MetaRegressorMixin, meta_tags, validate_meta_fit_input
 from ._students import fit_soft_student, fitted_teacher
 from ._targets import TEMPERATURE, encode_labels, require_xi_in_unit_interval
 
 
+def _fitted_teacher_and_student(kind: str) -> str:
+    """The fitted attributes both KD estimators share (``kind``: classifier or regressor)."""
+    return (
+        f"teacher_ : {kind}\n    The fitted teacher (the ``teacher`` object itself when it was prefit).\n"
+        "teacher_prefit_ : bool\n    Whether ``teacher`` was already fitted.\n"
+        f"student_ : {kind}\n    The fitted student."
+    )
+
+
+@fill_doc(fitted=_fitted_teacher_and_student("classifier"))
 class KnowledgeDistillationClassifier(
     MetaClassifierMixin, ValidatedParamsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -63,18 +73,10 @@ class KnowledgeDistillationClassifier(
 
     Attributes
     ----------
-    teacher_ : classifier
-        The fitted teacher (the ``teacher`` object itself when it was prefit).
-    teacher_prefit_ : bool
-        Whether ``teacher`` was already fitted.
-    student_ : classifier
-        The fitted student.
+    %(fitted)s
     classes_ : ndarray of shape (n_classes,)
         The teacher's classes.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
     """
 
     _parameter_constraints = {
@@ -85,9 +87,7 @@ class KnowledgeDistillationClassifier(
     }
 
     def __init__(self, teacher, student, xi=0.9, temperature=4.0):
-        self.teacher = teacher
-        self.student = student
-        self.xi = xi
+        self.teacher, self.student, self.xi = teacher, student, xi
         self.temperature = temperature
 
     @fill_doc
@@ -101,8 +101,7 @@ class KnowledgeDistillationClassifier(
         params = self._validate_params()
         if params.temperature != 1.0:
             require_xi_in_unit_interval(params.xi, "at temperature != 1 the objective would be non-convex.")
-        X, y = validate_meta_input(self, X, y, reset=True)
-        sw = check_sample_weight(sample_weight, X.shape[0])
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight)
         self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
         self.classes_ = np.asarray(self.teacher_.classes_)
         encode_labels(y, self.classes_)  # every label must be a teacher class
@@ -120,6 +119,7 @@ class KnowledgeDistillationClassifier(
         return meta_tags(super().__sklearn_tags__(), self.teacher, self.student)
 
 
+@fill_doc(fitted=_fitted_teacher_and_student("regressor"))
 class KnowledgeDistillationRegressor(
     MetaRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -151,16 +151,8 @@ class KnowledgeDistillationRegressor(
 
     Attributes
     ----------
-    teacher_ : regressor
-        The fitted teacher (the ``teacher`` object itself when it was prefit).
-    teacher_prefit_ : bool
-        Whether ``teacher`` was already fitted.
-    student_ : regressor
-        The fitted student.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(fitted)s
+    %(feature_attributes)s
     """
 
     _parameter_constraints = {
@@ -170,9 +162,7 @@ class KnowledgeDistillationRegressor(
     }
 
     def __init__(self, teacher, student, xi=0.9):
-        self.teacher = teacher
-        self.student = student
-        self.xi = xi
+        self.teacher, self.student, self.xi = teacher, student, xi
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):
@@ -181,8 +171,7 @@ class KnowledgeDistillationRegressor(
         %(fit_regressor_sections)s
         """
         params = self._validate_params()
-        X, y = validate_meta_input(self, X, y, reset=True, regression=True)
-        sw = check_sample_weight(sample_weight, X.shape[0])
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight, regression=True)
         self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
         chain = squared_loss_chain(lambda: clone(self.student), X, y, sw, first=self.teacher_)
         self.student_ = chain.step(params.xi)

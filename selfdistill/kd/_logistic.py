@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._docstrings import fill_doc
+from .._docstrings import DOCS, fill_doc
 from .._prediction import ClassScoresMixin
 from .._validation import (
     Boolean,
@@ -30,6 +30,7 @@ from ._targets import (
 )
 
 
+@fill_doc
 class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, ClassifierMixin, BaseEstimator):
     """L2-penalised multinomial logistic regression whose target may be a probability matrix.
 
@@ -81,10 +82,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         Intercepts, centred to sum to zero (the same gauge fix; it does not change predictions).
     n_iter_ : int
         Number of L-BFGS iterations of the last fit.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
 
     See Also
     --------
@@ -99,10 +97,7 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
     }
 
     def __init__(self, alpha=1e-4, fit_intercept=True, max_iter=1000, tol=1e-6):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
+        self.alpha, self.fit_intercept, self.max_iter, self.tol = alpha, fit_intercept, max_iter, tol
 
     # ------------------------------------------------------------------ fitting
     @fill_doc
@@ -273,19 +268,17 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_.T + self.intercept_
 
-    @fill_doc
+    @fill_doc(X_predict_parameters="Parameters\n----------\n" + DOCS["X_predict"])
     def decision_function(self, X):
-        """Logits ``z = W^T x + b``.
+        """Logits ``z = W^T x + b``; for two classes the log-odds ``z_1 - z_0`` of ``classes_[1]``.
 
-        Parameters
-        ----------
-        %(X_predict)s
+        %(X_predict_parameters)s
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-            For two classes, the log-odds ``z_1 - z_0`` of ``classes_[1]`` (sklearn's binary
-            convention: positive means ``classes_[1]``).
+        z : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            Columns follow ``classes_``; with two classes a positive value means ``classes_[1]``
+            (sklearn's binary convention).
         """
         Z = self._class_scores(X)
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z

@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._prediction import ClassScoresMixin, MembersRegressorMixin
+from .._validation import check_sample_weight
 from ._targets import encode_labels
 
 #: X is validated only as far as every wrapped estimator needs it (they check the rest).
@@ -40,6 +41,12 @@ def validate_meta_input(estimator, X, y=None, *, reset: bool, regression: bool =
         checked, y = validate_data(estimator, X, y, reset=reset, **_META_X_CHECKS)
         check_classification_targets(y)
     return (X if hasattr(X, "iloc") else checked), y
+
+
+def validate_meta_fit_input(estimator, X, y, sample_weight, *, regression: bool = False):
+    """``(X, y, sample_weight)`` checked at fit time (see :func:`validate_meta_input`)."""
+    X, y = validate_meta_input(estimator, X, y, reset=True, regression=regression)
+    return X, y, check_sample_weight(sample_weight, X.shape[0])
 
 
 def take_rows(X, rows):

@@ -18,6 +18,25 @@ from .._torch import draw_seed, resolve_device, seeded_init, torch_generator
 from .._validation import InstanceOf, Interval, RandomState, ValidatedParamsMixin
 from ._training import TrainingConfig, train_module
 
+
+def training_parameters_doc(epochs: int, batch_size: int, grad_clip: str, weight_decay_note: str = "") -> str:
+    """The numpydoc entries of the training parameters, with one classifier's defaults."""
+    return f"""epochs : int, default={epochs}
+    Passes over the training set.
+batch_size : int, default={batch_size}
+    Samples per Adam step.
+lr : float, default=1e-3
+    Adam learning rate (cosine-annealed to 0 over ``epochs``).
+weight_decay : float, default=1e-4
+    Adam's L2 weight decay{weight_decay_note}.
+grad_clip : float or None, default={grad_clip}
+    Bound on the gradient norm of each step (None: no clipping).
+device : str or torch.device, default="cpu"
+    Where the network is trained and evaluated ("cpu", "cuda", "cuda:1", ...).
+random_state : int, RandomState, Generator or None, default=None
+    Seeds initialisation and batch order (reproducible on the CPU)."""
+
+
 #: Constraints of the training parameters every torch classifier has (subclasses add theirs).
 TRAINING_CONSTRAINTS = {
     "epochs": [Interval(numbers.Integral, 1, None)],

@@ -11,11 +11,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._docstrings import fill_doc
 from .._validation import Interval
 from ._binary import LDCBinaryModel, quantize
-from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase
+from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase, training_parameters_doc
 from ._ldc_network import LDCNetwork
 from ._ste import sign_pm1
 
 
+@fill_doc(training_parameters=training_parameters_doc(
+    50, 128, "1.0", " (applies to the latent weights too, as in MicroVSA)"))
 class LDCClassifier(TorchClassifierBase):
     r"""Low-dimensional computing (LDC) classifier: a binary vector-symbolic model trained by backprop.
 
@@ -51,20 +53,7 @@ class LDCClassifier(TorchClassifierBase):
         Quantisation levels ``M`` of every feature.
     hidden : int, default=20
         Width of the ValueBox.
-    epochs : int, default=50
-        Passes over the training set.
-    batch_size : int, default=128
-        Samples per Adam step.
-    lr : float, default=1e-3
-        Adam learning rate (cosine-annealed to 0 over ``epochs``).
-    weight_decay : float, default=1e-4
-        Adam's L2 weight decay (applies to the latent weights too, as in MicroVSA).
-    grad_clip : float or None, default=1.0
-        Bound on the gradient norm of each step.
-    device : str or torch.device, default="cpu"
-        Where the network is trained and evaluated ("cpu", "cuda", "cuda:1", ...).
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds initialisation and batch order (reproducible on the CPU).
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -107,16 +96,9 @@ class LDCClassifier(TorchClassifierBase):
     def __init__(self, d_value=8, d_feature=64, n_levels=256, hidden=20, epochs=50,
                  batch_size=128, lr=1e-3, weight_decay=1e-4, grad_clip=1.0, device="cpu",
                  random_state=None):
-        self.d_value = d_value
-        self.d_feature = d_feature
-        self.n_levels = n_levels
-        self.hidden = hidden
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.device = device
+        self.d_value, self.d_feature, self.n_levels = d_value, d_feature, n_levels
+        self.hidden, self.epochs, self.batch_size, self.lr = hidden, epochs, batch_size, lr
+        self.weight_decay, self.grad_clip, self.device = weight_decay, grad_clip, device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ TorchClassifierBase hooks

@@ -9,8 +9,9 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from .._docstrings import fill_doc
 from .._validation import Converter, Interval
-from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase
+from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase, training_parameters_doc
 
 
 def _layer_widths(sizes, name: str) -> tuple[int, ...]:
@@ -27,6 +28,7 @@ def _layer_widths(sizes, name: str) -> tuple[int, ...]:
     return tuple(int(h) for h in widths)
 
 
+@fill_doc(training_parameters=training_parameters_doc(100, 64, "None"))
 class TorchMLPClassifier(TorchClassifierBase):
     r"""Multilayer perceptron with ReLU units on standardised inputs, trained by Adam.
 
@@ -43,20 +45,7 @@ class TorchMLPClassifier(TorchClassifierBase):
         Widths of the hidden layers.
     dropout : float in [0, 1), default=0.0
         Dropout probability after every hidden layer (training only).
-    epochs : int, default=100
-        Passes over the training set.
-    batch_size : int, default=64
-        Samples per Adam step.
-    lr : float, default=1e-3
-        Adam learning rate (cosine-annealed to 0 over ``epochs``).
-    weight_decay : float, default=1e-4
-        Adam's L2 weight decay.
-    grad_clip : float or None, default=None
-        Bound on the gradient norm of each step (None: no clipping).
-    device : str or torch.device, default="cpu"
-        Where the network is trained and evaluated.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds initialisation and batch order (reproducible on the CPU).
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -74,15 +63,9 @@ class TorchMLPClassifier(TorchClassifierBase):
 
     def __init__(self, hidden_layer_sizes=(64,), dropout=0.0, epochs=100, batch_size=64,
                  lr=1e-3, weight_decay=1e-4, grad_clip=None, device="cpu", random_state=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.device = device
-        self.random_state = random_state
+        self.hidden_layer_sizes, self.dropout, self.epochs = hidden_layer_sizes, dropout, epochs
+        self.batch_size, self.lr, self.weight_decay = batch_size, lr, weight_decay
+        self.grad_clip, self.device, self.random_state = grad_clip, device, random_state
 
     def _layer_sizes(self, n_features: int, n_classes: int) -> list[int]:
         return [n_features, *_layer_widths(self.hidden_layer_sizes, "hidden_layer_sizes"), n_classes]

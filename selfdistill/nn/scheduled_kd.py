@@ -133,16 +133,9 @@ class ScheduledKDClassifier(ClassScoresMixin, ValidatedParamsMixin, ClassifierMi
     def __init__(self, teacher=None, student=None, xi_start=0.1, xi_end=0.9,
                  schedule="linear", temperature=4.0, curriculum="easy_to_hard",
                  pacing=(0.3, 0.5), difficulty="teacher_ce", random_state=None):
-        self.teacher = teacher
-        self.student = student
-        self.xi_start = xi_start
-        self.xi_end = xi_end
-        self.schedule = schedule
-        self.temperature = temperature
-        self.curriculum = curriculum
-        self.pacing = pacing
-        self.difficulty = difficulty
-        self.random_state = random_state
+        self.teacher, self.student, self.xi_start, self.xi_end = teacher, student, xi_start, xi_end
+        self.schedule, self.temperature, self.curriculum = schedule, temperature, curriculum
+        self.pacing, self.difficulty, self.random_state = pacing, difficulty, random_state
 
     @fill_doc
     def fit(self, X, y, teacher_X=None, teacher_proba=None):

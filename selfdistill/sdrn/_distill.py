@@ -27,6 +27,7 @@ def _fit_with_weights(model, X, y, sw):
     return model.fit(X, y, sample_weight=sw)
 
 
+@fill_doc
 class SelfDistilledSparseDeepReLU(
     MembersRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -85,9 +86,7 @@ class SelfDistilledSparseDeepReLU(
     cv_scores_ : ndarray of shape (k, len(xi_grid)) or None
         Held-out loss of each candidate at each step (``xi="cv"``).
     n_steps_ : int
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
     """
 
     _parameter_constraints = {
@@ -99,13 +98,8 @@ class SelfDistilledSparseDeepReLU(
 
     def __init__(self, estimator=None, teacher=None, xi=(0.5,), n_steps=1, xi_grid=DEFAULT_XI_GRID,
                  cv=5, verbose=False):
-        self.estimator = estimator
-        self.teacher = teacher
-        self.xi = xi
-        self.n_steps = n_steps
-        self.xi_grid = xi_grid
-        self.cv = cv
-        self.verbose = verbose
+        self.estimator, self.teacher, self.xi, self.n_steps = estimator, teacher, xi, n_steps
+        self.xi_grid, self.cv, self.verbose = xi_grid, cv, verbose
 
     @fill_doc
     def fit(self, X, y, sample_weight=None):
