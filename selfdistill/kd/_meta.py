@@ -1,4 +1,4 @@
-"""What the distillation meta-estimators share: input validation, prediction, tags, docstrings.
+"""What the distillation meta-estimators share: input validation, prediction and tags.
 
 A meta-estimator predicts with its fitted *members* (``_members()``: the student, or the
 generations of Born-Again): classifiers with the mean of the members' probabilities
