@@ -34,6 +34,17 @@ DOCS: dict[str, str] = {
     Samples.""",
     "returns_self": """self : object
     The fitted estimator.""",
+    # quantile and SDRN estimators (issue 16, helper q16)
+    "y_fit_1d": """y : array-like of shape (n_samples,)
+    Targets.""",
+    "parameters_X_predict": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Samples.""",
+    "returns_self_section": """Returns
+-------
+self : object
+    The fitted estimator.""",
 }
 
 
