@@ -16,20 +16,14 @@ from sklearn.model_selection import check_cv, train_test_split
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import validate_data
 
+from . import _validation as rules  # the constraint types of the tables below
 from ._validation import (
-    Boolean,
-    Converter,
-    HasMethods,
-    InstanceOf,
-    Interval,
-    Options,
-    RandomState,
     check_alpha_grid,
+    check_finite_vector,
     check_magnitude,
     check_n_steps_grid,
     check_noise_var,
     check_sample_weight,
-    check_xi,
 )
 
 #: Tuning criteria of the CV estimators; ``crossfit`` is the honest default.
@@ -45,22 +39,22 @@ MAX_TUNED_STEPS = 30
 #: Constraint tables (:mod:`selfdistill._validation`), one entry per ``__init__`` parameter; the
 #: estimators compose theirs from these.
 FIXED_XI_PARAMS = {
-    "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
-    "xi": [Converter(check_xi, "a number or a 1-D sequence of finite numbers (one per step)")],
+    "alpha": [rules.Interval(numbers.Real, 0, None, closed="neither")],
+    "xi": [rules.Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers (one per step)")],
 }
 TUNING_PARAMS = {
-    "alphas": [Converter(check_alpha_grid, "a non-empty 1-D sequence of finite penalties > 0")],
-    "n_steps": [Converter(check_n_steps_grid, "a non-empty sequence of step counts >= 0")],
-    "tuning": [Options(*TUNING_METHODS)],
-    "one_shot": [Options(*ONE_SHOT_METHODS)],
-    "noise_var": [None, Converter(check_noise_var, "a finite variance >= 0")],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "random_state": [RandomState()],
+    "alphas": [rules.Converter(check_alpha_grid, "a non-empty 1-D sequence of finite penalties > 0")],
+    "n_steps": [rules.Converter(check_n_steps_grid, "a non-empty sequence of step counts >= 0")],
+    "tuning": [rules.Options(*TUNING_METHODS)],
+    "one_shot": [rules.Options(*ONE_SHOT_METHODS)],
+    "noise_var": [None, rules.Converter(check_noise_var, "a finite variance >= 0")],
+    "validation_fraction": [rules.Interval(numbers.Real, 0, 1, closed="neither")],
+    "random_state": [rules.RandomState()],
     # an int means a shuffled KFold (rows of many data sets are ordered)
-    "cv": [Interval(numbers.Integral, 2, None), HasMethods("split", "get_n_splits"),
-           InstanceOf((list, tuple, GeneratorType), "a list of (train, test) index pairs")],
+    "cv": [rules.Interval(numbers.Integral, 2, None), rules.HasMethods("split", "get_n_splits"),
+           rules.InstanceOf((list, tuple, GeneratorType), "a list of (train, test) index pairs")],
 }
-INTERCEPT_PARAMS = {"fit_intercept": [Boolean()]}
+INTERCEPT_PARAMS = {"fit_intercept": [rules.Boolean()]}
 
 
 @dataclass(frozen=True)

@@ -296,10 +296,9 @@ class _ValidationForm:
         z = sm.z
         # residual_t = y_val_t - P (h * z_t);  in QR coordinates  qty_t - R (z_t * a) + R (z_t * u)
         b = np.concatenate([self.R @ (z[:, j] * a) - self.qty[:, j] for j in range(z.shape[1])])
-        # S u = [R diag(z_t) u]_t: one matrix, applied by ndarray's own product (no Python
-        # callback into this module from the Krylov solver)
-        S = np.concatenate([self.R * z[:, j] for j in range(z.shape[1])])
-        form = LeastSquaresForm.general(S.__matmul__, b, max(self.perp, 0.0), a.size)
+        # S u = [R diag(z_t) u]_t as one matrix: the Krylov solver forms the products itself
+        S = np.vstack([self.R * z[:, j] for j in range(z.shape[1])])
+        form = LeastSquaresForm.from_matrix(S, b, max(self.perp, 0.0))
         solutions = krylov_basis(a, t, form, k_max).solve_all(k_max)
         return [
             _candidate_from_krylov(sm, alpha, k, sol, (form.const + sol.residual_sq) / self.norm)
