@@ -1,6 +1,6 @@
 """Real-data benchmark: SelfDistilledRidgeCV (every tuning mode) against RidgeCV.
 
-Protocol and columns: :mod:`selfdistill.real_benchmark`. Writes ``real_data_runs.csv`` (one row per
+Protocol and columns: :mod:`selfdistill.reproduce.real_benchmark`. Writes ``real_data_runs.csv`` (one row per
 fit, seeds and configurations in every row), ``real_data_summary.csv``, ``real_data_rules.csv`` and
 ``real_data.md`` into ``--out``. Examples::
 
@@ -11,7 +11,7 @@ fit, seeds and configurations in every row), ``real_data_summary.csv``, ``real_d
     python benchmarks/real_data.py --alphas 1 10 100 1e3 1e4 --datasets airfoil --features raw
     python benchmarks/real_data.py --gain-checks --modes default    # + synthetic and Airfoil coarse-grid checks
 
-From Python: ``selfdistill.real_benchmark.run_benchmark(datasets=..., seeds=..., configs=...)``.
+From Python: ``selfdistill.reproduce.real_benchmark.run_benchmark(datasets=..., seeds=..., configs=...)``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selfdistill.real_benchmark import (  # noqa: E402
+from selfdistill.reproduce.real_benchmark import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_STEPS,
     FEATURE_MODES,

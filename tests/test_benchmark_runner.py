@@ -6,7 +6,7 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from selfdistill import SelfDistilledRidgeCV
-from selfdistill.benchmark import protocol_sensitivity, run_uci, summarize_uci
+from selfdistill.reproduce.benchmark import protocol_sensitivity, run_uci, summarize_uci
 from selfdistill.datasets import load_uci, standardize, train_val_test_split
 
 

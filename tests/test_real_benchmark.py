@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from selfdistill.datasets.real import REAL_DATASETS, load_real
-from selfdistill.real_benchmark import run_benchmark, summarize, verdicts
+from selfdistill.reproduce.real_benchmark import run_benchmark, summarize, verdicts
 
 BUNDLED = [name for name, entry in REAL_DATASETS.items() if not entry.source.startswith("UCI")]
 
@@ -84,7 +84,7 @@ def test_verdicts_follow_the_numbers():
 
 
 def test_synthetic_check_reports_oracle_and_realised_gains():
-    from selfdistill.real_benchmark import SYNTHETIC_DESIGNS, gain_rules, synthetic_gain_check
+    from selfdistill.reproduce.real_benchmark import SYNTHETIC_DESIGNS, gain_rules, synthetic_gain_check
 
     frame = synthetic_gain_check(SYNTHETIC_DESIGNS[:1], seeds=[0], configs={"ridge": {"n_steps": (0,)}},
                                  show_progress=False)
@@ -98,7 +98,7 @@ def test_synthetic_check_reports_oracle_and_realised_gains():
 
 
 def test_airfoil_gain_rule_follows_the_numbers():
-    from selfdistill.real_benchmark import gain_rules
+    from selfdistill.reproduce.real_benchmark import gain_rules
 
     base = _fake_runs([0.9, 0.92]).assign(alphas="[1.0, 10.0]", ridgecv_alpha=1.0)
     (rule,) = gain_rules(None, base)

@@ -1,33 +1,49 @@
-"""Reproduction experiments behind ``selfdistill reproduce``.
+"""The reproduction layer behind ``selfdistill reproduce``: experiments, their runner and REPORT.md.
 
-Each experiment lives in its own module and exposes ``run(ctx) -> ExperimentOutput``; the
-registry below maps CLI names to modules (imported lazily, so optional extras such as torch are
-only needed by the experiments that use them). The top-level ``experiments/`` folder holds thin
-scripts that call the same functions.
+Nothing in the library imports this subpackage (only :mod:`selfdistill.cli` does); it uses the
+library like any user. Its modules, one job each:
+
+- ``_toolkit``: what experiments use -- the context, the one :class:`Experiment` template,
+  :class:`Results`, :class:`Claim` and verdict rules, figure and table helpers;
+- ``_base``: the registry :data:`EXPERIMENTS` and the runner :func:`run_experiment`, the one
+  skeleton every experiment runs through;
+- ``_results``: result sets on disk (output-folder check, staging folder, whole commits);
+- ``report``: ``REPORT.md`` from whatever ran;
+- one module per experiment, each declaring ``EXPERIMENT = Experiment(...)`` with its own claims
+  and assumptions, plus shared helpers (``_paper``, ``_kd_report``) and the benchmark runners
+  (``benchmark``, ``real_benchmark``) they are built on.
+
+The top-level ``experiments/`` folder holds thin scripts that call :func:`selfdistill.cli.main`.
 """
 
 from ._base import (
     ALL_MODES,
     EXPERIMENTS,
     PAPER_EXPERIMENTS,
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
     all_mode,
     format_verdicts,
     get_experiment,
-    interval_verdict,
     run_experiment,
 )
-from ._results import OutputFolderError, check_out_dir, run_staged, staging_folder
+from ._results import OutputFolderError, check_out_dir, staging_folder
+from ._toolkit import (
+    Claim,
+    Experiment,
+    ExperimentOutput,
+    ReproduceContext,
+    Results,
+    interval_verdict,
+)
 
 __all__ = [
     "ALL_MODES",
     "EXPERIMENTS",
     "PAPER_EXPERIMENTS",
     "Claim",
+    "Experiment",
     "ExperimentOutput",
     "ReproduceContext",
+    "Results",
     "all_mode",
     "format_verdicts",
     "get_experiment",
@@ -35,6 +51,5 @@ __all__ = [
     "OutputFolderError",
     "check_out_dir",
     "run_experiment",
-    "run_staged",
     "staging_folder",
 ]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._progress import progress
-from ._base import ReproduceContext, environment_info, markdown_table, write_json
+from ._toolkit import ReproduceContext, environment_info, markdown_table, write_json
 
 #: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
 NOISE_VAR = 0.1
@@ -51,9 +51,10 @@ def write_results(
 ) -> list[Path]:
     """Write ``<name>.csv`` (tidy data), ``<name>.md`` (summary table) and ``<name>.json``.
 
-    The JSON records the configuration, the run settings (quick mode, seeds) and the environment
+    Every row of ``data`` gets the column ``quick`` (whether the run used quick settings). The JSON records the configuration, the run settings (quick mode, seeds) and the environment
     (package versions), next to the numbers they produced.
     """
+    data["quick"] = ctx.quick
     csv_path = ctx.out_dir / f"{name}.csv"
     md_path = ctx.out_dir / f"{name}.md"
     data.to_csv(csv_path, index=False)

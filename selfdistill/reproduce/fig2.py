@@ -40,7 +40,6 @@ import pandas as pd
 
 from ..datasets import power_law_singular_values
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     PAPER_ASSUMPTIONS,
@@ -50,6 +49,7 @@ from ._paper import (
     verdict,
     write_results,
 )
+from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
 
 ASSUMPTIONS = (
     "Power law s_j = j^(−p), p = ln(1/s_r)/ln r, and the r grid are ours.",
@@ -262,8 +262,9 @@ def _golden_deviation(data: pd.DataFrame) -> tuple[float, float, int]:
     return dev_ab, dev_c, count
 
 
-def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: linear growth, slope vs condition number, 1-step vs r-step, our bound, goldens."""
+    data, summary = results.values["data"], results.values["summary"]
     out = []
     linear_levels = [
         g for g, part in summary.groupby("γ²", sort=False) if (part["R² of linear fit"] >= 0.99).all()
@@ -386,27 +387,27 @@ def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
     return save_figure(fig, path, quick=quick)
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
+def run(config: Fig2Config, ctx: ReproduceContext) -> Results:
     """Compute, tabulate and plot Fig. 2 into ``ctx.out_dir`` (deterministic: no seeds).
 
     Parameters
     ----------
+    config : Fig2Config
+        The grid (:data:`QUICK_CONFIG`: 4 ranks instead of 17).
     ctx : ReproduceContext
-        Output folder, quick mode (4 ranks instead of 17), jobs and progress.
+        Output folder, quick mode, jobs and progress.
 
     Returns
     -------
-    ExperimentOutput
-        Files ``fig2.csv`` (tidy data), ``fig2.md`` (summary), ``fig2.json`` (config and
-        environment) and ``fig2.png``; Claim rows for the linear growth, the slope's dependence on
-        s_1/s_r, the 1-step vs r-step separation, our derived bound and the golden values of Theory §4.1.
+    Results
+        The summary text; ``values`` holds the tidy ``data`` and its ``summary`` for
+        :func:`claims`. Files: ``fig2.csv`` (tidy data), ``fig2.md`` (summary), ``fig2.json``
+        (config and environment) and ``fig2.png``.
     """
-    config = QUICK_CONFIG if ctx.quick else Fig2Config()
     data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)
-    data["quick"] = ctx.quick
     summary = _summarise(data)
-    files = write_results(ctx, NAME, data, summary, config)
-    figure = _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, summary, config)
+    _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
     n_edge = int(data["one_step_on_boundary"].sum())
     edges = ", ".join(sorted(set(data.loc[data["one_step_on_boundary"], "one_step_edge"])))
     text = (
@@ -419,11 +420,12 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         f"cases ({edges or 'none'}): its infimum is approached as λ → 0 or ∞; the table uses the "
         "edge value (column `one_step_edge_gap` in fig2.csv gives the remaining gap).\n"
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, figure],
-        claims=_claims(data, summary),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS],
-    )
+    return Results(text, {"data": data, "summary": summary})
+
+
+#: Claims: the linear growth, the slope's dependence on s_1/s_r, the 1-step vs r-step separation,
+#: our derived bound and the golden values of Theory §4.1.
+EXPERIMENT = Experiment(
+    NAME, full=Fig2Config(), quick=QUICK_CONFIG, compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS),
+)

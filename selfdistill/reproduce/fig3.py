@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     NOISE_VAR,
@@ -42,6 +41,7 @@ from ._paper import (
     verdict,
     write_results,
 )
+from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
 
 ASSUMPTIONS = (
     "γ² = 0.1 and panel (a)/(c) singular values s = [1, 1/2, 1/3, 1/4] are ours.",
@@ -195,8 +195,9 @@ def _attainment(data: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: the bound is reached in (a), (c) but not (b); steps help; golden values."""
+    data, reach, config = (results.values[key] for key in ("data", "reach", "config"))
     k_max = config.max_steps
     top = reach[reach["k"] == k_max].set_index("panel")
     below = reach[reach["k"] == k_max - 1].set_index("panel")
@@ -295,30 +296,29 @@ def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
     return save_figure(fig, path, quick=quick)
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
+def run(config: Fig3Config, ctx: ReproduceContext) -> Results:
     """Compute, tabulate and plot Fig. 3 into ``ctx.out_dir`` (deterministic: no seeds).
 
     Parameters
     ----------
+    config : Fig3Config
+        Noise level, steps and the lambda grid (:data:`QUICK_CONFIG`: 25 lambdas instead of 201).
     ctx : ReproduceContext
-        Output folder, quick mode (25 lambdas instead of 201), jobs and progress.
+        Output folder, quick mode, jobs and progress.
 
     Returns
     -------
-    ExperimentOutput
-        Files ``fig3.csv``, ``fig3.md`` (the table of Theory §4.1 recomputed), ``fig3.json``,
-        ``fig3_bound_attainment.csv`` and ``fig3.png``; Claim rows for the bound in (a), (c) but
-        not (b), the necessity of 4 steps in (a), monotonicity in k and the golden values.
+    Results
+        The summary text; ``values`` holds ``data``, the attainment table ``reach`` and ``config``
+        for :func:`claims`. Files: ``fig3.csv``, ``fig3.md`` (the table of Theory §4.1
+        recomputed), ``fig3.json``, ``fig3_bound_attainment.csv`` and ``fig3.png``.
     """
-    config = QUICK_CONFIG if ctx.quick else Fig3Config()
     data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)
-    data["quick"] = ctx.quick
     golden = _golden_table(data)
     reach = _attainment(data)
-    files = write_results(ctx, NAME, data, golden, config)
-    reach_path = ctx.out_dir / f"{NAME}_bound_attainment.csv"
-    reach.to_csv(reach_path, index=False)
-    figure = _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, golden, config)
+    reach.to_csv(ctx.out_dir / f"{NAME}_bound_attainment.csv", index=False)
+    _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
     text = (
         f"**Fig. 3** (exact; γ² = {config.noise_var:g} and s of (a),(c) are our assumptions)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"
@@ -328,11 +328,12 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         f"{data['lambda'].nunique()} λ in [{data['lambda'].min():g}, {data['lambda'].max():g}]:\n\n"
         + markdown_table(reach[reach["k"] == config.max_steps].drop(columns="k"), digits=3)
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, reach_path, figure],
-        claims=_claims(data, reach, config),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS],
-    )
+    return Results(text, {"data": data, "reach": reach, "config": config})
+
+
+#: Claims: the bound in (a), (c) but not (b), the necessity of 4 steps in (a), monotonicity in k
+#: and the golden values.
+EXPERIMENT = Experiment(
+    NAME, full=Fig3Config(), quick=QUICK_CONFIG, compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS),
+)

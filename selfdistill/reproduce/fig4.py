@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     NOISE_VAR,
@@ -34,6 +33,7 @@ from ._paper import (
     verdict,
     write_results,
 )
+from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
 
 ASSUMPTIONS = (
     "γ² = 0.1 is ours; ξ_1 is the first distillation step after the ridge teacher (indexing "
@@ -177,8 +177,9 @@ def _golden_deviation(data: pd.DataFrame) -> tuple[float, int]:
     return worst, count
 
 
-def _claims(data: pd.DataFrame, sizes: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: |xi| grows as the gap shrinks (per k), closed-form cross-check, golden values."""
+    data, sizes = results.values["data"], results.values["sizes"]
     multi = sizes[sizes["k"] >= 2]
     cols = [c for c in sizes.columns if c.startswith("max|ξ|")]
     measured = "; ".join(
@@ -256,27 +257,28 @@ def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
     return save_figure(fig, path, quick=quick)
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
+def run(config: Fig4Config, ctx: ReproduceContext) -> Results:
     """Compute, tabulate and plot Fig. 4 into ``ctx.out_dir`` (deterministic: no seeds).
 
     Parameters
     ----------
+    config : Fig4Config
+        Gaps, steps, lambda and noise level (quick mode runs the full, tiny configuration,
+        labelled as quick).
     ctx : ReproduceContext
-        Output folder; quick mode runs the full (tiny) configuration, labelled as quick.
+        Output folder and quick mode.
 
     Returns
     -------
-    ExperimentOutput
-        Files ``fig4.csv``, ``fig4.md``, ``fig4.json`` and ``fig4.png``; Claim rows for the growth
-        of |xi| (per k), the 1-step closed-form cross-check and the golden values of Theory §4.1.
+    Results
+        The summary text; ``values`` holds ``data`` and the growth table ``sizes`` for
+        :func:`claims`. Files: ``fig4.csv``, ``fig4.md``, ``fig4.json`` and ``fig4.png``.
     """
-    config = QUICK_CONFIG if ctx.quick else Fig4Config()
     data = optimal_parameters(config)
-    data["quick"] = ctx.quick
     table = _parameter_table(data)
     sizes = growth(data)
-    files = write_results(ctx, NAME, data, table, config)
-    figure = _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, table, config)
+    _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
     text = (
         f"**Fig. 4** (exact; γ² = {config.noise_var:g} is our assumption)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"
@@ -284,11 +286,11 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         + "\nOptimal per-step parameters (ξ_1 is the first step after the ridge teacher):\n\n"
         + markdown_table(table, digits=4)
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, figure],
-        claims=_claims(data, sizes),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS],
-    )
+    return Results(text, {"data": data, "sizes": sizes})
+
+
+#: Claims: the growth of |xi| (per k), the 1-step closed-form cross-check and the golden values.
+EXPERIMENT = Experiment(
+    NAME, full=Fig4Config(), quick=QUICK_CONFIG, compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS),
+)

@@ -2,8 +2,8 @@
 
 Called by ``selfdistill reproduce all`` with the outputs of whatever ran (any subset of the
 registered experiments, possibly none). Nothing here knows any experiment: each
-:class:`~selfdistill.reproduce._base.ExperimentOutput` carries its own
-:class:`~selfdistill.reproduce._base.Claim` rows (verdicts computed from the numbers by a stated
+:class:`~selfdistill.reproduce.ExperimentOutput` carries its own
+:class:`~selfdistill.reproduce.Claim` rows (verdicts computed from the numbers by a stated
 rule, with their uncertainty), its own assumptions and whether it ran at quick settings. The report
 has one overview table of all verdicts, then one section per experiment (claims, assumptions,
 figures, summary table, files), the experiments that could not run and why, the run settings and
@@ -19,14 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._base import (
-    EXPERIMENTS,
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
-    environment_info,
-    markdown_table,
-)
+from ._base import EXPERIMENTS
+from ._toolkit import Claim, ExperimentOutput, ReproduceContext, environment_info, markdown_table
 
 REPORT_NAME = "REPORT.md"
 QUICK_LABEL = "QUICK settings (a smoke configuration, not the reported results)"

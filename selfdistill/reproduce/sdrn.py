@@ -47,17 +47,24 @@ from threadpoolctl import threadpool_limits
 
 from .._progress import progress
 from ..sdrn import SelfDistilledSparseDeepReLU, SparseDeepReLURegressor
-from ._base import (
+from ._kd_report import format_mean_se, mean_se, write_tables
+from ._toolkit import (
     Claim,
-    ExperimentOutput,
+    Experiment,
     ReproduceContext,
+    Results,
     markdown_table,
     save_figure,
     write_json,
 )
-from ._kd_report import format_mean_se, mean_se, write_tables
 
 NAME = "sdrn"
+#: The model and the protocol are our reconstruction (see the module docstring).
+ASSUMPTIONS = (
+    "The SDRN is a reconstruction (no official code; the paper's Sections 2-3 are UNCONFIRMED).",
+    "The target function, noise laws, baselines and the rate -0.8 (s = 2, log factors ignored) "
+    "are our choices.",
+)
 THEORY_SLOPE = -0.8  # -2s/(2s+1) with s = 2
 NOISE_SCALE = 0.1
 KRR_ALPHAS = tuple(float(a) for a in np.logspace(-4, 1, 11))
@@ -458,21 +465,22 @@ def plot(rates, slopes, robust, sd, config, path, quick=False):
 
 
 # ----------------------------------------------------------------------------- run
-def run(ctx: ReproduceContext) -> ExperimentOutput:
+def run(config: SDRNConfig, ctx: ReproduceContext) -> Results:
     """Run the three studies; write CSV, Markdown, a PNG and ``sdrn_report.md`` into ``ctx.out_dir``.
 
     Parameters
     ----------
+    config : SDRNConfig
+        Dimensions, sample sizes, noise and distillation settings (quick: :data:`QUICK`).
     ctx : ReproduceContext
         Output folder, seeds (default 3, quick 1), quick mode and progress settings.
 
     Returns
     -------
-    ExperimentOutput
-        Summary tables, files, claims with computed verdicts and the figure.
+    Results
+        Summary tables; ``values`` holds the frames of the four studies for :func:`claims`.
     """
-    config = QUICK if ctx.quick else SDRNConfig()
-    seeds = list(range(ctx.n_seeds(1 if ctx.quick else 3)))
+    seeds = list(range(ctx.seeds))
     # the robustness and SD studies are cheap and noisier (heavy tails, xi differences): twice the seeds
     cheap_seeds = list(range(2 * len(seeds)))
     tasks = [("rates", s, d, n) for s in seeds for d in config.dims for n in config.sizes]
@@ -536,8 +544,7 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     else:
         real_table, real_text = None, ""
     real_text += "".join(f"\n{note}\n" for note in notes)
-    files = [ctx.out_dir / "sdrn_per_seed.csv"]
-    raw.to_csv(files[0], index=False)
+    raw.to_csv(ctx.out_dir / "sdrn_per_seed.csv", index=False)
     # CSVs get the numbers (mean and s.e. columns), the Markdown tables the formatted strings
     outputs = [
         (mean_se(rates, ["d", "n", "method"], ["mse"]), rate_table, "sdrn_rates"),
@@ -550,13 +557,13 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         outputs.append((mean_se(real, ["dataset", "d", "n", "method"], ["relative_mse"]), real_table,
                         "sdrn_real_data"))
     for numbers, table, stem in outputs:
-        files += write_tables(numbers, table, ctx.out_dir, stem)
-    figure = plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png", quick=ctx.quick)
-    claims = make_claims(rates, slopes, robust, sd, real)
-    meta = write_json(ctx.out_dir / "sdrn_config.json",
-                      {"config": asdict(config), "seeds": seeds, "robustness_and_sd_seeds": cheap_seeds,
-                       "quick": ctx.quick, "wall_s": wall,
-                       "median_fit_s": {f"{k[0]}/{k[1]}": v for k, v in timing.items()}})
+        write_tables(numbers, table, ctx.out_dir, stem)
+    plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png", quick=ctx.quick)
+    studies = {"rates": rates, "slopes": slopes, "robust": robust, "sd": sd, "real": real}
+    write_json(ctx.out_dir / "sdrn_config.json",
+               {"config": asdict(config), "seeds": seeds, "robustness_and_sd_seeds": cheap_seeds,
+                "quick": ctx.quick, "wall_s": wall,
+                "median_fit_s": {f"{k[0]}/{k[1]}": v for k, v in timing.items()}})
     quick = " [QUICK]" if ctx.quick else ""
     summary = (
         f"SDRN (reconstruction), {len(seeds)} seed(s) for rates and real data, {len(cheap_seeds)} for "
@@ -571,11 +578,21 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         + "\nMedian fit time per model in seconds (rates study; one BLAS thread):\n\n"
         + markdown_table(timing_table)
     )
-    claim_frame = pd.DataFrame([asdict(c) for c in claims])
-    report = ctx.out_dir / "sdrn_report.md"
-    report.write_text(
+    claim_frame = pd.DataFrame([asdict(c) for c in make_claims(**studies)])
+    (ctx.out_dir / "sdrn_report.md").write_text(
         "# SDRN: claims and measurements\n\nThe SDRN is a reconstruction (no official code; the "
         "paper's Sections 2-3 are unconfirmed). Verdicts follow the rules stated in each claim.\n\n"
         + markdown_table(claim_frame) + "\n![sdrn](sdrn.png)\n\n" + summary)
-    return ExperimentOutput(name=NAME, summary=summary, files=[*files, figure, meta, report],
-                            claims=claims, figures=[figure])
+    return Results(summary, studies)
+
+
+def claims(results: Results) -> list[Claim]:
+    """The claims of :func:`make_claims` from the studies of one run."""
+    return make_claims(**results.values)
+
+
+#: 3 seeds (1 quick) by default; the robustness and SD studies use twice as many.
+EXPERIMENT = Experiment(
+    NAME, full=SDRNConfig(), quick=QUICK, compute=run, claims=claims, assumptions=ASSUMPTIONS,
+    seeds=(3, 1),
+)

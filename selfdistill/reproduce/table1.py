@@ -12,19 +12,22 @@ Three parts:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from ..benchmark import DEFAULT_ALPHAS, PAPER_DATASETS, protocol_sensitivity, run_uci, summarize_uci
-from ._base import (
+from ._paper import PAPER_ASSUMPTIONS, uci_assumptions
+from ._toolkit import (
     Claim,
-    ExperimentOutput,
+    Experiment,
     ReproduceContext,
+    Results,
     environment_info,
     save_figure,
     write_json,
 )
-from ._paper import PAPER_ASSUMPTIONS, uci_assumptions
+from .benchmark import DEFAULT_ALPHAS, PAPER_DATASETS, protocol_sensitivity, run_uci, summarize_uci
 
 TABLE1_ASSUMPTIONS = (
     "Every cell of the paper's Table 1 is UNCONFIRMED (available only as an image); the split "
@@ -35,13 +38,41 @@ TABLE1_ASSUMPTIONS = (
 PAPER_GAIN = 47.0  # "a reduction in the learnt model's risk (MSE) by up to 47%" (abstract)
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Run the UCI comparison and write CSV, Markdown and a PNG into ``ctx.out_dir``."""
-    n_seeds = ctx.n_seeds(2 if ctx.quick else 10)
-    steps = (0, 1, 2) if ctx.quick else tuple(range(6))
-    seeds = range(n_seeds)
+@dataclass(frozen=True)
+class Table1Config:
+    """Settings of the Table 1 reproduction (recorded in ``table1_config.json``).
+
+    Attributes
+    ----------
+    n_steps : tuple of int
+        The k of k-step SD compared with ridge (k = 0).
+    one_shot : tuple of str
+        One-shot tuning criteria run on train + validation.
+    """
+
+    n_steps: tuple[int, ...] = tuple(range(6))
+    one_shot: tuple[str, ...] = ("gcv", "loo", "cp")
+
+
+def run(config: Table1Config, ctx: ReproduceContext) -> Results:
+    """Run the UCI comparison and write CSV, Markdown and a PNG into ``ctx.out_dir``.
+
+    Parameters
+    ----------
+    config : Table1Config
+        Steps and one-shot criteria (quick: k = 0, 1, 2).
+    ctx : ReproduceContext
+        Output folder, data folder, seeds (splits), jobs and progress.
+
+    Returns
+    -------
+    Results
+        The Markdown tables; ``values`` holds the ``summary`` and ``sensitivity`` frames for
+        :func:`claims`.
+    """
+    seeds = range(ctx.seeds)
     frame = run_uci(
-        PAPER_DATASETS, steps, seeds, alphas=DEFAULT_ALPHAS, one_shot=("gcv", "loo", "cp"),
+        PAPER_DATASETS, config.n_steps, seeds, alphas=DEFAULT_ALPHAS, one_shot=config.one_shot,
         data_dir=ctx.data_dir, n_jobs=ctx.jobs, show_progress=ctx.progress,
     )
     summary = summarize_uci(frame)
@@ -49,23 +80,18 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         PAPER_DATASETS, seeds, 2, data_dir=ctx.data_dir, n_jobs=ctx.jobs, show_progress=ctx.progress
     )
     out = ctx.out_dir
-    files = [out / "table1_runs.csv", out / "table1_summary.csv", out / "table1_sensitivity.csv"]
-    per_step_columns(frame, ("xi", "xibar")).to_csv(files[0], index=False)
-    summary.to_csv(files[1], index=False)
-    sensitivity.to_csv(files[2], index=False)
-    markdown = _markdown(summary, sensitivity, n_seeds)
-    files.append(out / "table1.md")
-    files[-1].write_text(markdown)
-    figure = _plot(summary, sensitivity, out / "table1.png", ctx.quick)
-    files += [figure, write_json(out / "table1_config.json", {
-        "seeds": list(seeds), "n_steps": list(steps), "alphas": DEFAULT_ALPHAS.tolist(),
-        "split": [0.3, 0.3, 0.4], "one_shot": ["gcv", "loo", "cp"], "quick": ctx.quick,
+    per_step_columns(frame, ("xi", "xibar")).to_csv(out / "table1_runs.csv", index=False)
+    summary.to_csv(out / "table1_summary.csv", index=False)
+    sensitivity.to_csv(out / "table1_sensitivity.csv", index=False)
+    markdown = _markdown(summary, sensitivity, ctx.seeds)
+    (out / "table1.md").write_text(markdown)
+    _plot(summary, sensitivity, out / "table1.png", ctx.quick)
+    write_json(out / "table1_config.json", {
+        "seeds": list(seeds), "n_steps": list(config.n_steps), "alphas": DEFAULT_ALPHAS.tolist(),
+        "split": [0.3, 0.3, 0.4], "one_shot": list(config.one_shot), "quick": ctx.quick,
         "standardize_features": True, "fit_intercept": True, "environment": environment_info(),
-    })]
-    return ExperimentOutput(
-        "table1", markdown, files, _claims(summary, sensitivity), [figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *TABLE1_ASSUMPTIONS, *uci_assumptions()],
-    )
+    })
+    return Results(markdown, {"summary": summary, "sensitivity": sensitivity})
 
 
 def per_step_columns(frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -182,7 +208,9 @@ def _plot(summary: pd.DataFrame, sensitivity: pd.DataFrame, path, quick: bool):
     return save_figure(fig, path, quick=quick, dpi=120)
 
 
-def _claims(summary: pd.DataFrame, sensitivity: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
+    """Claim rows: the size of the best reduction against the paper's 47 %, and no gain on AEP."""
+    summary, sensitivity = results.values["summary"], results.values["sensitivity"]
     paper = summary[(summary["protocol"] == "paper split") & (summary["method"] != "ridge")]
     best = paper.loc[paper["pct_change_vs_ridge"].idxmin()]
     best_cell = sensitivity.loc[sensitivity["pct_change_mean"].idxmin()]
@@ -196,7 +224,7 @@ def _claims(summary: pd.DataFrame, sensitivity: pd.DataFrame) -> list[Claim]:
                    f"(95% interval {-high:.1f}–{-low:.1f}%), far below 47%")
     else:
         verdict = "not reproduced: no method/dataset has a significant reduction"
-    claims = [
+    out = [
         Claim(
             "SD lowers the test MSE on UCI regression",
             "up to 47% lower MSE (abstract; Table 1 values unconfirmed)",
@@ -215,7 +243,7 @@ def _claims(summary: pd.DataFrame, sensitivity: pd.DataFrame) -> list[Claim]:
         row = aep.iloc[0]
         aep_change, aep_se = float(row["pct_change_vs_ridge"]), float(row["pct_change_se"])
         contains_zero = abs(aep_change) <= 1.96 * aep_se
-        claims.append(
+        out.append(
             Claim(
                 "no gain on AEP (Appliances Energy)",
                 "SD provides no gain over ridge on AEP (Fig. 10 caption)",
@@ -226,4 +254,11 @@ def _claims(summary: pd.DataFrame, sensitivity: pd.DataFrame) -> list[Claim]:
                 uncertainty=f"s.e. {aep_se:.3f} percentage points over splits",
             )
         )
-    return claims
+    return out
+
+
+#: Table 1's claims; 10 random splits (2 quick) by default.
+EXPERIMENT = Experiment(
+    "table1", full=Table1Config(), quick=Table1Config(n_steps=(0, 1, 2)), compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *TABLE1_ASSUMPTIONS, *uci_assumptions()), seeds=(10, 2),
+)

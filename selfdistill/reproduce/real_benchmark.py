@@ -33,8 +33,8 @@ from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from ._progress import progress
-from .datasets.real import REAL_DATASETS, load_real
+from .._progress import progress
+from ..datasets.real import REAL_DATASETS, load_real
 
 #: The grid shared by RidgeCV and every self-distilled configuration (factor 10, 1e-3 .. 1e5).
 DEFAULT_ALPHAS = tuple(10.0 ** np.arange(-3, 6))
@@ -91,7 +91,7 @@ def make_sd_estimator(config: dict, alphas: tuple, steps: tuple, seed: int):
     SelfDistilledRidgeCV
         Unfitted.
     """
-    from .linear_model import SelfDistilledRidgeCV
+    from ..linear_model import SelfDistilledRidgeCV
 
     params = {"alphas": alphas, "n_steps": steps, **config}
     model = SelfDistilledRidgeCV(**params)
@@ -489,7 +489,7 @@ def synthetic_gain_check(
     DataFrame
         One row per (design, seed, config), with the design's parameters in every row.
     """
-    from .theory import FixedDesignProblem
+    from ..theory import FixedDesignProblem
 
     configs = {"default": {}} if configs is None else dict(configs)
     alphas, steps, seeds = tuple(float(a) for a in alphas), tuple(int(k) for k in steps), list(seeds)

@@ -27,10 +27,10 @@ from joblib import Parallel, delayed
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
-from ._progress import progress
-from .datasets import load_uci, standardize, train_val_test_split
-from .exceptions import GridBoundaryWarning
-from .linear_model import SelfDistilledRidgeCV
+from .._progress import progress
+from ..datasets import load_uci, standardize, train_val_test_split
+from ..exceptions import GridBoundaryWarning
+from ..linear_model import SelfDistilledRidgeCV
 
 PAPER_DATASETS = ("air_quality", "airfoil", "appliances_energy")
 #: The paper's grid: "a factor of 10 difference between consecutive values (e.g. {1, ..., 10^4})".
