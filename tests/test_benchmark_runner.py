@@ -6,8 +6,8 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from selfdistill import SelfDistilledRidgeCV
-from selfdistill.reproduce.benchmark import protocol_sensitivity, run_uci, summarize_uci
 from selfdistill.datasets import load_uci, standardize, train_val_test_split
+from selfdistill.reproduce.benchmark import protocol_sensitivity, run_uci, summarize_uci
 
 
 def test_run_uci_reproduces_the_protocol_by_hand(uci_mirror):
@@ -58,9 +58,9 @@ def test_protocol_sensitivity_shape(uci_mirror):
 
 @pytest.mark.slow
 def test_table1_quick(uci_mirror, tmp_path):
-    from selfdistill.reproduce import ReproduceContext, get_experiment
+    from selfdistill.reproduce import ReproduceContext, run_experiment
 
-    out = get_experiment("table1")(ReproduceContext(tmp_path, data_dir=str(uci_mirror), quick=True, progress=False))
+    out = run_experiment("table1", ReproduceContext(tmp_path, data_dir=str(uci_mirror), quick=True, progress=False))
     names = {p.name for p in out.files}
     assert {"table1_runs.csv", "table1_summary.csv", "table1_sensitivity.csv", "table1.md", "table1.png"} <= names
     assert (tmp_path / "table1.png").stat().st_size > 20_000

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from selfdistill import cli
-from selfdistill.reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, ExperimentOutput
+from selfdistill.reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, Experiment, Results
 from selfdistill.reproduce import _results as results
-from selfdistill.reproduce._base import QUICK_STAMP_GID, save_figure
+from selfdistill.reproduce._toolkit import QUICK_STAMP_GID, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,17 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def _fake_experiment(calls: list, files: dict[str, str], fail: BaseException | None = None):
     """An experiment that records its context, writes ``files`` and then maybe raises ``fail``."""
 
-    def run(ctx):
+    def run(settings, ctx):
         calls.append(ctx)
-        written = []
-        for name, text in files.items():
+        for count, (name, text) in enumerate(files.items(), start=1):
             (ctx.out_dir / name).write_text(text)
-            written.append(ctx.out_dir / name)
-            if fail is not None and len(written) == 1:
+            if fail is not None and count == 1:
                 raise fail
-        return ExperimentOutput("fake", "fake summary", written, [], [])
+        return Results("fake summary")
 
-    return run
+    return Experiment("fake", full=None, quick=None, compute=run, claims=lambda results: [],
+                      assumptions=())
 
 
 @pytest.fixture
@@ -151,6 +150,7 @@ def test_a_run_commits_its_files_and_a_manifest(tmp_path, fake, capsys):
     assert json.loads((out / ".fig4.files.json").read_text()) == ["a.csv", "b.png"]
     assert [p.name for p in out.iterdir() if p.name.startswith(".staging")] == []
     assert calls[0].out_dir != out, "the experiment wrote into --out directly, not a staging folder"
+    assert "fake summary" in capsys.readouterr().out
 
 
 def test_ctrl_c_while_writing_keeps_the_previous_set_and_exits_130(tmp_path, fake, capsys):
@@ -256,7 +256,7 @@ def test_every_experiment_saves_figures_through_save_figure():
     offenders = [
         path.name
         for path in (ROOT / "selfdistill" / "reproduce").glob("*.py")
-        if path.name != "_base.py" and ".savefig(" in path.read_text()
+        if path.name != "_toolkit.py" and ".savefig(" in path.read_text()
     ]
     assert offenders == [], f"these experiments bypass save_figure's quick stamp: {offenders}"
 

@@ -84,7 +84,11 @@ def test_verdicts_follow_the_numbers():
 
 
 def test_synthetic_check_reports_oracle_and_realised_gains():
-    from selfdistill.reproduce.real_benchmark import SYNTHETIC_DESIGNS, gain_rules, synthetic_gain_check
+    from selfdistill.reproduce.real_benchmark import (
+        SYNTHETIC_DESIGNS,
+        gain_rules,
+        synthetic_gain_check,
+    )
 
     frame = synthetic_gain_check(SYNTHETIC_DESIGNS[:1], seeds=[0], configs={"ridge": {"n_steps": (0,)}},
                                  show_progress=False)
@@ -108,11 +112,11 @@ def test_airfoil_gain_rule_follows_the_numbers():
 
 
 def test_real_data_experiment_quick(tmp_path, uci_mirror):
-    from selfdistill.reproduce._base import EXPERIMENTS, ReproduceContext, get_experiment
+    from selfdistill.reproduce import EXPERIMENTS, ReproduceContext, run_experiment
 
     assert "real-data" in EXPERIMENTS
     ctx = ReproduceContext(tmp_path, data_dir=uci_mirror, seeds=1, quick=True, progress=False)
-    output = get_experiment("real-data")(ctx)
+    output = run_experiment("real-data", ctx)
     assert all(path.exists() for path in output.files)
     rules = pd.read_csv(tmp_path / "real_data_rules.csv")
     assert len(rules) == 5

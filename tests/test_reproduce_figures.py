@@ -27,8 +27,8 @@ from selfdistill.datasets.uci import (
     load_uci,
     train_val_test_split,
 )
-from selfdistill.reproduce import fig2, fig3, fig4, fig10
-from selfdistill.reproduce._base import (
+from selfdistill.reproduce import fig2, fig3, fig4, fig10, run_experiment
+from selfdistill.reproduce._toolkit import (
     Claim,
     ExperimentOutput,
     ReproduceContext,
@@ -46,7 +46,7 @@ MIN_PNG_BYTES = 20_000
 def _quick(tmp_path_factory, module, **kwargs):
     out = tmp_path_factory.mktemp(module.NAME)
     ctx = ReproduceContext(out_dir=out, quick=True, progress=False, **kwargs)
-    return module.run(ctx), out
+    return run_experiment(module.NAME, ctx), out
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +300,7 @@ def test_fig10_without_data_fails_fast_with_a_clear_error(tmp_path, monkeypatch)
     empty.mkdir()
     ctx = ReproduceContext(out_dir=tmp_path / "out", data_dir=str(empty), quick=True, progress=False)
     with pytest.raises(DataUnavailableError, match="SELFDISTILL_DATA_DIR|data_dir"):
-        fig10.run(ctx)
+        run_experiment("fig10", ctx)
 
 
 @pytest.mark.uci

@@ -200,6 +200,7 @@ def write_report(
     Path
         The report's path. Figures and files are linked relative to it.
     """
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
     path = ctx.out_dir / REPORT_NAME
     path.write_text(render_report(list(outputs), ctx, failed), encoding="utf-8")
     return path
