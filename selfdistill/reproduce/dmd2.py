@@ -481,7 +481,7 @@ def claims(results: Results) -> list[Claim]:
         "GAN) -> 1.28 [abstract, README]",
         "dmd2_no_gan", "dmd", rule.format(a="DMD2 (r=5, no regression)", b="DMD")))
     if n_seeds < 2:
-        for claim in claims:
+        for claim in out:
             claim.verdict += " (1 seed: point estimates, no interval)"
     return out
 

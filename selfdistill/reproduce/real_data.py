@@ -212,7 +212,7 @@ def claims(results: Results) -> list[Claim]:
     gains = default[default["median_pct_change"] < -1.0]
     losses = default[default["median_pct_change"] > 1.0]
     best = default.loc[default["median_pct_change"].idxmin()]
-    claims = [Claim(
+    out = [Claim(
         "Does SD help on real data? (default SelfDistilledRidgeCV vs RidgeCV, test MSE)",
         "up to 47% lower MSE (abstract; on three UCI sets under the paper's protocol)",
         f"median change over splits and feature modes: below -1 % on {len(gains)} of {len(default)} data sets "
@@ -223,12 +223,12 @@ def claims(results: Results) -> list[Claim]:
         f"gains on {len(gains)}/{len(default)} data sets, losses on {len(losses)}/{len(default)} "
         "(rule: median change beyond ±1 %)",
     )]
-    claims += [
+    out += [
         Claim(rule.rule, "issue 9 acceptance rule (not a paper claim)", rule.detail,
               "holds" if rule.passed else "fails")
         for rule in rules
     ]
-    return claims
+    return out
 
 
 #: 20 random splits (2 quick) by default.
