@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from selfdistill.reproduce._outputs import markdown_table  # noqa: E402
 from selfdistill.reproduce.real_benchmark import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_STEPS,
@@ -33,7 +34,6 @@ from selfdistill.reproduce.real_benchmark import (  # noqa: E402
     run_suite,
     summarize,
 )
-from selfdistill.reproduce._base import markdown_table  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

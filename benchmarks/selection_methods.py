@@ -22,7 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 
 import selfdistill._cv_pipeline as pipeline  # noqa: E402
-from selfdistill.reproduce.real_benchmark import make_sd_estimator, run_benchmark, summarize, verdicts  # noqa: E402
+from selfdistill.reproduce.real_benchmark import (  # noqa: E402
+    make_sd_estimator,
+    run_benchmark,
+    summarize,
+    verdicts,
+)
 
 METHODS = {
     "cf_se1": {"tuning": "crossfit", "_se": 1.0},  # the default

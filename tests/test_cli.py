@@ -19,7 +19,7 @@ import pytest
 from selfdistill import cli
 from selfdistill.reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, Experiment, Results
 from selfdistill.reproduce import _results as results
-from selfdistill.reproduce._toolkit import QUICK_STAMP_GID, save_figure
+from selfdistill.reproduce._outputs import QUICK_STAMP_GID, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -256,7 +256,7 @@ def test_every_experiment_saves_figures_through_save_figure():
     offenders = [
         path.name
         for path in (ROOT / "selfdistill" / "reproduce").glob("*.py")
-        if path.name != "_toolkit.py" and ".savefig(" in path.read_text()
+        if path.name != "_outputs.py" and ".savefig(" in path.read_text()
     ]
     assert offenders == [], f"these experiments bypass save_figure's quick stamp: {offenders}"
 

@@ -28,13 +28,13 @@ from selfdistill.datasets.uci import (
     train_val_test_split,
 )
 from selfdistill.reproduce import fig2, fig3, fig4, fig10, run_experiment
-from selfdistill.reproduce._toolkit import (
+from selfdistill.reproduce._experiment import (
     Claim,
     ExperimentOutput,
     ReproduceContext,
     interval_verdict,
-    markdown_table,
 )
+from selfdistill.reproduce._outputs import markdown_table
 from selfdistill.reproduce.report import write_report
 from selfdistill.theory import excess_risk
 

@@ -3,8 +3,9 @@
 Nothing in the library imports this subpackage (only :mod:`selfdistill.cli` does); it uses the
 library like any user. Its modules, one job each:
 
-- ``_toolkit``: what experiments use -- the context, the one :class:`Experiment` template,
-  :class:`Results`, :class:`Claim` and verdict rules, figure and table helpers;
+- ``_experiment``: the one :class:`Experiment` template and what it is made of -- the run
+  context, :class:`Results`, :class:`Claim` and verdict rules;
+- ``_outputs``: how experiments write results -- Markdown tables, JSON records, PNG figures;
 - ``_base``: the registry :data:`EXPERIMENTS` and the runner :func:`run_experiment`, the one
   skeleton every experiment runs through;
 - ``_results``: result sets on disk (output-folder check, staging folder, whole commits);
@@ -25,8 +26,7 @@ from ._base import (
     get_experiment,
     run_experiment,
 )
-from ._results import OutputFolderError, check_out_dir, staging_folder
-from ._toolkit import (
+from ._experiment import (
     Claim,
     Experiment,
     ExperimentOutput,
@@ -34,6 +34,7 @@ from ._toolkit import (
     Results,
     interval_verdict,
 )
+from ._results import OutputFolderError, check_out_dir, staging_folder
 
 __all__ = [
     "ALL_MODES",

@@ -1,10 +1,10 @@
 """The runner of the reproduction layer: the registry of experiments and the one run skeleton.
 
 ``run_experiment(name, ctx)`` imports the experiment's module (lazily, so optional extras such as
-torch are only needed by the experiments that use them), takes its :class:`~._toolkit.Experiment`
+torch are only needed by the experiments that use them), takes its :class:`~._experiment.Experiment`
 template and runs it the same way for every experiment (settings, seeds, compute in a staging
 folder, claims, commit). Experiments never call back into this module: they use
-:mod:`selfdistill.reproduce._toolkit`.
+:mod:`~selfdistill.reproduce._experiment` and :mod:`~selfdistill.reproduce._outputs`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import importlib
 import importlib.util
 
 from .._validation import Options, check_params
+from ._experiment import Experiment, ExperimentOutput, ReproduceContext
 from ._results import staging_folder
-from ._toolkit import Experiment, ExperimentOutput, ReproduceContext
 
 #: CLI name -> (module, one-line description). Modules are imported only when run.
 EXPERIMENTS: dict[str, tuple[str, str]] = {

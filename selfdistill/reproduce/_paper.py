@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from .._progress import progress
-from ._toolkit import ReproduceContext, environment_info, markdown_table, write_json
+from ._experiment import ReproduceContext
+from ._outputs import environment_info, markdown_table, write_json
 
 #: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
 NOISE_VAR = 0.1
@@ -81,16 +82,6 @@ def parallel_map(func: Callable, cases: list, *, jobs: int = 1, desc: str = "", 
 
     results = Parallel(n_jobs=jobs, return_as="generator")(delayed(func)(*case) for case in cases)
     return list(progress(results, desc=desc, total=len(cases), enabled=show))
-
-
-def pyplot():
-    """``matplotlib.pyplot`` on the non-interactive Agg backend (selected only when plotting)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 #: Inputs of every Pareek, Du & Oh experiment that are ours, not the paper's (the Theory chapter, §8, marks

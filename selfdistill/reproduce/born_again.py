@@ -46,17 +46,9 @@ from ..kd import (
     KnowledgeDistillationRegressor,
     SoftTargetLogisticRegression,
 )
+from ._experiment import Claim, Experiment, ReproduceContext, Results, interval_verdict
 from ._kd_report import format_mean_se, mean_se, write_tables
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    interval_verdict,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "born-again"
 #: Our choices where the sources (Furlanello et al. 2018; Das & Sanghavi 2023) use other models.
@@ -225,10 +217,7 @@ def _wide(summary: pd.DataFrame, index: list[str], column: str, metric: str, dig
 
 def plot(cls_sum, reg_sum, theory, config, alpha, path, quick=False):
     """Six panels: classification per generation / per variant / per xi; regression likewise."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(config.noise_levels)))
     fig, axes = plt.subplots(2, 3, figsize=(17, 10))

@@ -37,8 +37,9 @@ from scipy.optimize import minimize_scalar
 from .._progress import progress
 from ..asymptotics import RandomDesignSD, ar1_eigenvalues
 from ..theory import FixedDesignProblem
-from ._paper import markdown_table, pyplot, verdict, write_results
-from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot, save_figure
+from ._paper import verdict, write_results
 
 NAME = "dang-fig6"
 FILE = "dang_fig6"

@@ -53,19 +53,9 @@ from ..metrics import (
     mmd_rbf_profile,
     precision_recall_knn,
 )
+from ._experiment import Claim, Experiment, ReproduceContext, Results, interval_verdict
 from ._kd_report import format_mean_se, mean_se
-from ._paper import pyplot
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    environment_info,
-    interval_verdict,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._outputs import environment_info, markdown_table, pyplot, save_figure, write_json
 
 NAME = "dmd2"
 

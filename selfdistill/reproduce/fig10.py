@@ -44,14 +44,9 @@ from threadpoolctl import threadpool_limits
 from .._progress import progress
 from ..datasets.uci import load_uci, standardize, train_val_test_split
 from ..theory import FixedDesignProblem
-from ._paper import (
-    PAPER_ASSUMPTIONS,
-    markdown_table,
-    pyplot,
-    uci_assumptions,
-    write_results,
-)
-from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot, save_figure
+from ._paper import PAPER_ASSUMPTIONS, uci_assumptions, write_results
 
 ASSUMPTIONS = (
     "θ* is estimated by sklearn Ridge (intercept) on standardised training data of the "

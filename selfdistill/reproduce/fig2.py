@@ -40,16 +40,9 @@ import pandas as pd
 
 from ..datasets import power_law_singular_values
 from ..theory import FixedDesignProblem
-from ._paper import (
-    GOLDEN_NOTE,
-    PAPER_ASSUMPTIONS,
-    markdown_table,
-    parallel_map,
-    pyplot,
-    verdict,
-    write_results,
-)
-from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot, save_figure
+from ._paper import GOLDEN_NOTE, PAPER_ASSUMPTIONS, parallel_map, verdict, write_results
 
 ASSUMPTIONS = (
     "Power law s_j = j^(−p), p = ln(1/s_r)/ln r, and the r grid are ours.",

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot, save_figure
 from ._paper import (
     GOLDEN_NOTE,
     NOISE_VAR,
@@ -35,13 +37,10 @@ from ._paper import (
     S_REPEATED,
     THETA_EQUAL,
     THETA_U1,
-    markdown_table,
     parallel_map,
-    pyplot,
     verdict,
     write_results,
 )
-from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
 
 ASSUMPTIONS = (
     "γ² = 0.1 and panel (a)/(c) singular values s = [1, 1/2, 1/3, 1/4] are ours.",

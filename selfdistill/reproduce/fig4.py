@@ -23,17 +23,9 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._paper import (
-    GOLDEN_NOTE,
-    NOISE_VAR,
-    PAPER_ASSUMPTIONS,
-    THETA_U1,
-    markdown_table,
-    pyplot,
-    verdict,
-    write_results,
-)
-from ._toolkit import Claim, Experiment, ReproduceContext, Results, save_figure
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot, save_figure
+from ._paper import GOLDEN_NOTE, NOISE_VAR, PAPER_ASSUMPTIONS, THETA_U1, verdict, write_results
 
 ASSUMPTIONS = (
     "γ² = 0.1 is ours; ξ_1 is the first distillation step after the ridge teacher (indexing "

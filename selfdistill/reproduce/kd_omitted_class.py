@@ -44,17 +44,9 @@ from threadpoolctl import threadpool_limits
 
 from .._progress import progress
 from ..kd import SoftTargetLogisticRegression
+from ._experiment import Claim, Experiment, ReproduceContext, Results, interval_verdict
 from ._kd_report import format_mean_se, mean_se, write_tables
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    interval_verdict,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "kd-omitted-class"
 #: Our choices where Hinton et al. (2015) used MNIST and deep networks.
@@ -202,10 +194,7 @@ def _run_seed(seed, kind, config, bias_grid):
 
 def plot(summary: pd.DataFrame, sweep: pd.DataFrame, raw: pd.DataFrame, config, path, quick=False):
     """Bars of the accuracies per student and teacher, and the bias sweeps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     kinds = list(dict.fromkeys(summary["teacher"]))
     fig, axes = plt.subplots(2, 2, figsize=(13, 9))

@@ -39,15 +39,8 @@ from ..quantile import (
     check_loss,
 )
 from ..quantile.reference import CASES, band_agreement, load_reference, reference_dir
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "qrjoint"
 #: Our choices: the checks' thresholds and designs are not from the qrjoint papers.
@@ -214,10 +207,7 @@ def distillation(ctx, config):
 
 
 def plot_recovery(rec, cens, path, quick=False):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.0))
     summary = rec.groupby(["p", "tier"])["max_coef_error"].mean().unstack(0)
@@ -233,10 +223,7 @@ def plot_recovery(rec, cens, path, quick=False):
 
 
 def plot_distillation(sd, path, quick=False):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, sd["tau"].nunique(), figsize=(11, 3.3))
     for ax, (tau, part) in zip(np.atleast_1d(axes), sd.groupby("tau"), strict=True):

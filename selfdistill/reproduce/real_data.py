@@ -20,16 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    environment_info,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import environment_info, markdown_table, pyplot, save_figure, write_json
 from .real_benchmark import (
     DEFAULT_ALPHAS,
     DEFAULT_STEPS,
@@ -176,10 +168,7 @@ def _markdown(runs, summary, synthetic, airfoil, rules, n_seeds: int, quick: boo
 
 
 def _plot(runs: pd.DataFrame, path, quick: bool):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     ok = runs[runs["error"] == ""]
     datasets = list(dict.fromkeys(ok["dataset"]))

@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from ._base import EXPERIMENTS
-from ._toolkit import Claim, ExperimentOutput, ReproduceContext, environment_info, markdown_table
+from ._experiment import Claim, ExperimentOutput, ReproduceContext
+from ._outputs import environment_info, markdown_table
 
 REPORT_NAME = "REPORT.md"
 QUICK_LABEL = "QUICK settings (a smoke configuration, not the reported results)"

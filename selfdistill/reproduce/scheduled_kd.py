@@ -55,17 +55,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .._progress import progress
+from ._experiment import Claim, Experiment, ReproduceContext, Results, interval_verdict
 from ._kd_report import format_mean_se, mean_se, write_tables
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    interval_verdict,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "scheduled-kd"
 STEM = "scheduled_kd"
@@ -344,10 +336,7 @@ def claims(results: Results) -> list[Claim]:
 
 def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     """Accuracy per method and dataset, the alpha schedules, and accuracy vs model size."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from ..nn import alpha_schedule, pacing_fractions
 

@@ -47,16 +47,9 @@ from threadpoolctl import threadpool_limits
 
 from .._progress import progress
 from ..sdrn import SelfDistilledSparseDeepReLU, SparseDeepReLURegressor
+from ._experiment import Claim, Experiment, ReproduceContext, Results
 from ._kd_report import format_mean_se, mean_se, write_tables
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "sdrn"
 #: The model and the protocol are our reconstruction (see the module docstring).
@@ -408,11 +401,9 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
 # ----------------------------------------------------------------------------- figure
 def plot(rates, slopes, robust, sd, config, path, quick=False):
     """Log-log rate panels per d, the robustness bars and the xi curves."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import matplotlib.ticker
+
+    plt = pyplot()
 
     dims = sorted(rates.d.unique())
     n_sd = sd.groupby(["noise", "loss"]).ngroups

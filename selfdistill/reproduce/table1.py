@@ -17,16 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import environment_info, pyplot, save_figure, write_json
 from ._paper import PAPER_ASSUMPTIONS, uci_assumptions
-from ._toolkit import (
-    Claim,
-    Experiment,
-    ReproduceContext,
-    Results,
-    environment_info,
-    save_figure,
-    write_json,
-)
 from .benchmark import DEFAULT_ALPHAS, PAPER_DATASETS, protocol_sensitivity, run_uci, summarize_uci
 
 TABLE1_ASSUMPTIONS = (
@@ -168,10 +161,7 @@ def _markdown(summary: pd.DataFrame, sensitivity: pd.DataFrame, n_seeds: int) ->
 
 
 def _plot(summary: pd.DataFrame, sensitivity: pd.DataFrame, path, quick: bool):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     paper = summary[(summary["protocol"] == "paper split") & (summary["method"] != "ridge")]
