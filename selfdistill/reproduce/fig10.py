@@ -369,27 +369,15 @@ def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, path, quick: bool):
 
 
 def run(config: Fig10Config, ctx: ReproduceContext) -> Results:
-    """Load the UCI data (``ctx.data_dir``), compute, tabulate and plot Fig. 10 into ``ctx.out_dir``.
+    """Fig. 10's ``compute`` hook: :func:`compute` on ``ctx.seeds`` splits of the UCI data.
 
-    Parameters
-    ----------
-    config : Fig10Config
-        Data sets, split and penalty grid.
-    ctx : ReproduceContext
-        Output folder, data folder, number of seeds (splits) and progress.
-
-    Returns
-    -------
-    Results
-        The summary text; ``values`` holds the per-split ``summaries`` for :func:`claims`. Files:
-        ``fig10.csv`` (per direction), ``fig10_per_split.csv``, ``fig10.md`` (per dataset),
-        ``fig10.json`` and ``fig10.png``.
+    Writes ``fig10.csv`` (per direction), ``fig10_per_split.csv``, ``fig10.md`` (per dataset),
+    ``fig10.json`` and ``fig10.png``; ``values`` holds the per-split ``summaries``.
     """
     bars, summaries = compute(config, ctx.seeds, ctx.data_dir, ctx.progress)
     summaries["quick"] = ctx.quick
     table = _dataset_table(summaries)
-    write_results(ctx, NAME, bars, table, config)
-    summaries.to_csv(ctx.out_dir / f"{NAME}_per_split.csv", index=False)
+    write_results(ctx, NAME, bars, table, config, extra={"per_split": summaries})
     _plot(bars, summaries, ctx.out_dir / f"{NAME}.png", ctx.quick)
     text = (
         f"**Fig. 10** ({ctx.seeds} splits; ridge λ by validation MSE on the 30/30/40 split: our method, "

@@ -42,7 +42,7 @@ from ..datasets import power_law_singular_values
 from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
 from ._outputs import markdown_table, pyplot, save_figure
-from ._paper import GOLDEN_NOTE, PAPER_ASSUMPTIONS, parallel_map, verdict, write_results
+from ._paper import PAPER_ASSUMPTIONS, golden_claim, parallel_map, verdict, write_results
 
 ASSUMPTIONS = (
     "Power law s_j = j^(−p), p = ln(1/s_r)/ln r, and the r grid are ours.",
@@ -179,27 +179,6 @@ def gain_at_rank(rank: int, s_last: float, noise_var: float, config: Fig2Config)
     }
 
 
-def compute(config: Fig2Config, *, jobs: int = 1, progress_bar: bool = False) -> pd.DataFrame:
-    """The tidy table behind Fig. 2: one row per (gamma^2, s_r, r).
-
-    Parameters
-    ----------
-    config : Fig2Config
-        The grid of noise levels, smallest singular values and ranks.
-    jobs : int, default=1
-        joblib workers (one case per task).
-    progress_bar : bool, default=False
-        Draw a progress bar on stderr.
-
-    Returns
-    -------
-    DataFrame
-        The rows of :func:`gain_at_rank`, noise level slowest, rank fastest.
-    """
-    cases = [(r, s, g, config) for g in config.noise_vars for s in config.s_lasts for r in config.ranks]
-    return pd.DataFrame(parallel_map(gain_at_rank, cases, jobs=jobs, desc=NAME, show=progress_bar))
-
-
 def linear_fit(frame: pd.DataFrame) -> tuple[float, float, float]:
     """Least-squares line ``A/B = intercept + slope * r`` through one curve.
 
@@ -320,13 +299,11 @@ def claims(results: Results) -> list[Claim]:
     ))
     dev_ab, dev_c, count = _golden_deviation(data)
     if count:
-        out.append(Claim(
-            claim="(ours) Fig. 2 golden values: A/B and 1-step/B vs the table of Theory §4.1",
-            paper=f"— ({GOLDEN_NOTE}; rounded to 0.1)",
-            measured=f"{count} cells: max |ΔA/B| = {dev_ab:.3f} (tolerance {GOLDEN_TOL[0]}), "
-                     f"max |Δ(1-step/B)| = {dev_c:.3f} (tolerance {GOLDEN_TOL[1]})",
-            verdict=verdict(dev_ab <= GOLDEN_TOL[0] and dev_c <= GOLDEN_TOL[1],
-                            "matches within the table's rounding", "DIFFERS"),
+        out.append(golden_claim(
+            "Fig. 2", "A/B and 1-step/B vs the table of Theory §4.1", "rounded to 0.1",
+            f"{count} cells: max |ΔA/B| = {dev_ab:.3f} (tolerance {GOLDEN_TOL[0]}), "
+            f"max |Δ(1-step/B)| = {dev_c:.3f} (tolerance {GOLDEN_TOL[1]})",
+            dev_ab <= GOLDEN_TOL[0] and dev_c <= GOLDEN_TOL[1],
         ))
     return out
 
@@ -381,23 +358,13 @@ def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
 
 
 def run(config: Fig2Config, ctx: ReproduceContext) -> Results:
-    """Compute, tabulate and plot Fig. 2 into ``ctx.out_dir`` (deterministic: no seeds).
+    """Fig. 2's ``compute`` hook (deterministic): one row of :func:`gain_at_rank` per (γ², s_r, r).
 
-    Parameters
-    ----------
-    config : Fig2Config
-        The grid (:data:`QUICK_CONFIG`: 4 ranks instead of 17).
-    ctx : ReproduceContext
-        Output folder, quick mode, jobs and progress.
-
-    Returns
-    -------
-    Results
-        The summary text; ``values`` holds the tidy ``data`` and its ``summary`` for
-        :func:`claims`. Files: ``fig2.csv`` (tidy data), ``fig2.md`` (summary), ``fig2.json``
-        (config and environment) and ``fig2.png``.
+    Writes ``fig2.csv`` (noise level slowest, rank fastest), ``fig2.md`` (one row per curve),
+    ``fig2.json`` and ``fig2.png``; ``values`` holds the tidy ``data`` and its ``summary``.
     """
-    data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)
+    cases = [(r, s, g, config) for g in config.noise_vars for s in config.s_lasts for r in config.ranks]
+    data = pd.DataFrame(parallel_map(gain_at_rank, cases, jobs=ctx.jobs, desc=NAME, show=ctx.progress))
     summary = _summarise(data)
     write_results(ctx, NAME, data, summary, config)
     _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)

@@ -30,13 +30,13 @@ from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
 from ._outputs import markdown_table, pyplot, save_figure
 from ._paper import (
-    GOLDEN_NOTE,
     NOISE_VAR,
     PAPER_ASSUMPTIONS,
     S_DISTINCT,
     S_REPEATED,
     THETA_EQUAL,
     THETA_U1,
+    golden_claim,
     parallel_map,
     verdict,
     write_results,
@@ -142,28 +142,6 @@ def panel_curves(panel: str, config: Fig3Config) -> list[dict]:
     return rows
 
 
-def compute(config: Fig3Config, *, jobs: int = 1, progress_bar: bool = False) -> pd.DataFrame:
-    """The tidy table behind Fig. 3: one row per (panel, lambda, k).
-
-    Parameters
-    ----------
-    config : Fig3Config
-        Noise level, largest k and the lambda grid.
-    jobs : int, default=1
-        joblib workers (one panel per task).
-    progress_bar : bool, default=False
-        Draw a progress bar on stderr.
-
-    Returns
-    -------
-    DataFrame
-        The rows of :func:`panel_curves` for panels a, b, c.
-    """
-    blocks = parallel_map(panel_curves, [(p, config) for p in PANELS], jobs=jobs, desc=NAME,
-                          show=progress_bar)
-    return pd.DataFrame([row for block in blocks for row in block])
-
-
 def _golden_table(data: pd.DataFrame) -> pd.DataFrame:
     """the Fig. 3 table of Theory §4.1 recomputed: n * risk at the golden lambdas, k = 0..4, and bounds."""
     rows = []
@@ -251,11 +229,9 @@ def claims(results: Results) -> list[Claim]:
         for p, lam in zip(golden["panel"], golden["λ"], strict=True)
     ])
     deviation = float(np.max(np.abs(golden[ks].to_numpy() - expected)))
-    out.append(Claim(
-        claim="(ours) Fig. 3 golden values: n·risk at λ ∈ {0.125, 0.4, 1} vs the table of Theory §4.1",
-        paper=f"— ({GOLDEN_NOTE}; γ² = 0.1)",
-        measured=f"{expected.size} values: max |Δ| = {deviation:.1e}",
-        verdict=verdict(deviation <= GOLDEN_TOL, "matches", "DIFFERS"),
+    out.append(golden_claim(
+        "Fig. 3", "n·risk at λ ∈ {0.125, 0.4, 1} vs the table of Theory §4.1", "γ² = 0.1",
+        f"{expected.size} values: max |Δ| = {deviation:.1e}", deviation <= GOLDEN_TOL,
     ))
     return out
 
@@ -296,27 +272,18 @@ def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
 
 
 def run(config: Fig3Config, ctx: ReproduceContext) -> Results:
-    """Compute, tabulate and plot Fig. 3 into ``ctx.out_dir`` (deterministic: no seeds).
+    """Fig. 3's ``compute`` hook (deterministic): :func:`panel_curves` for panels a, b, c.
 
-    Parameters
-    ----------
-    config : Fig3Config
-        Noise level, steps and the lambda grid (:data:`QUICK_CONFIG`: 25 lambdas instead of 201).
-    ctx : ReproduceContext
-        Output folder, quick mode, jobs and progress.
-
-    Returns
-    -------
-    Results
-        The summary text; ``values`` holds ``data``, the attainment table ``reach`` and ``config``
-        for :func:`claims`. Files: ``fig3.csv``, ``fig3.md`` (the table of Theory §4.1
-        recomputed), ``fig3.json``, ``fig3_bound_attainment.csv`` and ``fig3.png``.
+    Writes ``fig3.csv`` (one row per panel, λ and k), ``fig3.md`` (the table of Theory §4.1
+    recomputed), ``fig3.json``, ``fig3_bound_attainment.csv`` and ``fig3.png``; ``values`` holds
+    ``data``, the attainment table ``reach`` and ``config``.
     """
-    data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)
+    blocks = parallel_map(panel_curves, [(p, config) for p in PANELS], jobs=ctx.jobs, desc=NAME,
+                          show=ctx.progress)
+    data = pd.DataFrame([row for block in blocks for row in block])
     golden = _golden_table(data)
     reach = _attainment(data)
-    write_results(ctx, NAME, data, golden, config)
-    reach.to_csv(ctx.out_dir / f"{NAME}_bound_attainment.csv", index=False)
+    write_results(ctx, NAME, data, golden, config, extra={"bound_attainment": reach})
     _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
     text = (
         f"**Fig. 3** (exact; γ² = {config.noise_var:g} and s of (a),(c) are our assumptions)"

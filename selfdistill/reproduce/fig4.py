@@ -25,7 +25,7 @@ import pandas as pd
 from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
 from ._outputs import markdown_table, pyplot, save_figure
-from ._paper import GOLDEN_NOTE, NOISE_VAR, PAPER_ASSUMPTIONS, THETA_U1, verdict, write_results
+from ._paper import NOISE_VAR, PAPER_ASSUMPTIONS, THETA_U1, golden_claim, verdict, write_results
 
 ASSUMPTIONS = (
     "γ² = 0.1 is ours; ξ_1 is the first distillation step after the ridge teacher (indexing "
@@ -204,11 +204,10 @@ def claims(results: Results) -> list[Claim]:
         ))
     worst, count = _golden_deviation(data)
     if count:
-        out.append(Claim(
-            claim="(ours) Fig. 4 golden values: ξ^(2)*, ξ^(3)* at ε ∈ {0.2, 0.01} vs the values of Theory §3.5",
-            paper=f"— ({GOLDEN_NOTE}; 2-3 significant digits)",
-            measured=f"{count} values: max relative deviation {worst:.1e}",
-            verdict=verdict(worst <= GOLDEN_RTOL, "matches", "DIFFERS"),
+        out.append(golden_claim(
+            "Fig. 4", "ξ^(2)*, ξ^(3)* at ε ∈ {0.2, 0.01} vs the values of Theory §3.5",
+            "2-3 significant digits", f"{count} values: max relative deviation {worst:.1e}",
+            worst <= GOLDEN_RTOL,
         ))
     return out
 
@@ -250,21 +249,10 @@ def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
 
 
 def run(config: Fig4Config, ctx: ReproduceContext) -> Results:
-    """Compute, tabulate and plot Fig. 4 into ``ctx.out_dir`` (deterministic: no seeds).
+    """Fig. 4's ``compute`` hook (deterministic; quick runs the same tiny configuration).
 
-    Parameters
-    ----------
-    config : Fig4Config
-        Gaps, steps, lambda and noise level (quick mode runs the full, tiny configuration,
-        labelled as quick).
-    ctx : ReproduceContext
-        Output folder and quick mode.
-
-    Returns
-    -------
-    Results
-        The summary text; ``values`` holds ``data`` and the growth table ``sizes`` for
-        :func:`claims`. Files: ``fig4.csv``, ``fig4.md``, ``fig4.json`` and ``fig4.png``.
+    Writes ``fig4.csv`` (:func:`optimal_parameters`), ``fig4.md``, ``fig4.json`` and ``fig4.png``;
+    ``values`` holds ``data`` and the growth table ``sizes``.
     """
     data = optimal_parameters(config)
     table = _parameter_table(data)
