@@ -506,3 +506,24 @@ def test_markdown_table_escapes_pipes_and_formats():
     text = markdown_table(table, digits=3)
     assert text.splitlines()[0] == "| a\\|b | v | ok | nan |"
     assert text.splitlines()[2] == "| x\\|y | 0.123 | yes | — |"
+
+
+@pytest.mark.parametrize("name", ["Experiment", "Results", "ReproduceContext", "Claim", "run_experiment"])
+def test_the_template_and_its_runner_are_documented(name, numpydoc_errors):
+    # the experiments' hooks (compute, claims) are documented here, once, not in every module
+    import dataclasses
+
+    import selfdistill.reproduce as reproduce
+
+    ignore = {"PR01"} if dataclasses.is_dataclass(getattr(reproduce, name)) else set()
+    assert not numpydoc_errors(f"selfdistill.reproduce.{name}", ignore)
+
+
+def test_every_registered_experiment_fills_in_the_template():
+    import selfdistill.reproduce as reproduce
+
+    for name in reproduce.EXPERIMENTS:
+        experiment = reproduce.get_experiment(name)
+        assert isinstance(experiment, reproduce.Experiment) and experiment.name == name
+        assert callable(experiment.compute) and callable(experiment.claims)
+        assert all(isinstance(item, str) and item for item in experiment.assumptions), name

@@ -121,6 +121,19 @@ def run_experiment(name: str, ctx: ReproduceContext) -> ExperimentOutput:
     experiment's default); compute into a staging folder; compute the claims; commit the files
     written as one set (an interrupted or failed run leaves ``ctx.out_dir`` as it was).
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXPERIMENTS`.
+    ctx : ReproduceContext
+        The run's settings; ``ctx.out_dir`` receives the result set (created if missing).
+
+    Returns
+    -------
+    ExperimentOutput
+        The summary, the files written (PNGs also as figures), the claims with their verdicts,
+        the experiment's assumptions and whether the quick settings were used.
+
     Raises
     ------
     ImportError

@@ -379,19 +379,9 @@ def claims(results: Results) -> list[Claim]:
 
 
 def run(config: BornAgainConfig, ctx: ReproduceContext) -> Results:
-    """Run both tasks; write CSV, Markdown and a PNG into ``ctx.out_dir``.
+    """The ``compute`` hook: both tasks as per-seed CSVs, Markdown tables, the exact theory and a PNG.
 
-    Parameters
-    ----------
-    config : BornAgainConfig
-        Noise grid, generations and xi grids.
-    ctx : ReproduceContext
-        Output folder, seeds, jobs, quick mode and progress.
-
-    Returns
-    -------
-    Results
-        The summary tables; ``values`` holds the frames :func:`claims` reads.
+    ``values`` holds the frames :func:`claims` reads.
     """
     seeds = list(range(ctx.seeds))
     # Ridge fits cost microseconds: the regression task draws REG_DRAWS_PER_SEED noise vectors

@@ -489,23 +489,12 @@ def claims(results: Results) -> list[Claim]:
 
 
 def run(base: DangFig6Config, ctx: ReproduceContext) -> Results:
-    """Heat maps, sign rule, Lecoiu checks and the bridge into ``ctx.out_dir``.
+    """The ``compute`` hook: heat maps, sign rule, Lecoiu checks and the bridge.
 
-    Parameters
-    ----------
-    base : DangFig6Config
-        Grids and designs (quick: 8 x 8 heat maps, 3 sample sizes x 6 designs).
-    ctx : ReproduceContext
-        Output folder, quick mode, progress bars; ``seeds`` is the number of designs per n in
-        the bridge.
-
-    Returns
-    -------
-    Results
-        The summary text; ``values`` holds the frames :func:`claims` reads. Files:
-        ``dang_fig6.csv`` (heat maps), ``dang_fig6_sign_rule.csv``, ``dang_fig6_lecoiu.csv``,
-        ``dang_fig6_bridge.csv`` (one row per design) and ``dang_fig6_bridge_summary.csv``, the
-        Markdown/JSON summary and three figures.
+    ``ctx.seeds`` is the number of designs per n in the bridge. Writes ``dang_fig6.csv`` (heat
+    maps), ``dang_fig6_sign_rule.csv``, ``dang_fig6_lecoiu.csv``, ``dang_fig6_bridge.csv`` (one row
+    per design) and ``dang_fig6_bridge_summary.csv``, the Markdown/JSON summary and three figures;
+    ``values`` holds the frames :func:`claims` reads.
     """
     config = replace(base, bridge_draws=ctx.seeds)
     heat = heatmaps(config, show=ctx.progress)

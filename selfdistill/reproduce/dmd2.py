@@ -497,19 +497,9 @@ def headline(summary: pd.DataFrame, n_seeds: int) -> str:
 
 # ----------------------------------------------------------------------------- entry point
 def run(configs: tuple[DataConfig, ...], ctx: ReproduceContext) -> Results:
-    """Run the three data sets for ``ctx.seeds`` seeds; write tables and figures.
+    """The ``compute`` hook: the three data sets for ``ctx.seeds`` seeds; tables and figures.
 
-    Parameters
-    ----------
-    configs : tuple of DataConfig
-        The ring, the unequal ring and the digits settings.
-    ctx : ReproduceContext
-        Output folder, seeds, quick mode and progress.
-
-    Returns
-    -------
-    Results
-        The summary tables; ``values`` holds the ``summary`` frame and ``n_seeds`` for :func:`claims`.
+    ``values`` holds the ``summary`` frame and ``n_seeds`` for :func:`claims`.
     """
     n_seeds = ctx.seeds
     rows, first_samples, histories = [], {}, {}

@@ -314,19 +314,9 @@ def claims(results: Results) -> list[Claim]:
 
 
 def run(config: OmittedClassConfig, ctx: ReproduceContext) -> Results:
-    """Run the experiment; write CSV, Markdown and a PNG into ``ctx.out_dir``.
+    """The ``compute`` hook: every teacher and student per seed, the bias sweep, tables and a PNG.
 
-    Parameters
-    ----------
-    config : OmittedClassConfig
-        Teachers, student and the omitted digit.
-    ctx : ReproduceContext
-        Output folder, seeds, jobs, quick mode and progress.
-
-    Returns
-    -------
-    Results
-        The summary table; ``values`` holds the ``summary`` frame and ``config`` for :func:`claims`.
+    ``values`` holds the ``summary`` frame and ``config`` for :func:`claims`.
     """
     seeds = list(range(ctx.seeds))
     bias_grid = np.linspace(-2.0, 10.0, config.n_bias)

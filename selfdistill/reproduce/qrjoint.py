@@ -241,21 +241,11 @@ def plot_distillation(sd, path, quick=False):
 
 
 def run(config: QrjointConfig, ctx: ReproduceContext) -> Results:
-    """Run the four parts; write CSV, Markdown, JSON and PNG files into ``ctx.out_dir``.
+    """The ``compute`` hook: the four parts, each as a tidy CSV, plus ``qrjoint.md``, JSON and PNGs.
 
-    Parameters
-    ----------
-    config : QrjointConfig
-        Sample sizes, MCMC settings, xi grid and levels (its ``n_seeds`` is replaced by
-        ``ctx.seeds``).
-    ctx : ReproduceContext
-        Output folder, data folder (the R references are looked up beside it), seeds, quick mode.
-
-    Returns
-    -------
-    Results
-        The Markdown report; ``values`` holds the frames :func:`claims` reads (``ref`` is None
-        when the R reference outputs are not found).
+    ``config.n_seeds`` is replaced by ``ctx.seeds``; the R references are looked up beside
+    ``ctx.data_dir``. ``values`` holds the frames :func:`claims` reads (``ref`` is None when the R
+    reference outputs are not found).
     """
     config = replace(config, n_seeds=ctx.seeds)
     parts = []

@@ -59,19 +59,9 @@ class RealDataConfig:
 
 
 def run(config: RealDataConfig, ctx: ReproduceContext) -> Results:
-    """Run the three parts and write CSV, Markdown, a PNG and the configuration into ``ctx.out_dir``.
+    """The ``compute`` hook: the three parts as CSVs, ``real_data.md``, a PNG and the configuration.
 
-    Parameters
-    ----------
-    config : RealDataConfig
-        Rows per data set and synthetic designs (quick: 1500 rows, two designs).
-    ctx : ReproduceContext
-        Output folder, data folder, seeds (splits), jobs and progress.
-
-    Returns
-    -------
-    Results
-        The Markdown report; ``values`` holds the ``summary`` and the ``rules`` for :func:`claims`.
+    ``values`` holds the ``summary`` and the ``rules`` for :func:`claims`.
     """
     n_seeds = ctx.seeds
     seeds = list(range(n_seeds))

@@ -403,21 +403,9 @@ def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
 
 
 def run(config: ScheduledKDConfig, ctx: ReproduceContext) -> Results:
-    """Run the experiment; write CSV, Markdown, JSON and a PNG into ``ctx.out_dir``.
+    """The ``compute`` hook: every method on every data set and seed, as CSV, Markdown, JSON and a PNG.
 
-    Parameters
-    ----------
-    config : ScheduledKDConfig
-        Data sets, teacher and student training (quick: SCP1 only, 6 LDC epochs, 30 teacher
-        epochs).
-    ctx : ReproduceContext
-        Output folder, seeds (default 5; 2 with ``quick``), parallel jobs, quick mode and
-        progress display.
-
-    Returns
-    -------
-    Results
-        The summary table; ``values`` holds ``summary``, ``raw`` and ``config`` for :func:`claims`.
+    ``values`` holds ``summary``, ``raw`` and ``config`` for :func:`claims`.
     """
     seeds = list(range(ctx.seeds))
     tasks = [(dataset, seed) for dataset in config.datasets for seed in seeds]

@@ -457,19 +457,10 @@ def plot(rates, slopes, robust, sd, config, path, quick=False):
 
 # ----------------------------------------------------------------------------- run
 def run(config: SDRNConfig, ctx: ReproduceContext) -> Results:
-    """Run the three studies; write CSV, Markdown, a PNG and ``sdrn_report.md`` into ``ctx.out_dir``.
+    """The ``compute`` hook: the studies, their tables, a PNG and ``sdrn_report.md``.
 
-    Parameters
-    ----------
-    config : SDRNConfig
-        Dimensions, sample sizes, noise and distillation settings (quick: :data:`QUICK`).
-    ctx : ReproduceContext
-        Output folder, seeds (default 3, quick 1), quick mode and progress settings.
-
-    Returns
-    -------
-    Results
-        Summary tables; ``values`` holds the frames of the four studies for :func:`claims`.
+    The robustness and distillation studies use twice ``ctx.seeds`` (they are cheap and noisier);
+    ``values`` holds the frames of the four studies for :func:`claims`.
     """
     seeds = list(range(ctx.seeds))
     # the robustness and SD studies are cheap and noisier (heavy tails, xi differences): twice the seeds

@@ -48,20 +48,9 @@ class Table1Config:
 
 
 def run(config: Table1Config, ctx: ReproduceContext) -> Results:
-    """Run the UCI comparison and write CSV, Markdown and a PNG into ``ctx.out_dir``.
+    """The ``compute`` hook: the UCI comparison on ``ctx.seeds`` splits as CSV, Markdown and a PNG.
 
-    Parameters
-    ----------
-    config : Table1Config
-        Steps and one-shot criteria (quick: k = 0, 1, 2).
-    ctx : ReproduceContext
-        Output folder, data folder, seeds (splits), jobs and progress.
-
-    Returns
-    -------
-    Results
-        The Markdown tables; ``values`` holds the ``summary`` and ``sensitivity`` frames for
-        :func:`claims`.
+    ``values`` holds the ``summary`` and ``sensitivity`` frames for :func:`claims`.
     """
     seeds = range(ctx.seeds)
     frame = run_uci(
