@@ -86,7 +86,8 @@ def main(argv=None) -> int:
     seeds = list(args.seed_list if args.seed_list else range(args.seeds))
     configs = build_configs(args)
     suite = run_suite(
-        args.datasets, seeds, args.features, configs, args.alphas, args.steps, gain_checks=args.gain_checks,
+        datasets=args.datasets, seeds=seeds, features=args.features, configs=configs, alphas=args.alphas,
+        steps=args.steps, gain_checks=args.gain_checks,
         synthetic_seeds=range(args.synthetic_seeds), default=args.default_name, data_dir=args.data_dir,
         max_rows=args.max_rows, n_jobs=args.jobs, show_progress=not args.no_progress,
     )

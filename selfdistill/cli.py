@@ -31,7 +31,7 @@ from .reproduce import (
     run_experiment,
     staging_folder,
 )
-from .reproduce.report import REPORT_NAME, render_report
+from .reproduce.report import REPORT_NAME, write_report
 
 _EPILOG = """\
 experiments:
@@ -171,7 +171,7 @@ def _reproduce(args, ctx: ReproduceContext) -> int:
         print(f"-- {name} done in {time.perf_counter() - start:.1f} s; files in {ctx.out_dir}\n")
     if args.experiment == "all":
         with staging_folder(ctx.out_dir, "report") as stage:
-            (stage / REPORT_NAME).write_text(render_report(outputs, ctx, failed), encoding="utf-8")
+            write_report(outputs, ctx, failed, folder=stage)
         print(f"report: {ctx.out_dir / REPORT_NAME}")
     return status
 

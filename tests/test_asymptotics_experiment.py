@@ -98,11 +98,12 @@ def test_thin_script_parses_the_usual_options():
         assert option in result.stdout
 
 
-def test_claims_render_in_the_report(run):
-    from selfdistill.reproduce.report import render_report
+def test_claims_render_in_the_report(run, tmp_path):
+    from selfdistill.reproduce.report import write_report
 
     output, out = run
-    text = render_report([output], ReproduceContext(out_dir=out, quick=True, progress=False))
+    ctx = ReproduceContext(out_dir=out, quick=True, progress=False)
+    text = write_report([output], ctx, folder=tmp_path).read_text()
     for claim in output.claims:
         assert claim.verdict in text
     assert "dang_fig6_bridge.png" in text

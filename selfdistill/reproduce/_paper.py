@@ -24,7 +24,7 @@ import pandas as pd
 
 from .._progress import progress
 from ._experiment import Claim, ReproduceContext
-from ._outputs import environment_info, markdown_table, write_json
+from ._outputs import environment_info, markdown_table, save_figure, write_json
 
 #: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
 NOISE_VAR = 0.1
@@ -63,15 +63,17 @@ def golden_claim(figure: str, compared: str, precision: str, measured: str, ok: 
 
 def write_results(
     ctx: ReproduceContext, name: str, data: pd.DataFrame, table: pd.DataFrame, config,
-    extra: dict[str, pd.DataFrame] | None = None,
+    extra: dict[str, pd.DataFrame] | None = None, figure=None,
 ) -> None:
     """Write ``<name>.csv`` (tidy data), ``<name>.md`` (summary table) and ``<name>.json``.
 
     Every row of ``data`` gets the column ``quick`` (whether the run used quick settings). The
     JSON records the configuration, the run settings (quick mode, seeds) and the environment
     (package versions), next to the numbers they produced. Each ``extra`` frame is written as
-    ``<name>_<key>.csv``.
+    ``<name>_<key>.csv``, a matplotlib ``figure`` as ``<name>.png`` (stamped when quick).
     """
+    if figure is not None:
+        save_figure(figure, ctx.out_dir / f"{name}.png", quick=ctx.quick)
     for key, frame in (extra or {}).items():
         frame.to_csv(ctx.out_dir / f"{name}_{key}.csv", index=False)
     data["quick"] = ctx.quick

@@ -51,8 +51,6 @@ ASSUMPTIONS = (
     "estimator class and multi-step SD are not confirmed from the paper text (Follow-ups §4), so "
     "only the isotropic statement within the SD family is checked.",
 )
-#: Smallest contour level of their heat maps (0.01% relative gap).
-CONTOUR_FLOOR = 1e-4
 
 
 @dataclass(frozen=True)
@@ -389,6 +387,10 @@ def _plot_bridge(summary: pd.DataFrame, path, quick: bool):
 
 
 # --------------------------------------------------------------------------- claims
+#: Smallest contour level of their heat maps (0.01% relative gap).
+CONTOUR_FLOOR = 1e-4
+
+
 def claims(results: Results) -> list[Claim]:
     """Claim rows: the extreme-penalty gaps, the sign rule, Lecoiu's statement and the bridge."""
     heat, sign, lec, summary, config = (results.values[key] for key in ("heat", "sign", "lec", "summary", "config"))

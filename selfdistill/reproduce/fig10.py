@@ -45,7 +45,7 @@ from .._progress import progress
 from ..datasets.uci import load_uci, standardize, train_val_test_split
 from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
-from ._outputs import markdown_table, pyplot, save_figure
+from ._outputs import markdown_table, pyplot
 from ._paper import PAPER_ASSUMPTIONS, uci_assumptions, write_results
 
 ASSUMPTIONS = (
@@ -335,7 +335,7 @@ def claims(results: Results) -> list[Claim]:
     return out
 
 
-def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, path, quick: bool):
+def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, quick: bool):
     """One panel per dataset: mean squared cosine per eigen-direction (sd over splits as error bars)."""
     plt = pyplot()
     names = list(dict.fromkeys(bars["dataset"]))
@@ -365,7 +365,7 @@ def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, path, quick: bool):
         fontsize=10,
     )
     fig.tight_layout()
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
 def run(config: Fig10Config, ctx: ReproduceContext) -> Results:
@@ -377,8 +377,8 @@ def run(config: Fig10Config, ctx: ReproduceContext) -> Results:
     bars, summaries = compute(config, ctx.seeds, ctx.data_dir, ctx.progress)
     summaries["quick"] = ctx.quick
     table = _dataset_table(summaries)
-    write_results(ctx, NAME, bars, table, config, extra={"per_split": summaries})
-    _plot(bars, summaries, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, bars, table, config, extra={"per_split": summaries},
+                  figure=_plot(bars, summaries, ctx.quick))
     text = (
         f"**Fig. 10** ({ctx.seeds} splits; ridge λ by validation MSE on the 30/30/40 split: our method, "
         f"the paper's is UNCONFIRMED){' — QUICK MODE' if ctx.quick else ''}\n\n"

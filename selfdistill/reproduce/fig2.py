@@ -41,7 +41,7 @@ import pandas as pd
 from ..datasets import power_law_singular_values
 from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
-from ._outputs import markdown_table, pyplot, save_figure
+from ._outputs import markdown_table, pyplot
 from ._paper import PAPER_ASSUMPTIONS, golden_claim, parallel_map, verdict, write_results
 
 ASSUMPTIONS = (
@@ -308,7 +308,7 @@ def claims(results: Results) -> list[Claim]:
     return out
 
 
-def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
+def _plot(data: pd.DataFrame, config: Fig2Config, quick: bool):
     """Rows: noise levels; columns: s_r. A/B (solid), 1-step/B (dashed), our lower bound (dotted)."""
     plt = pyplot()
     noise_vars = list(dict.fromkeys(data["noise_var"]))
@@ -354,7 +354,7 @@ def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
         fontsize=8, wrap=True, ha="left", va="top",
     )
     fig.tight_layout()
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
 def run(config: Fig2Config, ctx: ReproduceContext) -> Results:
@@ -366,8 +366,7 @@ def run(config: Fig2Config, ctx: ReproduceContext) -> Results:
     cases = [(r, s, g, config) for g in config.noise_vars for s in config.s_lasts for r in config.ranks]
     data = pd.DataFrame(parallel_map(gain_at_rank, cases, jobs=ctx.jobs, desc=NAME, show=ctx.progress))
     summary = _summarise(data)
-    write_results(ctx, NAME, data, summary, config)
-    _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, summary, config, figure=_plot(data, config, ctx.quick))
     n_edge = int(data["one_step_on_boundary"].sum())
     edges = ", ".join(sorted(set(data.loc[data["one_step_on_boundary"], "one_step_edge"])))
     text = (

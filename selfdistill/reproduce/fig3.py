@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
-from ._outputs import markdown_table, pyplot, save_figure
+from ._outputs import markdown_table, pyplot
 from ._paper import (
     NOISE_VAR,
     PAPER_ASSUMPTIONS,
@@ -236,7 +236,7 @@ def claims(results: Results) -> list[Claim]:
     return out
 
 
-def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
+def _plot(data: pd.DataFrame, config: Fig3Config, quick: bool):
     """Three panels, log-lambda axis; k = 0..4 solid, eq. 14 bound dashed, grouped bound dotted."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(PANELS), figsize=(5.2 * len(PANELS), 4.2), sharey=True)
@@ -268,7 +268,7 @@ def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
     handles, labels = axes[1].get_legend_handles_labels()  # panel (b) has every line type
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
                fontsize=8.5, frameon=False)
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
 def run(config: Fig3Config, ctx: ReproduceContext) -> Results:
@@ -283,8 +283,8 @@ def run(config: Fig3Config, ctx: ReproduceContext) -> Results:
     data = pd.DataFrame([row for block in blocks for row in block])
     golden = _golden_table(data)
     reach = _attainment(data)
-    write_results(ctx, NAME, data, golden, config, extra={"bound_attainment": reach})
-    _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, golden, config, extra={"bound_attainment": reach},
+                  figure=_plot(data, config, ctx.quick))
     text = (
         f"**Fig. 3** (exact; γ² = {config.noise_var:g} and s of (a),(c) are our assumptions)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"

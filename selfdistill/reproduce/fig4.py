@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..theory import FixedDesignProblem
 from ._experiment import Claim, Experiment, ReproduceContext, Results
-from ._outputs import markdown_table, pyplot, save_figure
+from ._outputs import markdown_table, pyplot
 from ._paper import NOISE_VAR, PAPER_ASSUMPTIONS, THETA_U1, golden_claim, verdict, write_results
 
 ASSUMPTIONS = (
@@ -212,7 +212,7 @@ def claims(results: Results) -> list[Claim]:
     return out
 
 
-def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
+def _plot(data: pd.DataFrame, config: Fig4Config, quick: bool):
     """One panel per k: |xi_i| vs eps on log-log axes; filled markers xi > 0, open markers xi < 0."""
     plt = pyplot()
     steps = list(config.steps)
@@ -245,7 +245,7 @@ def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
         fontsize=10.5,
     )
     fig.tight_layout()
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
 def run(config: Fig4Config, ctx: ReproduceContext) -> Results:
@@ -257,8 +257,7 @@ def run(config: Fig4Config, ctx: ReproduceContext) -> Results:
     data = optimal_parameters(config)
     table = _parameter_table(data)
     sizes = growth(data)
-    write_results(ctx, NAME, data, table, config)
-    _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, table, config, figure=_plot(data, config, ctx.quick))
     text = (
         f"**Fig. 4** (exact; γ² = {config.noise_var:g} is our assumption)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"

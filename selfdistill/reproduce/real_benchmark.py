@@ -21,6 +21,7 @@ features and the paper's coarse grid (:data:`PAPER_COARSE_ALPHAS`).
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 import warnings
@@ -595,28 +596,17 @@ class SuiteResult:
 
 
 def run_suite(
-    datasets: Iterable[str] | None = None,
-    seeds: Iterable[int] = range(20),
-    features: Sequence[str] = FEATURE_MODES,
-    configs: Mapping[str, dict] | None = None,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    steps: Sequence[int] = DEFAULT_STEPS,
     *,
     gain_checks: bool = True,
     synthetic_designs: Sequence[dict] = SYNTHETIC_DESIGNS,
     synthetic_seeds: Iterable[int] = range(10),
     default: str = "default",
-    data_dir=None,
-    max_rows: int | None = None,
-    n_jobs: int = 1,
-    show_progress: bool = True,
+    **benchmark,
 ) -> SuiteResult:
     """:func:`run_benchmark`, optionally the two "gains are kept" checks, and every rule.
 
     Parameters
     ----------
-    datasets, seeds, features, configs, alphas, steps, data_dir, max_rows, n_jobs, show_progress :
-        As in :func:`run_benchmark`.
     gain_checks : bool, default=True
         Also run :func:`synthetic_gain_check` and the Airfoil check (raw features, the paper's
         coarse grid :data:`PAPER_COARSE_ALPHAS`, the same seeds and configurations).
@@ -624,25 +614,29 @@ def run_suite(
         Designs and noise seeds of the synthetic check.
     default : str, default="default"
         The configuration judged by the rules.
+    **benchmark
+        Keyword arguments of :func:`run_benchmark` (``datasets``, ``seeds``, ``configs``,
+        ``alphas``, ``steps``, ``data_dir``, ``max_rows``, ``n_jobs``, ...), with its defaults.
 
     Returns
     -------
     SuiteResult
     """
-    seeds = list(seeds)
-    configs = default_configs() if configs is None else dict(configs)
-    runs = run_benchmark(
-        datasets, seeds, features, configs, alphas, steps, data_dir=data_dir, max_rows=max_rows,
-        n_jobs=n_jobs, show_progress=show_progress,
-    )
+    bound = inspect.signature(run_benchmark).bind(**benchmark)
+    bound.apply_defaults()
+    args = bound.arguments
+    args["seeds"] = list(args["seeds"])
+    args["configs"] = default_configs() if args["configs"] is None else dict(args["configs"])
+    runs = run_benchmark(**args)
     synthetic = airfoil = None
     if gain_checks:
         synthetic = synthetic_gain_check(
-            synthetic_designs, synthetic_seeds, configs, alphas, steps, show_progress=show_progress
+            synthetic_designs, synthetic_seeds, args["configs"], args["alphas"], args["steps"],
+            show_progress=args["show_progress"],
         )
-        airfoil = run_benchmark(
-            ["airfoil"], seeds, ["raw"], configs, PAPER_COARSE_ALPHAS, steps, data_dir=data_dir,
-            show_progress=show_progress,
-        )
+        airfoil = run_benchmark(**{
+            **args, "datasets": ["airfoil"], "features": ["raw"], "alphas": PAPER_COARSE_ALPHAS,
+            "max_rows": None, "n_jobs": 1,
+        })
     rules = verdicts(runs, default=default) + gain_rules(synthetic, airfoil, default=default)
     return SuiteResult(runs, synthetic, airfoil, rules)

@@ -35,11 +35,6 @@ from .real_benchmark import (
 )
 
 NAME = "real-data"
-#: The protocol is ours (issue 9), not a paper's.
-ASSUMPTIONS = (
-    "Random 70/30 splits, raw and standardised features, the alpha grid 1e-3..1e5 and the "
-    "acceptance rules of issue 9 are our protocol, not a paper's.",
-)
 
 
 @dataclass(frozen=True)
@@ -58,6 +53,13 @@ class RealDataConfig:
     n_designs: int | None = None
 
 
+#: The protocol is ours (issue 9), not a paper's.
+ASSUMPTIONS = (
+    "Random 70/30 splits, raw and standardised features, the alpha grid 1e-3..1e5 and the "
+    "acceptance rules of issue 9 are our protocol, not a paper's.",
+)
+
+
 def run(config: RealDataConfig, ctx: ReproduceContext) -> Results:
     """The ``compute`` hook: the three parts as CSVs, ``real_data.md``, a PNG and the configuration.
 
@@ -69,8 +71,8 @@ def run(config: RealDataConfig, ctx: ReproduceContext) -> Results:
     max_rows = config.max_rows
     designs = SYNTHETIC_DESIGNS[: config.n_designs]
     suite = run_suite(
-        None, seeds, FEATURE_MODES, configs, DEFAULT_ALPHAS, DEFAULT_STEPS, synthetic_designs=designs,
-        synthetic_seeds=range(min(n_seeds, 10)), data_dir=ctx.data_dir, max_rows=max_rows, n_jobs=ctx.jobs,
+        synthetic_designs=designs, synthetic_seeds=range(min(n_seeds, 10)), seeds=seeds,
+        configs=configs, data_dir=ctx.data_dir, max_rows=max_rows, n_jobs=ctx.jobs,
         show_progress=ctx.progress,
     )
     runs, synthetic, airfoil, rules = suite.runs, suite.synthetic, suite.airfoil, suite.rules

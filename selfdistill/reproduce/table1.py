@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ._experiment import Claim, Experiment, ReproduceContext, Results
-from ._outputs import environment_info, pyplot, save_figure, write_json
+from ._outputs import environment_info, markdown_table, pyplot, save_figure, write_json
 from ._paper import PAPER_ASSUMPTIONS, uci_assumptions
 from .benchmark import DEFAULT_ALPHAS, PAPER_DATASETS, protocol_sensitivity, run_uci, summarize_uci
 
@@ -90,11 +90,39 @@ def per_step_columns(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return flat
 
 
-def _fmt(mean, se, digits=4):
-    return f"{mean:.{digits}g} ± {se:.2g}" if np.isfinite(se) else f"{mean:.{digits}g}"
+def _cells(values, spec: str, unit: str = "") -> list[str]:
+    return [format(v, spec) + unit for v in values]
+
+
+def _mean_se(frame: pd.DataFrame) -> list[str]:
+    return [f"{m:.4g} ± {s:.2g}" if np.isfinite(s) else f"{m:.4g}"
+            for m, s in zip(frame["test_mse_mean"], frame["test_mse_se"], strict=True)]
 
 
 def _markdown(summary: pd.DataFrame, sensitivity: pd.DataFrame, n_seeds: int) -> str:
+    paper = summary[summary["protocol"] == "paper split"]
+    one_shot = summary[summary["protocol"] != "paper split"]
+    paper_table = pd.DataFrame({
+        "dataset": paper["dataset"], "method": paper["method"], "test MSE": _mean_se(paper),
+        "vs ridge": _cells(paper["pct_change_vs_ridge"], "+.2f", "%"), "p": _cells(paper["p_ttest"], ".3g"),
+        "median alpha": _cells(paper["median_alpha"], ".3g"),
+        "last xi < 0": _cells(100 * paper["share_xi_negative"], ".0f", "%"),
+    })
+    one_shot_table = pd.DataFrame({
+        "dataset": one_shot["dataset"], "tuning": one_shot["tuning"], "method": one_shot["method"],
+        "test MSE": _mean_se(one_shot),
+        "vs ridge (same tuning)": _cells(one_shot["pct_change_vs_ridge"], "+.2f", "%"),
+        "p": _cells(one_shot["p_ttest"], ".3g"),
+    })
+    sensitivity_table = pd.DataFrame({
+        "dataset": sensitivity["dataset"], "grid": sensitivity["grid"],
+        "features": sensitivity["features"], "intercept": sensitivity["intercept"].map(str),
+        "2-step vs ridge": [f"{m:+.2f} ± {s:.2f}%" for m, s in zip(
+            sensitivity["pct_change_mean"], sensitivity["pct_change_se"], strict=True)],
+        "best seed": _cells(sensitivity["best_pct_change"], "+.1f", "%"),
+        "last xi < 0": _cells(100 * sensitivity["share_last_xi_negative"], ".0f", "%"),
+        "ridge alpha on edge": _cells(100 * sensitivity["ridge_alpha_on_edge"], ".0f", "%"),
+    })
     lines = [
         f"### Table 1 — test MSE over {n_seeds} random 30/30/40 splits (mean ± s.e.)",
         "",
@@ -102,44 +130,15 @@ def _markdown(summary: pd.DataFrame, sensitivity: pd.DataFrame, n_seeds: int) ->
         "the validation part; standardised features (training statistics) and an intercept (our choices; "
         "the paper's are not stated). p: paired t-test vs ridge over seeds.",
         "",
-        "| dataset | method | test MSE | vs ridge | p | median alpha | last xi < 0 |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    paper = summary[summary["protocol"] == "paper split"]
-    for _, row in paper.iterrows():
-        lines.append(
-            f"| {row['dataset']} | {row['method']} | {_fmt(row['test_mse_mean'], row['test_mse_se'])} | "
-            f"{row['pct_change_vs_ridge']:+.2f}% | {row['p_ttest']:.3g} | {row['median_alpha']:.3g} | "
-            f"{100 * row['share_xi_negative']:.0f}% |"
-        )
-    lines += [
-        "",
+        markdown_table(paper_table),
         "### One-shot tuning on train + validation (no held-out split), same test parts",
         "",
-        "| dataset | tuning | method | test MSE | vs ridge (same tuning) | p |",
-        "|---|---|---|---|---|---|",
-    ]
-    for _, row in summary[summary["protocol"] != "paper split"].iterrows():
-        lines.append(
-            f"| {row['dataset']} | {row['tuning']} | {row['method']} | "
-            f"{_fmt(row['test_mse_mean'], row['test_mse_se'])} | {row['pct_change_vs_ridge']:+.2f}% | "
-            f"{row['p_ttest']:.3g} |"
-        )
-    lines += [
-        "",
+        markdown_table(one_shot_table),
         "### Protocol sensitivity of the 2-step gain (mean % change of test MSE vs ridge ± s.e.)",
         "",
-        "| dataset | grid | features | intercept | 2-step vs ridge | best seed | last xi < 0 | ridge alpha on edge |",
-        "|---|---|---|---|---|---|---|---|",
+        markdown_table(sensitivity_table),
     ]
-    for _, row in sensitivity.iterrows():
-        lines.append(
-            f"| {row['dataset']} | {row['grid']} | {row['features']} | {row['intercept']} | "
-            f"{row['pct_change_mean']:+.2f} ± {row['pct_change_se']:.2f}% | {row['best_pct_change']:+.1f}% | "
-            f"{100 * row['share_last_xi_negative']:.0f}% | {100 * row['ridge_alpha_on_edge']:.0f}% |"
-        )
     lines += [
-        "",
         "Reading: gains are largest where ridge is over-regularised because the grid's smallest alpha "
         "is too large for the feature scale (raw features with the coarse grid {1..1e4}: ridge's alpha "
         "sits on the grid's lower edge). There the optimal xi is negative, as the sign rule predicts "
