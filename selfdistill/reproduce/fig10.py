@@ -377,8 +377,6 @@ def run(config: Fig10Config, ctx: ReproduceContext) -> Results:
     bars, summaries = compute(config, ctx.seeds, ctx.data_dir, ctx.progress)
     summaries["quick"] = ctx.quick
     table = _dataset_table(summaries)
-    write_results(ctx, NAME, bars, table, config, extra={"per_split": summaries},
-                  figure=_plot(bars, summaries, ctx.quick))
     text = (
         f"**Fig. 10** ({ctx.seeds} splits; ridge λ by validation MSE on the 30/30/40 split: our method, "
         f"the paper's is UNCONFIRMED){' — QUICK MODE' if ctx.quick else ''}\n\n"
@@ -387,6 +385,8 @@ def run(config: Fig10Config, ctx: ReproduceContext) -> Results:
         "aligned with one). Preprocessing and its assumptions: `selfdistill.datasets.UCI_DATASETS`"
         "[name].preprocessing / .assumptions.\n"
     )
+    write_results(ctx, NAME, bars, table, config, extra={"per_split": summaries},
+                  figure=_plot(bars, summaries, ctx.quick))
     return Results(text, {"summaries": summaries})
 
 

@@ -76,15 +76,15 @@ HINTON_BIAS = 3.5
 class OmittedClassConfig:
     """Settings of the experiment (recorded in every result row)."""
 
-    omitted: int = 3
-    n_test: int = 597
-    xi: float = 0.9
+    omitted: int = 3  # the digit left out of the transfer set
+    n_test: int = 597  # held-out test images (of the 1797 digits)
+    xi: float = 0.9  # teacher weight of Hinton's loss
     temperature: float = 4.0
-    student_alpha: float = 1e-4
+    student_alpha: float = 1e-4  # L2 penalties of the linear softmax student and teacher
     teacher_alpha: float = 1e-4
-    mlp_hidden: int = 300
+    mlp_hidden: int = 300  # the MLP teacher's ReLU units and iterations
     mlp_max_iter: int = 500
-    nystroem_gamma: float = 0.2
+    nystroem_gamma: float = 0.2  # the kernel teacher's RBF features
     nystroem_components: int = 300
     n_folds: int = 5  # cross-fitting folds of the soft targets
     n_bias: int = 61  # points of the figure's test-set bias sweep (illustration only)
