@@ -445,3 +445,18 @@ def check_n_steps_grid(n_steps: Sequence[int] | int, name: str = "n_steps") -> n
         raise ValueError(f"{name} is empty; give at least one step count, e.g. n_steps=(0, 1, 2).")
     steps = sorted({check_n_steps(v, name) for v in values.tolist()})
     return np.asarray(steps, dtype=int)
+
+
+# --------------------------------------------------------------------------- seeds of numpy Generators
+# (added for the dataset functions, issue 16; use with Converter(check_generator_seed, ...))
+
+
+def check_generator_seed(seed, name: str = "random_state") -> np.random.Generator:
+    """Return ``numpy.random.default_rng(seed)``: None, an int >= 0, a Generator (returned as is), ..."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be a seed of numpy.random.default_rng (None, an int >= 0, a Generator), "
+            f"got {seed!r} ({exc})."
+        ) from None

@@ -43,8 +43,9 @@ experiments:
 UCI data: read from the repository's data/uci (shipped with a source checkout). To use other
 copies, pass --data-dir (or set SELFDISTILL_DATA_DIR) to a folder holding the raw UCI files
 (air_quality/AirQualityUCI.csv, airfoil_self_noise/airfoil_self_noise.dat,
-appliances_energy_prediction/energydata_complete.csv, plain or .xz). Without either, the download
-cache is used, or the files are downloaded with ucimlrepo (pip install "selfdistill[uci]").
+appliances_energy_prediction/energydata_complete.csv, plain or .xz). Without either, UCI's archive
+is downloaded once (scikit-learn's fetch_file, SHA-256 checked) into SELFDISTILL_CACHE_DIR or
+<scikit-learn data home>/selfdistill, and read from there afterwards.
 
 Results: each experiment's files are written to a staging folder inside --out and moved into
 place together when it finishes; an interrupted run (Ctrl-C: exit status 130) leaves the previous

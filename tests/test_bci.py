@@ -107,8 +107,14 @@ def test_bad_arguments_are_refused():
         load_bci("MNIST")
     with pytest.raises(ValueError, match="n_windows"):
         load_bci("Blink", n_windows=0)
-    with pytest.raises(ValueError, match="n_windows"):
+    with pytest.raises(ValueError, match="load_bci: n_windows must be an integer >= 1, got 2.5"):
         load_bci("Blink", n_windows=2.5)
+    with pytest.raises(ValueError, match="n_windows must be an integer >= 1, got True"):
+        load_bci("Blink", n_windows=True)
+    with pytest.raises(ValueError, match="between 1 and the series length 510 of Blink"):
+        load_bci("Blink", n_windows=511)
+    with pytest.raises(ValueError, match="window_means: n_windows must be an integer >= 1"):
+        window_means(np.zeros((1, 1, 4)), 0)
 
 
 def test_missing_package_says_how_to_install(monkeypatch):

@@ -39,7 +39,7 @@ def test_power_law_scales_with_s_first_and_handles_rank_one():
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        ((0,), "r must be a positive integer"),
+        ((0,), "power_law_singular_values: r must be an integer >= 1, got 0"),
         ((2.5,), "r must be"),
         ((3, 1.0, 2.0), "s_last"),
         ((3, -1.0, 0.5), "s_first"),
@@ -175,9 +175,17 @@ def test_defaults_and_reproducibility():
         ({"singular_values": [1.0, 0.5], "theta_coords": [np.inf]}, "NaN or infinite"),
         ({"singular_values": [1.0, 0.5], "theta_star": [1.0]}, "2 features"),
         ({"singular_values": [1.0], "noise_var": -1.0}, "variance"),
-        ({"singular_values": [1.0], "n_samples": 0}, "positive integer"),
+        ({"singular_values": [1.0], "n_samples": 0}, "n_samples must be an integer >= 1 or None"),
+        ({"singular_values": [1.0], "random_state": "seed"}, "random_state must be a seed"),
     ],
 )
 def test_make_fixed_design_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_fixed_design(**kwargs)
+
+
+def test_sample_y_rejects_a_bad_number_of_draws():
+    problem = make_fixed_design([1.0], random_state=0)
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="sample_y: n_draws must be an integer >= 1 or None"):
+            problem.sample_y(n_draws=bad)

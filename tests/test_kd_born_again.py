@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from selfdistill import sd_coef
 from selfdistill.kd import (
@@ -21,18 +20,6 @@ from selfdistill.kd import (
     dkpp_permute,
     soften,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
 
 
 # -------------------------------------------------------------------------------- bookkeeping

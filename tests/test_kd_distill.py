@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.datasets import load_iris, make_regression
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from selfdistill import sd_coef
 from selfdistill.kd import (
@@ -25,18 +24,6 @@ from selfdistill.kd import (
 )
 from selfdistill.kd._objective import SoftTerm, objective
 from selfdistill.kd._softmax import soft_cross_entropy, softmax
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    with threadpool_limits(limits=1):
-        yield
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
 
 
 @pytest.fixture(scope="module")
@@ -305,14 +292,44 @@ def test_student_learns_a_class_it_never_sees(iris, teacher):
 
 
 # -------------------------------------------------------------------------------- regression
-@given(
-    f=st.floats(-1e3, 1e3), t=st.floats(-1e3, 1e3), y=st.floats(-1e3, 1e3), xi=st.floats(-3, 3)
-)
+class _ColumnTeacher(RegressorMixin, BaseEstimator):
+    """A prefit teacher whose prediction for a row is the row's first feature."""
+
+    def fit(self, X, y):
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def predict(self, X):
+        return np.asarray(X, dtype=np.float64)[:, 0]
+
+
+class _RecordingStudent(RegressorMixin, BaseEstimator):
+    """Remembers the target it was fitted on."""
+
+    def fit(self, X, y):
+        self.target_ = np.array(y, dtype=np.float64)
+        return self
+
+    def predict(self, X):
+        return np.zeros(np.shape(X)[0])
+
+
+_values = st.lists(st.floats(-1e3, 1e3), min_size=3, max_size=3)
+
+
+@given(f=_values, t=_values, y=_values, xi=st.floats(-3, 3))
 def test_squared_loss_mixture_identity(f, t, y, xi):
-    mixed = xi * t + (1 - xi) * y
+    # The target KnowledgeDistillationRegressor hands its student turns the KD loss into the
+    # student's squared loss plus a constant: xi (f - t)^2 + (1 - xi)(f - y)^2
+    # = (f - target)^2 + xi (1 - xi)(t - y)^2 for every prediction f.
+    f, t, y = np.array(f), np.array(t), np.array(y)
+    teacher = _ColumnTeacher().fit(t[:, None], y)
+    kd = KnowledgeDistillationRegressor(teacher, _RecordingStudent(), xi=xi).fit(t[:, None], y)
+    assert kd.teacher_prefit_
+    target = kd.student_.target_
     lhs = xi * (f - t) ** 2 + (1 - xi) * (f - y) ** 2
-    rhs = (f - mixed) ** 2 + xi * (1 - xi) * (t - y) ** 2
-    assert lhs == pytest.approx(rhs, rel=1e-9, abs=1e-6)
+    rhs = (f - target) ** 2 + xi * (1 - xi) * (t - y) ** 2
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-6)
 
 
 @pytest.mark.parametrize("xi", [-0.5, 0.5, 2.0])

@@ -5,28 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.optimize import check_grad
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from selfdistill.kd import SoftTargetLogisticRegression
 from selfdistill.kd._objective import SoftTerm, objective
 from selfdistill.kd._softmax import softmax
-
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # Tiny problems: BLAS threads only cost time, and xdist already uses both cores.
-    with threadpool_limits(limits=1):
-        yield
-
-
-@pytest.fixture
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(axis=0)) / X.std(axis=0), y
 
 
 def _dirichlet_targets(rng, n, k):

@@ -29,15 +29,6 @@ SCP1_FLOOR = 0.75
 SMALL = dict(d_value=4, d_feature=16, n_levels=32, epochs=15, lr=2e-2, batch_size=64)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny models: a second intra-op thread only adds contention (10x slower on 2 busy cores).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def synthetic():
     X, y = make_classification(n_samples=300, n_features=12, n_informative=6, n_classes=3,

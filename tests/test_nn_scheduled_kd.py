@@ -32,15 +32,6 @@ HAS_AEON_NEURO = importlib.util.find_spec("aeon_neuro") is not None
 SMALL = dict(d_value=4, d_feature=32, n_levels=32, epochs=12, lr=2e-2, batch_size=32)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny models: a second intra-op thread only adds contention (10x slower on 2 busy cores).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(n_samples=240, n_features=9, n_informative=5, n_redundant=0,

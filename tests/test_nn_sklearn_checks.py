@@ -15,15 +15,6 @@ from selfdistill.nn import LDCClassifier, ScheduledKDClassifier, TorchMLPClassif
 _LDC = dict(epochs=20, lr=2e-2, batch_size=64)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny models: a second intra-op thread only adds contention (10x slower on 2 busy cores).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @parametrize_with_checks(
     [
         LDCClassifier(**_LDC),

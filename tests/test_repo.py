@@ -47,6 +47,19 @@ def test_shipped_data_keep_the_repository_small():
     assert not list((ROOT / "data").rglob("*.csv")) and not list((ROOT / "data").rglob("*.dat"))
 
 
+def test_package_data_files_are_declared_for_the_wheel():
+    # An editable install finds every file; a wheel only the declared package data.
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    data = [p for p in (ROOT / "selfdistill").rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert data, "expected the UCI registry records among the package data"
+    for path in data:
+        package = ".".join(path.parent.relative_to(ROOT).parts)
+        assert any(path.match(pattern) for pattern in declared.get(package, ())), (
+            f"{path.relative_to(ROOT)} is not declared in [tool.setuptools.package-data]"
+        )
+
+
 #: NumPy functions that exist only from NumPy 2.0 on.
 _NUMPY_2_ONLY = ("bitwise_count", "unstack", "cumulative_sum", "cumulative_prod", "vecdot",
                  "matrix_transpose", "isdtype")

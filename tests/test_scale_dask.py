@@ -16,20 +16,6 @@ from selfdistill._statistics import GroupedStatistics, RowSplit  # noqa: E402
 pytestmark = pytest.mark.filterwarnings("ignore::selfdistill.exceptions.GridBoundaryWarning")
 
 
-def _problem(rng, n=900, d=6, targets=None):
-    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + 2.0
-    shape = (d,) if targets is None else (d, targets)
-    y = X @ rng.normal(size=shape) + rng.normal(size=(n,) if targets is None else (n, targets))
-    return X, y
-
-
-def _stream(est, X, y, w=None, size=101):
-    for start in range(0, X.shape[0], size):
-        rows = slice(start, start + size)
-        est.partial_fit(X[rows], y[rows], None if w is None else w[rows])
-    return est
-
-
 def _close(a, b, tol=1e-8):
     np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
 
@@ -44,23 +30,23 @@ def _close(a, b, tol=1e-8):
     ids=repr,
 )
 @pytest.mark.parametrize("targets", [None, 2])
-def test_dask_numpy_and_partial_fit_agree(rng, est, targets):
-    X, y = _problem(rng, targets=targets)
+def test_dask_numpy_and_partial_fit_agree(rng, est, targets, linear_problem, partial_fit_in_chunks):
+    X, y = linear_problem(rng, targets=targets, n=900, offset=2.0)
     w = rng.uniform(0.0, 2.0, size=X.shape[0])
     numpy_fit = clone(est).fit(X, y, sample_weight=w)
     chunks = (137, 4)  # uneven row blocks, split columns: both are rechunked as needed
     dask_fit = clone(est).fit(
         da.from_array(X, chunks=chunks), da.from_array(y, chunks=150), sample_weight=da.from_array(w, chunks=200)
     )
-    streamed = _stream(clone(est), X, y, w)
+    streamed = partial_fit_in_chunks(clone(est), X, y, w, size=101)
     for other in (dask_fit, streamed):
         _close(other.coef_, numpy_fit.coef_)
         _close(other.intercept_, numpy_fit.intercept_)
     assert dask_fit.statistics_.n_rows == X.shape[0]
 
 
-def test_predict_on_dask_is_lazy_and_matches_numpy(rng):
-    X, y = _problem(rng, targets=2)
+def test_predict_on_dask_is_lazy_and_matches_numpy(rng, linear_problem):
+    X, y = linear_problem(rng, targets=2, n=900, offset=2.0)
     model = SelfDistilledRidgeCV().fit(X, y)
     lazy = model.predict(da.from_array(X, chunks=(200, 3)))
     assert isinstance(lazy, da.Array) and lazy.shape == (X.shape[0], 2)
@@ -73,11 +59,11 @@ def test_predict_on_dask_is_lazy_and_matches_numpy(rng):
         single.predict(da.from_array(X[:, :5], chunks=300))
 
 
-def test_dask_dataframe_keeps_feature_names(rng):
+def test_dask_dataframe_keeps_feature_names(rng, linear_problem, partial_fit_in_chunks):
     dd = pytest.importorskip("dask.dataframe")
     import pandas as pd
 
-    X, y = _problem(rng)
+    X, y = linear_problem(rng, n=900, offset=2.0)
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     ddf = dd.from_pandas(frame, npartitions=4)
     target = dd.from_pandas(pd.Series(y, name="y"), npartitions=4)
@@ -89,19 +75,19 @@ def test_dask_dataframe_keeps_feature_names(rng):
     _close(np.asarray(prediction.compute()), reference.predict(frame))
     # a validation split needs row positions: the frame's partition lengths are computed for it
     val = SelfDistilledRidgeCV(tuning="validation", random_state=5)
-    _close(val.fit(ddf, target).coef_, _stream(clone(val), X, y).coef_)
+    _close(val.fit(ddf, target).coef_, partial_fit_in_chunks(clone(val), X, y, size=101).coef_)
 
 
-def test_validation_tuning_on_dask(rng):
-    X, y = _problem(rng)
+def test_validation_tuning_on_dask(rng, linear_problem, partial_fit_in_chunks):
+    X, y = linear_problem(rng, n=900, offset=2.0)
     est = SelfDistilledRidgeCV(tuning="validation", random_state=3)
     hashed = clone(est).fit(da.from_array(X, chunks=128), da.from_array(y, chunks=128))
-    _close(hashed.coef_, _stream(clone(est), X, y, size=77).coef_, 1e-10)
+    _close(hashed.coef_, partial_fit_in_chunks(clone(est), X, y, size=77).coef_, 1e-10)
     mixed = clone(est).partial_fit(X[:300], y[:300])  # a stream of numpy and dask chunks
     mixed.partial_fit(da.from_array(X[300:], chunks=250), y[300:])
     _close(mixed.coef_, hashed.coef_, 1e-10)
     assert mixed.statistics_.n_rows == X.shape[0]
-    X_val, y_val = _problem(np.random.default_rng(1), n=300)
+    X_val, y_val = linear_problem(np.random.default_rng(1), n=300, offset=2.0)
     explicit = clone(est).fit(
         da.from_array(X, chunks=200), y, X_val=da.from_array(X_val, chunks=100), y_val=y_val
     )
@@ -111,8 +97,8 @@ def test_validation_tuning_on_dask(rng):
     _close(numpy_val.coef_, in_memory.coef_)
 
 
-def test_cross_fitting_statistics_in_one_pass(rng):
-    X, y = _problem(rng, n=700, d=4)
+def test_cross_fitting_statistics_in_one_pass(rng, linear_problem):
+    X, y = linear_problem(rng, n=700, d=4, offset=2.0)
     split = RowSplit.kfold(5, seed=9)
     (stats,) = reduce_statistics([(da.from_array(X, chunks=111), da.from_array(y, chunks=111), None, split, 1, 1, 0)])
     labels = split.groups(0, 700)
@@ -125,8 +111,8 @@ def test_cross_fitting_statistics_in_one_pass(rng):
         _close(train.xy, ref_train.xy, 1e-12)
 
 
-def test_refusals_and_bad_dask_input(rng):
-    X, y = _problem(rng, n=200, d=3)
+def test_refusals_and_bad_dask_input(rng, linear_problem):
+    X, y = linear_problem(rng, n=200, d=3, offset=2.0)
     Xd = da.from_array(X, chunks=50)
     with pytest.raises(NotImplementedError, match="leverage of every row"):
         SelfDistilledRidgeCV(tuning="loo").fit(Xd, y)
@@ -159,8 +145,8 @@ def test_large_dask_array_is_never_materialised(rng):
     assert np.all(np.abs(model.coef_ - np.arange(1.0, d + 1) * model.coef_[0]) < 0.05 * np.arange(1.0, d + 1))
 
 
-def test_processes_scheduler_gives_the_same_model(rng):
-    X, y = _problem(rng, n=400, d=4)
+def test_processes_scheduler_gives_the_same_model(rng, linear_problem):
+    X, y = linear_problem(rng, n=400, d=4, offset=2.0)
     Xd, yd = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
     threaded = SelfDistilledRidgeCV(tuning="gcv").fit(Xd, yd)
     with dask.config.set(scheduler="processes", num_workers=2):
@@ -177,8 +163,8 @@ def local_client():
         yield client
 
 
-def test_distributed_cluster_fits_the_same_model(rng, local_client):
-    X, y = _problem(rng)
+def test_distributed_cluster_fits_the_same_model(rng, local_client, linear_problem):
+    X, y = linear_problem(rng, n=900, offset=2.0)
     Xd, yd = da.from_array(X, chunks=150), da.from_array(y, chunks=150)
     on_cluster = SelfDistilledRidgeCV(tuning="gcv").fit(Xd, yd)  # the active Client is the scheduler
     _close(on_cluster.coef_, SelfDistilledRidgeCV(tuning="gcv").fit(X, y).coef_)

@@ -20,13 +20,6 @@ from selfdistill.exceptions import GridBoundaryWarning
 pytestmark = pytest.mark.filterwarnings("ignore::selfdistill.exceptions.GridBoundaryWarning")
 
 
-def _problem(rng, n=400, d=6, targets=None, offset=3.0):
-    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d) + offset
-    shape = (d,) if targets is None else (d, targets)
-    y = X @ rng.normal(size=shape) + rng.normal(size=(n,) if targets is None else (n, targets))
-    return X, y
-
-
 def _state(stats):
     return (stats.weight_sum, stats.n_rows, stats.x_mean.copy(), stats.xx.copy(), stats.xy.copy(), stats.yy.copy())
 
@@ -41,8 +34,8 @@ def _assert_same_stats(a, b, rtol=1e-12):
 
 
 # ----------------------------------------------------------------------------- issue 10 defects
-def test_list_input_is_converted_like_an_array(rng):
-    X, y = _problem(rng, n=20, d=3)
+def test_list_input_is_converted_like_an_array(rng, linear_problem):
+    X, y = linear_problem(rng, n=20, d=3)
     from_list = SufficientStatistics(3).update(X.tolist(), y.tolist())
     _assert_same_stats(from_list, SufficientStatistics(3).update(X, y))
     design_list = SpectralDesign.from_X(X.tolist(), y.tolist(), center=True)
@@ -81,8 +74,8 @@ def test_wrong_y_length_is_refused():
 
 
 @pytest.mark.parametrize("empty", [np.empty((0, 3)), [], sp.csr_matrix((0, 3))])
-def test_empty_chunk_is_a_no_op(rng, empty):
-    X, y = _problem(rng, n=10, d=3)
+def test_empty_chunk_is_a_no_op(rng, empty, linear_problem):
+    X, y = linear_problem(rng, n=10, d=3)
     stats = SufficientStatistics(3).update(X, y)
     before = _state(stats)
     stats.update(empty, np.empty(0))
@@ -93,8 +86,8 @@ def test_empty_chunk_is_a_no_op(rng, empty):
 
 @pytest.mark.parametrize("where", ["X", "y"])
 @pytest.mark.parametrize("value", [np.nan, np.inf, 1e200])
-def test_non_finite_chunk_is_refused_and_leaves_the_state_unchanged(rng, where, value):
-    X, y = _problem(rng, n=10, d=3)
+def test_non_finite_chunk_is_refused_and_leaves_the_state_unchanged(rng, where, value, linear_problem):
+    X, y = linear_problem(rng, n=10, d=3)
     stats = SufficientStatistics(3).update(X, y)
     before = _state(stats)
     Xb, yb = X.copy(), y.copy()
@@ -111,8 +104,8 @@ def test_non_finite_chunk_is_refused_and_leaves_the_state_unchanged(rng, where, 
 
 
 # ----------------------------------------------------------------------------- exact merges
-def test_merge_in_any_tree_equals_one_pass(rng):
-    X, y = _problem(rng, n=300, d=5, targets=2)
+def test_merge_in_any_tree_equals_one_pass(rng, linear_problem):
+    X, y = linear_problem(rng, n=300, d=5, targets=2)
     w = rng.uniform(0.0, 3.0, size=300)
     one = SufficientStatistics(5, 2).update(X, y, w)
     parts = [SufficientStatistics(5, 2).update(X[i : i + 37], y[i : i + 37], w[i : i + 37]) for i in range(0, 300, 37)]
@@ -132,8 +125,8 @@ def test_merge_in_any_tree_equals_one_pass(rng):
 
 
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
-def test_sparse_chunks_give_the_dense_statistics(rng, fmt):
-    X, y = _problem(rng, n=200, d=8, offset=0.0)
+def test_sparse_chunks_give_the_dense_statistics(rng, fmt, linear_problem):
+    X, y = linear_problem(rng, n=200, d=8, offset=0.0)
     X[rng.uniform(size=X.shape) < 0.7] = 0.0
     w = rng.uniform(0.0, 2.0, size=200)
     dense = SufficientStatistics(8).update(X[:120], y[:120], w[:120]).update(X[120:], y[120:], w[120:])
@@ -170,8 +163,8 @@ def test_row_groups_depend_on_position_not_chunking():
     np.testing.assert_allclose(np.bincount(folds) / 20_000, 0.2, atol=0.02)
 
 
-def test_fold_statistics_are_the_statistics_of_the_fold_rows(rng):
-    X, y = _problem(rng, n=500, d=4)
+def test_fold_statistics_are_the_statistics_of_the_fold_rows(rng, linear_problem):
+    X, y = linear_problem(rng, n=500, d=4)
     split = RowSplit.kfold(4, seed=3)
     stats = GroupedStatistics.empty(split, 4, 1)
     for start in range(0, 500, 90):  # uneven chunks
@@ -187,13 +180,6 @@ def test_fold_statistics_are_the_statistics_of_the_fold_rows(rng):
 
 
 # ----------------------------------------------------------------------------- partial_fit
-def _stream(est, X, y, w=None, size=53):
-    for start in range(0, X.shape[0], size):
-        rows = slice(start, start + size)
-        est.partial_fit(X[rows], y[rows], None if w is None else w[rows])
-    return est
-
-
 @pytest.mark.parametrize(
     "est",
     [
@@ -208,11 +194,11 @@ def _stream(est, X, y, w=None, size=53):
     ids=repr,
 )
 @pytest.mark.parametrize("targets", [None, 2])
-def test_partial_fit_equals_fit_on_the_concatenation(rng, est, targets):
-    X, y = _problem(rng, targets=targets)
+def test_partial_fit_equals_fit_on_the_concatenation(rng, est, targets, linear_problem, partial_fit_in_chunks):
+    X, y = linear_problem(rng, targets=targets)
     w = rng.uniform(0.2, 2.0, size=X.shape[0])
     full = clone(est).fit(X, y, sample_weight=w)
-    streamed = _stream(clone(est), X, y, w)
+    streamed = partial_fit_in_chunks(clone(est), X, y, w, size=53)
     np.testing.assert_allclose(streamed.coef_, full.coef_, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(streamed.intercept_, full.intercept_, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(streamed.predict(X), full.predict(X), rtol=1e-10, atol=1e-10)
@@ -225,10 +211,10 @@ def test_partial_fit_equals_fit_on_the_concatenation(rng, est, targets):
     assert streamed.statistics_.n_rows == X.shape[0]
 
 
-def test_validation_tuning_from_statistics_equals_the_in_memory_criterion(rng):
-    X, y = _problem(rng, n=600, d=5)
+def test_validation_tuning_from_statistics_equals_the_in_memory_criterion(rng, linear_problem, partial_fit_in_chunks):
+    X, y = linear_problem(rng, n=600, d=5)
     est = SelfDistilledRidgeCV(tuning="validation", validation_fraction=0.25, random_state=11)
-    streamed = _stream(clone(est), X, y, size=71)
+    streamed = partial_fit_in_chunks(clone(est), X, y, size=71)
     held = RowSplit.validation(0.25, seed=11).groups(0, X.shape[0]).astype(bool)
     direct = clone(est).fit(X[~held], y[~held], X_val=X[held], y_val=y[held])
     np.testing.assert_allclose(streamed.cv_results_["mse"], direct.cv_results_["mse"], rtol=1e-8)
@@ -241,8 +227,8 @@ def test_validation_tuning_from_statistics_equals_the_in_memory_criterion(rng):
     np.testing.assert_allclose(sparse_val.coef_, direct.coef_, rtol=1e-8, atol=1e-8)
 
 
-def test_partial_fit_refusals_and_checks(rng):
-    X, y = _problem(rng, n=60, d=3)
+def test_partial_fit_refusals_and_checks(rng, linear_problem):
+    X, y = linear_problem(rng, n=60, d=3)
     loo = SelfDistilledRidgeCV(tuning="loo")
     assert not hasattr(loo, "partial_fit")
     with pytest.raises(AttributeError, match="no attribute 'partial_fit'") as refusal:
@@ -287,8 +273,8 @@ def test_partial_fit_refusals_and_checks(rng):
     ids=repr,
 )
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_sparse_input_fits_the_dense_model(rng, est, fmt):
-    X, y = _problem(rng, n=300, d=7, offset=0.0)
+def test_sparse_input_fits_the_dense_model(rng, est, fmt, linear_problem):
+    X, y = linear_problem(rng, n=300, d=7, offset=0.0)
     X[rng.uniform(size=X.shape) < 0.6] = 0.0
     w = rng.uniform(0.5, 1.5, size=300)
     dense = clone(est).fit(X, y, sample_weight=w)
@@ -335,11 +321,11 @@ def test_one_read_update_is_accurate_for_sorted_rows_far_from_the_origin(rng):
     np.testing.assert_allclose(stats.xy[:, 0], (Xc * w[:, None]).T @ (y - w @ y / w.sum()), rtol=1e-9)
 
 
-def test_cross_fitting_fold_views_score_each_fold_exactly(rng):
+def test_cross_fitting_fold_views_score_each_fold_exactly(rng, linear_problem):
     from selfdistill._scale import crossfit_statistics, fold_views
     from selfdistill._tuning import evaluate_grid
 
-    X, y = _problem(rng, n=500, d=5)
+    X, y = linear_problem(rng, n=500, d=5)
     est = SelfDistilledRidgeCV(alphas=(0.1, 10.0, 1000.0), n_steps=(0, 1, 2), tuning="validation")
     stats = crossfit_statistics(clone(est), sp.csr_matrix(X), y, None, n_folds=3, seed=4)
     labels = RowSplit.kfold(3, seed=4).groups(0, 500)

@@ -19,7 +19,6 @@ _LAZY = {
     "UCI_DATASETS": "uci",
     "DataUnavailableError": "uci",
     "train_val_test_split": "uci",
-    "standardize": "uci",
     "load_bci": "bci",
     "BCI_DATASETS": "bci",
     "make_fixed_design": "synthetic",

@@ -1,13 +1,16 @@
-"""Find a raw data file (plain or xz-compressed) in a folder and check it against its SHA-256.
+"""Find a raw UCI file (plain, xz-compressed, or inside UCI's zip archive) and check its SHA-256.
 
 The SHA-256 is always the one of the raw file as UCI publishes it, so a compressed copy is
-decompressed (in memory) before it is hashed: one record serves both forms.
+decompressed (in memory) before it is hashed: one record serves every form. Everything here is the
+standard library (``hashlib``, ``lzma``, ``zipfile``); downloading and caching are scikit-learn's
+``fetch_file`` (see :mod:`selfdistill.datasets.uci`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import lzma
+import zipfile
 from pathlib import Path
 
 #: Suffix of the compressed copies shipped in the repository's ``data/uci`` folder.
@@ -27,21 +30,26 @@ def find_raw_file(directory: Path, folder: str, filename: str) -> Path | None:
     return None
 
 
-def read_raw_bytes(path: Path) -> bytes:
-    """Return the raw file's bytes, decompressing an ``.xz`` copy."""
-    if path.name.endswith(COMPRESSED_SUFFIX):
-        with lzma.open(path, "rb") as handle:
-            return handle.read()
-    return path.read_bytes()
+def read_verified(path: Path, expected: str, what: str, member: str | None = None) -> bytes:
+    """Return the raw bytes of ``path`` (its ``member`` for a zip archive), checked against ``expected``.
 
-
-def read_verified(path: Path, expected: str, what: str) -> bytes:
-    """Return the raw bytes of ``path``, or raise ``ValueError`` when their SHA-256 is not ``expected``."""
+    Raises ``ValueError`` when the file cannot be read as what its name says (a truncated ``.xz``,
+    a damaged zip, a zip without ``member``) or when the raw bytes do not have the SHA-256
+    ``expected``.
+    """
     try:
-        data = read_raw_bytes(path)
-    except (lzma.LZMAError, EOFError) as exc:
+        if member is not None:
+            with zipfile.ZipFile(path) as archive:
+                data = archive.read(member)
+        elif path.name.endswith(COMPRESSED_SUFFIX):
+            with lzma.open(path, "rb") as handle:
+                data = handle.read()
+        else:
+            data = path.read_bytes()
+    except (lzma.LZMAError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        kind = f"zip archive holding {member}" if member is not None else "xz file"
         raise ValueError(
-            f"{path} is not a readable xz file ({exc}); replace it with the official UCI file "
+            f"{path} is not a readable {kind} ({exc}); replace it with the official UCI file "
             "(plain or xz-compressed) or remove it."
         ) from exc
     actual = hashlib.sha256(data).hexdigest()

@@ -1,14 +1,40 @@
-"""Train/validation/test splits and standardisation with training statistics only."""
+"""Train/validation/test splits (standardise afterwards with ``StandardScaler`` fitted on the training part)."""
 
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 import pandas as pd
 
+from .._validation import Boolean, Converter, check_generator_seed, validate_params
 
+
+def _check_fractions(fractions, name: str = "fractions") -> tuple[float, float, float]:
+    """Three finite fractions >= 0 that sum to 1 (train, validation, test)."""
+    try:
+        values = [float(f) for f in fractions]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name} must be three numbers (train, validation, test), got {fractions!r}."
+        ) from exc
+    if len(values) != 3 or not all(np.isfinite(values)) or min(values) < 0:
+        raise ValueError(
+            f"{name} must be three finite numbers >= 0 (train, validation, test), "
+            f"got {fractions!r}."
+        )
+    if abs(sum(values) - 1.0) > 1e-9:
+        raise ValueError(f"{name} must sum to 1, got {fractions!r} (sum {sum(values)!r}).")
+    return tuple(values)
+
+
+@validate_params(
+    {
+        "fractions": [Converter(_check_fractions, "three fractions summing to 1")],
+        "random_state": [Converter(check_generator_seed, "a seed of numpy.random.default_rng")],
+        "shuffle": [Boolean()],
+    }
+)
 def train_val_test_split(X, y, fractions=(0.3, 0.3, 0.4), random_state=None, shuffle=True):
     """Split ``(X, y)`` into training, validation and test parts.
 
@@ -58,94 +84,15 @@ def train_val_test_split(X, y, fractions=(0.3, 0.3, 0.4), random_state=None, shu
         )
     n_train, n_val = _split_sizes(fractions, n_samples)
     if shuffle:
-        order = np.random.default_rng(random_state).permutation(n_samples)
+        order = random_state.permutation(n_samples)
     else:
         order = np.arange(n_samples)
     blocks = np.split(order, [n_train, n_train + n_val])
     return tuple(_take(X, b) for b in blocks) + tuple(_take(y, b) for b in blocks)
 
 
-def standardize(train, *others, return_stats=False):
-    """Centre and scale every column with the training part's statistics only.
-
-    For each column ``j`` of ``train``::
-
-        z_j = (x_j - mean_j) / scale_j,   mean_j = mean(train[:, j]),
-        scale_j = sqrt(mean((train[:, j] - mean_j)^2))      (ddof = 0, as sklearn's StandardScaler)
-
-    and the same ``mean_j`` and ``scale_j`` are applied to every array in ``others`` (validation,
-    test), so no information leaks from them into the transformation. A column that is constant
-    on the training part gets ``scale_j = 1`` (it is only centred), as in ``StandardScaler``.
-
-    Parameters
-    ----------
-    train : DataFrame, Series or array-like of shape (n_samples,) or (n_samples, n_columns)
-        The training part; its statistics define the transformation. Must be finite.
-    *others : same kind as ``train``
-        Further parts with the same columns (e.g. validation and test).
-    return_stats : bool, default=False
-        Also return ``(mean, scale)`` as float64 arrays (to map predictions back to the original
-        units: ``y = z * scale + mean``).
-
-    Returns
-    -------
-    tuple
-        The standardised ``train`` followed by the standardised ``others`` (always a tuple, also
-        for one input), then ``(mean, scale)`` if ``return_stats``. DataFrames and Series keep
-        their index and column names; other inputs come back as float64 ndarrays.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> (z_train, z_test) = standardize(np.array([[1.0], [3.0]]), np.array([[5.0]]))
-    >>> z_train.ravel().tolist(), z_test.ravel().tolist()
-    ([-1.0, 1.0], [3.0])
-    """
-    train_values = _float_values(train, "train")
-    if train_values.shape[0] == 0:
-        raise ValueError("train is empty; standardisation needs at least one training row.")
-    mean = train_values.mean(axis=0)
-    scale = train_values.std(axis=0)
-    # Rounding leaves a std of ~eps*|mean| on a constant column; treat that as zero.
-    constant = scale <= 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)
-    scale = np.where(constant, 1.0, scale)
-    parts = [train, *others]
-    out = []
-    for i, part in enumerate(parts):
-        name = "train" if i == 0 else f"others[{i - 1}]"
-        values = train_values if i == 0 else _float_values(part, name)
-        if values.shape[1:] != train_values.shape[1:]:
-            raise ValueError(
-                f"{name} has shape {values.shape} but train has {train_values.shape}; every "
-                "part must have the training part's columns."
-            )
-        if isinstance(part, pd.DataFrame) and isinstance(train, pd.DataFrame):
-            if list(part.columns) != list(train.columns):
-                raise ValueError(
-                    f"{name} has columns {list(part.columns)} but train has "
-                    f"{list(train.columns)}; select and order them the same way."
-                )
-        out.append(_like(part, (values - mean) / scale))
-    if return_stats:
-        out.append((mean, scale))
-    return tuple(out)
-
-
 def _split_sizes(fractions, n_samples: int) -> tuple[int, int]:
-    try:
-        values = [float(f) for f in fractions]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"fractions must be three numbers (train, validation, test), got {fractions!r}."
-        ) from exc
-    if len(values) != 3 or not all(np.isfinite(values)) or min(values) < 0:
-        raise ValueError(
-            f"fractions must be three finite numbers >= 0 (train, validation, test), "
-            f"got {fractions!r}."
-        )
-    if abs(sum(values) - 1.0) > 1e-9:
-        raise ValueError(f"fractions must sum to 1, got {fractions!r} (sum {sum(values)!r}).")
-    f_train, f_val, f_test = values
+    f_train, f_val, f_test = fractions
     # Round f * n to 9 decimals before flooring, so that 0.29 * 100 = 28.999999999999996 gives 29.
     n_train = math.floor(round(f_train * n_samples, 9))
     n_val = math.floor(round(f_val * n_samples, 9))
@@ -175,27 +122,3 @@ def _take(data, rows: np.ndarray):
     if isinstance(data, (pd.DataFrame, pd.Series)):
         return data.iloc[rows]
     return np.asarray(data)[rows]
-
-
-def _float_values(data, name: str) -> np.ndarray:
-    if isinstance(data, (str, bytes)) or isinstance(data, numbers.Number):
-        raise ValueError(f"{name} must be an array, Series or DataFrame, got {data!r}.")
-    try:
-        values = np.asarray(data, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must hold numbers only: {exc}") from exc
-    if values.ndim not in (1, 2):
-        raise ValueError(f"{name} must be 1-D or 2-D, got shape {values.shape}.")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(
-            f"{name} contains NaN or infinite values; drop or impute them before standardising."
-        )
-    return values
-
-
-def _like(template, values: np.ndarray):
-    if isinstance(template, pd.DataFrame):
-        return pd.DataFrame(values, index=template.index, columns=template.columns)
-    if isinstance(template, pd.Series):
-        return pd.Series(values, index=template.index, name=template.name)
-    return values

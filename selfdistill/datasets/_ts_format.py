@@ -1,5 +1,8 @@
 """Reader for the sktime/aeon ``.ts`` text format of time-series classification archives.
 
+Hand-written on purpose: the maintained readers (aeon's and sktime's ``.ts`` loaders) come
+only with aeon or sktime and their heavy dependency trees, for a format this small.
+
 The format (as written by the UEA/UCR archive and aeon) is plain text:
 
 - lines starting with ``#`` are comments, blank lines are ignored;

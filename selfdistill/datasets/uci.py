@@ -1,12 +1,14 @@
 """The three UCI regression datasets of Pareek, Du & Oh (NeurIPS 2024), Table 1.
 
 ``load_uci(name)`` returns ``(X, y)`` as a float64 DataFrame and Series, after the dataset's
-documented preprocessing (row filtering and column selection only: **no standardisation**; fit
-``standardize`` on the training part of a split instead). ``UCI_DATASETS`` describes each dataset:
-UCI id, DOI, licence, citation, target, features, preprocessing, the raw file and its SHA-256, the
-shape after preprocessing, and which choices are assumptions.
+documented preprocessing (row filtering and column selection only: **no standardisation**; fit a
+``sklearn.preprocessing.StandardScaler`` on the training part of a split instead, e.g. in a
+``Pipeline``). ``UCI_DATASETS`` describes each dataset: UCI id, DOI, licence, citation, target,
+features, preprocessing, the raw file and its SHA-256, the shape after preprocessing, and which
+choices are assumptions.
 
-Where the data come from, in order:
+Where the data come from, in order (every source yields the official raw file, checked against its
+SHA-256 in the registry after decompression, and parsed by one rule per dataset):
 
 1. ``data_dir=`` or else the ``SELFDISTILL_DATA_DIR`` environment variable (an override): a folder
    with the raw files exactly as UCI publishes them (plain or xz-compressed), in the layout
@@ -14,17 +16,14 @@ Where the data come from, in order:
    directly ``<file>``. Relative paths are made absolute when read.
 2. The copies shipped in the repository's ``data/uci`` folder (xz-compressed; present when the
    package runs from a source checkout, e.g. ``pip install -e .``).
-3. The download cache in the user's cache folder (see ``cache_dir``): earlier downloads, each
-   checked against the SHA-256 recorded when it was written.
-4. A download with ``ucimlrepo`` (``pip install "selfdistill[uci]"``), written to the cache. The
-   repository's host is probed first with a short timeout, so an offline machine gets a
-   ``DataUnavailableError`` (a ``RuntimeError``) within a second, naming the settings to provide.
+3. UCI's official zip archive, fetched once with scikit-learn's ``sklearn.datasets.fetch_file``
+   (download, SHA-256 of the archive, atomic write into the cache folder, retry) and read from
+   that cache afterwards; see ``cache_dir``. ``download=False`` reads the cache only.
 
-Sources 1 and 2 are checked against the official file's SHA-256 in the registry (after
-decompression); a mismatch raises ``ValueError``. The raw file and the download give the same
-``(X, y)``: ``ucimlrepo`` serves UCI's generated CSV (comma separated, decimal points, a header with
-the variable names) rather than the raw file, so each dataset has one parse rule for its raw file
-and the columns are matched by name after parsing.
+A mismatching SHA-256 raises ``ValueError``. The archive addresses (``UCIDataset.archive_url``) and
+their SHA-256 are the ones independent public projects quote for UCI's downloads (see
+``data/uci/*/README.md``); they could not be checked against the live server from our network-less
+development machines (an unconfirmed assumption; ``fetch_file`` refuses any other bytes).
 
 The paper does not say how it preprocessed the data (the Data page of the documentation, §1, "Open item"). Every
 choice that is ours rather than confirmed is listed in ``UCIDataset.assumptions``.
@@ -35,16 +34,14 @@ from __future__ import annotations
 import io
 import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._cache import CACHE_ENV, default_cache_dir, read_cached_frame, write_cached_frame
-from ._download import DownloadError, fetch_uci_frame
+from .._validation import Boolean, Converter, InstanceOf, validate_params
 from ._files import find_raw_file, read_verified
-from ._splits import standardize, train_val_test_split
+from ._splits import train_val_test_split
 from ._uci_registry import ALIASES, UCI_DATASETS, UCIDataset
 
 __all__ = [
@@ -53,21 +50,45 @@ __all__ = [
     "DataUnavailableError",
     "UCIDataset",
     "load_uci",
-    "standardize",
     "train_val_test_split",
 ]
 
 #: Environment variable naming the folder with the raw UCI files.
 DATA_DIR_ENV = "SELFDISTILL_DATA_DIR"
+#: Environment variable that overrides the download cache folder.
+CACHE_ENV = "SELFDISTILL_CACHE_DIR"
 #: The xz-compressed raw files shipped with a source checkout (``<repository>/data/uci``).
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "uci"
+#: Retries of a failed download (``fetch_file``'s ``n_retries``; one second apart).
+DOWNLOAD_RETRIES = 1
+
+_PATH = InstanceOf((str, os.PathLike), "a path (str or os.PathLike)")
 
 
 class DataUnavailableError(RuntimeError):
     """No source could provide the dataset; the message lists what was tried and how to fix it."""
 
 
-def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
+def _lookup(name, param: str = "name") -> UCIDataset:
+    """The registry entry for ``name``: case, spaces and hyphens ignored, aliases resolved."""
+    if not isinstance(name, str):
+        raise ValueError(f"{param} must be a string, one of {sorted(UCI_DATASETS)}; got {name!r}.")
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    key = ALIASES.get(key, key)
+    if key not in UCI_DATASETS:
+        raise ValueError(f"unknown UCI dataset {name!r}; choose one of {sorted(UCI_DATASETS)}.")
+    return UCI_DATASETS[key]
+
+
+@validate_params(
+    {
+        "name": [Converter(_lookup, f"one of {sorted(UCI_DATASETS)}")],
+        "data_dir": [_PATH, None],
+        "cache_dir": [_PATH, None],
+        "download": [Boolean()],
+    }
+)
+def load_uci(name, data_dir=None, *, cache_dir=None, download=True):
     """Load one of the paper's UCI regression datasets as ``(X, y)``.
 
     Parameters
@@ -80,17 +101,17 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
         Folder holding the raw UCI file as ``<folder>/<filename>`` (the layout of the project's
         data mirror) or ``<filename>``, each plain or ``.xz``-compressed. ``None`` uses the
         ``SELFDISTILL_DATA_DIR`` environment variable if set. A folder that does not exist raises
-        ``ValueError``; a folder without the file falls through to the shipped copy, the cache and
-        the download.
+        ``ValueError``; a folder without the file falls through to the shipped copy and the
+        download cache.
     cache_dir : str, path or None, default=None
-        Cache folder for downloads. ``None`` uses ``SELFDISTILL_CACHE_DIR`` if set, else the user
-        cache folder by platform convention (``$XDG_CACHE_HOME/selfdistill``,
-        ``~/Library/Caches/selfdistill`` on macOS, ``%LOCALAPPDATA%\\selfdistill`` on Windows,
-        ``~/.cache/selfdistill`` otherwise). Files go to ``<cache_dir>/uci/<folder>/``.
-    download : bool or None, default=None
-        ``None``: download with ``ucimlrepo`` if nothing local is found and
-        ``archive.ics.uci.edu`` answers within 0.75 s. ``True``: download without that check.
-        ``False``: never touch the network.
+        Folder for downloaded archives. ``None`` uses ``SELFDISTILL_CACHE_DIR`` if set, else
+        ``<scikit-learn data home>/selfdistill`` (``sklearn.datasets.get_data_home()``:
+        ``$SCIKIT_LEARN_DATA`` or ``~/scikit_learn_data``). Archives go to
+        ``<cache_dir>/uci/<folder>/``.
+    download : bool, default=True
+        Download UCI's archive when neither a local file nor the cache has the data. ``False``:
+        never touch the network. An offline machine gets a ``DataUnavailableError`` after one
+        retry (about a second) where name resolution fails at once, as it usually does.
 
     Returns
     -------
@@ -103,8 +124,7 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     Raises
     ------
     ValueError
-        Unknown name; ``data_dir`` is not a folder; the raw file's or the cached file's SHA-256 is
-        wrong; the data lack an expected column.
+        Unknown name; ``data_dir`` is not a folder; the raw file's SHA-256 is wrong.
     DataUnavailableError
         (a ``RuntimeError``) when no source has the data; the message says which setting or
         folder to provide.
@@ -112,13 +132,13 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     Notes
     -----
     ``X.attrs`` and ``y.attrs`` record the provenance: ``dataset``, ``source`` (``"data_dir"``,
-    ``"shipped"``, ``"cache"`` or ``"ucimlrepo"``), ``location`` (path or URL) and ``sha256``
-    where known.
+    ``"shipped"``, ``"cache"`` or ``"download"``), ``location`` (path or URL) and ``sha256`` (of
+    the raw file, always checked).
 
     Preprocessing is row filtering and column selection only (``UCI_DATASETS[name]
     .preprocessing``); choices not confirmed from the paper are listed in ``.assumptions``.
-    Standardise with training statistics only, after splitting (``train_val_test_split``,
-    ``standardize``).
+    Standardise with training statistics only, after splitting (``train_val_test_split``, then
+    ``StandardScaler`` fitted on the training part).
 
     Examples
     --------
@@ -126,7 +146,7 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
     >>> X.shape, y.name  # doctest: +SKIP
     ((1503, 5), 'scaled-sound-pressure')
     """
-    spec = _lookup(name)
+    spec = name  # converted to the registry entry by the constraint table
     tried = []
 
     directory, setting = _data_dir_setting(data_dir)
@@ -146,40 +166,69 @@ def load_uci(name, data_dir=None, *, cache_dir=None, download=None):
         return _load_raw_file(shipped, spec, "shipped")
     tried.append(f"shipped data {SHIPPED_DIR}: not there (not running from a source checkout)")
 
-    root = Path(cache_dir).expanduser().absolute() if cache_dir is not None else default_cache_dir()
-    cache_path = root / "uci" / spec.folder / f"ucimlrepo_{spec.uci_id}.json"
-    frame = read_cached_frame(cache_path)
-    if frame is not None:
-        X, y = _preprocess(frame, spec, f"{cache_path}")
-        _warn_if_shape_differs(X, spec, f"the cached copy {cache_path}")
-        return _with_provenance(X, y, spec, "cache", str(cache_path), None)
-    tried.append(f"cache {cache_path}: not there")
-
-    if download is False:
-        tried.append("download: disabled (download=False)")
+    root = _cache_root(cache_dir)
+    archive = root / "uci" / spec.folder / f"{spec.slug}.zip"
+    before = _file_identity(archive)
+    if not download:
+        if before is not None:
+            return _load_raw_file(archive, spec, "cache")
+        tried += [f"cache {archive}: not there", "download: disabled (download=False)"]
         raise DataUnavailableError(_unavailable_message(spec, tried, root))
     try:
-        frame, provenance = fetch_uci_frame(spec.uci_id, probe=download is None)
-    except DownloadError as exc:
-        tried.append(f"download: {exc}")
+        _fetch_archive(spec, archive)
+    except OSError as exc:  # URLError, HTTPError, a wrong checksum, an unwritable folder
+        tried.append(f"cache {archive}: {'not there' if before is None else 'not the official archive'}")
+        tried.append(f"download {spec.archive_url}: {type(exc).__name__}: {exc}")
         raise DataUnavailableError(_unavailable_message(spec, tried, root)) from exc
-    X, y = _preprocess(frame, spec, f"ucimlrepo id={spec.uci_id}")
-    _warn_if_shape_differs(X, spec, "the downloaded copy")
+    if _file_identity(archive) == before:  # fetch_file kept the cached archive (SHA-256 matched)
+        return _load_raw_file(archive, spec, "cache")
+    X, y = _load_raw_file(archive, spec, "download")
+    X.attrs["location"] = y.attrs["location"] = spec.archive_url
+    return X, y
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """``(inode, mtime)`` of ``path``, or None when it does not exist: a download replaces both."""
     try:
-        write_cached_frame(cache_path, frame, dict(provenance, dataset=spec.name))
-    except OSError as exc:
-        warnings.warn(
-            f"could not write the download to the cache {cache_path} ({exc}); it will be "
-            f"downloaded again next time. Set {CACHE_ENV} or cache_dir= to a writable folder.",
-            UserWarning,
-            stacklevel=2,
-        )
-    return _with_provenance(X, y, spec, "ucimlrepo", provenance.get("data_url"), None)
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def _fetch_archive(spec: UCIDataset, archive: Path) -> None:
+    """Make ``archive`` UCI's official zip: kept when its SHA-256 matches, else downloaded.
+
+    ``fetch_file`` downloads to a temporary file of its own, checks the SHA-256 and renames the
+    file into place, so concurrent loads never see half an archive and a failed download leaves
+    nothing behind.
+    """
+    from sklearn.datasets import fetch_file
+
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    fetch_file(
+        spec.archive_url,
+        folder=archive.parent,
+        local_filename=archive.name,
+        sha256=spec.archive_sha256,
+        n_retries=DOWNLOAD_RETRIES,
+    )
+
+
+def _cache_root(cache_dir) -> Path:
+    if cache_dir is None:
+        cache_dir = os.environ.get(CACHE_ENV)
+    if cache_dir:
+        return Path(cache_dir).expanduser().absolute()
+    from sklearn.datasets import get_data_home
+
+    return Path(get_data_home()) / "selfdistill"
 
 
 def _load_raw_file(path: Path, spec: UCIDataset, source: str):
-    """Parse a raw UCI file (plain or .xz) after checking its SHA-256."""
-    data = read_verified(path, spec.sha256, f"{spec.title} (UCI {spec.uci_id})")
+    """Parse a raw UCI file (plain, .xz, or the member of UCI's .zip) after checking its SHA-256."""
+    member = spec.filename if path.suffix == ".zip" else None
+    data = read_verified(path, spec.sha256, f"{spec.title} (UCI {spec.uci_id})", member)
     frame = pd.read_csv(io.BytesIO(data), **_csv_options(spec))
     X, y = _preprocess(frame, spec, f"{path}")
     if X.shape != spec.shape:  # the checksum passed, so this is a bug in the parse rules
@@ -188,16 +237,6 @@ def _load_raw_file(path: Path, spec: UCIDataset, source: str):
             f"the registry says {spec.shape}; please report this."
         )
     return _with_provenance(X, y, spec, source, str(path), spec.sha256)
-
-
-def _lookup(name) -> UCIDataset:
-    if not isinstance(name, str):
-        raise ValueError(f"name must be a string, one of {sorted(UCI_DATASETS)}; got {name!r}.")
-    key = re.sub(r"[\s\-]+", "_", name.strip().lower())
-    key = ALIASES.get(key, key)
-    if key not in UCI_DATASETS:
-        raise ValueError(f"unknown UCI dataset {name!r}; choose one of {sorted(UCI_DATASETS)}.")
-    return UCI_DATASETS[key]
 
 
 def _data_dir_setting(data_dir) -> tuple[Path | None, str]:
@@ -227,12 +266,13 @@ def _csv_options(spec: UCIDataset) -> dict:
 def _preprocess(
     frame: pd.DataFrame, spec: UCIDataset, source: str
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Select, convert and filter the registry's columns: the one rule shared by every source."""
+    """Select, convert and filter the registry's columns of the parsed raw file."""
     frame = frame.dropna(how="all")  # blank lines (Air Quality's raw file ends with 114 of them)
-    wanted = (*spec.features, spec.target)
-    columns = _match_columns(frame.columns, wanted, spec, source)
-    pairs = zip(wanted, columns, strict=True)
-    data = pd.DataFrame({name: _as_float(frame[column], name, source) for name, column in pairs})
+    wanted = [*spec.features, spec.target]
+    missing_columns = [name for name in wanted if name not in frame.columns]
+    if missing_columns:  # only reachable with a registry that does not fit its verified file
+        raise RuntimeError(f"{source}: the {spec.title} data lack the columns {missing_columns}.")
+    data = frame[wanted].astype(np.float64)
     missing = data.isna()
     if spec.missing_code is not None:
         missing |= data == spec.missing_code
@@ -245,54 +285,6 @@ def _preprocess(
         )
     data = data.reset_index(drop=True)
     return data.loc[:, list(spec.features)], data[spec.target]
-
-
-def _key(column) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(column).lower())
-
-
-def _match_columns(available, wanted, spec: UCIDataset, source: str) -> list:
-    """Map each wanted name to a column: exactly, else ignoring case and punctuation."""
-    by_key: dict[str, list] = {}
-    for column in available:
-        by_key.setdefault(_key(column), []).append(column)
-    matched, missing = [], []
-    for name in wanted:
-        if name in available:
-            matched.append(name)
-        elif len(by_key.get(_key(name), [])) == 1:
-            matched.append(by_key[_key(name)][0])
-        else:
-            missing.append(name)
-    if missing:
-        raise ValueError(
-            f"{source}: the {spec.title} data lack the columns {missing} (found "
-            f"{[str(c) for c in available]}). This is not the expected UCI table; check the file "
-            "or delete the cached copy."
-        )
-    return matched
-
-
-def _as_float(column: pd.Series, name: str, source: str) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(column):
-        return column.astype(np.float64)
-    # Text columns: accept decimal commas (the raw Air Quality style) as well as points.
-    text = column.astype("string").str.strip().str.replace(",", ".", regex=False)
-    try:
-        return pd.to_numeric(text, errors="raise").astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{source}: column {name!r} holds non-numeric values ({exc}).") from exc
-
-
-def _warn_if_shape_differs(X: pd.DataFrame, spec: UCIDataset, what: str) -> None:
-    if X.shape != spec.shape:
-        warnings.warn(
-            f"{spec.name}: {what} gives X of shape {X.shape} after preprocessing, but the official "
-            f"file gives {spec.shape}; UCI may have changed the data. Use the raw file "
-            f"(data_dir= or {DATA_DIR_ENV}) for results comparable with the registry.",
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 def _with_provenance(X, y, spec: UCIDataset, source: str, location, digest):
@@ -313,6 +305,6 @@ def _unavailable_message(spec: UCIDataset, tried: list[str], cache_root: Path) -
         f"  - pass data_dir=DIR (CLI: --data-dir DIR) or set {DATA_DIR_ENV}=DIR, where DIR holds "
         f"the raw UCI file {spec.folder}/{spec.filename} (or {spec.filename} directly, plain or "
         ".xz), e.g. a checkout's data/uci;\n"
-        '  - or go online with the "uci" extra installed (pip install "selfdistill[uci]") to '
-        f"download it once into the cache {cache_root}."
+        f"  - or go online (download=True, the default) to download UCI's archive "
+        f"{spec.archive_url} once into the cache {cache_root}."
     )

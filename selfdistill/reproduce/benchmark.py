@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from .._progress import progress
-from ..datasets import load_uci, standardize, train_val_test_split
+from ..datasets import load_uci, train_val_test_split
 from ..exceptions import GridBoundaryWarning
 from ..linear_model import SelfDistilledRidgeCV
 
@@ -96,8 +97,9 @@ def _one_seed_rows(name, X, y, seed, n_steps, split, alphas, tuning, one_shot, s
         "n_test": len(y_te),
     }
     rows = []
-    if standardize_features:
-        X_tr_s, X_va_s, X_te_s = standardize(X_tr, X_va, X_te)
+    if standardize_features:  # training statistics only
+        scaler = StandardScaler().fit(X_tr)
+        X_tr_s, X_va_s, X_te_s = (scaler.transform(part) for part in (X_tr, X_va, X_te))
     else:
         X_tr_s, X_va_s, X_te_s = X_tr, X_va, X_te
     for result in _fit_and_score(
@@ -108,7 +110,10 @@ def _one_seed_rows(name, X, y, seed, n_steps, split, alphas, tuning, one_shot, s
         )
     if one_shot:
         X_all, y_all = np.vstack([X_tr, X_va]), np.concatenate([y_tr, y_va])
-        X_all_s, X_te_s2 = standardize(X_all, X_te) if standardize_features else (X_all, X_te)
+        X_all_s, X_te_s2 = X_all, X_te
+        if standardize_features:
+            scaler = StandardScaler().fit(X_all)
+            X_all_s, X_te_s2 = scaler.transform(X_all), scaler.transform(np.asarray(X_te))
         for tuning_1 in one_shot:
             for result in _fit_and_score(X_all_s, y_all, X_te_s2, y_te, n_steps, alphas, tuning_1, fit_intercept):
                 rows.append(
