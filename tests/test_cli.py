@@ -89,6 +89,21 @@ def test_bad_arguments_exit_2(argv, capsys):
     assert info.value.code == 2
 
 
+def test_settings_are_checked_by_the_context_constraint_table(tmp_path, capsys, monkeypatch):
+    from selfdistill.reproduce import ReproduceContext, _base, all_mode
+
+    with pytest.raises(ValueError, match="ReproduceContext: jobs must be"):
+        ReproduceContext(out_dir=tmp_path, jobs=0)
+    with pytest.raises(ValueError, match="ReproduceContext: quick must be"):
+        ReproduceContext(out_dir=tmp_path, quick="yes")
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "fig4", "--seeds", "-3", "--out", str(tmp_path)])
+    assert "seeds must be" in capsys.readouterr().err  # the table's message, as a usage error
+    monkeypatch.setitem(_base.ALL_MODES, "fig4", "sometimes")
+    with pytest.raises(ValueError, match="mode must be one of 'full', 'quick', 'skip'"):
+        all_mode("fig4")
+
+
 # ------------------------------------------------------------------------------ --out checks
 
 

@@ -125,3 +125,21 @@ def test_real_data_experiment_quick(tmp_path, uci_mirror):
     runs = pd.read_csv(tmp_path / "real_data_runs.csv", keep_default_na=False)
     assert runs["dataset"].nunique() == len(REAL_DATASETS) and (runs["seed"] == 0).all()
     assert "QUICK" in output.summary
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"features": ["raw", "scaled"]}, "run_benchmark: features must be one of 'raw', 'standardised'"),
+     ({"n_jobs": 0}, "run_benchmark: n_jobs must be"),
+     ({"max_rows": 0}, "run_benchmark: max_rows must be")],
+)
+def test_bad_settings_are_refused_before_any_work(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(["diabetes"], seeds=[0], show_progress=False, **kwargs)
+
+
+def test_synthetic_design_names_the_signals():
+    from selfdistill.reproduce.real_benchmark import synthetic_design
+
+    with pytest.raises(ValueError, match="synthetic_design: signal must be one of 'u1', 'u1\\+u2'"):
+        synthetic_design(20, 5, 1.0, "u3")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,6 +36,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from .._progress import progress
+from .._validation import Interval, Options, check_params
 from ..datasets.real import REAL_DATASETS, load_real
 
 #: The grid shared by RidgeCV and every self-distilled configuration (factor 10, 1e-3 .. 1e5).
@@ -101,6 +103,15 @@ def make_sd_estimator(config: dict, alphas: tuple, steps: tuple, seed: int):
     return model
 
 
+#: Declarative checks of the benchmark settings (one feature mode per entry of ``features``).
+_FEATURE_CONSTRAINTS = {"features": [Options(*FEATURE_MODES)]}
+_RUN_CONSTRAINTS = {
+    "max_rows": [None, Interval(numbers.Integral, 1, None)],
+    "n_jobs": [Interval(numbers.Integral, 1, None)],
+}
+_SIGNAL_CONSTRAINTS = {"signal": [Options("u1", "u1+u2")]}
+
+
 @dataclass(frozen=True)
 class _Task:
     dataset: str
@@ -118,8 +129,6 @@ def _split_and_scale(X, y, seed: int, features: str):
         scale = X_train.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale
-    elif features != "raw":
-        raise ValueError(f"features must be one of {FEATURE_MODES}, got {features!r}.")
     return X_train, X_test, y_train, y_test
 
 
@@ -237,6 +246,9 @@ def run_benchmark(
         (test MSE / RidgeCV's), alpha, k, xi (JSON), max_abs_xi, fit_s, time_ratio (fit time /
         RidgeCV's), n_warnings, warnings, error (empty when the fit worked).
     """
+    check_params({"max_rows": max_rows, "n_jobs": n_jobs}, _RUN_CONSTRAINTS, "run_benchmark")
+    for mode in features:
+        check_params({"features": mode}, _FEATURE_CONSTRAINTS, "run_benchmark")
     names = list(REAL_DATASETS) if datasets is None else list(datasets)
     configs = default_configs() if configs is None else dict(configs)
     if not configs:
@@ -436,8 +448,7 @@ def synthetic_design(n: int, d: int, decay: float, signal: str, seed: int = 0):
     X : ndarray of shape (n, d)
     theta : ndarray of shape (d,)
     """
-    if signal not in ("u1", "u1+u2"):
-        raise ValueError(f"signal must be 'u1' or 'u1+u2', got {signal!r}.")
+    check_params({"signal": signal}, _SIGNAL_CONSTRAINTS, "synthetic_design")
     rng = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(rng.normal(size=(n, d)))
     V, _ = np.linalg.qr(rng.normal(size=(d, d)))
