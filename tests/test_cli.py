@@ -238,6 +238,23 @@ def test_failed_experiment_exits_2_with_one_line(tmp_path, fake, capsys):
     assert _snapshot(tmp_path) == {}
 
 
+def test_a_claim_without_rule_or_uncertainty_fails_the_experiment(tmp_path, monkeypatch, capsys):
+    from selfdistill.reproduce import Claim
+
+    def run(settings, ctx):
+        (ctx.out_dir / "a.csv").write_text("x")
+        return Results("summary")
+
+    def claims(results):
+        return [Claim("bold claim", "source", "measured", "reproduced", rule="a rule")]
+
+    experiment = Experiment("fake", None, None, run, claims, assumptions=())
+    monkeypatch.setattr("selfdistill.reproduce._base.get_experiment", lambda name: experiment)
+    assert cli.main(["reproduce", "fig4", "--out", str(tmp_path)]) == 2
+    assert "'bold claim' states no uncertainty" in capsys.readouterr().err
+    assert _snapshot(tmp_path) == {}, "a result set with an unjustified verdict was committed"
+
+
 def test_relative_data_dir_is_passed_on_as_an_absolute_path(tmp_path, fake, monkeypatch):
     calls = fake({"a.csv": "x"})
     monkeypatch.chdir(tmp_path)

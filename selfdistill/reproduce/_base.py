@@ -113,6 +113,17 @@ def get_experiment(name: str) -> Experiment:
     return importlib.import_module(EXPERIMENTS[name][0]).EXPERIMENT
 
 
+def _check_claims(name: str, claims) -> None:
+    """Every claim states its verdict, the rule that computed it and the verdict's uncertainty."""
+    for claim in claims:
+        missing = [part for part in ("verdict", "rule", "uncertainty") if not getattr(claim, part)]
+        if missing:
+            raise RuntimeError(
+                f"the {name} experiment's claim {claim.claim!r} states no {' and no '.join(missing)}; "
+                "every claim needs all three."
+            )
+
+
 def run_experiment(name: str, ctx: ReproduceContext) -> ExperimentOutput:
     """Run a registered experiment into ``ctx.out_dir`` as one result set; return its output.
 
@@ -138,6 +149,8 @@ def run_experiment(name: str, ctx: ReproduceContext) -> ExperimentOutput:
     ------
     ImportError
         When an optional package the experiment needs is missing (the message says what to install).
+    RuntimeError
+        When a claim states no verdict, rule or uncertainty (nothing is committed).
     """
     experiment = get_experiment(name)
     for module, command in experiment.requires:
@@ -150,6 +163,7 @@ def run_experiment(name: str, ctx: ReproduceContext) -> ExperimentOutput:
     with staging_folder(ctx.out_dir, name) as stage:
         results = experiment.compute(settings, dataclasses.replace(ctx, out_dir=stage))
         claims = experiment.claims(results)
+        _check_claims(name, claims)
         written = sorted(path.name for path in stage.iterdir() if path.is_file())
     files = [ctx.out_dir / entry for entry in written]
     return ExperimentOutput(

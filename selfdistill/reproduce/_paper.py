@@ -37,6 +37,9 @@ THETA_U1 = (1.0, 0.0, 0.0, 0.0)
 #: theta* = 0.5 (u_1 + u_2 + u_3 + u_4) (Fig. 3c, confirmed from the caption).
 THETA_EQUAL = (0.5, 0.5, 0.5, 0.5)
 
+#: The uncertainty of a claim computed exactly from a fixed design (no sampling).
+EXACT = "none: exact, deterministic float64 computation (no sampling)"
+
 #: Printed under every golden-value comparison.
 GOLDEN_NOTE = "golden values are ours (Theory §3.5 and §4.1), not the paper's"
 
@@ -57,7 +60,7 @@ def golden_claim(figure: str, compared: str, precision: str, measured: str, ok: 
         measured=measured,
         verdict=verdict(ok, "matches", "DIFFERS"),
         rule="matches if every recomputed value is within the table's tolerance",
-        uncertainty="none: exact, deterministic float64 computation",
+        uncertainty=EXACT,
     )
 
 

@@ -333,6 +333,9 @@ def claims(results: Results) -> list[Claim]:
             "not AEP's; alignment alone does not rank the gains (they depend on how θ̂'s energy "
             "is spread relative to the singular values)"
         ),
+        rule="consistent if AEP has the smallest mean plug-in gain over splits, else mixed",
+        uncertainty="means over splits; the plug-in gains inherit the error of θ̂ and of the "
+                    "residual variance (not quantified)",
     ))
     return out
 
