@@ -7,6 +7,19 @@ Conventions used everywhere: X is n_samples x n_features (the paper's design is 
 ``alpha`` is the paper's lambda on the *sum* of squares (sklearn's ``Ridge(alpha)``); ``xi``
 weights the teacher (step i fits ``xi_i * teacher predictions + (1 - xi_i) * y``) and may take any
 real value; ``noise_var`` is the noise variance gamma^2.
+
+Module overview (one line per module, by layer, in the documentation's "Module map" page,
+``docs/module_map.rst``). A call runs down these layers and never re-enters one it has left:
+
+* core numerics -- ``_spectral`` (decompose once), ``_filters`` (the k-step filter), ``_risk``
+  (exact risks and optimal filters), ``_fixed_design`` / ``theory`` (the fixed-design engine and
+  its functional API), ``asymptotics`` (random design), ``_validation`` (parameter tables);
+* tuning pipeline -- ``_cv_pipeline`` running stages 0-5: ``_cv_params``, ``_problems``,
+  ``_tuning`` / ``_crossfit``, ``_selection``, ``_realise`` / ``_results``; ``report``;
+* estimators -- ``linear_model``, ``kernel_ridge``, ``wrapper``;
+* extensions -- ``kd``, ``nn``, ``diffusion``, ``quantile``, ``sdrn``;
+* datasets -- ``datasets``;
+* reproduction layer -- ``cli`` and the experiments behind ``selfdistill reproduce``.
 """
 
 from ._filters import (
@@ -18,6 +31,7 @@ from ._filters import (
 )
 from ._reference import sd_coef_reference
 from ._spectral import SpectralDesign, SufficientStatistics
+from ._theory_results import QuadraticForm
 from ._version import __version__
 from .asymptotics import (
     DesignSimulation,
@@ -28,6 +42,7 @@ from .asymptotics import (
 )
 from .kernel_ridge import SelfDistilledKernelRidge, SelfDistilledKernelRidgeCV
 from .linear_model import SelfDistilledRidge, SelfDistilledRidgeCV
+from .refit_regressor import SelfDistillationRegressor
 from .report import TuningReport
 from .theory import (
     AssumptionReport,
@@ -35,7 +50,6 @@ from .theory import (
     MonteCarloRisk,
     OneStepOptimum,
     OptimalSD,
-    QuadraticForm,
     RiskDecomposition,
     SeparationReport,
     assumption_report,
@@ -50,7 +64,6 @@ from .theory import (
     separation_ratio,
     simulate_risk,
 )
-from .wrapper import SelfDistillationRegressor
 
 __all__ = [
     "AssumptionReport",

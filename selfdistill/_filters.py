@@ -36,7 +36,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_xi
+from ._docstrings import fill_doc
+from ._validation import Converter, check_finite_vector, validate_params
+
+_VECTOR = Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers")
+#: Constraint tables of the public conversions (one finite value per step).
+_XI, _XIBAR, _W = ({name: [_VECTOR]} for name in ("xi", "xibar", "w"))
+#: Numpydoc fragments the conversions share.
+_DOCS = {
+    "xi": """xi : float or array-like of shape (k,)
+    Per-step imitation parameters (xi weights the teacher; any real value).""",
+    "xibar": """xibar : array-like of shape (k,)
+    Reparametrised imitation parameters.""",
+    "overflow": """ValueError
+    If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).""",
+}
 
 
 def shrinkage(singular_values: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -75,13 +89,14 @@ def filter_from_deviation(
     return a - ad, t + ad
 
 
+@fill_doc(**_DOCS)
+@validate_params(_XI)
 def xi_to_polynomial(xi) -> np.ndarray:
     """Coefficients of the multiplier ``m(a)`` in increasing powers of a (the paper's xi-tilde).
 
     Parameters
     ----------
-    xi : array-like of shape (k,)
-        Per-step imitation parameters (xi weights the teacher); any real values.
+    %(xi)s
 
     Returns
     -------
@@ -90,15 +105,18 @@ def xi_to_polynomial(xi) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).
+    %(overflow)s
 
     Examples
     --------
     >>> xi_to_polynomial([0.3, -1.2, 2.5]).round(6)
     array([-1.5,  5.5, -2.1, -0.9])
     """
-    xi = check_xi(xi)
+    return _polynomial(xi)
+
+
+def _polynomial(xi: np.ndarray) -> np.ndarray:
+    # The public conversions check xi once (their constraint tables) and call this kernel.
     coef = np.ones(1)
     with np.errstate(over="ignore", invalid="ignore"):
         for value in xi:
@@ -115,6 +133,8 @@ def xi_to_polynomial(xi) -> np.ndarray:
     return coef
 
 
+@fill_doc(**_DOCS)
+@validate_params(_XI)
 def xi_to_xibar(xi) -> np.ndarray:
     """Convert per-step ``xi`` (length k) to the reparametrisation ``xibar`` (length k).
 
@@ -123,8 +143,7 @@ def xi_to_xibar(xi) -> np.ndarray:
 
     Parameters
     ----------
-    xi : float or array-like of shape (k,)
-        Per-step imitation parameters (xi weights the teacher; any real value).
+    %(xi)s
 
     Returns
     -------
@@ -132,8 +151,7 @@ def xi_to_xibar(xi) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If a coefficient exceeds the float64 range (e.g. ``xi = [1e200, 1e200]``).
+    %(overflow)s
 
     Examples
     --------
@@ -142,12 +160,12 @@ def xi_to_xibar(xi) -> np.ndarray:
     >>> xi_to_xibar([])
     array([], dtype=float64)
     """
-    return xi_to_polynomial(xi)[1:]
+    return _polynomial(xi)[1:]
 
 
+@validate_params(_XIBAR)
 def xibar_to_tail_sums(xibar) -> np.ndarray:
     """Tail sums ``S_q = sum_{i >= q} xibar_i`` (q = 1..k): the monomial coefficients of ``q(a)``."""
-    xibar = check_xi(xibar, "xibar")
     return np.cumsum(xibar[::-1])[::-1]
 
 
@@ -157,6 +175,8 @@ def tail_sums_to_xibar(tails) -> np.ndarray:
     return tails - np.append(tails[1:], 0.0)
 
 
+@fill_doc(**_DOCS)
+@validate_params(_XIBAR)
 def xibar_to_xi(xibar) -> np.ndarray:
     """Convert ``xibar`` back to per-step ``xi``; raise when no finite ``xi`` exists.
 
@@ -167,8 +187,7 @@ def xibar_to_xi(xibar) -> np.ndarray:
 
     Parameters
     ----------
-    xibar : array-like of shape (k,)
-        Reparametrised imitation parameters.
+    %(xibar)s
 
     Returns
     -------
@@ -185,9 +204,8 @@ def xibar_to_xi(xibar) -> np.ndarray:
     >>> xibar_to_xi(xi_to_xibar([0.3, -1.2, 2.5])).round(12)
     array([ 0.3, -1.2,  2.5])
     """
-    xibar = check_xi(xibar, "xibar")
     k = xibar.size
-    tails = xibar_to_tail_sums(xibar)
+    tails = np.cumsum(xibar[::-1])[::-1]
     xi = np.zeros(k)
     if k == 0:
         return xi
@@ -220,6 +238,8 @@ def _dot_scaled(weights: np.ndarray, mantissa: np.ndarray, exponent: np.ndarray)
         return float(np.sum(np.ldexp(weights * mantissa, exponent)))
 
 
+@fill_doc(**_DOCS)
+@validate_params(_XIBAR)
 def xibar_to_ridge_path(xibar) -> np.ndarray:
     """Ridge-path weights ``w`` (length k) of the same estimator: ``w_l = p^{(l)}(1) / (l!)^2``.
 
@@ -234,7 +254,8 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
     Parameters
     ----------
     xibar : array-like of shape (k,)
-        Reparametrised imitation parameters.
+        Reparametrised imitation parameters of the k-step estimator (polynomial coefficients of
+        its multiplier, see the module docstring).
 
     Returns
     -------
@@ -243,10 +264,8 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If a weight exceeds the float64 range.
+    %(overflow)s
     """
-    xibar = check_xi(xibar, "xibar")
     k = xibar.size
     poly = np.concatenate([[1.0 - xibar.sum()], xibar])
     i = np.arange(k + 1, dtype=np.float64)
@@ -260,6 +279,8 @@ def xibar_to_ridge_path(xibar) -> np.ndarray:
     return w
 
 
+@fill_doc(**_DOCS)
+@validate_params(_W)
 def ridge_path_to_xibar(w) -> np.ndarray:
     """Convert ridge-path weights back to ``xibar`` (inverse of :func:`xibar_to_ridge_path`).
 
@@ -276,13 +297,12 @@ def ridge_path_to_xibar(w) -> np.ndarray:
     Returns
     -------
     ndarray of shape (k,)
+        ``xibar`` of the same estimator.
 
     Raises
     ------
-    ValueError
-        If a coefficient exceeds the float64 range.
+    %(overflow)s
     """
-    w = check_xi(w, "w")
     poly = ridge_path_to_xibar_rows(w[None, :])[0]
     if not np.all(np.isfinite(poly)):
         raise ValueError(f"the xibar of these {w.size} ridge-path weights exceeds the float64 range.")

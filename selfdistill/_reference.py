@@ -9,12 +9,27 @@ xi here; the spectral engine (:func:`selfdistill.sd_coef`) has no such problem.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import scipy.linalg
 
-from ._validation import as_design, as_targets, check_alpha, check_xi
+from ._validation import (
+    Converter,
+    Interval,
+    as_design,
+    as_targets,
+    check_finite_vector,
+    validate_params,
+)
 
 
+@validate_params(
+    {
+        "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "xi": [Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers")],
+    }
+)
 def sd_coef_reference(X, y, alpha, xi) -> np.ndarray:
     """Compute k-step SD coefficients by repeated ridge solves (no intercept; slow, literal).
 
@@ -41,8 +56,6 @@ def sd_coef_reference(X, y, alpha, xi) -> np.ndarray:
     """
     X = as_design(X)
     y = as_targets(y, X.shape[0])
-    alpha = check_alpha(alpha)
-    xi = check_xi(xi)
     factor = scipy.linalg.cho_factor(X.T @ X + alpha * np.eye(X.shape[1]))
     theta = scipy.linalg.cho_solve(factor, X.T @ y)
     for value in xi:

@@ -6,15 +6,17 @@ i.e. ``theta_hat_j = h_j (theta_j + eps_j / s_j)`` in the V-basis, with ``theta_
 and independent ``eps_j = U[:, j]^T eta`` of variance gamma^2. For every squared risk
 ``E (theta_hat - theta*)^T Sigma (theta_hat - theta*)`` this gives (toolkit derivation, Theory §2.7; checked against Monte Carlo in the tests)::
 
-    bias(h)     = f^T K f + 2 k^T f + e0,      f = 1 - h
+    bias(h)     = f^T K f + 2 c^T f + e0,      f = 1 - h
     variance(h) = sum_j Vw_j h_j^2
 
     K  = diag(theta) Sigma_V diag(theta),      Sigma_V = V^T Sigma V
-    k  = diag(theta) V^T Sigma P_null theta*,  e0 = ||Sigma^{1/2} P_null theta*||^2
+    c  = diag(theta) V^T Sigma P_null theta*,  e0 = ||Sigma^{1/2} P_null theta*||^2
     Vw = gamma^2 diag(Sigma_V) / s^2
 
+(``c`` is :attr:`SpectralRisk.null_coupling`; the letter k is kept for the number of steps.)
+
 * in-sample (fixed-design) excess risk ``E (1/n)||X (theta_hat - theta*)||^2``: ``Sigma = X^T X / n``,
-  so K = diag(s^2 theta^2 / n) is diagonal, k = 0, e0 = 0, Vw = gamma^2 / n;
+  so K = diag(s^2 theta^2 / n) is diagonal, c = 0, e0 = 0, Vw = gamma^2 / n;
 * parameter error ``E ||theta_hat - theta*||^2`` (Das & Sanghavi): ``Sigma = I``, so K = diag(theta^2),
   Vw = gamma^2 / s^2, and e0 = ||P_null theta*||^2 (never estimated);
 * population risk for a test covariance Sigma: the general (non-diagonal) form.
@@ -45,11 +47,25 @@ KRYLOV_RTOL = 1e-10
 class SpectralRisk:
     """A squared risk of spectral estimators, as a function of the per-direction filter h.
 
-    ``K`` is either a vector (diagonal K, the in-sample and parameter-error risks) or a matrix.
+    ``bias(h) = f^T K f + 2 null_coupling^T f + e0`` with ``f = 1 - h``, and
+    ``variance(h) = sum_j Vw_j h_j^2`` (see the module docstring).
+
+    Attributes
+    ----------
+    K : ndarray of shape (r,) or (r, r)
+        Quadratic coefficient of the bias; a vector when K is diagonal (the in-sample and
+        parameter-error risks), else a matrix.
+    null_coupling : ndarray of shape (r,) or None
+        Linear coefficient of the bias, ``diag(theta) V^T Sigma P_null theta*``: how the row-space
+        error couples to the part of theta* outside the row space (None when it is zero).
+    e0 : float
+        Risk of the null-space part alone, ``||Sigma^{1/2} P_null theta*||^2``.
+    Vw : ndarray of shape (r,)
+        Variance weight of each direction.
     """
 
     K: np.ndarray
-    k: np.ndarray | None
+    null_coupling: np.ndarray | None
     e0: float
     Vw: np.ndarray
 
@@ -64,8 +80,8 @@ class SpectralRisk:
             value = float(np.sum(self.K * f * f))
         else:
             value = float(f @ self.K @ f)
-        if self.k is not None:
-            value += 2.0 * float(self.k @ f)
+        if self.null_coupling is not None:
+            value += 2.0 * float(self.null_coupling @ f)
         return value + self.e0
 
     def variance(self, h: np.ndarray) -> float:
@@ -82,11 +98,14 @@ class SpectralRisk:
                 b = np.where(omega > 0, (self.Vw * a - self.K * t) / omega, 0.0)
                 oracle = np.where(total > 0, self.K * self.Vw / total, 0.0)
             return LeastSquaresForm.diagonal(omega, b, float(np.sum(oracle)) + self.e0)
-        # General K: S = [R_K; diag(sqrt(Vw))] with K = R_K^T R_K, and R_K^T rho = k.
+        # General K: S = [R_K; diag(sqrt(Vw))] with K = R_K^T R_K, and R_K^T rho = null_coupling.
         evals, evecs = scipy.linalg.eigh(self.K)
         keep = evals > max(evals[-1], 0.0) * evals.size * np.finfo(float).eps
         R = np.sqrt(evals[keep])[:, None] * evecs[:, keep].T
-        rho = np.zeros(R.shape[0]) if self.k is None else (evecs[:, keep].T @ self.k) / np.sqrt(evals[keep])
+        rho = (
+            np.zeros(R.shape[0]) if self.null_coupling is None
+            else (evecs[:, keep].T @ self.null_coupling) / np.sqrt(evals[keep])
+        )
         root_v = np.sqrt(self.Vw)
         b = np.concatenate([-(R @ t) - rho, root_v * a])
         const = self.e0 - float(rho @ rho)
@@ -124,9 +143,9 @@ class SpectralRisk:
             with np.errstate(divide="ignore", invalid="ignore"):
                 per_group = np.where(total > 0, Kg * Vg / total, 0.0)
             return float(np.sum(per_group)) + self.e0
-        # risk(f = E phi) = phi^T (E^T K E + E^T diag(Vw) E) phi + 2 phi^T (E^T k - E^T Vw) + e0 + sum Vw
+        # risk(f = E phi) = phi^T (E^T K E + E^T diag(Vw) E) phi + 2 phi^T (E^T c - E^T Vw) + e0 + sum Vw
         H = E.T @ self.K @ E + E.T @ (self.Vw[:, None] * E)
-        g = -E.T @ self.Vw + (0.0 if self.k is None else E.T @ self.k)
+        g = -E.T @ self.Vw + (0.0 if self.null_coupling is None else E.T @ self.null_coupling)
         phi = -np.linalg.lstsq(H, g, rcond=None)[0]
         return float(phi @ H @ phi + 2 * g @ phi + self.e0 + np.sum(self.Vw))
 
@@ -160,8 +179,22 @@ class LeastSquaresForm:
         return cls(lambda u: omega * u, lambda w: w / safe, mask, b, const)
 
     @classmethod
+    def from_matrix(cls, S: np.ndarray, b: np.ndarray, const: float) -> LeastSquaresForm:
+        """A dense ``S`` of shape (m, r) (no exact recovery; fine for the small k used in tuning).
+
+        Prefer this to :meth:`general`: the product ``S u`` is then formed here, so the Arnoldi
+        loop never calls back into the module that built the form (one-way module map).
+        """
+        S = np.asarray(S, dtype=np.float64)
+        return cls(lambda u: S @ u, lambda w: w, np.zeros(S.shape[1], dtype=bool), b, const)
+
+    @classmethod
     def general(cls, apply_S, b: np.ndarray, const: float, r: int) -> LeastSquaresForm:
-        """Any linear ``S`` (no exact recovery; fine for the small k used in tuning)."""
+        """Any linear ``S`` given as a function (no exact recovery).
+
+        Kept only until ``_tuning`` builds its validation form with :meth:`from_matrix`: a function
+        defined elsewhere makes the Arnoldi loop call back into that module.
+        """
         return cls(apply_S, lambda w: w, np.zeros(r, dtype=bool), b, const)
 
 
@@ -303,7 +336,7 @@ def population_risk(singular_values, components, theta_star, noise_var, covarian
     null_part = theta_star - V @ theta_v
     sigma_v = V.T @ covariance @ V
     K = theta_v[:, None] * sigma_v * theta_v[None, :]
-    k = theta_v * (V.T @ (covariance @ null_part))
+    null_coupling = theta_v * (V.T @ (covariance @ null_part))
     e0 = float(null_part @ covariance @ null_part)
     Vw = noise_var * np.diag(sigma_v) / singular_values**2
-    return SpectralRisk(K, k, e0, Vw)
+    return SpectralRisk(K, null_coupling, e0, Vw)

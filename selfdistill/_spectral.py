@@ -17,6 +17,7 @@ Everything downstream needs only ``s``, ``V``, ``z = U^T y`` and ``||y||^2``.
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -24,7 +25,15 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
-from ._validation import as_design, as_targets, check_sample_weight
+from ._validation import (
+    Boolean,
+    Interval,
+    Options,
+    as_design,
+    as_targets,
+    check_sample_weight,
+    validate_params,
+)
 
 #: Smallest eigenvalue ratio of X^T X accepted by the Gram route (~ kappa(X) <= 2e6). Below it the
 #: squared condition number would cost more than ~3 of the 16 significant digits; use the SVD.
@@ -80,13 +89,12 @@ class SufficientStatistics:
         Centred sums ``sum_i w_i (x_i - x_mean)(x_i - x_mean)^T`` and the analogues with y.
     """
 
+    @validate_params(
+        {"n_features": [Interval(numbers.Integral, 1, None)], "n_targets": [Interval(numbers.Integral, 1, None)]}
+    )
     def __init__(self, n_features: int, n_targets: int = 1) -> None:
-        self.n_features = int(n_features)
-        self.n_targets = int(n_targets)
-        if self.n_features < 1 or self.n_targets < 1:
-            raise ValueError(
-                f"n_features and n_targets must be >= 1, got {n_features!r} and {n_targets!r}."
-            )
+        self.n_features = n_features
+        self.n_targets = n_targets
         self.weight_sum = 0.0
         self.n_rows = 0
         self.n_positive_rows = 0
@@ -349,6 +357,9 @@ class SpectralDesign:
         return int(self.singular_values.size)
 
     @classmethod
+    @validate_params(
+        {"center": [Boolean()], "method": [Options("auto", "svd", "gram")], "keep_left": [Boolean()]}
+    )
     def from_X(
         cls,
         X: np.ndarray,
@@ -380,8 +391,6 @@ class SpectralDesign:
             Keep ``U`` (n_samples x r). It is always available on the SVD route; on the Gram route it
             is formed as ``X V / s`` only when asked.
         """
-        if method not in ("auto", "svd", "gram"):
-            raise ValueError(f"method must be 'auto', 'svd' or 'gram', got {method!r}.")
         X = as_design(X)
         n, d = X.shape
         Y = None if y is None else as_targets(y, n).reshape(n, -1)

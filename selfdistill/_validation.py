@@ -7,7 +7,7 @@ Python only)::
     class SelfDistilledRidge(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
         _parameter_constraints = {
             "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
-            "xi": [Converter(check_xi, "a number or a 1-D sequence of numbers")],
+            "xi": [Converter(check_finite_vector, "a number or a 1-D sequence of numbers")],
             "fit_intercept": [Boolean()],
         }
 
@@ -45,6 +45,7 @@ __all__ = [
     "Interval",
     "Options",
     "RandomState",
+    "Required",
     "ValidatedParamsMixin",
     "check_params",
     "validate_params",
@@ -196,6 +197,27 @@ class Converter:
             raise _Rejected(str(exc)) from None
 
 
+class Required:
+    """``constraint`` for a parameter whose default None only marks it as not given.
+
+    Used where a required argument must follow optional ones (the theory functions take
+    ``alpha`` after ``theta_star`` and ``noise_var``, which a ``FixedDesignProblem`` leaves out):
+    a None gets ``hint``, which says how to pass the argument.
+    """
+
+    def __init__(self, constraint, hint: str):
+        self.constraint, self.hint = constraint, hint
+
+    @property
+    def description(self) -> str:
+        return self.constraint.description
+
+    def __call__(self, value, name: str):
+        if value is None:
+            raise _Rejected(f"{name} is missing. {self.hint}")
+        return self.constraint(value, name)
+
+
 def _describe(constraint) -> str:
     return "None" if constraint is None else constraint.description
 
@@ -211,7 +233,8 @@ def _check_one(owner: str, name: str, value, constraints):
             return constraint(value, name)
         except _Rejected as rejected:
             messages.append(rejected.message)
-    if len(constraints) == 1 and messages[0]:
+    # One constraint (None aside) that knows what is wrong: its own sentence says it best.
+    if len([c for c in constraints if c is not None]) == 1 and messages and messages[0]:
         raise ValueError(f"{owner}: {messages[0]}")
     allowed = " or ".join(_describe(c) for c in constraints)
     raise ValueError(f"{owner}: {name} must be {allowed}, got {value!r}.")
@@ -239,12 +262,16 @@ class ValidatedParamsMixin:
         return SimpleNamespace(**check_params(params, self._parameter_constraints, type(self).__name__))
 
 
-def validate_params(constraints: Mapping[str, list]):
+def validate_params(constraints: Mapping[str, list], *more: Mapping[str, list]):
     """Decorator: check the named arguments of a function against ``constraints`` on every call.
 
     Arguments not named in the table (arrays, problems) are passed through unchanged; the checked
     ones are passed on converted. The table is kept as ``func.__parameter_constraints__``.
+    Several tables (``validate_params(ALPHA, KIND, {"warn": [Boolean()]})``) are merged, so that
+    modules can share table fragments (written as separate arguments: Sphinx's source parser
+    cannot read ``{**a, **b}`` in a decorator).
     """
+    constraints = {name: rules for table in (constraints, *more) for name, rules in table.items()}
 
     def decorator(func):
         signature = inspect.signature(func)
@@ -252,12 +279,17 @@ def validate_params(constraints: Mapping[str, list]):
         if unknown:
             raise TypeError(f"{func.__name__} has no parameter(s) {sorted(unknown)}.")
 
+        # Methods are named with their class ("RandomDesignSD.ridge"; a constructor by its class
+        # alone), functions defined inside functions by their own name.
+        qualname = func.__qualname__.removesuffix(".__init__")
+        owner = func.__name__ if "<locals>" in qualname else qualname
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             checked = check_params(
-                {name: bound.arguments[name] for name in constraints}, constraints, func.__name__
+                {name: bound.arguments[name] for name in constraints}, constraints, owner
             )
             bound.arguments.update(checked)
             return func(*bound.args, **bound.kwargs)
@@ -331,15 +363,23 @@ def check_alpha(alpha, name: str = "alpha") -> float:
 
 def check_alpha_grid(alphas, name: str = "alphas") -> np.ndarray:
     """Return a 1-D grid of positive finite penalties; empty or NaN grids are refused."""
-    arr = np.asarray(alphas, dtype=np.float64).reshape(-1) if np.ndim(alphas) <= 1 else None
-    if arr is None:
+    if np.ndim(alphas) > 1:
         raise ValueError(f"{name} must be a 1-D sequence of positive numbers, got shape {np.shape(alphas)}.")
+    return check_penalties(alphas, name).reshape(-1)
+
+
+def check_penalties(lam, name: str = "lam") -> np.ndarray:
+    """Return penalties as a non-empty float array of any shape, every entry finite and > 0."""
+    try:
+        arr = np.asarray(lam, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a positive number or an array of them, got {lam!r}.") from err
     if arr.size == 0:
-        raise ValueError(f"{name} is empty; give at least one positive penalty, e.g. alphas=(0.1, 1, 10).")
+        raise ValueError(f"{name} is empty; give at least one positive penalty, e.g. {name}=(0.1, 1, 10).")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values: {arr.tolist()}.")
+        raise ValueError(f"{name} contains NaN or infinite values; pass finite penalties > 0.")
     if np.any(arr <= 0):
-        raise ValueError(f"every value in {name} must be > 0, got {arr.tolist()}.")
+        raise ValueError(f"{name} must be > 0, got a smallest value of {arr.min():.3g}.")
     return arr
 
 
@@ -353,17 +393,18 @@ def check_noise_var(noise_var, name: str = "noise_var") -> float:
     return noise_var
 
 
-def check_xi(xi, name: str = "xi") -> np.ndarray:
-    """Return per-step imitation parameters as a finite 1-D float array (length k >= 0).
+def check_finite_vector(values, name: str = "xi") -> np.ndarray:
+    """Return a number or a sequence of numbers as a finite 1-D float array (length >= 0).
 
-    A scalar means one distillation step. Values outside [0, 1] are legitimate and never clipped.
+    Used for every per-step vector (``xi``, ``xibar``, ridge-path weights ``w``; a scalar means
+    one step) and for grids of xi. Values outside [0, 1] are legitimate and never clipped.
     """
-    if isinstance(xi, (str, bytes)):
-        raise ValueError(f"{name} must be a number or a sequence of numbers, got {xi!r}.")
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{name} must be a number or a sequence of numbers, got {values!r}.")
     try:
-        arr = np.asarray(xi, dtype=np.float64)
+        arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a number or a sequence of numbers, got {xi!r}.") from exc
+        raise ValueError(f"{name} must be a number or a sequence of numbers, got {values!r}.") from exc
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
@@ -371,6 +412,11 @@ def check_xi(xi, name: str = "xi") -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {arr.tolist()}.")
     return arr
+
+
+#: The old name of :func:`check_finite_vector`, kept only until its last callers outside the core
+#: (wrapper.py, sdrn/_distill.py, _cv_params.py) are renamed at merge time.
+check_xi = check_finite_vector
 
 
 def check_n_steps(n_steps, name: str = "n_steps") -> int:
@@ -436,6 +482,21 @@ def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def check_coordinates(values, size: int, name: str, per: str) -> np.ndarray:
+    """Return a finite 1-D float vector with one entry per ``per`` (``size`` of them).
+
+    For the coordinates of a signal in an eigenbasis (one per singular value or eigenvalue).
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (size,):
+        raise ValueError(
+            f"{name} has shape {arr.shape} but there are {size} {per}s; give one coordinate per {per}."
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return arr
 
 
 def check_n_steps_grid(n_steps: Sequence[int] | int, name: str = "n_steps") -> np.ndarray:

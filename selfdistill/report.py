@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from ._validation import Interval, validate_params
 
 
 @dataclass
@@ -57,6 +60,7 @@ class TuningReport:
                 frame[key] = self.meta[key]
         return frame
 
+    @validate_params({"digits": [Interval(numbers.Integral, 1, 17)]})
     def summary(self, digits: int = 4) -> str:
         """Text table of the best candidate for each k (alpha, xi, estimated MSE)."""
         frame = self.results

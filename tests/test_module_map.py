@@ -14,6 +14,15 @@ import numpy as np
 import pytest
 
 
+def _is_validation_gate(frame) -> bool:
+    """The wrapper of ``@validate_params``: a gate in front of a function, not a stage of its own.
+
+    Without this, a decorated function that is called from its own module (or whose module also
+    uses a check of ``_validation``) would look like a ping-pong with ``_validation``.
+    """
+    return frame.f_globals.get("__name__") == "selfdistill._validation" and frame.f_code.co_name == "wrapper"
+
+
 def module_call_graph(func) -> set[tuple[str, str]]:
     """Edges (caller module, callee module) between ``selfdistill`` modules while ``func`` runs."""
     edges: set[tuple[str, str]] = set()
@@ -22,11 +31,15 @@ def module_call_graph(func) -> set[tuple[str, str]]:
         if event != "call":
             return
         callee = frame.f_globals.get("__name__", "")
-        if not callee.startswith("selfdistill") or frame.f_code.co_name == "<module>":
-            return  # imports are not stages
+        if not callee.startswith("selfdistill") or frame.f_code.co_name == "<module>" or _is_validation_gate(frame):
+            return  # imports are not stages, and neither is the validation gate
         caller_frame = frame.f_back
-        # calls through numpy/sklearn/torch callbacks count from the package frame that made them
-        while caller_frame is not None and not caller_frame.f_globals.get("__name__", "").startswith("selfdistill"):
+        # calls through numpy/sklearn/torch callbacks count from the package frame that made them,
+        # and a call through the validation gate from the frame that called the gate
+        while caller_frame is not None and (
+            not caller_frame.f_globals.get("__name__", "").startswith("selfdistill")
+            or _is_validation_gate(caller_frame)
+        ):
             caller_frame = caller_frame.f_back
         if caller_frame is not None and caller_frame.f_globals["__name__"] != callee:
             edges.add((caller_frame.f_globals["__name__"], callee))
@@ -126,3 +139,48 @@ def test_call_runs_one_way_through_the_modules(call, tmp_path):
     assert edges, "the tracer saw no package call"
     cycles = module_cycles(edges)
     assert cycles == [], [[edge for edge in sorted(edges) if set(edge) <= set(cycle)] for cycle in cycles]
+
+
+# ----------------------------------------------------------------------------- the written map
+def _package_modules() -> set[str]:
+    """Every module of the package, from the files (no import: optional extras need not be installed)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    modules = set()
+    for path in (root / "selfdistill").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        modules.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return modules
+
+
+def _mapped_modules() -> list[str]:
+    """The modules named at the start of a line of ``docs/module_map.rst`` (``* ``name`` -- ...``)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "module_map.rst").read_text(encoding="utf-8")
+    return re.findall(r"^\* ``(selfdistill[\w.]*)`` -- \S", text, flags=re.MULTILINE)
+
+
+def test_module_map_has_one_line_per_module_and_no_other():
+    mapped = _mapped_modules()
+    duplicated = sorted({m for m in mapped if mapped.count(m) > 1})
+    modules = _package_modules()
+    assert not duplicated, f"modules with more than one line in docs/module_map.rst: {duplicated}"
+    assert not modules - set(mapped), f"add a line to docs/module_map.rst for: {sorted(modules - set(mapped))}"
+    assert not set(mapped) - modules, f"docs/module_map.rst names modules that do not exist: {sorted(set(mapped) - modules)}"
+
+
+
+def test_the_theory_functions_run_one_way_through_the_validation_gate():
+    """A decorated function counts as called by its caller, so the gate hides no real cycle."""
+    import selfdistill as sd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 4))
+    problem = sd.FixedDesignProblem.from_X(X, np.ones(4), 0.1)
+    edges = module_call_graph(lambda: (sd.excess_risk(X, np.ones(4), 0.1, 1.0, [0.5]), sd.optimal_alpha(problem, n_steps=2)))
+    assert ("selfdistill.theory", "selfdistill._fixed_design") in edges
+    assert not any(caller == "selfdistill._validation" for caller, _ in edges), sorted(edges)
+    assert module_cycles(edges) == []

@@ -123,8 +123,9 @@ def test_kernel_sd_chooses_xi_by_cross_validation(rng):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"xi": 1.5}, r"\[0, 1\]"), ({"xi": -0.1}, "non-convex"), ({"quantile": 1.0}, "strictly between"),
-    ({"mode": "soft"}, "mode must be"),
+    ({"xi": 1.5}, r"\[0, 1\]"), ({"xi": -0.1}, "non-convex"),
+    ({"quantile": 1.0}, r"quantile must be a finite number in \(0, 1\)"),
+    ({"mode": "soft"}, "mode must be"), ({"xi": [0.2, 0.5]}, "single number"), ({"n_pseudo": 0}, "n_pseudo"),
 ])
 def test_bad_input(kwargs, match, rng):
     X, y = _data(rng, n=30)
@@ -134,3 +135,14 @@ def test_bad_input(kwargs, match, rng):
         SelfDistilledKernelQuantileRegressor(alpha=0.0).fit(X, y)
     with pytest.raises(ValueError, match="censoring codes"):
         QuantileSelfDistillation(teacher=_per_tau(0.5)).fit(X, y, censoring=np.full(30, 5))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"kernel": "gaussian"}, "kernel must be one of"), ({"cv": 1}, "cv must be an integer >= 2"),
+    ({"xi": "cv", "xi_grid": ()}, "xi_grid is empty"), ({"xi": "loo"}, "or 'cv'"),
+    ({"xi": (0.5, 1.2)}, "non-convex"), ({"student_alpha": -1.0}, "student_alpha must be None or"),
+])
+def test_kernel_sd_refuses_bad_parameters(kwargs, match, rng):
+    X, y = _data(rng, n=20)
+    with pytest.raises(ValueError, match=match):
+        SelfDistilledKernelQuantileRegressor(**kwargs).fit(X, y)

@@ -216,6 +216,10 @@ def test_weights_and_hull_points(rng):
         ({"method": "vb"}, "method must be"),
         ({"base": "normal"}, "base must be"),
         ({"tau_step": 0.03}, "tau_step"),
+        ({"n_knots": 1}, "n_knots must be an integer >= 2"),
+        ({"nu": 0.5}, "nu must be None or a finite number > 0.5"),
+        ({"hull_points": [[0.0, 1.0, 2.0]]}, "one column per feature of X"),
+        ({"random_state": "seed"}, "random_state must be"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(kwargs, match, rng):
@@ -229,7 +233,7 @@ def test_bad_input_is_refused_with_a_clear_message(kwargs, match, rng):
         X[:, 1] = 3.0
     if "censoring" in kwargs:
         cens = np.ones(n, int) if kwargs["censoring"] == "all" else np.r_[kwargs["censoring"], np.zeros(n - 1, int)]
-    params = {k: v for k, v in kwargs.items() if k in ("quantiles", "method", "base", "tau_step")}
+    params = {k: v for k, v in kwargs.items() if k not in ("n", "nan", "const", "censoring")}
     with pytest.raises(ValueError, match=match):
         JointQuantileRegressor(**{"method": "map", **params}).fit(X, y, censoring=cens)
 
@@ -242,6 +246,8 @@ def test_prediction_quantiles_are_checked(rng):
             model.predict(X, quantiles=bad)
     with pytest.raises(ValueError, match="method='mcmc'"):
         model.coef_band([0.5])
+    with pytest.raises(ValueError, match=r"level must be a finite number in \(0, 1\)"):
+        model.coef_band([0.5], level=95)
     assert model.predict(X).shape == (40,)
 
 
@@ -251,6 +257,19 @@ def qrjoint_dir():
     if folder is None:
         pytest.skip("R qrjoint reference outputs not found (set SELFDISTILL_QRJOINT_DIR)")
     return folder
+
+
+def test_unknown_reference_case_is_refused():
+    with pytest.raises(ValueError, match="load_reference: case must be one of 'locscale', 'rightcens', 'plasma'"):
+        load_reference("engel")
+    with pytest.raises(ValueError, match="band_agreement: case must be a ReferenceCase"):
+        band_agreement(JointQuantileRegressor(), "locscale")
+
+
+def test_band_agreement_refuses_a_bad_level_range(qrjoint_dir):
+    case = load_reference("locscale", qrjoint_dir)
+    with pytest.raises(ValueError, match="tau_range must be two levels"):
+        band_agreement(JointQuantileRegressor(), case, tau_range=(0.1, 0.5, 0.9))
 
 
 @pytest.mark.slow

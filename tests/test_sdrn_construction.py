@@ -143,3 +143,16 @@ def test_points_outside_the_training_cube_are_clipped(rng):
     far = np.array([[lo[0] - 5.0, hi[1] + 3.0], [hi[0] + 1.0, lo[1] - 1.0]])
     edge = np.array([[lo[0], hi[1]], [hi[0], lo[1]]])
     np.testing.assert_allclose(model.predict(far), model.predict(edge), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: count_basis(-1, 2), "count_basis: level must be an integer >= 0"),
+    (lambda: sparse_grid(3, 0), "sparse_grid: n_features must be an integer >= 1"),
+    (lambda: auto_level(100, 2.5), "auto_level: n_features must be an integer >= 1"),
+    (lambda: auto_mult_depth(-5), "auto_mult_depth: n_samples must be an integer >= 0"),
+    (lambda: block_network("add", 2), "block_network: kind must be one of 'square', 'multiply'"),
+    (lambda: block_network("square", 0), "mult_depth must be an integer >= 1"),
+])
+def test_construction_functions_refuse_bad_parameters(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

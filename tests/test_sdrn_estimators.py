@@ -80,6 +80,9 @@ def test_quantile_loss_estimates_the_conditional_quantile(rng):
         ({"level": 0}, "level"),
         ({"mult_depth": 2.5}, "mult_depth"),
         ({"max_iter": "auto"}, "max_iter"),
+        ({"scale_inputs": "yes"}, "scale_inputs must be True or False"),
+        ({"learning_rate": 0}, "learning_rate must be a finite number > 0"),
+        ({"random_state": "seed"}, "random_state must be"),
     ],
 )
 def test_bad_regressor_parameters_raise_clear_errors(params, match):
@@ -91,7 +94,7 @@ def test_bad_regressor_parameters_raise_clear_errors(params, match):
 @pytest.mark.parametrize("loss", ["squared", "absolute", "huber"])
 def test_unsupported_classifier_loss_raises(loss):
     X, y = _data(0, 50, 2, "gauss")
-    with pytest.raises(ValueError, match="not supported by SparseDeepReLUClassifier"):
+    with pytest.raises(ValueError, match="SparseDeepReLUClassifier: loss must be one of 'logistic', 'hinge'"):
         SparseDeepReLUClassifier(loss=loss).fit(X, y > np.median(y))
 
 
@@ -119,6 +122,8 @@ def test_bad_weights_and_teacher_predictions_raise(rng):
         model.fit_kd(X, y, np.full(40, np.nan), xi=0.5)
     with pytest.raises(ValueError, match="teacher_prediction is required"):
         model.fit_kd(X, y, None, xi=0.5)
+    with pytest.raises(ValueError, match="xi must be a finite number"):
+        model.fit_kd(X, y, np.ones(40), xi=np.nan)
 
 
 def test_pandas_input_keeps_feature_names(rng):

@@ -33,6 +33,17 @@ def test_loss_values_at_known_points():
     assert np.isfinite(margin_loss("logistic", np.array([-800.0]))).all()  # no overflow
 
 
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: residual_loss("hinge", [0.0]), "residual_loss: loss must be one of 'squared'"),
+    (lambda: residual_subgradient("quantile", [0.0], tau=1.0), r"tau must be a finite number in \(0, 1\)"),
+    (lambda: residual_loss("huber", [0.0], delta=0.0), "delta must be a finite number > 0"),
+    (lambda: margin_subgradient("squared", [0.0]), "margin_subgradient: loss must be one of 'logistic', 'hinge'"),
+])
+def test_loss_functions_refuse_bad_parameters(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
 @given(finite, st.floats(0.01, 0.99), st.floats(0.05, 5.0))
 def test_subgradients_match_finite_differences_away_from_kinks(r, tau, delta):
     h = 1e-6

@@ -13,6 +13,7 @@ the penalty on the *sum* of squares (sklearn's ``Ridge(alpha)``), so ``alpha = n
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -20,6 +21,15 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .. import _filters
+from .._docstrings import fill_doc
+from .._validation import (
+    Converter,
+    InstanceOf,
+    Interval,
+    check_coordinates,
+    check_penalties,
+    validate_params,
+)
 from ..exceptions import GridBoundaryWarning
 from . import _equivalents, _simulation
 
@@ -185,32 +195,20 @@ class DesignSimulation:
 
 
 # --------------------------------------------------------------------------- validation
-def _check_lam(lam) -> tuple[np.ndarray, tuple]:
-    try:
-        arr = np.asarray(lam, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"lam must be a positive number or an array of them, got {lam!r}.") from err
-    if arr.size == 0:
-        raise ValueError("lam is empty: pass at least one penalty > 0.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("lam contains NaN or infinite values; pass finite penalties > 0.")
-    if np.any(arr <= 0):
-        raise ValueError(
-            f"lam must be > 0 (smallest given: {arr.min():.3g}); the per-sample penalty of "
-            "(1/n)||y - X beta||^2 + lam ||beta||^2 (alpha = n * lam on the sum of squares)."
-        )
-    return arr.reshape(-1), arr.shape
-
-
-def _finite_scalar(value, name: str, *, positive: bool) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a number, got {value!r}.") from err
-    if not np.isfinite(out) or (out <= 0 if positive else out < 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}.")
-    return out
+_LAM = {"lam": [Converter(check_penalties, "a penalty > 0 or an array of them")]}
+_SEED = [
+    None,
+    Interval(numbers.Integral, 0, None),
+    InstanceOf((np.random.Generator, np.random.SeedSequence), "a numpy Generator or SeedSequence"),
+]
+_SEARCH = {
+    "lam_range": [None, Converter(check_penalties, "(low, high) with 0 < low < high")],
+    "n_grid": [Interval(numbers.Integral, 3, None)],
+}
+_SEARCH_DOC = """lam_range : tuple of float, optional
+    ``(low, high)`` per-sample penalties searched; default ``mean(s) * (1e-6, 1e6)``.
+n_grid : int, default=400
+    Log-spaced grid points before refinement."""
 
 
 def _shape(values: np.ndarray, shape: tuple):
@@ -219,6 +217,9 @@ def _shape(values: np.ndarray, shape: tuple):
     return float(out) if out.ndim == 0 else out
 
 
+@validate_params(
+    {"n_features": [Interval(numbers.Integral, 1, None)], "rho": [Interval(numbers.Real, -1, 1, closed="neither")]}
+)
 def ar1_eigenvalues(n_features: int, rho: float) -> np.ndarray:
     """Eigenvalues of the AR(1) covariance ``Sigma_ij = rho^|i-j|`` (closed form, descending).
 
@@ -235,11 +236,7 @@ def ar1_eigenvalues(n_features: int, rho: float) -> np.ndarray:
     -------
     ndarray of shape (n_features,)
     """
-    if int(n_features) != n_features or n_features < 1:
-        raise ValueError(f"n_features must be a positive integer, got {n_features!r}.")
-    if not np.isfinite(rho) or abs(rho) >= 1:
-        raise ValueError(f"rho must lie in (-1, 1), got {rho!r}.")
-    j = np.arange(1, int(n_features) + 1)
+    j = np.arange(1, n_features + 1)
     return np.sort((1 - rho**2) / (1 + rho**2 - 2 * rho * np.cos(np.pi * j / (n_features + 1))))[::-1]
 
 
@@ -294,6 +291,13 @@ class RandomDesignSD:
     (1.28078, -1.34211)
     """
 
+    @validate_params(
+        {
+            "aspect_ratio": [Interval(numbers.Real, 0, None, closed="neither")],
+            "noise_var": [Interval(numbers.Real, 0, None)],
+            "signal_energy": [None, Interval(numbers.Real, 0, None)],
+        }
+    )
     def __init__(self, eigenvalues, signal, aspect_ratio, noise_var, *, signal_energy=None) -> None:
         s = np.asarray(eigenvalues, dtype=np.float64)
         if s.ndim != 1 or s.size == 0:
@@ -307,23 +311,16 @@ class RandomDesignSD:
             )
         if not np.any(s > 0):
             raise ValueError("eigenvalues are all zero: the design carries no information.")
-        self.aspect_ratio = _finite_scalar(aspect_ratio, "aspect_ratio (gamma = p / n)", positive=True)
-        self.noise_var = _finite_scalar(noise_var, "noise_var", positive=False)
+        self.aspect_ratio = aspect_ratio
+        self.noise_var = noise_var
         if (signal is None) == (signal_energy is None):
             raise ValueError("give exactly one of signal (coordinates) and signal_energy (r^2).")
         if signal is None:
-            self.signal_energy = _finite_scalar(signal_energy, "signal_energy", positive=False)
+            self.signal_energy = signal_energy
             self.signal = None
             signal_sq = np.full(s.size, self.signal_energy / s.size)
         else:
-            b = np.asarray(signal, dtype=np.float64)
-            if b.shape != s.shape:
-                raise ValueError(
-                    f"signal has shape {b.shape} but there are {s.size} eigenvalues; give one "
-                    "coordinate per eigenvalue (the signal in Sigma's eigenbasis)."
-                )
-            if not np.all(np.isfinite(b)):
-                raise ValueError("signal contains NaN or infinite values.")
+            b = check_coordinates(signal, s.size, "signal", "eigenvalue")
             self.signal = b
             signal_sq = b**2
             self.signal_energy = float(signal_sq.sum())
@@ -348,6 +345,7 @@ class RandomDesignSD:
         ]
         return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
+    @validate_params(_LAM)
     def ridge(self, lam) -> RidgeEquivalent:
         """Deterministic equivalent of the ridge teacher at penalty ``lam``.
 
@@ -364,7 +362,7 @@ class RandomDesignSD:
         -------
         RidgeEquivalent
         """
-        flat, shape = _check_lam(lam)
+        flat, shape = lam.reshape(-1), lam.shape
         out = self._series(flat, 1)
         C = out["C"]
         return RidgeEquivalent(
@@ -377,6 +375,7 @@ class RandomDesignSD:
             noise_var=self.noise_var,
         )
 
+    @validate_params(_LAM, {"n_steps": [Interval(numbers.Integral, 1, MAX_STEPS)]})
     def optimal(self, lam, n_steps: int = 1) -> SelfDistillationEquivalent:
         """Deterministic equivalent of optimal k-step SD (same ``lam`` at every step).
 
@@ -395,10 +394,8 @@ class RandomDesignSD:
         -------
         SelfDistillationEquivalent
         """
-        if isinstance(n_steps, bool) or int(n_steps) != n_steps or not 1 <= n_steps <= MAX_STEPS:
-            raise ValueError(f"n_steps must be an integer in [1, {MAX_STEPS}], got {n_steps!r}.")
-        k = int(n_steps)
-        flat, shape = _check_lam(lam)
+        k = n_steps
+        flat, shape = lam.reshape(-1), lam.shape
         C = self._series(flat, k)["C"]
         # basis lam^i d^i / i! (Taylor coefficients): Gamma~_ij = C_ij, g~_i = C_0i
         gram = C[:, 1:, 1:]
@@ -424,6 +421,7 @@ class RandomDesignSD:
             noise_var=self.noise_var,
         )
 
+    @validate_params(_LAM)
     def fourth_order(self, lam) -> dict:
         """Dang et al.'s eqs. (12)-(16) for 1 step, as written in their code [CODE].
 
@@ -442,12 +440,13 @@ class RandomDesignSD:
             ``A``, ``B``, ``C`` (excess parts of the teacher, pure-distilled and cross risks),
             ``D``, ``xi`` and ``kappa``, each with the shape of ``lam``.
         """
-        flat, shape = _check_lam(lam)
+        flat, shape = lam.reshape(-1), lam.shape
         out = _equivalents.fourth_order_one_step(
             self.eigenvalues, self._signal_sq, self.aspect_ratio, self.noise_var, flat
         )
         return {key: _shape(value, shape) for key, value in out.items()}
 
+    @validate_params(_LAM, {"n_draws": [Interval(numbers.Integral, 2, None)], "random_state": _SEED})
     def simulate(self, lam, n_draws: int = 200, *, random_state: int | None = 0) -> DesignSimulation:
         """Exact finite-sample risks on Gaussian designs drawn from this model (Monte Carlo).
 
@@ -461,16 +460,14 @@ class RandomDesignSD:
             Per-sample penalties > 0 (``alpha = n * lam`` on the sum of squares).
         n_draws : int, default=200
             Number of designs (>= 2, for a standard error).
-        random_state : int or None, default=0
+        random_state : int, numpy Generator or None, default=0
             Seed of ``numpy.random.default_rng``.
 
         Returns
         -------
         DesignSimulation
         """
-        flat, _ = _check_lam(lam)
-        if isinstance(n_draws, bool) or int(n_draws) != n_draws or n_draws < 2:
-            raise ValueError(f"n_draws must be an integer >= 2, got {n_draws!r}.")
+        flat = lam.reshape(-1)
         p = self.eigenvalues.size
         n = int(round(p / self.aspect_ratio))
         if n < 1:
@@ -478,8 +475,8 @@ class RandomDesignSD:
         rng = np.random.default_rng(random_state)
         scale = np.sqrt(self.eigenvalues)
         keys = ("ridge", "sd", "xi", "curvature")
-        draws = {key: np.empty((int(n_draws), flat.size)) for key in keys}
-        for i in range(int(n_draws)):
+        draws = {key: np.empty((n_draws, flat.size)) for key in keys}
+        for i in range(n_draws):
             X = rng.standard_normal((n, p)) * scale
             if self.random_signal:
                 signal = rng.standard_normal(p) * np.sqrt(self.signal_energy / p)
@@ -496,14 +493,13 @@ class RandomDesignSD:
 
     # ------------------------------------------------------------------ penalties
     def _lam_grid(self, lam_range, n_grid: int) -> np.ndarray:
-        scale = float(np.mean(self.eigenvalues))
-        lo, hi = (1e-6 * scale, 1e6 * scale) if lam_range is None else lam_range
-        grid, _ = _check_lam([lo, hi])
-        if not grid[0] < grid[1]:
-            raise ValueError(f"lam_range must be (low, high) with 0 < low < high, got {lam_range!r}.")
-        if int(n_grid) != n_grid or n_grid < 3:
-            raise ValueError(f"n_grid must be an integer >= 3, got {n_grid!r}.")
-        return np.geomspace(grid[0], grid[1], int(n_grid))
+        # lam_range (positive penalties) and n_grid come checked by the public methods' table
+        if lam_range is None:
+            scale = float(np.mean(self.eigenvalues))
+            return np.geomspace(1e-6 * scale, 1e6 * scale, n_grid)
+        if lam_range.shape != (2,) or not lam_range[0] < lam_range[1]:
+            raise ValueError(f"lam_range must be (low, high) with 0 < low < high, got {lam_range.tolist()}.")
+        return np.geomspace(lam_range[0], lam_range[1], n_grid)
 
     def _stationary_points(self, lam_range, n_grid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         grid = self._lam_grid(lam_range, n_grid)
@@ -516,6 +512,8 @@ class RandomDesignSD:
         roots.extend(grid[slope == 0.0])
         return np.sort(np.asarray(roots, dtype=np.float64)), grid, slope
 
+    @fill_doc(search=_SEARCH_DOC)
+    @validate_params(_SEARCH)
     def sign_transition(self, lam_range=None, n_grid: int = 400) -> np.ndarray:
         """Penalties where the optimal 1-step xi changes sign.
 
@@ -526,10 +524,7 @@ class RandomDesignSD:
 
         Parameters
         ----------
-        lam_range : tuple of float, optional
-            ``(low, high)`` per-sample penalties searched; default ``mean(s) * (1e-6, 1e6)``.
-        n_grid : int, default=400
-            Log-spaced grid points before refinement.
+        %(search)s
 
         Returns
         -------
@@ -539,6 +534,8 @@ class RandomDesignSD:
         roots, _, _ = self._stationary_points(lam_range, n_grid)
         return roots
 
+    @fill_doc(search=_SEARCH_DOC)
+    @validate_params(_SEARCH)
     def optimal_ridge(self, lam_range=None, n_grid: int = 400) -> RidgeEquivalent:
         """Optimally tuned ridge: the penalty minimising the limiting risk, and its risk.
 
@@ -551,10 +548,7 @@ class RandomDesignSD:
 
         Parameters
         ----------
-        lam_range : tuple of float, optional
-            ``(low, high)`` per-sample penalties searched; default ``mean(s) * (1e-6, 1e6)``.
-        n_grid : int, default=400
-            Log-spaced grid points before refinement.
+        %(search)s
 
         Returns
         -------

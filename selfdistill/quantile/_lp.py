@@ -32,6 +32,22 @@ def hull_vertices(X: np.ndarray, extra=None) -> np.ndarray:
     return H
 
 
+def standardised_hull(Z: np.ndarray, points, center: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Hull vertices of the standardised rows ``Z`` and of extra ``points`` given on the raw scale.
+
+    ``points`` (None or a finite 2-D array, as the ``hull_points`` converter returns it) must have
+    one column per feature; they are standardised with ``center`` and ``scale`` as ``Z`` was.
+    """
+    extra = None
+    if points is not None:
+        if points.shape[1] != Z.shape[1]:
+            raise ValueError(
+                f"hull_points must have one column per feature of X ({Z.shape[1]}), got shape {points.shape}."
+            )
+        extra = (points - center) / scale
+    return hull_vertices(Z, extra)
+
+
 def _solve(c, A_eq, b_eq, A_ub=None, b_ub=None, bounds=None):
     res = optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
     if res.status != 0:

@@ -17,20 +17,40 @@ are refused with an error (never clipped).
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import optimize
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.metrics.pairwise import pairwise_kernels
-from sklearn.model_selection import KFold
+from sklearn.metrics.pairwise import kernel_metrics, pairwise_kernels
+from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import check_censoring, check_quantiles, check_sample_weight
+from .._docstrings import fill_doc
+from .._validation import (
+    Boolean,
+    Converter,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    Options,
+    ValidatedParamsMixin,
+)
+from ._checks import FIT_DOCS, check_fit_data, check_identified
 from ._lp import check_loss, quantile_lp
 
+_LEVEL = [Interval(numbers.Real, 0, 1, closed="neither")]
+_POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
 
-def _check_xi(xi, name="xi"):
-    arr = np.atleast_1d(np.asarray(xi, dtype=np.float64))
+
+def _as_unit_weights(xi, name):
+    """Converter: teacher weights in [0, 1] as a 1-D array, one per step (refused, never clipped, outside)."""
+    if isinstance(xi, (str, bytes)):
+        raise ValueError(f"{name} must be finite numbers in [0, 1], got {xi!r}.")
+    try:
+        arr = np.atleast_1d(np.asarray(xi, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be finite numbers in [0, 1], got {xi!r}.") from None
     if arr.ndim != 1 or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite numbers in [0, 1], got {xi!r}.")
     if np.any(arr < 0) or np.any(arr > 1):
@@ -41,11 +61,31 @@ def _check_xi(xi, name="xi"):
     return arr
 
 
-def _check_tau(quantile):
-    taus, scalar = check_quantiles(quantile, "quantile")
-    if not scalar:
-        raise ValueError(f"quantile must be a single level in (0, 1), got {quantile!r}.")
-    return float(taus[0])
+def _as_xi_grid(xi_grid, name):
+    """Converter: a non-empty grid of candidate teacher weights in [0, 1]."""
+    grid = _as_unit_weights(xi_grid, name)
+    if grid.size == 0:
+        raise ValueError(f"{name} is empty; give at least one candidate, e.g. {name}=(0, 0.25, 0.5).")
+    return grid
+
+
+def _as_unit_weight(xi, name):
+    """Converter: one teacher weight in [0, 1]."""
+    arr = _as_unit_weights(xi, name)
+    if arr.size != 1:
+        raise ValueError(
+            f"{name} must be a single number here, got {xi!r}; use SelfDistilledKernelQuantileRegressor for steps."
+        )
+    return float(arr[0])
+
+
+def _as_unit_weights_or_cv(xi, name):
+    """Converter: ``"cv"`` or per-step teacher weights in [0, 1]."""
+    if isinstance(xi, str) and xi == "cv":
+        return xi
+    if isinstance(xi, str):
+        raise ValueError(f"{name} must be a sequence of numbers in [0, 1] or 'cv', got {xi!r}.")
+    return _as_unit_weights(xi, name)
 
 
 def _teacher_levels(n_pseudo):
@@ -79,7 +119,7 @@ def impute_censored(teacher, X, y, censoring, n_pseudo):
     return np.concatenate(rows), np.concatenate(values), np.concatenate(factors)
 
 
-class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
+class QuantileSelfDistillation(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
     """A linear quantile student distilled from a quantile teacher (pointwise or distributional).
 
     Objective of the student ``q(x) = b_0 + x^T b`` at level ``tau = quantile``::
@@ -126,6 +166,15 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
     intercept_ : float
     """
 
+    _parameter_constraints = {
+        "teacher": [None, HasMethods("fit", "predict")],
+        "quantile": _LEVEL,
+        "xi": [Converter(_as_unit_weight, "a number in [0, 1]")],
+        "mode": [Options("pointwise", "distributional")],
+        "n_pseudo": [Interval(numbers.Integral, 1, None)],
+        "prefit": [Boolean()],
+    }
+
     def __init__(self, teacher=None, quantile=0.5, xi=0.5, mode="pointwise", n_pseudo=19, prefit=False):
         self.teacher = teacher
         self.prefit = prefit
@@ -134,43 +183,23 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
         self.mode = mode
         self.n_pseudo = n_pseudo
 
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, censoring=None, sample_weight=None):
         """Fit the teacher, impute censored rows, then solve the student's two-term LP.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates.
-        y : array-like of shape (n_samples,)
-            Responses (censoring points for censored rows).
-        censoring : array-like of int, optional
-            0 observed, 1 right-censored, 2 left-censored.
+        %(parameters_censored_fit)s
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights (both loss terms of a row).
 
-        Returns
-        -------
-        self
+        %(returns_self_section)s
         """
-        tau = _check_tau(self.quantile)
-        xi = _check_xi(self.xi)
-        if xi.size != 1:
-            raise ValueError("xi must be a single number here; use SelfDistilledKernelQuantileRegressor for steps.")
-        xi = float(xi[0])
-        if self.mode not in ("pointwise", "distributional"):
-            raise ValueError(f"mode must be 'pointwise' or 'distributional', got {self.mode!r}.")
-        if isinstance(self.n_pseudo, bool) or not isinstance(self.n_pseudo, numbers.Integral) or self.n_pseudo < 1:
-            raise ValueError(f"n_pseudo must be a positive integer, got {self.n_pseudo!r}.")
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        n, p = X.shape
-        cens = check_censoring(censoring, n)
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
-        if np.count_nonzero(sw) < p + 1:
-            raise ValueError(f"fewer weighted rows (n_samples={np.count_nonzero(sw)}) than coefficients ({p + 1}).")
+        params = self._validate_params()
+        tau, xi, n_pseudo = params.quantile, params.xi, params.n_pseudo
+        X, y, sw, cens = check_fit_data(self, X, y, sample_weight, censoring)
+        check_identified(sw, X.shape[1])
         from .joint import JointQuantileRegressor
 
-        if self.prefit:
+        if params.prefit:
             if self.teacher is None:
                 raise ValueError("prefit=True needs a fitted teacher.")
             teacher = self.teacher
@@ -182,8 +211,8 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
             else:
                 teacher.fit(X, y, sample_weight=sw)
         self.teacher_ = teacher
-        rows, y_obs, factor = impute_censored(teacher, X, y, cens, self.n_pseudo)
-        levels = np.array([tau]) if self.mode == "pointwise" else _teacher_levels(self.n_pseudo)
+        rows, y_obs, factor = impute_censored(teacher, X, y, cens, n_pseudo)
+        levels = np.array([tau]) if params.mode == "pointwise" else _teacher_levels(n_pseudo)
         T = teacher.predict(X, quantiles=levels)  # (n, M)
         M = levels.size
         X_rows = np.vstack([X[rows], np.repeat(X, M, axis=0)])
@@ -196,18 +225,13 @@ class QuantileSelfDistillation(RegressorMixin, BaseEstimator):
         self.coef_ = coef[0, 1:]
         return self
 
+    @fill_doc(**FIT_DOCS)
     def predict(self, X):
         """The student's ``tau``-quantile.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates.
+        %(parameters_X_predict)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted quantiles.
+        %(returns_quantiles)s
         """
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -256,7 +280,7 @@ def fit_kernel_quantile(K, targets, weights, tau, alpha):
     return _kqr_dual(K, targets, weights, tau, alpha, b, state["a"]), float(b)
 
 
-class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
+class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
     """Repeated self-distillation of kernel quantile regression (check loss + RKHS ridge).
 
     Teacher: ``f_0 = argmin sum_i w_i rho_tau(y_i - f(x_i)) + alpha ||f||_H^2`` (unpenalised intercept;
@@ -287,9 +311,9 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
         Steps when ``xi="cv"``.
     xi_grid : sequence of float, default=(0, 0.25, 0.5, 0.75)
         Candidates for ``xi="cv"``.
-    cv : int, default=5
-        Folds of the cross-validation.
-    kernel : str, default="rbf"
+    cv : int, cross-validation splitter or iterable of (train, test) splits, default=5
+        Folds of the cross-validation (an int: shuffled K-fold seeded by ``random_state``).
+    kernel : str or callable, default="rbf"
         Any ``sklearn.metrics.pairwise_kernels`` metric.
     gamma : float or None
         Kernel parameter (None: ``1 / n_features`` on standardised inputs, sklearn's default).
@@ -307,6 +331,24 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
     cv_results_ : dict
         Mean CV check loss per ``xi`` on ``xi_grid`` (only for ``xi="cv"``).
     """
+
+    _parameter_constraints = {
+        "quantile": _LEVEL,
+        "alpha": _POSITIVE,
+        "xi": [Converter(_as_unit_weights_or_cv, "a sequence of numbers in [0, 1] or 'cv'")],
+        "n_steps": [Interval(numbers.Integral, 1, None)],
+        "xi_grid": [Converter(_as_xi_grid, "a non-empty sequence of numbers in [0, 1]")],
+        "cv": [
+            Interval(numbers.Integral, 2, None), HasMethods("split", "get_n_splits"),
+            InstanceOf(Iterable, "an iterable of (train, test) splits"),
+        ],
+        "kernel": [Options(*sorted(kernel_metrics())), InstanceOf(Callable, "a callable k(x, y)")],
+        "gamma": [None, *_POSITIVE],
+        "random_state": [
+            None, Interval(numbers.Integral, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState"),
+        ],
+        "student_alpha": [None, *_POSITIVE],
+    }
 
     def __init__(self, quantile=0.5, alpha=1.0, xi=(0.5,), n_steps=1, xi_grid=(0.0, 0.25, 0.5, 0.75),
                  cv=5, kernel="rbf", gamma=None, random_state=None, student_alpha=None):
@@ -339,59 +381,42 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
             steps.append(((a2[:n] + a2[n:]) / (2 * alphas[1]), b2))  # rows share inputs
         return steps
 
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher and the distillation steps (choosing ``xi`` by CV if asked).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-        y : array-like of shape (n_samples,)
-            Responses.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights of the check-loss terms.
+        %(parameters_check_loss_fit)s
 
-        Returns
-        -------
-        self
+        %(returns_self_section)s
         """
-        tau = _check_tau(self.quantile)
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not self.alpha > 0:
-            raise ValueError(f"alpha must be a number > 0 (the RKHS ridge penalty), got {self.alpha!r}.")
-        alpha = float(self.alpha)
-        student_alpha = alpha if self.student_alpha is None else self.student_alpha
-        if isinstance(student_alpha, bool) or not isinstance(student_alpha, numbers.Real) or not student_alpha > 0:
-            raise ValueError(f"student_alpha must be None or a number > 0, got {self.student_alpha!r}.")
-        alphas = (alpha, float(student_alpha))
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
-        n = X.shape[0]
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
+        params = self._validate_params()
+        tau = params.quantile
+        alphas = (params.alpha, params.alpha if params.student_alpha is None else params.student_alpha)
+        X, y, sw, _ = check_fit_data(self, X, y, sample_weight)
         # weighted standardisation, so that a weight of 2 and a duplicated row give the same kernel
         self._center = (sw / sw.sum()) @ X
         sd = np.sqrt((sw / sw.sum()) @ (X - self._center) ** 2)
         self._scale = np.where(sd > 0, sd, 1.0)
         K = self._kernel(X, X)
-        if isinstance(self.xi, str):
-            if self.xi != "cv":
-                raise ValueError(f"xi must be a sequence of numbers in [0, 1] or 'cv', got {self.xi!r}.")
-            grid = _check_xi(self.xi_grid, "xi_grid")
-            if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, numbers.Integral) or self.n_steps < 1:
-                raise ValueError(f"n_steps must be a positive integer, got {self.n_steps!r}.")
+        if isinstance(params.xi, str):  # "cv"
+            grid = params.xi_grid
             losses = np.zeros(grid.size)
-            folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-            for train, test in folds.split(X):
+            if isinstance(params.cv, numbers.Integral):
+                folds = KFold(n_splits=params.cv, shuffle=True, random_state=params.random_state)
+            else:
+                folds = check_cv(params.cv)
+            for train, test in folds.split(X, y):
                 Ktr, Kte = K[np.ix_(train, train)], K[np.ix_(test, train)]
                 for g, xi in enumerate(grid):
-                    c, b = self._run(Ktr, y[train], sw[train], tau, alphas, [xi] * self.n_steps)[-1]
+                    c, b = self._run(Ktr, y[train], sw[train], tau, alphas, [xi] * params.n_steps)[-1]
                     pred = Kte @ c + b
                     losses[g] += sw[test] @ check_loss(y[test] - pred, tau)
             self.cv_results_ = {"xi": grid, "mean_check_loss": losses / sw.sum()}
             # ties (see the fixed-point note above) go to the smallest xi, i.e. towards the plain fit
             best = np.flatnonzero(losses <= losses.min() * (1 + 1e-6) + 1e-12)[0]
-            xis = np.full(self.n_steps, grid[best])
+            xis = np.full(params.n_steps, grid[best])
         else:
-            xis = _check_xi(self.xi)
+            xis = params.xi
         steps = self._run(K, y, sw, tau, alphas, xis)
         self.xi_ = xis
         self.n_steps_ = xis.size
@@ -400,20 +425,15 @@ class SelfDistilledKernelQuantileRegressor(RegressorMixin, BaseEstimator):
         self.X_fit_ = X
         return self
 
+    @fill_doc(**FIT_DOCS)
     def predict(self, X, step=-1):
         """The ``tau``-quantile predicted by one step.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(parameters_X_predict)s
         step : int, default=-1
             Which fit: 0 = teacher, -1 = the last student.
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted quantiles.
+        %(returns_quantiles)s
         """
         check_is_fitted(self, "step_dual_coefs_")
         X = validate_data(self, X, reset=False, dtype=np.float64)

@@ -16,19 +16,33 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
+from .._validation import (
+    Boolean,
+    Converter,
+    Interval,
+    Options,
+    RandomState,
+    ValidatedParamsMixin,
+    validate_params,
+)
 from ._checks import (
+    FIT_DOCS,
+    as_levels,
+    as_points,
+    as_tau_step,
     check_censoring,
-    check_level,
-    check_positive_int,
+    check_fit_data,
     check_quantiles,
-    check_sample_weight,
 )
 from ._joint_model import BASE_LAWS, JointModel, nu_from_z
-from ._lp import hull_vertices
+from ._lp import standardised_hull
 from ._mcmc import adaptive_metropolis, effective_sample_size, fit_map
 
+_POSITIVE_INT = [Interval(numbers.Integral, 1, None)]
 
-class JointQuantileRegressor(RegressorMixin, BaseEstimator):
+
+class JointQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
     """Joint linear quantile regression, non-crossing on the covariates' convex hull (tier A).
 
     Model (Yang & Tokdar 2017): ``Q(tau|x) = beta_0(tau) + x^T beta(tau)`` for all ``tau`` in (0, 1) at
@@ -113,6 +127,21 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
     (3, 3)
     """
 
+    _parameter_constraints = {
+        "method": [Options("mcmc", "map")],
+        "base": [Options(*BASE_LAWS)],
+        "nu": [None, Interval(numbers.Real, 0.5, None, closed="neither")],
+        "n_knots": [Interval(numbers.Integral, 2, None)],
+        "tau_step": [Converter(as_tau_step, "1/(2k) for an integer k")],
+        "n_samples": _POSITIVE_INT,
+        "thin": _POSITIVE_INT,
+        "hull_points": [None, Converter(as_points, "a finite array of shape (n_points, n_features)")],
+        "quantiles": [Converter(as_levels, "a level or levels in (0, 1)")],
+        "max_iter": _POSITIVE_INT,
+        "random_state": [RandomState()],
+        "progress": [Boolean()],
+    }
+
     def __init__(self, method="mcmc", base="t", nu=None, n_knots=6, tau_step=0.01, n_samples=500,
                  thin=10, hull_points=None, quantiles=0.5, max_iter=500, random_state=None,
                  progress=False):
@@ -129,52 +158,21 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.progress = progress
 
-    # ------------------------------------------------------------------ checks
-    def _check_params(self):
-        if self.method not in ("mcmc", "map"):
-            raise ValueError(f"method must be 'mcmc' or 'map', got {self.method!r}.")
-        if self.base not in BASE_LAWS:
-            raise ValueError(f"base must be one of {sorted(BASE_LAWS)}, got {self.base!r}.")
-        if self.nu is not None and (not isinstance(self.nu, numbers.Real) or not self.nu > 0.5):
-            raise ValueError(f"nu must be None (learned) or a number > 0.5, got {self.nu!r}.")
-        check_positive_int(self.n_knots, "n_knots")
-        if self.n_knots < 2:
-            raise ValueError(f"n_knots must be >= 2, got {self.n_knots}.")
-        steps = 1.0 / self.tau_step if isinstance(self.tau_step, numbers.Real) and self.tau_step > 0 else np.nan
-        if not (np.isfinite(steps) and abs(steps - round(steps)) < 1e-8 and round(steps) % 2 == 0):
-            raise ValueError(f"tau_step must be 1/(2k) for an integer k (e.g. 0.01), got {self.tau_step!r}.")
-        check_positive_int(self.n_samples, "n_samples")
-        check_positive_int(self.thin, "thin")
-        check_positive_int(self.max_iter, "max_iter")
-        check_quantiles(self.quantiles)
-
     # ------------------------------------------------------------------ fit
+    @fill_doc(**FIT_DOCS)
     def fit(self, X, y, censoring=None, sample_weight=None):
         """Fit the joint quantile model.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates (rows are observations).
-        y : array-like of shape (n_samples,)
-            Responses; for censored rows the censoring point.
-        censoring : array-like of int, shape (n_samples,), optional
-            0 = observed, 1 = right-censored (the latent response is above ``y``), 2 = left-censored
-            (below ``y``, e.g. Tobit zeros). None means all observed.
+        %(parameters_censored_fit)s
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative weights multiplying the log-likelihood terms. Rows of weight 0 still belong
             to the hull on which non-crossing is guaranteed.
 
-        Returns
-        -------
-        self
+        %(returns_self_section)s
         """
-        self._check_params()
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+        params = self._validate_params()
+        X, y, sw, cens = check_fit_data(self, X, y, sample_weight, censoring)
         n, p = X.shape
-        cens = check_censoring(censoring, n)
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
         active = sw > 0
         if np.all(cens[active] != 0):
             raise ValueError("every weighted row is censored; at least some responses must be observed.")
@@ -199,13 +197,12 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         if not self._y_scale > 0:
             raise ValueError("y is constant; a quantile model needs a non-degenerate response.")
         t = (y - self._y_center) / self._y_scale
-        hull = self._hull(Z, p)
-        self.model_ = JointModel(Z, t, cens, sw, hull, BASE_LAWS[self.base](),
-                                 nu_fixed=None if self.nu is None else float(self.nu),
-                                 n_knots=self.n_knots, tau_step=float(self.tau_step))
+        hull = standardised_hull(Z, params.hull_points, self._x_center, self._x_scale)
+        self.model_ = JointModel(Z, t, cens, sw, hull, BASE_LAWS[params.base](), nu_fixed=params.nu,
+                                 n_knots=params.n_knots, tau_step=params.tau_step)
         model = self.model_
         lam = model.lam_mode
-        res = fit_map(model, model.initial_theta(), lam, max_iter=self.max_iter)
+        res = fit_map(model, model.initial_theta(), lam, max_iter=params.max_iter)
         if not np.isfinite(model.log_post(res.x, lam)):
             raise RuntimeError("the MAP search ended at a point of zero posterior density")
         self.theta_map_ = res.x
@@ -216,14 +213,14 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         self.chain_ = None
         self.coef_draws_ = None
         self.waic_ = None
-        if self.method == "map":
+        if params.method == "map":
             self.coef_path_ = self._coef_curve(res.x, lam, self.tau_)
             self.nu_ = self._nu(res.x)
         else:
-            rng = np.random.default_rng(self.random_state)
+            rng = np.random.default_rng(params.random_state)
             cov0 = np.asarray(res.hess_inv.todense()) if hasattr(res.hess_inv, "todense") else None
-            chain = adaptive_metropolis(model, res.x, lam, self.n_samples * self.thin, self.thin, rng,
-                                        cov0=cov0, show_progress=self.progress)
+            chain = adaptive_metropolis(model, res.x, lam, params.n_samples * params.thin, params.thin, rng,
+                                        cov0=cov0, show_progress=params.progress)
             self.chain_ = chain
             keep = slice(chain.theta.shape[0] // 2, None)
             self._kept = (chain.theta[keep], chain.lam_idx[keep])
@@ -235,16 +232,6 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
             self.waic_ = self.waic_variants_["waic2"]
         self.results_ = JointQuantileResults(self)
         return self
-
-    def _hull(self, Z, p):
-        """Points spanning the domain: the data's hull vertices (plus ``hull_points``)."""
-        extra = None
-        if self.hull_points is not None:
-            extra = np.asarray(self.hull_points, dtype=np.float64)
-            if extra.ndim != 2 or extra.shape[1] != p or not np.all(np.isfinite(extra)):
-                raise ValueError(f"hull_points must be a finite array of shape (n_points, {p}).")
-            extra = (extra - self._x_center) / self._x_scale
-        return hull_vertices(Z, extra)
 
     def _nu(self, theta):
         if self.base != "t":
@@ -293,6 +280,7 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
             return self._coef_curve(self.theta_map_, self.lam_map_, taus)
         return np.median(self._draw_curves(taus), axis=0)
 
+    @validate_params({"level": [Interval(numbers.Real, 0, 1, closed="neither")]})
     def coef_band(self, quantiles, level=0.95):
         """Equal-tailed posterior band of the coefficients: ``(lower, upper)``, each (n_quantiles, 1 + p).
 
@@ -312,7 +300,6 @@ class JointQuantileRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "coef_path_")
         taus, _ = check_quantiles(quantiles)
-        level = check_level(level)
         if self.coef_draws_ is None:
             raise ValueError("coef_band needs posterior draws; fit with method='mcmc'.")
         draws = self._draw_curves(taus)

@@ -8,29 +8,64 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import check_quantiles, check_sample_weight
-from ._lp import hull_vertices, quantile_lp, rearrange
+from .._docstrings import fill_doc
+from .._validation import Converter, ValidatedParamsMixin
+from ._checks import (
+    FIT_DOCS,
+    as_level_grid,
+    as_levels,
+    as_points,
+    check_fit_data,
+    check_identified,
+    check_quantiles,
+)
+from ._lp import quantile_lp, rearrange, standardised_hull
 
 DEFAULT_GRID = tuple(np.round(np.linspace(0.05, 0.95, 19), 2))
 
+_GRID_CONSTRAINTS = {
+    "quantiles": [Converter(as_level_grid, "strictly increasing levels in (0, 1)")],
+    "predict_quantiles": [Converter(as_levels, "a level or levels in (0, 1)")],
+}
 
-class _GridQuantileMixin:
-    """Validation, standardisation and interpolation shared by the grid estimators."""
+_PREDICT_DOC = """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Covariates.
+quantiles : float or sequence of float, optional
+    Levels inside the fitted grid (default ``predict_quantiles``)."""
 
-    def _fit_grid(self, X, y, sample_weight, joint):
-        taus, _ = check_quantiles(self.quantiles)
-        if np.any(np.diff(taus) <= 0):
-            raise ValueError(f"quantiles must be strictly increasing, got {taus.tolist()}.")
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True)
+_PREDICT_RETURNS = """ndarray of shape (n_samples,) or (n_samples, n_quantiles)
+    One column per level (1-D for a scalar level)."""
+
+
+class _GridQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
+    """Validation, standardisation, the LP and interpolation shared by the grid estimators.
+
+    ``_non_crossing`` selects the joint LP with constraints on the covariate hull (tier B) or one
+    LP per level (tier C).
+    """
+
+    _non_crossing: ClassVar[bool]
+
+    @fill_doc(**FIT_DOCS)
+    def fit(self, X, y, sample_weight=None):
+        """Solve the check-loss LP over the grid of levels (the class docstring gives the objective).
+
+        %(parameters_check_loss_fit)s
+
+        %(returns_self_section)s
+        """
+        params = self._validate_params()
+        X, y, sw, _ = check_fit_data(self, X, y, sample_weight)
         n, p = X.shape
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
-        if np.count_nonzero(sw) < p + 1:
-            raise ValueError(f"fewer weighted rows (n_samples={np.count_nonzero(sw)}) than coefficients ({p + 1}).")
+        check_identified(sw, p)
         # standardise for the LP's conditioning; the check loss is invariant up to the back-transform
         self._center = X.mean(axis=0)
         self._scale = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
@@ -38,21 +73,15 @@ class _GridQuantileMixin:
         y_scale = float(np.std(y)) or 1.0
         X1 = np.column_stack([np.ones(n), Z])
         vertices = None
-        if joint:
-            extra = None
-            if getattr(self, "hull_points", None) is not None:
-                extra = np.asarray(self.hull_points, dtype=np.float64)
-                if extra.ndim != 2 or extra.shape[1] != p or not np.all(np.isfinite(extra)):
-                    raise ValueError(f"hull_points must be a finite array of shape (n_points, {p}).")
-                extra = (extra - self._center) / self._scale
-            V = hull_vertices(Z, extra)
+        if self._non_crossing:
+            V = standardised_hull(Z, params.hull_points, self._center, self._scale)
             vertices = np.column_stack([np.ones(V.shape[0]), V])
             self.hull_vertices_ = V * self._scale + self._center
-        coefs, objective = quantile_lp(X1, y / y_scale, taus, sw, vertices, margin=0.0)
+        coefs, objective = quantile_lp(X1, y / y_scale, params.quantiles, sw, vertices, margin=0.0)
         coefs = coefs * y_scale
         slope = coefs[:, 1:] / self._scale
         intercept = coefs[:, 0] - slope @ self._center
-        self.quantiles_ = taus
+        self.quantiles_ = params.quantiles
         self.coef_path_ = np.column_stack([intercept, slope])
         self.objective_ = objective * y_scale
         return self
@@ -80,11 +109,19 @@ class _GridQuantileMixin:
             )
         return np.column_stack([np.interp(taus, grid, self.coef_path_[:, j]) for j in range(self.coef_path_.shape[1])])
 
+    def _predict_inputs(self, X, quantiles):
+        """Checked ``X``, the levels (default ``predict_quantiles``, range-checked) and whether a scalar was given."""
+        check_is_fitted(self, "coef_path_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        taus, scalar = check_quantiles(self.predict_quantiles if quantiles is None else quantiles)
+        return X, self.coef_at(taus), taus, scalar
+
     def _grid_predictions(self, X):
         return self.coef_path_[:, 0][None, :] + X @ self.coef_path_[:, 1:].T
 
 
-class NonCrossingQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstimator):
+@fill_doc(**FIT_DOCS)
+class NonCrossingQuantileRegressor(_GridQuantileRegressor):
     """Joint linear quantile regression with non-crossing constraints on the covariate hull (tier B).
 
     Objective (Bondell, Reich & Wang 2010): ``min sum_k sum_i w_i rho_{tau_k}(y_i - b_{0k} - x_i^T b_k)``
@@ -100,8 +137,7 @@ class NonCrossingQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstim
         Strictly increasing levels in (0, 1) fitted jointly.
     hull_points : array-like (n_points, n_features) or None
         Extra points whose hull also gets the constraints.
-    predict_quantiles : float or sequence, default=0.5
-        Levels ``predict`` returns by default (a scalar gives a 1-D array).
+    %(predict_quantiles)s
 
     Attributes
     ----------
@@ -114,53 +150,34 @@ class NonCrossingQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstim
         Weighted check loss summed over the levels.
     """
 
+    _non_crossing = True
+    _parameter_constraints = {
+        **_GRID_CONSTRAINTS,
+        "hull_points": [None, Converter(as_points, "a finite array of shape (n_points, n_features)")],
+    }
+
     def __init__(self, quantiles=DEFAULT_GRID, hull_points=None, predict_quantiles=0.5):
         self.quantiles = quantiles
         self.hull_points = hull_points
         self.predict_quantiles = predict_quantiles
 
-    def fit(self, X, y, sample_weight=None):
-        """Solve the joint LP.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates.
-        y : array-like of shape (n_samples,)
-            Responses.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights multiplying each row's check loss.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_grid(X, y, sample_weight, joint=True)
-
+    @fill_doc(predict_parameters=_PREDICT_DOC, predict_returns=_PREDICT_RETURNS)
     def predict(self, X, quantiles=None):
         """Fitted quantiles at levels inside the grid.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates.
-        quantiles : float or sequence of float, optional
-            Levels (default ``predict_quantiles``).
+        %(predict_parameters)s
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_quantiles)
-            One column per level (1-D for a scalar level).
+        %(predict_returns)s
         """
-        check_is_fitted(self, "coef_path_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        taus, scalar = check_quantiles(self.predict_quantiles if quantiles is None else quantiles)
-        coefs = self.coef_at(taus)
+        X, coefs, _, scalar = self._predict_inputs(X, quantiles)
         pred = coefs[:, 0][None, :] + X @ coefs[:, 1:].T
         return pred[:, 0] if scalar else pred
 
 
-class RearrangedQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstimator):
+@fill_doc(**FIT_DOCS)
+class RearrangedQuantileRegressor(_GridQuantileRegressor):
     """Per-level linear quantile regression followed by monotone rearrangement (tier C baseline).
 
     Each level solves ``min_b sum_i w_i rho_tau(y_i - b_0 - x_i^T b)`` separately (LP, HiGHS); at
@@ -173,8 +190,7 @@ class RearrangedQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstima
     ----------
     quantiles : sequence of float, default=0.05, 0.10, ..., 0.95
         Strictly increasing levels in (0, 1).
-    predict_quantiles : float or sequence, default=0.5
-        Levels ``predict`` returns by default (a scalar gives a 1-D array).
+    %(predict_quantiles)s
 
     Attributes
     ----------
@@ -184,27 +200,12 @@ class RearrangedQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstima
     objective_ : float
     """
 
+    _non_crossing = False
+    _parameter_constraints = _GRID_CONSTRAINTS
+
     def __init__(self, quantiles=DEFAULT_GRID, predict_quantiles=0.5):
         self.quantiles = quantiles
         self.predict_quantiles = predict_quantiles
-
-    def fit(self, X, y, sample_weight=None):
-        """Solve one LP per level.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates.
-        y : array-like of shape (n_samples,)
-            Responses.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights multiplying each row's check loss.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_grid(X, y, sample_weight, joint=False)
 
     def count_crossings(self, X):
         """Number of (row, adjacent level pair) where the raw per-level fits cross (before rearrangement)."""
@@ -212,27 +213,19 @@ class RearrangedQuantileRegressor(_GridQuantileMixin, RegressorMixin, BaseEstima
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return int(np.count_nonzero(np.diff(self._grid_predictions(X), axis=1) < 0))
 
+    @fill_doc(predict_parameters=_PREDICT_DOC, predict_returns=_PREDICT_RETURNS)
     def predict(self, X, quantiles=None, rearranged=True):
         """Quantiles at levels inside the grid, after monotone rearrangement.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Covariates.
-        quantiles : float or sequence of float, optional
-            Levels (default ``predict_quantiles``).
+        %(predict_parameters)s
         rearranged : bool, default=True
             False gives the raw per-level fits (which may cross).
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_quantiles)
-            One column per level (1-D for a scalar level).
+        %(predict_returns)s
         """
-        check_is_fitted(self, "coef_path_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        taus, scalar = check_quantiles(self.predict_quantiles if quantiles is None else quantiles)
-        self.coef_at(taus)  # range check
+        X, _, taus, scalar = self._predict_inputs(X, quantiles)
         curves = self._grid_predictions(X)
         if rearranged:
             curves = rearrange(curves)

@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._validation import Converter, HasMethods, InstanceOf, Options, validate_params
+from ._checks import as_level_grid
+
 CASES = ("locscale", "rightcens", "plasma")
 #: The copy shipped with the repository (numbers produced by R's qrjoint 2.0-3; no R code).
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "qrjoint"
@@ -64,6 +67,7 @@ def reference_dir(directory=None) -> Path | None:
     return None
 
 
+@validate_params({"case": [Options(*CASES)]})
 def load_reference(case: str, directory=None) -> ReferenceCase:
     """Load one case of the R reference outputs.
 
@@ -74,8 +78,6 @@ def load_reference(case: str, directory=None) -> ReferenceCase:
     FileNotFoundError
         When the folder cannot be found (say where to point it).
     """
-    if case not in CASES:
-        raise ValueError(f"unknown reference case {case!r}; choose one of {CASES}.")
     folder = reference_dir(directory)
     if folder is None:
         raise FileNotFoundError(
@@ -98,6 +100,19 @@ def load_reference(case: str, directory=None) -> ReferenceCase:
     return ReferenceCase(case, X, y, cens, coef, meta)
 
 
+def _as_level_range(tau_range, name):
+    """Converter: ``(low, high)`` levels with ``0 < low < high < 1``."""
+    levels = as_level_grid(tau_range, name)
+    if levels.size != 2:
+        raise ValueError(f"{name} must be two levels (low, high), got {tau_range!r}.")
+    return levels
+
+
+@validate_params({
+    "estimator": [HasMethods("coef_at")],
+    "case": [InstanceOf(ReferenceCase, "a ReferenceCase from load_reference")],
+    "tau_range": [Converter(_as_level_range, "two increasing levels in (0, 1)")],
+})
 def band_agreement(estimator, case: ReferenceCase, tau_range=(0.05, 0.95)) -> pd.DataFrame:
     """Per (tau, term) on R's grid: our estimate, R's band, and whether the estimate lies inside it."""
     ref = case.coef

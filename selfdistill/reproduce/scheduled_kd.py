@@ -338,7 +338,7 @@ def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     """Accuracy per method and dataset, the alpha schedules, and accuracy vs model size."""
     plt = pyplot()
 
-    from ..nn import alpha_schedule, pacing_fractions
+    from ..nn import pacing_fractions, xi_schedule
 
     table = methods(config)
     colours = {"teacher": "tab:grey", "LDC": "tab:blue", "KD": "tab:orange",
@@ -370,9 +370,9 @@ def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     ax = axes[1][0]
     epochs = np.arange(config.ldc_epochs)
     lo, hi = config.alpha_low, config.alpha_high
-    ax.plot(epochs, alpha_schedule(config.ldc_epochs, lo, hi, config.schedule),
+    ax.plot(epochs, xi_schedule(config.ldc_epochs, lo, hi, config.schedule),
             label=f"alpha up ({lo} -> {hi})")
-    ax.plot(epochs, alpha_schedule(config.ldc_epochs, hi, lo, config.schedule),
+    ax.plot(epochs, xi_schedule(config.ldc_epochs, hi, lo, config.schedule),
             label=f"alpha down ({hi} -> {lo})")
     ax.plot(epochs, np.full(config.ldc_epochs, config.constant_alpha), label="constant alpha")
     ax.plot(epochs, pacing_fractions(config.ldc_epochs, (config.pacing_start, config.pacing_until)),

@@ -21,13 +21,21 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_sample_weight
+from .._docstrings import fill_doc
+from .._validation import (
+    Boolean,
+    Interval,
+    Options,
+    RandomState,
+    ValidatedParamsMixin,
+    check_sample_weight,
+    validate_params,
+)
 from ._losses import (
     CLASSIFICATION_LOSSES,
     LP_LOSSES,
     REGRESSION_LOSSES,
-    residual_loss,
-    residual_subgradient,
+    RESIDUAL_LOSS_FUNCTIONS,
     softmax_cross_entropy,
 )
 from ._network import build_network
@@ -37,53 +45,98 @@ from ._sparse_grid import auto_level, auto_mult_depth, sparse_grid
 MODES = ("sparse_grid", "trainable")
 
 
-def _check_positive_int(value, name, minimum, allow_auto=False):
-    if allow_auto and isinstance(value, str) and value == "auto":
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        also = "'auto' or " if allow_auto else ""
-        raise ValueError(f"{name} must be {also}an integer >= {minimum}, got {value!r}.")
-    return int(value)
+_POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
+_POSITIVE_INT = [Interval(numbers.Integral, 1, None)]
+_AUTO_OR_POSITIVE_INT = [Options("auto"), Interval(numbers.Integral, 1, None)]
 
 
-class _SDRNBase(BaseEstimator):
-    """Shared construction, validation and training of the SDRN estimators."""
+def _sdrn_constraints(losses: tuple[str, ...]) -> dict[str, list]:
+    """The constraint table of an SDRN estimator with the given losses (the rest is shared)."""
+    return {
+        "loss": [Options(*losses)],
+        "tau": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "huber_delta": _POSITIVE,
+        "level": _AUTO_OR_POSITIVE_INT,
+        "mult_depth": _AUTO_OR_POSITIVE_INT,
+        "alpha": _POSITIVE,
+        "penalty": [Options("auto", "l1", "l2")],
+        "mode": [Options(*MODES)],
+        "scale_inputs": [Boolean()],
+        "max_iter": _POSITIVE_INT,
+        "n_epochs": _POSITIVE_INT,
+        "learning_rate": _POSITIVE,
+        "batch_size": _POSITIVE_INT,
+        "random_state": [RandomState()],
+    }
 
-    _losses: tuple[str, ...] = ()
+
+def _init_with_default_loss(default_loss: str):
+    """The ``__init__`` of an SDRN estimator: the regressor and the classifier differ only in the default loss."""
+
+    def __init__(self, loss=default_loss, tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
+                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
+                 n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
+        self.loss = loss
+        self.tau = tau
+        self.huber_delta = huber_delta
+        self.level = level
+        self.mult_depth = mult_depth
+        self.alpha = alpha
+        self.penalty = penalty
+        self.mode = mode
+        self.scale_inputs = scale_inputs
+        self.max_iter = max_iter
+        self.n_epochs = n_epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.random_state = random_state
+
+    return __init__
+
+
+def _weights(sample_weight, n_samples: int) -> np.ndarray:
+    sw = check_sample_weight(sample_weight, n_samples)
+    return np.ones(n_samples) if sw is None else sw
+
+
+#: numpydoc shared by the SDRN estimators' methods (``fill_doc``).
+_DOCS = {
+    "parameters_X_sdrn": """Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Training inputs (min-max scaled internally unless ``scale_inputs=False``).""",
+    "sample_weight_sdrn": """sample_weight : array-like of shape (n_samples,), default=None
+    Nonnegative weights ``w_i`` of the loss terms.""",
+    "returns_predictions": """Returns
+-------
+ndarray of shape (n_samples,)
+    Predictions.""",
+}
+
+
+class _SDRNBase(ValidatedParamsMixin, BaseEstimator):
+    """Shared construction, validation and training of the SDRN estimators.
+
+    A concrete estimator names its losses in the class statement (``losses=...``, the first is
+    the default); its ``__init__`` and constraint table follow from them.
+    """
+
+    def __init_subclass__(cls, losses: tuple[str, ...] = (), **kwargs):
+        super().__init_subclass__(**kwargs)
+        if losses:  # a user's subclass without ``losses`` inherits both
+            cls._parameter_constraints = _sdrn_constraints(losses)
+            cls.__init__ = _init_with_default_loss(losses[0])
 
     # ------------------------------------------------------------------ validation
-    def _check_params(self):
-        if self.loss not in self._losses:
+    def _validate(self):
+        """Check the constraint table, then the one rule that couples two parameters."""
+        params = self._validate_params()
+        if self._penalty() == "l2" and params.loss in LP_LOSSES:
             raise ValueError(
-                f"loss={self.loss!r} is not supported by {type(self).__name__}; choose one of "
-                f"{self._losses}."
-            )
-        tau = self.tau
-        if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not 0.0 < tau < 1.0:
-            raise ValueError(f"tau must be a number strictly between 0 and 1 (the quantile level), got {tau!r}.")
-        delta = self.huber_delta
-        if isinstance(delta, bool) or not isinstance(delta, numbers.Real) or not np.isfinite(delta) or delta <= 0:
-            raise ValueError(f"huber_delta must be a finite number > 0 (in units of y), got {delta!r}.")
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha <= 0:
-            raise ValueError(f"alpha must be a finite number > 0 (the penalty on the output coefficients), "
-                             f"got {alpha!r}.")
-        if self.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}.")
-        penalty = self._penalty()
-        if penalty not in ("l1", "l2"):
-            raise ValueError(f"penalty must be 'auto', 'l1' or 'l2', got {self.penalty!r}.")
-        if penalty == "l2" and self.loss in LP_LOSSES:
-            raise ValueError(
-                f"loss={self.loss!r} is fitted by linear programming, which needs penalty='l1' "
+                f"loss={params.loss!r} is fitted by linear programming, which needs penalty='l1' "
                 "(or 'auto'); an l2 penalty would make it a quadratic program."
             )
-        _check_positive_int(self.level, "level", 1, allow_auto=True)
-        _check_positive_int(self.mult_depth, "mult_depth", 1, allow_auto=True)
-        for name in ("max_iter", "n_epochs", "batch_size"):
-            _check_positive_int(getattr(self, name), name, 1)
-        if not isinstance(self.learning_rate, numbers.Real) or not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        return params
 
     def _penalty(self) -> str:
         if self.penalty == "auto":
@@ -135,7 +188,7 @@ class _SDRNBase(BaseEstimator):
 
     def _solve_smooth(self, Phi, value_grad, n_outputs):
         coef, intercept, ok, n_iter = fit_smooth(Phi, value_grad, n_outputs, float(self.alpha),
-                                                 self._penalty(), self.max_iter, 1e-14)
+                                                 self._penalty(), int(self.max_iter), 1e-14)
         self.n_iter_ = n_iter
         if not ok:
             warnings.warn(f"L-BFGS did not converge in max_iter={self.max_iter} iterations; "
@@ -148,8 +201,8 @@ class _SDRNBase(BaseEstimator):
         net, coef, intercept, history = fine_tune(
             self.network_, self.coef_, self.intercept_, X, terms, loss=loss, tau=float(self.tau),
             delta=float(self.huber_delta), alpha=float(self.alpha), penalty=self._penalty(),
-            n_epochs=self.n_epochs, learning_rate=float(self.learning_rate),
-            batch_size=self.batch_size, random_state=self.random_state,
+            n_epochs=int(self.n_epochs), learning_rate=float(self.learning_rate),
+            batch_size=int(self.batch_size), random_state=self.random_state,
         )
         self.network_, self.coef_, self.intercept_ = net, coef, intercept
         self.train_loss_history_ = history
@@ -242,7 +295,7 @@ _COMMON_ATTRIBUTES = """
 """
 
 
-class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
+class SparseDeepReLURegressor(RegressorMixin, _SDRNBase, losses=REGRESSION_LOSSES):
     """Sparse deep ReLU network regressor (SDRN) with a Lipschitz loss.
 
     Objective (``X`` is n_samples x n_features; the paper writes d x n):
@@ -289,45 +342,20 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
     True
     """
 
-    _losses = REGRESSION_LOSSES
-
-    def __init__(self, loss="squared", tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
-                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
-                 n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
-        self.loss = loss
-        self.tau = tau
-        self.huber_delta = huber_delta
-        self.level = level
-        self.mult_depth = mult_depth
-        self.alpha = alpha
-        self.penalty = penalty
-        self.mode = mode
-        self.scale_inputs = scale_inputs
-        self.max_iter = max_iter
-        self.n_epochs = n_epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.random_state = random_state
-
+    @fill_doc(**_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Build the network from ``n`` and fit the output layer (and, if trainable, all weights).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs (min-max scaled internally unless ``scale_inputs=False``).
-        y : array-like of shape (n_samples,)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights ``w_i`` of the loss terms.
+        %(parameters_X_sdrn)s
+        %(y_fit_1d)s
+        %(sample_weight_sdrn)s
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(returns_self_section)s
         """
         return self.fit_kd(X, y, None, xi=0.0, sample_weight=sample_weight)
 
+    @validate_params({"xi": [Interval(numbers.Real)]})
+    @fill_doc(**_DOCS)
     def fit_kd(self, X, y, teacher_prediction, *, xi=0.5, sample_weight=None):
         """Fit the self-distillation objective with a Lipschitz loss, as two terms.
 
@@ -337,29 +365,19 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         other losses it is *not* a mixed-target fit, and ``xi`` must lie in [0, 1] (a negative
         weight on a convex loss makes the objective non-convex).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,)
-            Labels.
+        %(parameters_X_sdrn)s
+        %(y_fit_1d)s
         teacher_prediction : array-like of shape (n_samples,) or None
             Teacher outputs ``t_i`` at ``X`` (None only with ``xi = 0``).
         xi : float, default=0.5
             Weight of the teacher term.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights ``w_i``.
+        %(sample_weight_sdrn)s
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(returns_self_section)s
         """
-        self._check_params()
+        self._validate()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
-        n = X.shape[0]
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
+        sw = _weights(sample_weight, X.shape[0])
         terms = self._terms(y, teacher_prediction, xi, sw)
         Phi = self._build(X, sw)
         self.coef_, self.intercept_ = self._solve(Phi, terms)
@@ -369,9 +387,11 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
         return self
 
     def _terms(self, y, teacher_prediction, xi, sw):
-        """``[(targets, weights), ...]`` of the objective (squared loss: one mixed-target term)."""
-        if isinstance(xi, bool) or not isinstance(xi, numbers.Real) or not np.isfinite(xi):
-            raise ValueError(f"xi must be a finite real number, got {xi!r}.")
+        """``[(targets, weights), ...]`` of the objective (squared loss: one mixed-target term).
+
+        ``xi`` is a finite number (checked by the caller); [0, 1] is required here for the losses
+        where a negative weight would make the objective non-convex.
+        """
         xi = float(xi)
         if xi == 0.0:
             return [(y, sw)]
@@ -404,34 +424,31 @@ class SparseDeepReLURegressor(RegressorMixin, _SDRNBase):
             coef, intercept, self.n_iter_ = fit_ridge(Phi, t, w, alpha)
             return coef, intercept
 
+        loss_value, loss_subgradient = RESIDUAL_LOSS_FUNCTIONS[self.loss]  # parameters checked in fit
+
         def value_grad(F):
             value, grad = 0.0, np.zeros_like(F)
             for t, w in terms:
                 r = t[:, None] - F
-                value += float(w @ residual_loss(self.loss, r, tau, delta)[:, 0])
-                grad -= w[:, None] * residual_subgradient(self.loss, r, tau, delta)
+                value += float(w @ loss_value(r, tau, delta)[:, 0])
+                grad -= w[:, None] * loss_subgradient(r, tau, delta)
             return value, grad
 
         coef, intercept = self._solve_smooth(Phi, value_grad, 1)
         return coef[:, 0], float(intercept[0])
 
+    @fill_doc(**_DOCS)
     def predict(self, X):
-        """Evaluate the network (numpy, layer by layer) at ``X``.
+        """Evaluate the network (numpy, layer by layer) at ``X`` (in the original units).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs in the original units.
+        %(parameters_X_predict)s
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predictions.
+        %(returns_predictions)s
         """
         return self._raw_output(X)
 
 
-class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
+class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase, losses=CLASSIFICATION_LOSSES):
     """Sparse deep ReLU network classifier (SDRN) with the logistic or hinge loss.
 
     Objective for two classes (labels coded ``y_i`` in {-1, +1}; X is n_samples x n_features):
@@ -465,52 +482,24 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
     intercept_ : float or ndarray of shape (n_classes,)
         Output bias(es).""" + _COMMON_ATTRIBUTES
 
-    _losses = CLASSIFICATION_LOSSES
-
-    def __init__(self, loss="logistic", tau=0.5, huber_delta=1.0, level="auto", mult_depth="auto",
-                 alpha=1.0, penalty="auto", mode="sparse_grid", scale_inputs=True, max_iter=1000,
-                 n_epochs=50, learning_rate=1e-3, batch_size=256, random_state=None):
-        self.loss = loss
-        self.tau = tau
-        self.huber_delta = huber_delta
-        self.level = level
-        self.mult_depth = mult_depth
-        self.alpha = alpha
-        self.penalty = penalty
-        self.mode = mode
-        self.scale_inputs = scale_inputs
-        self.max_iter = max_iter
-        self.n_epochs = n_epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.random_state = random_state
-
+    @fill_doc(**_DOCS)
     def fit(self, X, y, sample_weight=None):
         """Build the network from ``n`` and fit the output layer (and, if trainable, all weights).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs (min-max scaled internally unless ``scale_inputs=False``).
+        %(parameters_X_sdrn)s
         y : array-like of shape (n_samples,)
             Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights of the loss terms.
+        %(sample_weight_sdrn)s
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(returns_self_section)s
         """
-        self._check_params()
+        self._validate()
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
         codes = encoder.transform(y)
-        n = X.shape[0]
-        sw = check_sample_weight(sample_weight, n)
-        sw = np.ones(n) if sw is None else sw
+        sw = _weights(sample_weight, X.shape[0])
         K = len(self.classes_)
         Phi = self._build(X, sw)
         if K == 1:  # a single class: constant decision function
@@ -550,13 +539,11 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
         self._finish(1 if binary else K)
         return self
 
+    @fill_doc
     def decision_function(self, X):
         """Network output: the margin (two classes) or one score per class.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(parameters_X_predict)s
 
         Returns
         -------
@@ -565,13 +552,11 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
         """
         return self._raw_output(X)
 
+    @fill_doc
     def predict(self, X):
         """Most likely class.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(parameters_X_predict)s
 
         Returns
         -------
@@ -588,13 +573,11 @@ class SparseDeepReLUClassifier(ClassifierMixin, _SDRNBase):
         return self.loss == "logistic"
 
     @available_if(_has_proba)
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities (logistic loss only: the hinge loss does not estimate them).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+        %(parameters_X_predict)s
 
         Returns
         -------

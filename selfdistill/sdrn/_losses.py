@@ -18,122 +18,115 @@ right derivative for the check loss, 0 for ``|r|`` at 0, -1 for the hinge at mar
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from scipy.special import expit, log_expit
+
+from .._docstrings import fill_doc
+from .._validation import Interval, Options, validate_params
 
 REGRESSION_LOSSES = ("squared", "absolute", "quantile", "huber")
 CLASSIFICATION_LOSSES = ("logistic", "hinge")
 #: Losses fitted exactly by linear programming (with the l1 penalty).
 LP_LOSSES = ("absolute", "quantile", "hinge")
 
+#: ``loss -> (value, subgradient)`` of the residual ``r`` (with the level ``tau`` and Huber's ``delta``);
+#: unchecked kernels for callers that validated their parameters once (the estimators' solvers).
+RESIDUAL_LOSS_FUNCTIONS = {
+    "squared": (lambda r, tau, delta: r**2, lambda r, tau, delta: 2.0 * r),
+    "absolute": (lambda r, tau, delta: np.abs(r), lambda r, tau, delta: np.sign(r)),
+    "quantile": (lambda r, tau, delta: r * (tau - (r < 0)), lambda r, tau, delta: tau - (r < 0).astype(np.float64)),
+    "huber": (
+        lambda r, tau, delta: np.where(np.abs(r) <= delta, 0.5 * r**2, delta * (np.abs(r) - 0.5 * delta)),
+        lambda r, tau, delta: np.clip(r, -delta, delta),
+    ),
+}
+#: ``loss -> (value, subgradient)`` of the margin ``m = y f``.
+_MARGIN = {
+    "logistic": (lambda m: -log_expit(m), lambda m: -expit(-m)),
+    "hinge": (lambda m: np.maximum(0.0, 1.0 - m), lambda m: -(m <= 1.0).astype(np.float64)),
+}
 
+_RESIDUAL_CONSTRAINTS = {
+    "loss": [Options(*REGRESSION_LOSSES)],
+    "tau": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "delta": [Interval(numbers.Real, 0, None, closed="neither")],
+}
+_MARGIN_CONSTRAINTS = {"loss": [Options(*CLASSIFICATION_LOSSES)]}
+
+_DOCS = {
+    "residual_sections": """Parameters
+----------
+loss : {"squared", "absolute", "quantile", "huber"}
+    The loss.
+r : array-like
+    Residuals ``y - f``.
+tau : float, default=0.5
+    Quantile level (check loss), in (0, 1).
+delta : float, default=1.0
+    Huber threshold (> 0).
+
+Returns
+-------
+ndarray
+    Same shape as ``r``.""",
+    "margin_sections": """Parameters
+----------
+loss : {"logistic", "hinge"}
+    The loss.
+margin : array-like
+    Margins ``y f``.
+
+Returns
+-------
+ndarray
+    Same shape as ``margin``.""",
+}
+
+
+@validate_params(_RESIDUAL_CONSTRAINTS)
+@fill_doc(**_DOCS)
 def residual_loss(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndarray:
     """Value of a regression loss at residuals ``r = y - f``.
 
-    Parameters
-    ----------
-    loss : {"squared", "absolute", "quantile", "huber"}
-        The loss.
-    r : array-like
-        Residuals ``y - f``.
-    tau : float, default=0.5
-        Quantile level (check loss).
-    delta : float, default=1.0
-        Huber threshold.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``r``.
+    %(residual_sections)s
     """
-    r = np.asarray(r, dtype=np.float64)
-    if loss == "squared":
-        return r**2
-    if loss == "absolute":
-        return np.abs(r)
-    if loss == "quantile":
-        return r * (tau - (r < 0))
-    if loss == "huber":
-        a = np.abs(r)
-        return np.where(a <= delta, 0.5 * r**2, delta * (a - 0.5 * delta))
-    raise ValueError(f"unknown regression loss {loss!r}; choose one of {REGRESSION_LOSSES}.")
+    return RESIDUAL_LOSS_FUNCTIONS[loss][0](np.asarray(r, dtype=np.float64), tau, delta)
 
 
+@validate_params(_RESIDUAL_CONSTRAINTS)
+@fill_doc(**_DOCS)
 def residual_subgradient(loss: str, r, tau: float = 0.5, delta: float = 1.0) -> np.ndarray:
     """A subgradient of a regression loss with respect to the residual ``r``.
 
-    Parameters
-    ----------
-    loss : {"squared", "absolute", "quantile", "huber"}
-        The loss.
-    r : array-like
-        Residuals ``y - f``.
-    tau : float, default=0.5
-        Quantile level (check loss).
-    delta : float, default=1.0
-        Huber threshold.
+    At a kink: the right derivative for the check loss, 0 for ``|r|`` at 0.
 
-    Returns
-    -------
-    ndarray
-        Same shape as ``r``.
+    %(residual_sections)s
     """
-    r = np.asarray(r, dtype=np.float64)
-    if loss == "squared":
-        return 2.0 * r
-    if loss == "absolute":
-        return np.sign(r)
-    if loss == "quantile":
-        return tau - (r < 0).astype(np.float64)
-    if loss == "huber":
-        return np.clip(r, -delta, delta)
-    raise ValueError(f"unknown regression loss {loss!r}; choose one of {REGRESSION_LOSSES}.")
+    return RESIDUAL_LOSS_FUNCTIONS[loss][1](np.asarray(r, dtype=np.float64), tau, delta)
 
 
+@validate_params(_MARGIN_CONSTRAINTS)
+@fill_doc(**_DOCS)
 def margin_loss(loss: str, margin) -> np.ndarray:
     """Value of a binary classification loss at margins ``y f`` (``y`` in {-1, +1}).
 
-    Parameters
-    ----------
-    loss : {"logistic", "hinge"}
-        The loss.
-    margin : array-like
-        Margins ``y f``.
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``margin``.
+    %(margin_sections)s
     """
-    margin = np.asarray(margin, dtype=np.float64)
-    if loss == "logistic":
-        return -log_expit(margin)
-    if loss == "hinge":
-        return np.maximum(0.0, 1.0 - margin)
-    raise ValueError(f"unknown classification loss {loss!r}; choose one of {CLASSIFICATION_LOSSES}.")
+    return _MARGIN[loss][0](np.asarray(margin, dtype=np.float64))
 
 
+@validate_params(_MARGIN_CONSTRAINTS)
+@fill_doc(**_DOCS)
 def margin_subgradient(loss: str, margin) -> np.ndarray:
     """A subgradient of a binary classification loss with respect to the margin.
 
-    Parameters
-    ----------
-    loss : {"logistic", "hinge"}
-        The loss.
-    margin : array-like
-        Margins ``y f``.
+    At a kink: -1 for the hinge at margin 1.
 
-    Returns
-    -------
-    ndarray
-        Same shape as ``margin``.
+    %(margin_sections)s
     """
-    margin = np.asarray(margin, dtype=np.float64)
-    if loss == "logistic":
-        return -expit(-margin)
-    if loss == "hinge":
-        return -(margin <= 1.0).astype(np.float64)
-    raise ValueError(f"unknown classification loss {loss!r}; choose one of {CLASSIFICATION_LOSSES}.")
+    return _MARGIN[loss][1](np.asarray(margin, dtype=np.float64))
 
 
 def softmax_cross_entropy(F: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,21 +20,29 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import Interval, validate_params
+
 #: Level rule: the finest mesh 2^-(L-1) shrinks like n^(-1/LEVEL_RATE_DENOMINATOR).
 LEVEL_RATE_DENOMINATOR = 4
 
+_GRID_CONSTRAINTS = {
+    "level": [Interval(numbers.Integral, 0, None)],
+    "n_features": [Interval(numbers.Integral, 1, None)],
+}
+_SAMPLE_SIZE = [Interval(numbers.Integral, 0, None)]
+
 
 def level_size(level: int) -> int:
-    """Number of 1-D functions of hierarchical level ``level`` (1, 1, 1, 2, 4, ...)."""
-    if level < 0:
-        raise ValueError(f"level must be >= 0, got {level}.")
+    """Number of 1-D functions of hierarchical level ``level >= 0`` (1, 1, 1, 2, 4, ...)."""
     return 1 if level <= 1 else 2 ** (level - 2)
 
 
+@validate_params(_GRID_CONSTRAINTS)
 def count_basis(level: int, n_features: int) -> int:
     """Number of sparse-grid basis functions with ``|l|_1 <= level`` in ``n_features`` dimensions.
 
@@ -53,8 +61,6 @@ def count_basis(level: int, n_features: int) -> int:
     int
         The number of basis functions, the constant included.
     """
-    if level < 0 or n_features < 1:
-        raise ValueError(f"need level >= 0 and n_features >= 1, got {level}, {n_features}.")
     one_dim = [level_size(lev) for lev in range(level + 1)]
     poly = [1] + [0] * level
     for _ in range(n_features):
@@ -102,6 +108,7 @@ class Factor:
         return np.maximum(0.0, 1.0 - np.abs(2.0 ** (self.level - 1) * z - self.index))
 
 
+@validate_params(_GRID_CONSTRAINTS)
 def sparse_grid(level: int, n_features: int) -> list[tuple[Factor, ...]]:
     """Every basis function of the sparse grid as the tuple of its active factors.
 
@@ -141,6 +148,7 @@ def evaluate_basis_analytic(basis, Z: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the n-rules
+@validate_params({"n_samples": _SAMPLE_SIZE})
 def auto_mult_depth(n_samples: int) -> int:
     """Sawtooth depth ``m`` of every multiplication block: ``max(2, ceil(log2(n) / 2) + 1)``.
 
@@ -160,6 +168,7 @@ def auto_mult_depth(n_samples: int) -> int:
     return max(2, math.ceil(math.log2(max(n_samples, 1)) / 2) + 1)
 
 
+@validate_params({"n_samples": _SAMPLE_SIZE, "n_features": _GRID_CONSTRAINTS["n_features"]})
 def auto_level(n_samples: int, n_features: int) -> int:
     """Sparse-grid level ``L`` from the sample size (the size rule).
 
