@@ -17,7 +17,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._validation import Interval, RandomState, validate_params
+from .._validation import Converter, Interval, RandomState, check_sample_weight, validate_params
 
 #: Rows of a probability matrix must sum to 1 within this absolute tolerance.
 ROW_SUM_ATOL = 1e-6
@@ -196,6 +196,12 @@ def dkpp_permute(proba, random_state=None) -> np.ndarray:
     return out
 
 
+def _probability_rows(P, name: str) -> np.ndarray:
+    """Converter: any number of rows of class probabilities (see check_probability_matrix)."""
+    return check_probability_matrix(P, np.shape(P)[0] if np.ndim(P) else -1, None, name)
+
+
+@validate_params({"proba": [Converter(_probability_rows, "a (n_samples, n_classes) probability matrix")]})
 def cwtm_weights(proba, sample_weight=None) -> np.ndarray:
     """Confidence-weighted-by-teacher-max weights (CWTM; Furlanello et al. 2018).
 
@@ -215,7 +221,8 @@ def cwtm_weights(proba, sample_weight=None) -> np.ndarray:
     ndarray of shape (n_samples,)
         The weights ``w_i`` (they sum to 1).
     """
-    confidence = np.max(np.asarray(proba, dtype=np.float64), axis=1)
+    confidence = np.max(proba, axis=1)
+    sample_weight = check_sample_weight(sample_weight, proba.shape[0])
     if sample_weight is not None:
-        confidence = confidence * np.asarray(sample_weight, dtype=np.float64)
+        confidence = confidence * sample_weight
     return confidence / np.sum(confidence)
