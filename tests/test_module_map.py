@@ -119,20 +119,7 @@ def _reproduce_table1(tmp_path):
     assert main(["reproduce", "table1", "--quick", "--out", str(tmp_path / "out")]) == 0
 
 
-# The two xfails are the cycles found when this test was written (linear_model <-> _cv_params,
-# _tuning <-> _risk, cli <-> reproduce._results, reproduce._base <-> table1); they are being
-# removed, and strict=True makes this test fail as soon as a call is clean, so the marker goes too.
-_CYCLIC_TODAY = pytest.mark.xfail(strict=True, reason="module cycles being removed (issue 16)")
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        "ridge_cv_fit",
-        "soft_target_logistic_fit",
-        pytest.param("reproduce_table1", marks=_CYCLIC_TODAY),
-    ],
-)
+@pytest.mark.parametrize("call", ["ridge_cv_fit", "soft_target_logistic_fit", "reproduce_table1"])
 def test_call_runs_one_way_through_the_modules(call, tmp_path):
     run = {
         "ridge_cv_fit": _fit_ridge_cv,
