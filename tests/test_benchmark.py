@@ -15,7 +15,7 @@ def test_w1_exact_tuning_is_far_faster_than_naive_refits_and_at_least_as_good():
     assert record["ours_at_least_as_good"]
     assert record["max_coef_diff_closed_vs_refits"] < 1e-10
     assert record["ratio_ridgecv_over_ours_gcv"] > 0.5
-    # the cross-fitted default against issue 9's naive k = 5 search (3,198 Ridge fits): 280-630x
-    # on the shared host at load ~4 after the fold-moment rework (benchmarks/RESULTS.md, "Issue 9");
+    # the cross-fitted default against issue 9's naive k = 5 search (3,198 Ridge fits): 280-460x
+    # on the shared host at load 1.6-4.5 after the fold-moment rework (benchmarks/RESULTS.md);
     # generous floor (the vectorised folds of before gave ~190x, the per-candidate loops 40-50x)
     assert record["ratio_naive_k5_over_default"] >= 150
