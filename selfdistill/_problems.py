@@ -164,6 +164,9 @@ class KernelProblem:
 #: allocator's free lists, whereas a fresh n-row temporary is a new memory mapping whose page
 #: faults cost more than the arithmetic (measured at 10^4 x 20: ~3 ms of a ~10 ms fit).
 ROW_BLOCK_ELEMENTS = 32_768
+#: Up to this many elements (64 MB) the centred row blocks of the pass of moments are kept for the
+#: later passes (ridge LOO, per-row errors of the one-SE rule) instead of being gathered again.
+KEEP_ROWS_ELEMENTS = 8_388_608
 
 
 class FoldedLinearProblem:
@@ -176,8 +179,9 @@ class FoldedLinearProblem:
     centred Gram matrix of all rows; all rows minus fold f give its training part (recentred at the
     training means: a rank-one correction). One batched ``eigh`` of the K + 1 Gram matrices
     (d x d) decomposes them all. The held-out squared error of a model is then a quadratic form
-    ``v^T moments[f] v`` (:func:`~selfdistill._crossfit.heldout_vectors`); no n x d copy of X is
-    kept.
+    ``v^T moments[f] v`` (:func:`~selfdistill._crossfit.heldout_vectors`). The centred row blocks
+    are kept for the two later passes (ridge LOO, per-row errors of the one-SE rule) up to
+    ``KEEP_ROWS_ELEMENTS``; larger X is gathered again block by block.
 
     :meth:`build` returns None where this Gram route would lose accuracy (any of the K + 1 Gram
     matrices below ``GRAM_RCOND``, or a training part with fewer rows than features); the caller
@@ -200,6 +204,7 @@ class FoldedLinearProblem:
         self.x_center, self.y_center = x_center, y_center
         self.block = max(64, ROW_BLOCK_ELEMENTS // (X.shape[1] + Y.shape[1] + 1))
         self.full = self.folds = self.moments = None
+        self.kept = None  # per fold: its row blocks, when kept from the pass of moments
 
     @classmethod
     def build(cls, X, y, sw, fit_intercept: bool, tests: list) -> FoldedLinearProblem | None:
@@ -215,9 +220,15 @@ class FoldedLinearProblem:
         else:
             x_center, y_center = sw @ X / sw.sum(), sw @ Y / sw.sum()
         self = cls(X, Y, sw, tests, x_center, y_center)
+        keep = n * (d + T + 1) <= KEEP_ROWS_ELEMENTS
+        self.kept = [] if keep else None
         moments = np.zeros((len(tests), d + T + 1, d + T + 1))
         for f, test in enumerate(tests):
-            for xb, zb in self.row_blocks(test):
+            blocks = self.row_blocks(test)
+            if keep:
+                blocks = list(blocks)
+                self.kept.append(blocks)
+            for xb, zb in blocks:
                 moments[f, :d, :d] += xb.T @ xb
                 moments[f, :d, d:] += xb.T @ zb
                 moments[f, d:, d:] += zb.T @ zb
@@ -277,7 +288,8 @@ class FoldedLinearProblem:
         d = self.X.shape[1]
         flat = np.ascontiguousarray(vec.transpose(1, 0, 2)).reshape(p, T * C)  # 2-D products only
         top, bottom = flat[:d], flat[d:]
-        parts = [xb @ top + zb @ bottom for xb, zb in self.row_blocks(self.tests[f])]
+        blocks = self.kept[f] if self.kept is not None else self.row_blocks(self.tests[f])
+        parts = [xb @ top + zb @ bottom for xb, zb in blocks]
         return np.concatenate(parts).reshape(-1, T, C)
 
     def heldout_weights(self) -> np.ndarray:
@@ -291,5 +303,6 @@ class FoldedLinearProblem:
         design = self.full.design
         T = self.Y.shape[1]
         scaled_t = (design.components / design.singular_values).T
-        for xb, zb in self.row_blocks():
+        blocks = (b for fold in self.kept for b in fold) if self.kept is not None else self.row_blocks()
+        for xb, zb in blocks:  # any row order: the LOO is a sum over rows
             yield scaled_t @ xb.T, zb[:, :T], zb[:, T]

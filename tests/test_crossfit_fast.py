@@ -244,3 +244,21 @@ def test_default_fit_equals_the_slow_path(case, monkeypatch):
     np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-9, atol=1e-9)
     assert fast.best_score_ == pytest.approx(slow.best_score_, rel=1e-9)
     np.testing.assert_array_equal(fast.cv_results_["status"] == "", slow.cv_results_["status"] == "")
+
+
+def test_rows_kept_or_gathered_again_give_the_same_scores(monkeypatch):
+    """Large X is gathered again for the later passes instead of keeping its centred rows."""
+    import selfdistill._problems as problems
+
+    X, y, w = _design(8, n=180, offset=5.0)
+    folds = Folds(4, 3, X, y)
+    results = []
+    for limit in (problems.KEEP_ROWS_ELEMENTS, 0):
+        monkeypatch.setattr(problems, "KEEP_ROWS_ELEMENTS", limit)
+        folded = FoldedLinearProblem.build(X, y, w, True, folds.tests)
+        assert (folded.kept is None) == (limit == 0)
+        scores = crossfit_scores_from_moments(folded, ALPHAS, STEPS, "ridge_path")
+        loo = ridge_loo_alpha(folded.full.smoother, ALPHAS, folded.left_blocks())
+        results.append((scores.mse, scores.row_errors([0, 1, 5]), loo[1]))
+    for kept, gathered in zip(*results, strict=True):
+        np.testing.assert_allclose(kept, gathered, rtol=1e-12)
