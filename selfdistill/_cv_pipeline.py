@@ -157,7 +157,7 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
     """
     steps = [int(k) for k in params.steps]
     refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot,
-                          solved=None if scores is None else scores.full_grid)
+                          solved=None if scores is None else scores.full_grid, report_both=False)
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
     status = {}

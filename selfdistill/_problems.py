@@ -16,6 +16,9 @@ via :meth:`LinearProblem.from_design`); :class:`KernelProblem` eigendecomposes t
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse
@@ -96,6 +99,14 @@ class LinearProblem:
         s = design.singular_values
         val_map = XvV / np.where(s > 0, s, 1.0)
         _set_validation(sm, val_map, yv, sw_val)
+
+    def without_rows(self) -> LinearProblem:
+        """A copy without per-row arrays (U, targets, validation part): enough for :meth:`model`."""
+        small = copy.copy(self)
+        small.design = dataclasses.replace(self.design, left=None)
+        small.smoother = dataclasses.replace(self.smoother, left=None, y_tilde=None, root_w=None,
+                                             val_map=None, y_val=None)
+        return small
 
     def coef(self, h: np.ndarray) -> np.ndarray:
         """Coefficients (engine layout, n_features x T) of the estimator with filter h."""

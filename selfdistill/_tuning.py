@@ -136,17 +136,20 @@ def evaluate_grid(
     one_shot: str = "ridge_path",
     noise_var: np.ndarray | None = None,
     solved: OneShotGrid | None = None,
+    report_both: bool = True,
 ) -> list[Candidate]:
     """Optimise xi exactly for every (alpha, k) of the grid and score it with ``method``.
 
     ``solved``: under ``gcv``, the :func:`one_shot_grid` of ``one_shot`` on this smoother and
     these alphas when it is already at hand (e.g. solved in one batch with the folds of
-    cross-fitting)."""
+    cross-fitting); ``report_both=False``: the other one-shot estimator is not solved (its
+    estimates are only reported, never used by the selection)."""
     k_max = int(np.max(steps))
     steps = [int(k) for k in steps]
     out: list[Candidate] = []
     if method == "gcv":  # closed forms: all alphas at once
-        for by_k in _gcv_grid(smoother, np.asarray(alphas, dtype=float), k_max, one_shot, solved):
+        for by_k in gcv_candidates(smoother, np.asarray(alphas, dtype=float), k_max, one_shot, solved,
+                                   both=report_both):
             out.extend(by_k[k] for k in steps)
         return out
     path = _criterion_path(smoother, method, k_max, one_shot, noise_var)
@@ -429,44 +432,47 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     return OneShotGrid(one_shot, A, Tt, coefs, rss, defined)
 
 
-def _gcv_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
-              solved: OneShotGrid | None = None) -> list[list[Candidate]]:
-    """``gcv`` candidates ``[[Candidate for k = 0..k_max] for alpha in alphas]``; both one-shot
-    estimates are reported (``extra``), ``one_shot`` is the one optimised (``solved`` if given)."""
+def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
+                   solved: OneShotGrid | None = None, both: bool = True) -> list[list[Candidate]]:
+    """``gcv`` candidates ``[[Candidate for k = 0..k_max] for alpha in alphas]``; ``one_shot`` is
+    the estimator optimised (``solved`` if given), and with ``both`` the other one-shot estimate
+    is reported too (``extra``). Both are defined at the same alphas (the paper's denominators
+    ``1 - df(H^(i+1))/n`` are at least the ridge-path one, ``1 - df(H)/n``)."""
     n, T = sm.n, sm.n_targets
     norm = n * T
-    rp = solved if solved is not None and one_shot == "ridge_path" else one_shot_grid(sm, alphas, k_max, "ridge_path")
-    gp = solved if solved is not None and one_shot == "gcv_paper" else one_shot_grid(sm, alphas, k_max, "gcv_paper")
-    chosen = rp if one_shot == "ridge_path" else gp
+    chosen = solved if solved is not None else one_shot_grid(sm, alphas, k_max, one_shot)
+    other_name = "gcv_paper" if one_shot == "ridge_path" else "ridge_path"
+    other = one_shot_grid(sm, alphas, k_max, other_name) if both else None
+    rp, gp = (chosen, other) if one_shot == "ridge_path" else (other, chosen)
     deviations = [chosen.deviation(k) for k in range(k_max + 1)]
-    factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
-    # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
-    padded = np.zeros((k_max + 1, len(alphas), k_max))
-    for k in range(1, k_max + 1):
-        padded[k, :, :k] = rp.coefs[k] / factorials[:k]
-    converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
-    xibar_rp = [converted[k, :, :k] for k in range(k_max + 1)]
-    df1 = (sm.p0 + np.sum(rp.A, axis=1)) / n
-    df2 = (sm.p0 + np.sum(rp.A * rp.A, axis=1)) / n
+    if rp is not None:
+        factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
+        # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
+        padded = np.zeros((k_max + 1, len(alphas), k_max))
+        for k in range(1, k_max + 1):
+            padded[k, :, :k] = rp.coefs[k] / factorials[:k]
+        converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
+        xibar_rp = [converted[k, :, :k] for k in range(k_max + 1)]
+    defined = chosen.defined if other is None else chosen.defined & other.defined
+    df1 = (sm.p0 + np.sum(chosen.A, axis=1)) / n
+    df2 = (sm.p0 + np.sum(chosen.A * chosen.A, axis=1)) / n
     out = []
     for ia, alpha in enumerate(alphas):
         alpha = float(alpha)
-        if not (rp.defined[ia] and gp.defined[ia]):  # df >= n: GCV undefined at this alpha
+        if not defined[ia]:  # df >= n: GCV undefined at this alpha
             out.append([Candidate(alpha, k, np.zeros(k), np.zeros_like(sm.ell), math.inf, {"undefined": True})
                         for k in range(k_max + 1)])
             continue
         by_k = []
         for k in range(k_max + 1):
-            xibar_gp = gp.coefs[k][ia]
-            extra = {
-                "mse_ridge_path": float(rp.rss[ia, k]) / norm,
-                "mse_gcv_paper": float(gp.rss[ia, k]) / norm,
-                "xibar_ridge_path": xibar_rp[k][ia],
-                "xibar_gcv_paper": xibar_gp,
-                "df1": float(df1[ia]),
-                "df2": float(df2[ia]),
-            }
-            xibar = xibar_rp[k][ia] if one_shot == "ridge_path" else xibar_gp
+            extra = {"df1": float(df1[ia]), "df2": float(df2[ia])}
+            if rp is not None:
+                extra["mse_ridge_path"] = float(rp.rss[ia, k]) / norm
+                extra["xibar_ridge_path"] = xibar_rp[k][ia]
+            if gp is not None:
+                extra["mse_gcv_paper"] = float(gp.rss[ia, k]) / norm
+                extra["xibar_gcv_paper"] = gp.coefs[k][ia]
+            xibar = extra["xibar_" + one_shot]
             by_k.append(Candidate(alpha, k, xibar, deviations[k][ia], float(chosen.rss[ia, k]) / norm, extra))
         out.append(by_k)
     return out

@@ -32,7 +32,8 @@ from ._cv_params import (
 from ._cv_pipeline import SpectralCVMixin, tune_by_criterion
 from ._docstrings import fill_doc
 from ._problems import FoldedLinearProblem, LinearProblem
-from ._realise import realise, step_filters
+from ._realise import step_filters
+from ._results import best_by_steps_from, reported
 from ._validation import ValidatedParamsMixin
 
 DEFAULT_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3)
@@ -278,6 +279,8 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         "" if it could) and ``selected``; under ``gcv`` and ``crossfit`` also ``mse_ridge_path``,
         ``mse_gcv_paper``, ``xibar_ridge_path``, ``xibar_gcv_paper`` (one-shot GCV on all rows).
         ``pandas.DataFrame(cv_results_)`` gives a table; :meth:`report` a summary and plots.
+        Computed on first access (it only reports; the selection does not need it) from a small
+        record ``fit`` keeps, then cached; pickling and ``clone`` work as for any attribute.
     tuning_notes_ : list of str
         Every rejected optimum and why (also in :meth:`report`).
     noise_var_ : ndarray of shape (n_targets,) or None
@@ -291,7 +294,8 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
         realised in float64 (under ``crossfit``: the best eligible one): a dict with ``alpha``,
         ``xi``, ``xibar``, ``mse``, ``status`` (why the selection would reject it, "" if it would
         not), ``coef`` and ``intercept`` (predict with ``X @ coef.T + intercept``). Lets one
-        compare "the best ridge", "the best 1-step model", ... from a single fit.
+        compare "the best ridge", "the best 1-step model", ... from a single fit. Computed on
+        first access, as ``cv_results_``.
     n_features_in_, feature_names_in_ :
         As usual in sklearn.
     statistics_ : GroupedStatistics
@@ -403,28 +407,8 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
 
     def _store_fit_extras(self, outcome, data):
         problem = outcome.problem
-        sm = problem.smoother
-        a, _ = sm.shrinkage(self.alpha_)
+        a, _ = problem.smoother.shrinkage(self.alpha_)
         self.teacher_coef_ = problem.model(a)["coef_"]
         self.singular_values_ = problem.design.singular_values
-        self.best_by_steps_ = {}
-        status = outcome.selection.status
-        # crossfit: only its eligible candidates; other criteria: the criterion's best per k that
-        # is realisable in float64 (statistical vetting not applied: reproduces e.g. the paper's
-        # validation protocol per k; "status" says whether the selection would have rejected it)
-        vetted = outcome.params.tuning == "crossfit"
-        for cand in sorted(outcome.candidates, key=lambda c: (c.mse, -c.alpha)):
-            if cand.n_steps in self.best_by_steps_ or not np.isfinite(cand.mse):
-                continue
-            if vetted and status.get(id(cand)):
-                continue
-            a_k, t_k = sm.shrinkage(cand.alpha)
-            real = realise(a_k, t_k, cand.u, cand.xibar, sm.z, sm.ell)
-            if not real.ok:
-                continue
-            self.best_by_steps_[cand.n_steps] = {
-                "alpha": cand.alpha, "xi": real.xi, "xibar": cand.xibar, "mse": cand.mse,
-                "status": status.get(id(cand), ""),
-                **{key.rstrip("_"): value for key, value in problem.model(real.h).items()},
-            }
-        self.best_by_steps_ = dict(sorted(self.best_by_steps_.items()))
+
+    best_by_steps_ = reported(best_by_steps_from)
