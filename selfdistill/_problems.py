@@ -174,7 +174,7 @@ class KernelProblem:
 #: the rows works block by block with temporaries of about this size: they are reused from the
 #: allocator's free lists, whereas a fresh n-row temporary is a new memory mapping whose page
 #: faults cost more than the arithmetic (measured at 10^4 x 20: ~3 ms of a ~10 ms fit).
-ROW_BLOCK_ELEMENTS = 32_768
+ROW_BLOCK_ELEMENTS = 65_536
 #: Up to this many elements (64 MB) the centred row blocks of the pass of moments are kept for the
 #: later passes (ridge LOO, per-row errors of the one-SE rule) instead of being gathered again.
 KEEP_ROWS_ELEMENTS = 8_388_608

@@ -117,7 +117,7 @@ def test_default_unchanged_by_the_fold_moments_on_real_data(monkeypatch):
 
 
 @pytest.mark.parametrize("random_state", [0, 7, "instance", None])
-@pytest.mark.parametrize(("n", "cv"), [(103, 5), (40, 3), (12, 6)])
+@pytest.mark.parametrize(("n", "cv"), [(103, 5), (40, 3), (12, 6), (200, 40), (90, 90)])  # > 32 folds: sorted
 def test_int_folds_equal_kfold_split(random_state, n, cv):
     X = np.zeros((n, 2))
 
