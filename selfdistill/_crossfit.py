@@ -209,22 +209,20 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, g
         grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
     ridge = grid.A
     n_rows = np.repeat([float(sm.n) for sm in smoothers], n_alpha)
-    unusable = np.zeros((n_folds * n_alpha, n_steps), dtype=bool)
+    # every k at once: rows (k, fold, alpha) of the filters, vetted in one vectorised pass
+    h = np.stack([ridge - grid.deviation(k) if k else ridge for k in steps])  # (n_steps, rows, r)
+    n_grid = ridge.shape[0]
+    bad, word = filter_verdicts(h.reshape(n_steps * n_grid, -1), smoothers[0].p0, np.tile(n_rows, n_steps))
+    ridge_step = np.array(steps) == 0
+    unusable = ((bad.reshape(n_steps, n_grid) | ~grid.defined) & ~ridge_step[:, None]).T  # (rows, n_steps)
+    h = np.where(unusable.T[:, :, None], ridge[None], h)
     reasons = {}
-    per_k = []
-    for ik, k in enumerate(steps):
-        h = ridge - grid.deviation(k) if k else ridge
-        if k:
-            bad, word = filter_verdicts(h, smoothers[0].p0, n_rows)
-            unusable[:, ik] = ~grid.defined | bad
-            by_fold = unusable[:, ik].reshape(n_folds, n_alpha)
-            for ia in np.flatnonzero(by_fold.any(axis=0)):  # the first fold it fails in words it
-                row = int(np.argmax(by_fold[:, ia])) * n_alpha + int(ia)
-                reasons[int(ia) * n_steps + ik] = (word(row) if grid.defined[row]
-                                                   else "one-shot GCV undefined (df >= n)")
-            h = np.where(unusable[:, ik, None], ridge, h)
-        per_k.append(h)
-    filters = np.stack(per_k, axis=1).reshape(n_folds, n_alpha * n_steps, -1)
+    by_fold = unusable.reshape(n_folds, n_alpha, n_steps)
+    for ia, ik in zip(*np.nonzero(by_fold.any(axis=0)), strict=True):  # worded in the first fold it fails
+        row = int(np.argmax(by_fold[:, ia, ik])) * n_alpha + int(ia)
+        reasons[int(ia) * n_steps + int(ik)] = (word(int(ik) * n_grid + row) if grid.defined[row]
+                                                else "one-shot GCV undefined (df >= n)")
+    filters = h.transpose(1, 0, 2).reshape(n_folds, n_alpha * n_steps, -1)
     return [f.T for f in filters], unusable.reshape(n_folds, n_alpha * n_steps), reasons
 
 
