@@ -132,14 +132,14 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
     n_alpha = len(alphas)
     filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot,
                                                   both.rows(slice(n_alpha, None)))
-    vectors = [heldout_vectors(folded, f, H) for f, H in enumerate(filters)]
+    if len({H.shape for H in filters}) == 1:  # same rank in every fold: all folds at once
+        vectors = heldout_vectors(folded, range(len(filters)), np.stack(filters))
+    else:
+        vectors = [heldout_vectors(folded, [f], H[None])[0] for f, H in enumerate(filters)]
     errors = 0.0
-    for f, vec in enumerate(vectors):
-        M = folded.moments[f]
-        err = np.einsum("tpc,tpc->c", vec, M @ vec)
-        magnitude = np.einsum("tpc,tpc->c", np.abs(vec), np.abs(M) @ np.abs(vec))
+    for f, (err, magnitude) in enumerate(zip(*_quadratic_forms(folded.moments, vectors), strict=True)):
         if not np.all(err >= CANCELLATION_FLOOR * magnitude):
-            residual = folded.heldout_residuals(f, vec)
+            residual = folded.heldout_residuals(f, vectors[f])
             err = np.einsum("ntc,ntc->c", residual, residual)
         errors = errors + err
     row_weight = folded.heldout_weights()
@@ -157,22 +157,40 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
                           reasons, row_errors, both.rows(slice(0, n_alpha)))
 
 
-def heldout_vectors(folded, f: int, H: np.ndarray) -> np.ndarray:
-    """``v`` (T, p, C) with held-out residuals ``rows_f @ v[t]`` of the C filters ``H`` (r, C) of fold f.
+def _quadratic_forms(moments: np.ndarray, vectors) -> tuple:
+    """``sum_t v_t^T M_f v_t`` per fold and candidate, and the same of ``|v|, |M|`` (the magnitude
+    of its terms): batched over the folds when ``vectors`` is one array (K, T, p, C)."""
+    if isinstance(vectors, list):
+        pairs = [_quadratic_forms(moments[f : f + 1], vec[None]) for f, vec in enumerate(vectors)]
+        return [e[0] for e, _ in pairs], [m[0] for _, m in pairs]
+    M = moments[:, None]
+    err = np.einsum("ftpc,ftpc->fc", vectors, M @ vectors)
+    absv = np.abs(vectors)
+    return err, np.einsum("ftpc,ftpc->fc", absv, np.abs(M) @ absv)
+
+
+def heldout_vectors(folded, folds, H: np.ndarray) -> np.ndarray:
+    """``v`` (K, T, p, C) with held-out residuals ``rows_f @ v[f, t]`` of the C filters ``H[f]``
+    (r, C) of each fold f of ``folds`` (K folds of the same rank r).
 
     The model of filter h on the training part is ``b = V diag(h / s) z`` with the intercept at the
     training means; in the rows' coordinates (centred at the mean of all rows, times sqrt(w)) its
     residual is ``y~ - x~ b - sqrt(w) delta`` with ``delta = (y_mean_f - y_center) -
     (x_mean_f - x_center) b``: ``v = [-b, e_t, -delta]`` over the columns ``[X, Y, 1]``.
     """
-    design = folded.folds[f].design
-    d, T = design.n_features, design.z.shape[1]
-    B = np.einsum("dr,rc,rt->tdc", design.components, H, design.z / design.singular_values[:, None])
-    vec = np.zeros((T, d + T + 1, H.shape[1]))
-    vec[:, :d] = -B
-    vec[np.arange(T), d + np.arange(T)] = 1.0
-    mx, my = design.x_offset - folded.x_center, design.y_offset - folded.y_center
-    vec[:, -1] = np.einsum("d,tdc->tc", mx, B) - my[:, None]
+    designs = [folded.folds[f].design for f in folds]
+    K, r, C = H.shape
+    d, T = designs[0].n_features, designs[0].z.shape[1]
+    V = np.stack([design.components for design in designs])  # (K, d, r)
+    zs = np.stack([design.z / design.singular_values[:, None] for design in designs])  # (K, r, T)
+    # b of every (fold, target, candidate): one batched product V @ (z_t / s * H)
+    B = (V @ (zs[:, :, :, None] * H[:, :, None, :]).reshape(K, r, T * C)).reshape(K, d, T, C)
+    vec = np.zeros((K, T, d + T + 1, C))
+    vec[:, :, :d] = -B.transpose(0, 2, 1, 3)
+    vec[:, np.arange(T), d + np.arange(T)] = 1.0
+    mx = np.stack([design.x_offset for design in designs]) - folded.x_center
+    my = np.stack([design.y_offset for design in designs]) - folded.y_center
+    vec[:, :, -1] = np.einsum("kd,kdtc->ktc", mx, B) - my[:, :, None]
     return vec
 
 
