@@ -258,17 +258,20 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     qb = np.einsum("bmp,bm->bp", Q, base)
     diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
     scale = np.maximum(np.linalg.norm(columns, axis=1), np.finfo(float).tiny)
+    K = diag.shape[1]  # prefixes k <= K have a triangular factor R[:k, :k]
+    solvable = np.logical_and.accumulate(diag > 1e-12 * scale[:, :K], axis=1)  # (B, K): prefix k = K index k - 1
+    # back substitution for R[:k, :k] c = -qb[:k] of every prefix k at once (row k - 1 of the
+    # middle axis; entries beyond k stay exactly zero, so each prefix sees the same operations)
+    active = np.arange(K)[None, :] < np.arange(1, K + 1)[:, None]  # (prefix, i): i < k
+    rhs = np.where(active, -qb[:, None, :K], 0.0)
+    coef_all = np.zeros((B, K, K))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(K - 1, -1, -1):
+            coef_all[:, :, i] = np.where(active[:, i], rhs[:, :, i] / R[:, i, i, None], 0.0)
+            rhs[:, :, :i] -= coef_all[:, :, i : i + 1] * R[:, None, :i, i]
     for k in range(1, k_max + 1):
-        coef = np.zeros((B, k))
-        solvable = np.zeros(B, dtype=bool)
-        if k <= diag.shape[1]:
-            solvable = np.all(diag[:, :k] > 1e-12 * scale[:, :k], axis=1)
-            rhs = -qb[:, :k]  # back substitution for R[:k, :k] c = -qb[:k], column by column
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                for i in range(k - 1, -1, -1):
-                    coef[:, i] = rhs[:, i] / R[:, i, i]
-                    rhs[:, :i] -= coef[:, i : i + 1] * R[:, :i, i]
-        for b in np.flatnonzero(~solvable):
+        coef = coef_all[:, k - 1, :k].copy() if k <= K else np.zeros((B, k))
+        for b in np.flatnonzero(~solvable[:, k - 1]) if k <= K else range(B):
             coef[b] = np.linalg.lstsq(columns[b, :, :k], -base[b], rcond=None)[0]
         residual = base + np.einsum("bmk,bk->bm", columns[:, :, :k], coef)
         rss[:, k] = np.einsum("bm,bm->b", residual, residual)
