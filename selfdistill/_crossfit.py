@@ -129,6 +129,8 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
     smoothers = [part.smoother for part in folded.folds]
     # one batched solve for all rows (the refit candidates) and every fold
     both = one_shot_grid([folded.full.smoother] + smoothers, alphas, max(steps), one_shot)
+    for k in range(max(steps) + 1):  # the filters of all rows and every fold in one pass per k
+        both.deviation(k)
     n_alpha = len(alphas)
     filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot,
                                                   both.rows(slice(n_alpha, None)))

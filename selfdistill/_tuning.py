@@ -369,14 +369,23 @@ class OneShotGrid:
     rss: np.ndarray
     defined: np.ndarray
 
+    _deviations: dict = field(default_factory=dict, repr=False)
+
     def rows(self, index) -> OneShotGrid:
-        """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers)."""
+        """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers); the
+        deviations computed so far are sliced, not recomputed."""
         return OneShotGrid(self.kind, self.A[index], self.Tt[index], [c[index] for c in self.coefs],
-                           self.rss[index], self.defined[index])
+                           self.rss[index], self.defined[index],
+                           {k: u[index] for k, u in self._deviations.items()})
 
     def deviation(self, k: int) -> np.ndarray:
         """Filter deviations ``u`` (n_alphas, r) of the k-step optima (``h = a - u``), computed in
-        the estimator's own basis (Horner, no conversion to per-step xi)."""
+        the estimator's own basis (Horner, no conversion to per-step xi); computed once per k."""
+        if k not in self._deviations:
+            self._deviations[k] = self._deviation(k)
+        return self._deviations[k]
+
+    def _deviation(self, k: int) -> np.ndarray:
         A, Tt, coef = self.A, self.Tt, self.coefs[k]
         if k == 0:
             return np.zeros_like(A)
