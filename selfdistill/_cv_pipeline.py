@@ -177,14 +177,23 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
 
 def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
     """Columns in order of preference: the one-SE choice first, then the best of each k."""
-    eligible = [c for c in range(len(candidates)) if c not in status and np.isfinite(candidates[c].mse)]
+    mse = np.array([c.mse for c in candidates])
+    n_steps = np.array([c.n_steps for c in candidates])
+    ok = np.isfinite(mse)
+    ok[list(status)] = False
+    eligible = np.flatnonzero(ok)
     if scores is None:
-        return eligible[:1]
-    if not eligible:  # no k-step candidate survived the folds, and ridge is not in the grid
+        return [int(c) for c in eligible[:1]]
+    if not eligible.size:  # no k-step candidate survived the folds, and ridge is not in the grid
         return []
-    best = min(eligible, key=lambda c: (candidates[c].mse, candidates[c].n_steps))
-    by_k = [min((c for c in eligible if candidates[c].n_steps == k), key=lambda c: candidates[c].mse)
-            for k in steps if any(candidates[c].n_steps == k for c in eligible)]
+    # the first column of least error (fewest steps among equal errors), and the best of each k
+    ties = eligible[mse[eligible] == mse[eligible].min()]
+    best = int(ties[np.argmin(n_steps[ties])])
+    by_k = []
+    for k in steps:
+        of_k = eligible[n_steps[eligible] == k]
+        if of_k.size:
+            by_k.append(int(of_k[np.argmin(mse[of_k])]))
     columns = by_k + [best]
     pick = one_standard_error_choice(scores.row_errors(columns), scores.row_weight,
                                      list(range(len(by_k))), len(by_k), SE_MULTIPLIER)
