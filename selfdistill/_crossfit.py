@@ -265,6 +265,7 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
     A_t = sm.ell[None, :] / (sm.ell[None, :] + np.asarray(alphas, dtype=float)[:, None])  # (n_alpha, r)
     scores = np.zeros(A_t.shape[0])
     lowest = np.full(A_t.shape[0], np.inf)
+    fitted_maps = [A_t * sm.z[:, j] for j in range(sm.n_targets)]
     for left_t, y_tilde, root_w in left_blocks:
         denom = A_t @ (left_t * left_t)  # leverages, then 1 - leverage, in place
         if sm.p0:
@@ -272,7 +273,7 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
         np.subtract(1.0, denom, out=denom)
         np.minimum(lowest, np.min(denom, axis=1), out=lowest)
         for j in range(sm.n_targets):
-            residual = (A_t * sm.z[:, j]) @ left_t
+            residual = fitted_maps[j] @ left_t
             np.subtract(y_tilde[:, j], residual, out=residual)
             with np.errstate(divide="ignore", invalid="ignore"):
                 residual /= denom
