@@ -8,6 +8,7 @@ decomposition is computed (a bad ``n_steps`` must not cost a 95-second eigendeco
 from __future__ import annotations
 
 import numbers
+import threading
 from dataclasses import dataclass
 from types import GeneratorType
 
@@ -84,6 +85,21 @@ class CVParams:
         return cls(params.alphas, steps, params.tuning, params.one_shot, params.cv)
 
 
+_SEEDED = threading.local()
+
+
+def _random_state(seed) -> np.random.RandomState:
+    """``check_random_state(seed)``; an int seed re-seeds a cached RandomState of this thread
+    instead of constructing one (the same state as ``RandomState(seed)``; 1.5 us, not 0.1 ms)."""
+    if not isinstance(seed, numbers.Integral):
+        return check_random_state(seed)
+    state = getattr(_SEEDED, "state", None)
+    if state is None:
+        state = _SEEDED.state = np.random.RandomState()
+    state.seed(seed)
+    return state
+
+
 class Folds:
     """The folds of ``tuning="crossfit"``: test rows of each fold, training rows on demand.
 
@@ -100,7 +116,7 @@ class Folds:
         self._splits = None
         if isinstance(cv, numbers.Integral):
             order = np.arange(self.n)
-            check_random_state(random_state).shuffle(order)
+            _random_state(random_state).shuffle(order)
             sizes = np.full(int(cv), self.n // int(cv))
             sizes[: self.n % int(cv)] += 1
             # rows ascending within a fold, as KFold's (and the gathers read X in order): a fold

@@ -116,7 +116,7 @@ def test_default_unchanged_by_the_fold_moments_on_real_data(monkeypatch):
 # ----------------------------------------------------------------------------- one pass of fold moments
 
 
-@pytest.mark.parametrize("random_state", [0, 7, "instance", None])
+@pytest.mark.parametrize("random_state", [0, 7, np.int64(2**32 - 1), "instance", None])
 @pytest.mark.parametrize(("n", "cv"), [(103, 5), (40, 3), (12, 6), (200, 40), (90, 90)])  # > 32 folds: sorted
 def test_int_folds_equal_kfold_split(random_state, n, cv):
     X = np.zeros((n, 2))
