@@ -257,7 +257,8 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     Q, R = np.linalg.qr(columns)
     qb = np.einsum("bmp,bm->bp", Q, base)
     diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
-    scale = np.maximum(np.linalg.norm(columns, axis=1), np.finfo(float).tiny)
+    # the column norms as np.linalg.norm computes them, without its conjugate copy
+    scale = np.maximum(np.sqrt(np.add.reduce(columns * columns, axis=1)), np.finfo(float).tiny)
     K = diag.shape[1]  # prefixes k <= K have a triangular factor R[:k, :k]
     solvable = np.logical_and.accumulate(diag > 1e-12 * scale[:, :K], axis=1)  # (B, K): prefix k = K index k - 1
     # back substitution for R[:k, :k] c = -qb[:k] of every prefix k at once (row k - 1 of the
