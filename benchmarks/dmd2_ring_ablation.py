@@ -242,7 +242,7 @@ def main(argv=None) -> None:
     global SAMPLES_DIR
     SAMPLES_DIR = args.save_samples
     if args.teacher_rows:
-        from selfdistill.reproduce._base import markdown_table
+        from selfdistill.reproduce._outputs import markdown_table
 
         rows = pd.DataFrame([r for s in args.seeds.split(",") for r in teacher_rows(int(s))])
         stats = rows.groupby(["sampler", "nfe"], sort=False)[
@@ -251,7 +251,7 @@ def main(argv=None) -> None:
         print(markdown_table(stats.reset_index(), digits=4))
         return
     if args.summarize:
-        from selfdistill.reproduce._base import markdown_table
+        from selfdistill.reproduce._outputs import markdown_table
 
         print(markdown_table(summarize(pd.read_csv(args.out)), digits=4))
         return

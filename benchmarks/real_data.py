@@ -1,6 +1,6 @@
 """Real-data benchmark: SelfDistilledRidgeCV (every tuning mode) against RidgeCV.
 
-Protocol and columns: :mod:`selfdistill.real_benchmark`. Writes ``real_data_runs.csv`` (one row per
+Protocol and columns: :mod:`selfdistill.reproduce.real_benchmark`. Writes ``real_data_runs.csv`` (one row per
 fit, seeds and configurations in every row), ``real_data_summary.csv``, ``real_data_rules.csv`` and
 ``real_data.md`` into ``--out``. Examples::
 
@@ -11,7 +11,7 @@ fit, seeds and configurations in every row), ``real_data_summary.csv``, ``real_d
     python benchmarks/real_data.py --alphas 1 10 100 1e3 1e4 --datasets airfoil --features raw
     python benchmarks/real_data.py --gain-checks --modes default    # + synthetic and Airfoil coarse-grid checks
 
-From Python: ``selfdistill.real_benchmark.run_benchmark(datasets=..., seeds=..., configs=...)``.
+From Python: ``selfdistill.reproduce.real_benchmark.run_benchmark(datasets=..., seeds=..., configs=...)``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from selfdistill.real_benchmark import (  # noqa: E402
+from selfdistill.reproduce._outputs import markdown_table  # noqa: E402
+from selfdistill.reproduce.real_benchmark import (  # noqa: E402
     DEFAULT_ALPHAS,
     DEFAULT_STEPS,
     FEATURE_MODES,
@@ -33,7 +34,6 @@ from selfdistill.real_benchmark import (  # noqa: E402
     run_suite,
     summarize,
 )
-from selfdistill.reproduce._base import markdown_table  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -86,7 +86,8 @@ def main(argv=None) -> int:
     seeds = list(args.seed_list if args.seed_list else range(args.seeds))
     configs = build_configs(args)
     suite = run_suite(
-        args.datasets, seeds, args.features, configs, args.alphas, args.steps, gain_checks=args.gain_checks,
+        datasets=args.datasets, seeds=seeds, features=args.features, configs=configs, alphas=args.alphas,
+        steps=args.steps, gain_checks=args.gain_checks,
         synthetic_seeds=range(args.synthetic_seeds), default=args.default_name, data_dir=args.data_dir,
         max_rows=args.max_rows, n_jobs=args.jobs, show_progress=not args.no_progress,
     )

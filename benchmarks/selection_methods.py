@@ -1,6 +1,6 @@
 """Issue 9: the measured comparison of (alpha, k) selection methods behind the default.
 
-Runs the real-data protocol of :mod:`selfdistill.real_benchmark` (RidgeCV vs each method, test MSE
+Runs the real-data protocol of :mod:`selfdistill.reproduce.real_benchmark` (RidgeCV vs each method, test MSE
 on random 70/30 splits, raw and standardised features) for the cross-fitted default with 0, 1 and 2
 standard errors of preference for fewer steps (``selfdistill._cv_pipeline.SE_MULTIPLIER``, a
 module constant, set per fit here), with 10 folds, and every vetted in-sample mode; prints the
@@ -22,7 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 
 import selfdistill._cv_pipeline as pipeline  # noqa: E402
-from selfdistill.real_benchmark import make_sd_estimator, run_benchmark, summarize, verdicts  # noqa: E402
+from selfdistill.reproduce.real_benchmark import (  # noqa: E402
+    make_sd_estimator,
+    run_benchmark,
+    summarize,
+    verdicts,
+)
 
 METHODS = {
     "cf_se1": {"tuning": "crossfit", "_se": 1.0},  # the default

@@ -42,6 +42,7 @@ from .asymptotics import (
 )
 from .kernel_ridge import SelfDistilledKernelRidge, SelfDistilledKernelRidgeCV
 from .linear_model import SelfDistilledRidge, SelfDistilledRidgeCV
+from .refit_regressor import SelfDistillationRegressor
 from .report import TuningReport
 from .theory import (
     AssumptionReport,
@@ -63,7 +64,6 @@ from .theory import (
     separation_ratio,
     simulate_risk,
 )
-from .wrapper import SelfDistillationRegressor
 
 __all__ = [
     "AssumptionReport",

@@ -6,22 +6,25 @@ largest k wins and, on real data with ill-conditioned designs, xi runs off to 1e
 separates the two roles:
 
 1. split the rows into K folds (shuffled ``KFold``; rows of real data sets are often ordered);
-2. in each training part: one decomposition (:mod:`selfdistill._problems`; for a linear problem on
-   dense X from the fold's ``X^T X`` = all rows' minus the fold's, :func:`fold_problems`), and the
-   exact one-shot GCV optimum of xi for every (alpha, k) (the toolkit's ``ridge_path`` estimator,
+2. in each training part: one decomposition (:mod:`selfdistill._problems`; for tall dense X all
+   of them from one pass of fold moments, :class:`~selfdistill._problems.FoldedLinearProblem`),
+   and the exact one-shot GCV optimum of xi for every (alpha, k) (the toolkit's ``ridge_path`` estimator,
    or ``gcv_paper``) -- the procedure the final model will run on all rows;
 3. a candidate whose filter is inadmissible (values far outside [0, 1], degrees of freedom outside
    ``[0, n)``) or undefined in a fold is disqualified for good; the selected one is realised as
    per-step SD and vetted again on all rows (:mod:`selfdistill._realise`);
 4. score the filters on the held-out fold;
-5. the per-row held-out squared errors of all candidates feed the selection
-   (``tune_by_crossfit`` in :mod:`selfdistill._cv_pipeline`).
+5. the held-out errors of all candidates, and per-row errors of the few the one-standard-error
+   rule compares, feed the selection (``tune_by_crossfit`` in :mod:`selfdistill._cv_pipeline`).
 
-Cost (issue 9: the per-candidate Python work, not the algebra, was the cost): one pass over X for
-the K fold Gram matrices and K small ``eigh``; one batched least-squares solve for the one-shot
-optima of all K x n_alphas x k candidates (:func:`~selfdistill._tuning.one_shot_grid`); per fold
-one product ``(n_val x r) @ (r x C)`` for the held-out predictions of its C candidates. No Python
-loop runs per candidate.
+Cost (issue 9: the per-candidate Python work, not the algebra, was the cost). Tall dense X
+(:func:`crossfit_scores_from_moments`): one pass over the rows for every fold's moments, one
+batched ``eigh``, one batched least-squares solve for the one-shot optima of all rows' and every
+fold's n_alphas x k candidates (:func:`~selfdistill._tuning.one_shot_grid`), and O(p^2) per
+candidate for its held-out error (a quadratic form in the fold's moments); exact ridge LOO
+(:func:`ridge_loo_alpha`) is one more pass over the rows in blocks. Otherwise
+(:func:`crossfit_scores`): one decomposition per fold and one product ``(n_val x r) @ (r x C)``
+per fold. No Python loop runs per candidate.
 """
 
 from __future__ import annotations
@@ -29,60 +32,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
-from ._problems import LinearProblem
-from ._selection import FILTER_SLACK, filter_reason
-from ._spectral import GRAM_RCOND, SpectralDesign
+from ._selection import filter_verdicts
 from ._tuning import one_shot_grid
 
 
 @dataclass
 class CrossfitScores:
-    """Per-row held-out squared errors of every (alpha, k) candidate.
+    """Held-out errors of every (alpha, k) candidate (columns alpha-major, then k).
 
     Attributes
     ----------
-    errors : ndarray of shape (n_rows, n_candidates)
-        Weighted squared held-out error of each row (summed over targets), candidate columns in
-        the order alpha-major, then k.
+    mse : ndarray of shape (n_candidates,)
+        Cross-fitted mean squared error (weighted, mean over targets).
     row_weight : ndarray of shape (n_rows,)
+        Weight of each held-out row, rows in the order of :meth:`row_errors`.
     failed : ndarray of bool, shape (n_candidates,)
         Unrealisable or invalid in at least one fold.
     reasons : dict
         Column -> why it failed (first fold it failed in).
-    n_targets : int
+    row_errors : callable
+        ``columns -> (n_rows, len(columns))`` weighted squared held-out error of each row (summed
+        over targets) for the given candidate columns (the one-standard-error rule needs a few).
+    full_grid : OneShotGrid or None
+        The one-shot solution on all rows, when it was solved in one batch with the folds.
     """
 
-    errors: np.ndarray
+    mse: np.ndarray
     row_weight: np.ndarray
     failed: np.ndarray
     reasons: dict
-    n_targets: int
-
-    @property
-    def mse(self) -> np.ndarray:
-        return self.errors.sum(axis=0) / (self.row_weight.sum() * self.n_targets)
+    row_errors: object
+    full_grid: object = None
 
 
-def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
-                    full=None) -> CrossfitScores:
+def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str) -> CrossfitScores:
     """Held-out errors of the xi-tuned procedure for every (alpha, k).
 
     ``fit_part(X, y, sw)`` returns a spectral problem (decomposition of those rows). Inside a fold
     only the filters are needed (no per-step xi): a candidate whose filter is inadmissible
     (:func:`~selfdistill._selection.filter_reason`) or undefined is disqualified; the selected
-    candidate is realised and vetted again on all rows. Per fold: one decomposition (from the
-    fold's ``X^T X`` when ``full``, the :class:`~selfdistill._problems.LinearProblem` of all rows,
-    is given and X is a dense array: :func:`fold_problems`), the one-shot optima of every (alpha, k)
-    at once (:func:`one_shot_filters`), and the held-out predictions of every candidate as one
-    product ``val_map @ (filters * z)``.
+    candidate is realised and vetted again on all rows. Per fold: one decomposition of its training
+    rows (:func:`fold_problems`), the one-shot optima of every (alpha, k) at once
+    (:func:`one_shot_filters`), and the held-out predictions of every candidate as one product
+    ``val_map @ (filters * z)``.
     """
     steps = [int(k) for k in steps]
     n = X.shape[0]
     T = 1 if y.ndim == 1 else y.shape[1]
     n_cand = len(alphas) * len(steps)
-    folds = list(fold_problems(fit_part, full, X, y, sw, splitter))
+    folds = list(fold_problems(fit_part, X, y, sw, splitter))
     if not folds:
         raise ValueError("cv must split the rows into folds whose test parts cover every row once.")
     filters, unusable, reasons = one_shot_filters([part.smoother for _, part in folds], alphas, steps, one_shot)
@@ -108,77 +107,107 @@ def crossfit_scores(fit_part, X, y, sw, alphas, steps, splitter, one_shot: str,
     row_weight = np.ones(n) if sw is None else np.asarray(sw, dtype=float)[rows]
     failed = np.any(unusable, axis=0)
     reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
-    return CrossfitScores(errors, row_weight, failed, reasons, T)
+    mse = errors.sum(axis=0) / (row_weight.sum() * T)
+    return CrossfitScores(mse, row_weight, failed, reasons, lambda columns: errors[:, columns])
 
 
-def fold_problems(fit_part, full, X, y, sw, splitter):
-    """Yield ``(test rows, problem of the training rows with the test rows attached)`` per fold.
+#: A held-out error computed as a quadratic form in the fold's moments loses the digits that its
+#: terms cancel: below this share of the terms' magnitude (relative rounding error above ~1e-10,
+#: i.e. R^2 > 1 - 1e-7 on the held-out rows) the fold is scored from its rows instead.
+CANCELLATION_FLOOR = 1e-6
 
-    Linear problems on dense X: every training Gram matrix is the Gram matrix of all rows minus
-    that of the fold's test rows (rows centred once, at the mean of all rows; the training means
-    enter as a rank-one correction), so the folds cost one pass over X and one small ``eigh`` each,
-    no copy of the training rows. This is the Gram route of
-    :meth:`~selfdistill.SpectralDesign.from_X`; a fold where that route would lose accuracy
-    (``GRAM_RCOND``, or fewer training rows than features), any other problem, and splitters
-    whose training part is not the complement of the test part are decomposed by ``fit_part``.
+
+def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> CrossfitScores:
+    """:func:`crossfit_scores` for a :class:`~selfdistill._problems.FoldedLinearProblem`.
+
+    The held-out squared error of every candidate of fold f is ``sum_t v_t^T M_f v_t``, O(p^2) per
+    candidate with the fold's moments ``M_f`` (p = d + T + 1) instead of O(n_val r) with its rows
+    (:func:`heldout_vectors`); a fold whose quadratic forms cancel (``CANCELLATION_FLOOR``) is
+    scored from its rows. Per-row errors are computed only for the columns the one-standard-error
+    rule asks for.
     """
-    n = X.shape[0]
-    splits = list(splitter.split(X, y))
-    partition = all(np.all(np.bincount(np.concatenate([tr, te]), minlength=n) == 1) for tr, te in splits)
-    if not (isinstance(full, LinearProblem) and isinstance(X, np.ndarray) and partition):
-        for train, test in splits:
-            part = fit_part(X[train], y[train], None if sw is None else sw[train])
-            part.attach_validation(X[test], y[test], None if sw is None else sw[test])
-            yield test, part
-        return
-    x_center, y_center = full.design.x_offset, full.design.y_offset
-    Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
-    stats = [_centred_sums(X[test], Y[test], None if sw is None else sw[test], x_center, y_center)
-             for _, test in splits]
-    total = [sum(parts) for parts in zip(*stats, strict=True)]
-    for (train, test), fold in zip(splits, stats, strict=True):
-        part = _training_problem(full, [t - f for t, f in zip(total, fold, strict=True)],
-                                 x_center, y_center, y.ndim)
-        if part is None or train.size < X.shape[1]:
-            part = fit_part(X[train], y[train], None if sw is None else sw[train])
+    smoothers = [part.smoother for part in folded.folds]
+    # one batched solve for all rows (the refit candidates) and every fold
+    both = one_shot_grid([folded.full.smoother] + smoothers, alphas, max(steps), one_shot)
+    for k in range(max(steps) + 1):  # the filters of all rows and every fold in one pass per k
+        both.deviation(k)
+    n_alpha = len(alphas)
+    filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot,
+                                                  both.rows(slice(n_alpha, None)))
+    if len({H.shape for H in filters}) == 1:  # same rank in every fold: all folds at once
+        vectors = heldout_vectors(folded, range(len(filters)), np.stack(filters))
+    else:
+        vectors = [heldout_vectors(folded, [f], H[None])[0] for f, H in enumerate(filters)]
+    errors = 0.0
+    for f, (err, magnitude) in enumerate(zip(*_quadratic_forms(folded.moments, vectors), strict=True)):
+        if not np.all(err >= CANCELLATION_FLOOR * magnitude):
+            residual = folded.heldout_residuals(f, vectors[f])
+            err = np.einsum("ntc,ntc->c", residual, residual)
+        errors = errors + err
+    row_weight = folded.heldout_weights()
+    T = folded.full.smoother.n_targets
+
+    def row_errors(columns):
+        parts = []
+        for f, vec in enumerate(vectors):
+            residual = folded.heldout_residuals(f, vec[:, :, columns])
+            parts.append(np.einsum("ntc,ntc->nc", residual, residual))
+        return np.concatenate(parts)
+
+    reasons = {col: f"in a fold: {why}" for col, why in reasons.items()}
+    return CrossfitScores(errors / (row_weight.sum() * T), row_weight, np.any(unusable, axis=0),
+                          reasons, row_errors, both.rows(slice(0, n_alpha)))
+
+
+def _quadratic_forms(moments: np.ndarray, vectors) -> tuple:
+    """``sum_t v_t^T M_f v_t`` per fold and candidate, and the same of ``|v|, |M|`` (the magnitude
+    of its terms): batched over the folds when ``vectors`` is one array (K, T, p, C)."""
+    if isinstance(vectors, list):
+        pairs = [_quadratic_forms(moments[f : f + 1], vec[None]) for f, vec in enumerate(vectors)]
+        return [e[0] for e, _ in pairs], [m[0] for _, m in pairs]
+    M = moments[:, None]
+    err = np.einsum("ftpc,ftpc->fc", vectors, M @ vectors)
+    absv = np.abs(vectors)
+    return err, np.einsum("ftpc,ftpc->fc", absv, np.abs(M) @ absv)
+
+
+def heldout_vectors(folded, folds, H: np.ndarray) -> np.ndarray:
+    """``v`` (K, T, p, C) with held-out residuals ``rows_f @ v[f, t]`` of the C filters ``H[f]``
+    (r, C) of each fold f of ``folds`` (K folds of the same rank r).
+
+    The model of filter h on the training part is ``b = V diag(h / s) z`` with the intercept at the
+    training means; in the rows' coordinates (centred at the mean of all rows, times sqrt(w)) its
+    residual is ``y~ - x~ b - sqrt(w) delta`` with ``delta = (y_mean_f - y_center) -
+    (x_mean_f - x_center) b``: ``v = [-b, e_t, -delta]`` over the columns ``[X, Y, 1]``.
+    """
+    designs = [folded.folds[f].design for f in folds]
+    K, r, C = H.shape
+    d, T = designs[0].n_features, designs[0].z.shape[1]
+    V = np.stack([design.components for design in designs])  # (K, d, r)
+    zs = np.stack([design.z / design.singular_values[:, None] for design in designs])  # (K, r, T)
+    # b of every (fold, target, candidate): one batched product V @ (z_t / s * H)
+    B = (V @ (zs[:, :, :, None] * H[:, :, None, :]).reshape(K, r, T * C)).reshape(K, d, T, C)
+    vec = np.zeros((K, T, d + T + 1, C))
+    vec[:, :, :d] = -B.transpose(0, 2, 1, 3)
+    vec[:, np.arange(T), d + np.arange(T)] = 1.0
+    mx = np.stack([design.x_offset for design in designs]) - folded.x_center
+    my = np.stack([design.y_offset for design in designs]) - folded.y_center
+    vec[:, :, -1] = np.einsum("kd,kdtc->ktc", mx, B) - my[:, :, None]
+    return vec
+
+
+def fold_problems(fit_part, X, y, sw, splitter):
+    """Yield ``(test rows, problem of the training rows with the test rows attached)`` per fold,
+    each training part decomposed by ``fit_part`` from its rows (the route for kernels, sparse or
+    wide X, and the slow reference of :class:`~selfdistill._problems.FoldedLinearProblem`)."""
+    splits = splitter.splits() if hasattr(splitter, "splits") else list(splitter.split(X, y))
+    for train, test in splits:
+        part = fit_part(X[train], y[train], None if sw is None else sw[train])
         part.attach_validation(X[test], y[test], None if sw is None else sw[test])
         yield test, part
 
 
-def _centred_sums(Xb, Yb, w, x_center, y_center):
-    """Weighted sums of rows centred at the given centres: W, sum x, sum y, X^T X, X^T y, sum y^2."""
-    Xc, Yc = Xb - x_center, Yb - y_center
-    Xw, Yw = (Xc, Yc) if w is None else (Xc * w[:, None], Yc * w[:, None])
-    weight = float(Xb.shape[0] if w is None else np.sum(w))
-    return (weight, Xw.sum(axis=0), Yw.sum(axis=0), Xw.T @ Xc, Xw.T @ Yc, np.sum(Yw * Yc, axis=0))
-
-
-def _training_problem(full, sums, x_center, y_center, y_ndim: int):
-    """The linear problem of a training part from its centred sums, or None when ``X^T X`` is too
-    ill-conditioned for the Gram route (the caller then decomposes the rows themselves)."""
-    weight, sx, sy, xx, xy, yy = sums
-    if weight <= 0:
-        return None
-    x_offset, y_offset = np.zeros_like(sx), np.zeros_like(sy)
-    if full.fit_intercept:  # recentre at the training means: a rank-one correction
-        mx, my = sx / weight, sy / weight
-        xx = xx - weight * np.outer(mx, mx)
-        xy = xy - weight * np.outer(mx, my)
-        yy = yy - weight * my**2
-        x_offset, y_offset = x_center + mx, y_center + my
-    evals, evecs = scipy.linalg.eigh(xx)
-    top = evals[-1]
-    if top <= 0 or evals[0] < GRAM_RCOND * top:
-        return None
-    order = np.argsort(evals)[::-1]
-    s = np.sqrt(evals[order])
-    V = evecs[:, order]
-    design = SpectralDesign(s, V, weight, xx.shape[0], "gram", (V.T @ xy) / s[:, None], yy,
-                            x_offset=x_offset, y_offset=y_offset)
-    return LinearProblem.from_design(design, full.fit_intercept, y_ndim)
-
-
-def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -> tuple:
+def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, grid=None) -> tuple:
     """Filters of the one-shot-GCV-tuned k-step SD for every fold and (alpha, k), and which are unusable.
 
     Returns ``filters`` (per fold, shape (r, n_alphas * len(steps)), columns alpha-major then k);
@@ -186,7 +215,8 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -
     inadmissible there (:func:`~selfdistill._selection.filter_reason`), whose columns hold the
     ridge filter (scored, never selected); and ``{column: reason in the first fold it fails}``.
     Only the selected one-shot estimator is solved, in its own stable basis (the ridge-path t-power
-    basis or the paper's xibar), for all folds and alphas at once, without converting to per-step xi.
+    basis or the paper's xibar), for all folds and alphas at once, without converting to per-step xi
+    (``grid``: that solution, when it is at hand).
     """
     if len({sm.ell.size for sm in smoothers}) > 1:  # folds of different rank: one grid each
         parts = [one_shot_filters([sm], alphas, steps, one_shot) for sm in smoothers]
@@ -195,65 +225,60 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str) -
             reasons.update({c: why for c, why in fold_reasons.items() if c not in reasons})
         return [p[0][0] for p in parts], np.vstack([p[1] for p in parts]), reasons
     n_alpha, n_steps, n_folds = len(alphas), len(steps), len(smoothers)
-    grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
+    if grid is None:
+        grid = one_shot_grid(smoothers, alphas, max(steps), one_shot)  # rows: fold-major, then alpha
     ridge = grid.A
     n_rows = np.repeat([float(sm.n) for sm in smoothers], n_alpha)
-    unusable = np.zeros((n_folds * n_alpha, n_steps), dtype=bool)
+    # every k at once: rows (k, fold, alpha) of the filters, vetted in one vectorised pass
+    h = np.stack([ridge - grid.deviation(k) if k else ridge for k in steps])  # (n_steps, rows, r)
+    n_grid = ridge.shape[0]
+    bad, word = filter_verdicts(h.reshape(n_steps * n_grid, -1), smoothers[0].p0, np.tile(n_rows, n_steps))
+    ridge_step = np.array(steps) == 0
+    unusable = ((bad.reshape(n_steps, n_grid) | ~grid.defined) & ~ridge_step[:, None]).T  # (rows, n_steps)
+    h = np.where(unusable.T[:, :, None], ridge[None], h)
     reasons = {}
-    per_k = []
-    for ik, k in enumerate(steps):
-        h = ridge - grid.deviation(k) if k else ridge
-        if k:
-            unusable[:, ik] = ~grid.defined | _inadmissible(h, smoothers[0].p0, n_rows)
-            for row in np.flatnonzero(unusable[:, ik]):  # fold-major: the first fold words it
-                fold, ia = divmod(int(row), n_alpha)
-                col = ia * n_steps + ik
-                if col not in reasons:
-                    reasons[col] = (filter_reason(smoothers[fold], h[row]) if grid.defined[row]
-                                    else "one-shot GCV undefined (df >= n)")
-            h = np.where(unusable[:, ik, None], ridge, h)
-        per_k.append(h)
-    filters = np.stack(per_k, axis=1).reshape(n_folds, n_alpha * n_steps, -1)
+    by_fold = unusable.reshape(n_folds, n_alpha, n_steps)
+    for ia, ik in zip(*np.nonzero(by_fold.any(axis=0)), strict=True):  # worded in the first fold it fails
+        row = int(np.argmax(by_fold[:, ia, ik])) * n_alpha + int(ia)
+        reasons[int(ia) * n_steps + int(ik)] = (word(int(ik) * n_grid + row) if grid.defined[row]
+                                                else "one-shot GCV undefined (df >= n)")
+    filters = h.transpose(1, 0, 2).reshape(n_folds, n_alpha * n_steps, -1)
     return [f.T for f in filters], unusable.reshape(n_folds, n_alpha * n_steps), reasons
 
 
-def _inadmissible(h: np.ndarray, p0: int, n) -> np.ndarray:
-    """Rows of ``h`` (one filter per row, total weight ``n`` per row) that
-    :func:`~selfdistill._selection.filter_reason` rejects, vectorised."""
-    with np.errstate(invalid="ignore"):
-        low = np.min(h, axis=1, initial=np.inf)
-        high = np.max(h, axis=1, initial=-np.inf)
-        df = p0 + np.sum(h, axis=1)
-        ok = (np.all(np.isfinite(h), axis=1) & (low >= -FILTER_SLACK) & (high <= 1.0 + FILTER_SLACK)
-              & (df >= 0.0) & (df < n))
-    return ~ok
-
-
-def ridge_loo_alpha(sm, alphas) -> tuple[int, np.ndarray]:
+def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
     """Index of the alpha ``RidgeCV`` would pick (exact LOO; first of ties in grid order).
 
     Ridge is one linear smoother, so its LOO residuals are ``e_i / (1 - h_ii)`` exactly, with the
     leverage ``h_ii = w_i / n + sum_j U_ij^2 a_j`` (intercept included): all alphas at once.
-    Returns the index and the LOO mean squared errors (inf where a leverage reaches 1).
+    ``left_blocks`` yields ``(U^T, y~, sqrt(w))`` for blocks of rows (e.g.
+    :meth:`~selfdistill._problems.FoldedLinearProblem.left_blocks`); by default the smoother's own
+    U, targets and weights form one block. Returns the index and the LOO mean squared errors (inf
+    where a leverage reaches 1).
     """
-    if sm.left is None or sm.y_tilde is None:
-        raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
-    A = sm.ell[:, None] / (sm.ell[:, None] + np.asarray(alphas, dtype=float)[None, :])  # (r, n_alpha)
-    denom = sm.left**2 @ A  # leverages, then 1 - leverage, in place (n_rows x n_alpha arrays)
-    if sm.p0:
-        root_w = sm.root_w if sm.root_w is not None else np.ones(denom.shape[0])
-        denom += (root_w**2 / sm.n)[:, None]
-    np.subtract(1.0, denom, out=denom)
-    defined = np.min(denom, axis=0) > 1e-12
-    scores = np.zeros(A.shape[1])
-    for j in range(sm.n_targets):
-        residual = sm.left @ (A * sm.z[:, [j]])
-        np.subtract(sm.y_tilde[:, [j]], residual, out=residual)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            residual /= denom
-        residual *= residual
-        scores += np.sum(residual, axis=0)
-    scores = np.where(defined, scores / (sm.n * sm.n_targets), np.inf)
+    if left_blocks is None:
+        if sm.left is None or sm.y_tilde is None:
+            raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
+        root_w = sm.root_w if sm.root_w is not None else np.ones(sm.left.shape[0])
+        left_blocks = [(sm.left.T, sm.y_tilde, root_w)]
+    # rows along the last axis (n_alpha x rows arrays): reductions over rows run contiguously
+    A_t = sm.ell[None, :] / (sm.ell[None, :] + np.asarray(alphas, dtype=float)[:, None])  # (n_alpha, r)
+    scores = np.zeros(A_t.shape[0])
+    lowest = np.full(A_t.shape[0], np.inf)
+    fitted_maps = [A_t * sm.z[:, j] for j in range(sm.n_targets)]
+    for left_t, y_tilde, root_w in left_blocks:
+        denom = A_t @ (left_t * left_t)  # leverages, then 1 - leverage, in place
+        if sm.p0:
+            denom += root_w**2 / sm.n
+        np.subtract(1.0, denom, out=denom)
+        np.minimum(lowest, np.min(denom, axis=1), out=lowest)
+        for j in range(sm.n_targets):
+            residual = fitted_maps[j] @ left_t
+            np.subtract(y_tilde[:, j], residual, out=residual)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                residual /= denom
+            scores += np.einsum("ai,ai->a", residual, residual)
+    scores = np.where(lowest > 1e-12, scores / (sm.n * sm.n_targets), np.inf)
     if not np.any(np.isfinite(scores)):
         return int(np.argmax(alphas)), scores
     return int(np.argmin(scores)), scores

@@ -10,8 +10,9 @@
 5. realised model ........................... :mod:`selfdistill._realise` (+ :meth:`model`
    of the spectral problem), fitted attributes and ``cv_results_`` in :mod:`selfdistill._results`.
 
-The estimators supply two hooks: ``_validate_fit_data`` and ``_problem(X, y, sw, keep_left)``
-(stage 1 for their kind of smoother).
+The estimators supply their constraint table ``_parameter_constraints``, ``_accept_sparse``
+(input formats of X) and the hooks ``_problem(X, y, sw, keep_left)`` (stage 1 for their kind of
+smoother) and ``_folded_problem`` (all rows and the folds of cross-fitting from one pass).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._crossfit import crossfit_scores, ridge_loo_alpha
-from ._cv_params import CVParams, TuningData, check_cv_params, fold_splitter, split_for_tuning
+from ._crossfit import crossfit_scores, crossfit_scores_from_moments, ridge_loo_alpha
+from ._cv_params import CVParams, Folds, TuningData, split_for_tuning, validate_fit_data
 from ._realise import realise
 from ._results import TunedMixin, store_tuning_results
 from ._selection import (
@@ -34,7 +35,7 @@ from ._selection import (
     warn_on_boundary,
 )
 from ._tuning import Candidate, evaluate_grid
-from ._validation import check_noise_var
+from ._validation import ValidatedParamsMixin, check_noise_var
 
 #: A k-step candidate must beat the best candidate with fewer steps by more than this many
 #: standard errors of the paired held-out difference ("one-standard-error rule").
@@ -113,16 +114,24 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
     """
     owner = type(est).__name__
     steps = [int(k) for k in params.steps]
-    problem = est._problem(data.X, data.y, data.sw, keep_left=True)
-    sm = problem.smoother
-    ridge_index, ridge_loo = ridge_loo_alpha(sm, params.alphas)
-    scores = None
+    folds = folded = scores = None
     if steps != [0]:
-        scores = crossfit_scores(
-            lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
-            data.X, data.y, data.sw, params.alphas, steps,
-            fold_splitter(est.cv, est.random_state), params.one_shot, full=problem,
-        )
+        folds = Folds(params.cv, est.random_state, data.X, data.y)
+        if folds.partition:
+            folded = est._folded_problem(data.X, data.y, data.sw, folds.tests)
+    if folded is not None:  # tall dense X: every fold from one pass of moments
+        problem = folded.full
+        ridge_index, ridge_loo = ridge_loo_alpha(problem.smoother, params.alphas, folded.left_blocks())
+        scores = crossfit_scores_from_moments(folded, params.alphas, steps, params.one_shot)
+    else:
+        problem = est._problem(data.X, data.y, data.sw, keep_left=True)
+        ridge_index, ridge_loo = ridge_loo_alpha(problem.smoother, params.alphas)
+        if folds is not None:
+            scores = crossfit_scores(
+                lambda Xp, yp, swp: est._problem(Xp, yp, swp, keep_left=False),
+                data.X, data.y, data.sw, params.alphas, steps, folds, params.one_shot,
+            )
+    sm = problem.smoother
     candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
     order = _crossfit_preference(candidates, status, scores, steps)
     ridge_col = ridge_index * len(steps) + steps.index(0) if 0 in steps else None
@@ -147,13 +156,14 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
     Returns the candidates and ``{column: why it may not be selected}``.
     """
     steps = [int(k) for k in params.steps]
-    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot)
+    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot,
+                          solved=None if scores is None else scores.full_grid, report_both=False)
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
-    candidates, status = [], {}
-    for col, cand in enumerate(refit):
-        candidates.append(Candidate(cand.alpha, cand.n_steps, cand.xibar, cand.u, float(mse[col]),
-                                    {**cand.extra, "mse_refit_gcv": cand.mse}))
+    status = {}
+    for col, cand in enumerate(refit):  # the refits, scored by their cross-fitted error
+        cand.extra["mse_refit_gcv"] = cand.mse
+        cand.mse = float(mse[col])
         if cand.n_steps == 0 and col // len(steps) != ridge_index:
             status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
         elif scores is None:
@@ -162,20 +172,32 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
             status[col] = scores.reasons[col]
         elif cand.n_steps and cand.extra.get("undefined"):
             status[col] = "one-shot GCV undefined on all rows"
-    return candidates, status
+    return refit, status
 
 
 def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
     """Columns in order of preference: the one-SE choice first, then the best of each k."""
-    eligible = [c for c in range(len(candidates)) if c not in status and np.isfinite(candidates[c].mse)]
+    mse = np.array([c.mse for c in candidates])
+    n_steps = np.array([c.n_steps for c in candidates])
+    ok = np.isfinite(mse)
+    ok[list(status)] = False
+    eligible = np.flatnonzero(ok)
     if scores is None:
-        return eligible[:1]
-    if not eligible:  # no k-step candidate survived the folds, and ridge is not in the grid
+        return [int(c) for c in eligible[:1]]
+    if not eligible.size:  # no k-step candidate survived the folds, and ridge is not in the grid
         return []
-    best = min(eligible, key=lambda c: (candidates[c].mse, candidates[c].n_steps))
-    by_k = [min((c for c in eligible if candidates[c].n_steps == k), key=lambda c: candidates[c].mse)
-            for k in steps if any(candidates[c].n_steps == k for c in eligible)]
-    choice = one_standard_error_choice(scores.errors, scores.row_weight, by_k, best, SE_MULTIPLIER)
+    # the first column of least error (fewest steps among equal errors), and the best of each k
+    ties = eligible[mse[eligible] == mse[eligible].min()]
+    best = int(ties[np.argmin(n_steps[ties])])
+    by_k = []
+    for k in steps:
+        of_k = eligible[n_steps[eligible] == k]
+        if of_k.size:
+            by_k.append(int(of_k[np.argmin(mse[of_k])]))
+    columns = by_k + [best]
+    pick = one_standard_error_choice(scores.row_errors(columns), scores.row_weight,
+                                     list(range(len(by_k))), len(by_k), SE_MULTIPLIER)
+    choice = columns[pick]
     return [choice] + sorted(set(by_k) - {choice}, key=lambda c: candidates[c].n_steps)
 
 
@@ -195,7 +217,7 @@ def _first_realisable(sm, candidates, order: list[int], status: dict, notes: lis
     raise ValueError("no candidate can be realised on all rows; include n_steps=0.")  # pragma: no cover
 
 
-class SpectralCVMixin(TunedMixin):
+class SpectralCVMixin(ValidatedParamsMixin, TunedMixin):
     """``fit`` of the CV estimators: the stage sequence of this module's docstring."""
 
     def fit(self, X, y, sample_weight=None, X_val=None, y_val=None):
@@ -223,11 +245,11 @@ class SpectralCVMixin(TunedMixin):
         -------
         self
         """
-        params = check_cv_params(self)
+        params = CVParams.of(self)
         problem = self._statistics_problem(X, y, sample_weight, X_val, y_val)
         if problem is not None:  # issue 13: already reduced and decomposed (dask input)
             return self._realise(tune_by_criterion(self, None, params, problem), None)
-        X, y, sw = self._validate_fit_data(X, y, sample_weight)
+        X, y, sw = validate_fit_data(self, X, y, sample_weight, accept_sparse=self._accept_sparse)
         data = split_for_tuning(self, X, y, sw, X_val, y_val)
         tune = tune_by_crossfit if params.tuning == "crossfit" else tune_by_criterion
         return self._realise(tune(self, data, params), data)
@@ -242,6 +264,10 @@ class SpectralCVMixin(TunedMixin):
 
     def _store_fit_extras(self, outcome: TuningOutcome, data: TuningData | None) -> None:
         """Estimator-specific attributes (teacher, spectrum, ...)."""
+
+    def _folded_problem(self, X, y, sw, tests):
+        """All rows and the training folds of ``tests`` from one pass of moments, or None."""
+        return None
 
     def _statistics_problem(self, X, y, sample_weight, X_val, y_val):
         """A spectral problem built from sufficient statistics of X, or None for in-memory X."""

@@ -47,6 +47,47 @@ self : object
     The fitted estimator.""",
 }
 
+
+# -- whole Parameters/Returns sections of the methods that many estimators share (issue 16,
+#    knowledge-distillation helper): one placeholder line documents the whole method.
+def _sections(parameters: str, returns: str) -> str:
+    return f"Parameters\n----------\n{parameters}\n\nReturns\n-------\n{returns}"
+
+
+_LABELS = """y : array-like of shape (n_samples,)
+    Class labels."""
+_PASSED_ON_WEIGHTS = """sample_weight : array-like of shape (n_samples,), optional
+    Non-negative weights (a weight w counts a row w times), passed on to every fit; None means
+    unit weights."""
+DOCS.update(
+    feature_attributes="""n_features_in_ : int
+    Number of features seen in ``fit``.
+feature_names_in_ : ndarray of str
+    Only when ``X`` had string column names (a pandas DataFrame).""",
+    fit_regressor_sections=_sections(
+        "\n".join((DOCS["X_fit"], DOCS["y_fit"], _PASSED_ON_WEIGHTS)), DOCS["returns_self"]
+    ),
+    fit_classifier_sections=_sections(
+        "\n".join((DOCS["X_fit"], _LABELS, DOCS["sample_weight_fit"])), DOCS["returns_self"]
+    ),
+    predict_values_sections=_sections(
+        DOCS["X_predict"], "ndarray of shape (n_samples,) or (n_samples, n_targets)\n    Predicted targets."
+    ),
+    predict_labels_sections=_sections(
+        DOCS["X_predict"], "ndarray of shape (n_samples,)\n    Predicted class labels."
+    ),
+    predict_proba_sections=_sections(
+        DOCS["X_predict"],
+        "ndarray of shape (n_samples, n_classes)\n    Columns follow ``classes_``; probabilities sum "
+        "to 1 along a row.",
+    ),
+    predict_logits_sections=_sections(
+        DOCS["X_predict"],
+        "ndarray of shape (n_samples, n_classes)\n    One column per entry of ``classes_`` (a row "
+        "is defined up to an additive constant).",
+    ),
+)
+
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
 
 

@@ -182,20 +182,11 @@ class LeastSquaresForm:
     def from_matrix(cls, S: np.ndarray, b: np.ndarray, const: float) -> LeastSquaresForm:
         """A dense ``S`` of shape (m, r) (no exact recovery; fine for the small k used in tuning).
 
-        Prefer this to :meth:`general`: the product ``S u`` is then formed here, so the Arnoldi
-        loop never calls back into the module that built the form (one-way module map).
+        The product ``S u`` is formed here, so the Arnoldi loop never calls back into the module
+        that built the form (one-way module map).
         """
         S = np.asarray(S, dtype=np.float64)
         return cls(lambda u: S @ u, lambda w: w, np.zeros(S.shape[1], dtype=bool), b, const)
-
-    @classmethod
-    def general(cls, apply_S, b: np.ndarray, const: float, r: int) -> LeastSquaresForm:
-        """Any linear ``S`` given as a function (no exact recovery).
-
-        Kept only until ``_tuning`` builds its validation form with :meth:`from_matrix`: a function
-        defined elsewhere makes the Arnoldi loop call back into that module.
-        """
-        return cls(apply_S, lambda w: w, np.zeros(r, dtype=bool), b, const)
 
 
 @dataclass(frozen=True)

@@ -71,17 +71,32 @@ def filter_reason(sm: SpectralSmoother, h: np.ndarray, check_df: bool = True) ->
     """Why the filter ``h`` is inadmissible ("" if it is not): values far outside [0, 1], or
     (``check_df``) degrees of freedom ``p0 + sum(h)`` outside ``[0, n)`` -- the range where GCV,
     Cp and the one-shot estimators are defined (held-out validation does not use them)."""
-    if not np.all(np.isfinite(h)):
-        return "non-finite filter"
-    if h.size == 0:  # rank-0 design (constant columns): no direction to vet
-        return ""
-    low, high = float(np.min(h)), float(np.max(h))
-    if low < -FILTER_SLACK or high > 1.0 + FILTER_SLACK:
-        return f"filter values in [{low:.3g}, {high:.3g}], far outside [0, 1] (inadmissible)"
-    df = degrees_of_freedom(sm, h)
-    if check_df and not 0.0 <= df < sm.n:
-        return f"degrees of freedom {df:.4g} outside [0, n={sm.n:g})"
-    return ""
+    bad, word = filter_verdicts(h[None, :], sm.p0, sm.n, check_df)
+    return word(0) if bad[0] else ""
+
+
+def filter_verdicts(h: np.ndarray, p0: int, n, check_df: bool = True):
+    """:func:`filter_reason` of every row of ``h`` (one filter per row, total weight ``n``, a
+    number or one per row) in one vectorised pass: ``(bad, word)``, the rejected rows and a
+    function ``row -> reason`` (rows are worded only when asked)."""
+    if h.shape[1] == 0:  # rank-0 design (constant columns): no direction to vet
+        return np.zeros(h.shape[0], dtype=bool), lambda row: ""
+    n = np.broadcast_to(np.asarray(n, dtype=float), h.shape[:1])
+    with np.errstate(invalid="ignore"):
+        finite = np.all(np.isfinite(h), axis=1)
+        low, high = np.min(h, axis=1), np.max(h, axis=1)
+        df = p0 + np.sum(h, axis=1)
+        outside = (low < -FILTER_SLACK) | (high > 1.0 + FILTER_SLACK)
+        bad_df = ~((df >= 0.0) & (df < n)) if check_df else np.zeros(h.shape[0], dtype=bool)
+
+    def word(row: int) -> str:
+        if not finite[row]:
+            return "non-finite filter"
+        if outside[row]:
+            return f"filter values in [{low[row]:.3g}, {high[row]:.3g}], far outside [0, 1] (inadmissible)"
+        return f"degrees of freedom {df[row]:.4g} outside [0, n={n[row]:g})"
+
+    return ~finite | outside | bad_df, word
 
 
 def vet(sm: SpectralSmoother, cand: Candidate, method: str, real: Realised) -> str:

@@ -135,13 +135,21 @@ def evaluate_grid(
     *,
     one_shot: str = "ridge_path",
     noise_var: np.ndarray | None = None,
+    solved: OneShotGrid | None = None,
+    report_both: bool = True,
 ) -> list[Candidate]:
-    """Optimise xi exactly for every (alpha, k) of the grid and score it with ``method``."""
+    """Optimise xi exactly for every (alpha, k) of the grid and score it with ``method``.
+
+    ``solved``: under ``gcv``, the :func:`one_shot_grid` of ``one_shot`` on this smoother and
+    these alphas when it is already at hand (e.g. solved in one batch with the folds of
+    cross-fitting); ``report_both=False``: the other one-shot estimator is not solved (its
+    estimates are only reported, never used by the selection)."""
     k_max = int(np.max(steps))
     steps = [int(k) for k in steps]
     out: list[Candidate] = []
     if method == "gcv":  # closed forms: all alphas at once
-        for by_k in _gcv_grid(smoother, np.asarray(alphas, dtype=float), k_max, one_shot):
+        for by_k in gcv_candidates(smoother, np.asarray(alphas, dtype=float), k_max, one_shot, solved,
+                                   both=report_both):
             out.extend(by_k[k] for k in steps)
         return out
     path = _criterion_path(smoother, method, k_max, one_shot, noise_var)
@@ -249,18 +257,22 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     Q, R = np.linalg.qr(columns)
     qb = np.einsum("bmp,bm->bp", Q, base)
     diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
-    scale = np.maximum(np.linalg.norm(columns, axis=1), np.finfo(float).tiny)
+    # the column norms as np.linalg.norm computes them, without its conjugate copy
+    scale = np.maximum(np.sqrt(np.add.reduce(columns * columns, axis=1)), np.finfo(float).tiny)
+    K = diag.shape[1]  # prefixes k <= K have a triangular factor R[:k, :k]
+    solvable = np.logical_and.accumulate(diag > 1e-12 * scale[:, :K], axis=1)  # (B, K): prefix k = K index k - 1
+    # back substitution for R[:k, :k] c = -qb[:k] of every prefix k at once (row k - 1 of the
+    # middle axis; entries beyond k stay exactly zero, so each prefix sees the same operations)
+    active = np.arange(K)[None, :] < np.arange(1, K + 1)[:, None]  # (prefix, i): i < k
+    rhs = np.where(active, -qb[:, None, :K], 0.0)
+    coef_all = np.zeros((B, K, K))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(K - 1, -1, -1):
+            coef_all[:, :, i] = np.where(active[:, i], rhs[:, :, i] / R[:, i, i, None], 0.0)
+            rhs[:, :, :i] -= coef_all[:, :, i : i + 1] * R[:, None, :i, i]
     for k in range(1, k_max + 1):
-        coef = np.zeros((B, k))
-        solvable = np.zeros(B, dtype=bool)
-        if k <= diag.shape[1]:
-            solvable = np.all(diag[:, :k] > 1e-12 * scale[:, :k], axis=1)
-            rhs = -qb[:, :k]  # back substitution for R[:k, :k] c = -qb[:k], column by column
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                for i in range(k - 1, -1, -1):
-                    coef[:, i] = rhs[:, i] / R[:, i, i]
-                    rhs[:, :i] -= coef[:, i : i + 1] * R[:, :i, i]
-        for b in np.flatnonzero(~solvable):
+        coef = coef_all[:, k - 1, :k].copy() if k <= K else np.zeros((B, k))
+        for b in np.flatnonzero(~solvable[:, k - 1]) if k <= K else range(B):
             coef[b] = np.linalg.lstsq(columns[b, :, :k], -base[b], rcond=None)[0]
         residual = base + np.einsum("bmk,bk->bm", columns[:, :, :k], coef)
         rss[:, k] = np.einsum("bm,bm->b", residual, residual)
@@ -291,10 +303,9 @@ class _ValidationForm:
         z = sm.z
         # residual_t = y_val_t - P (h * z_t);  in QR coordinates  qty_t - R (z_t * a) + R (z_t * u)
         b = np.concatenate([self.R @ (z[:, j] * a) - self.qty[:, j] for j in range(z.shape[1])])
-        apply_S = lambda u: np.concatenate(  # noqa: E731
-            [self.R @ (z[:, j] * u) for j in range(z.shape[1])]
-        )
-        form = LeastSquaresForm.general(apply_S, b, max(self.perp, 0.0), a.size)
+        # S u = [R diag(z_t) u]_t as one matrix: the Krylov solver forms the products itself
+        S = np.vstack([self.R * z[:, j] for j in range(z.shape[1])])
+        form = LeastSquaresForm.from_matrix(S, b, max(self.perp, 0.0))
         solutions = krylov_basis(a, t, form, k_max).solve_all(k_max)
         return [
             _candidate_from_krylov(sm, alpha, k, sol, (form.const + sol.residual_sq) / self.norm)
@@ -359,9 +370,23 @@ class OneShotGrid:
     rss: np.ndarray
     defined: np.ndarray
 
+    _deviations: dict = field(default_factory=dict, repr=False)
+
+    def rows(self, index) -> OneShotGrid:
+        """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers); the
+        deviations computed so far are sliced, not recomputed."""
+        return OneShotGrid(self.kind, self.A[index], self.Tt[index], [c[index] for c in self.coefs],
+                           self.rss[index], self.defined[index],
+                           {k: u[index] for k, u in self._deviations.items()})
+
     def deviation(self, k: int) -> np.ndarray:
         """Filter deviations ``u`` (n_alphas, r) of the k-step optima (``h = a - u``), computed in
-        the estimator's own basis (Horner, no conversion to per-step xi)."""
+        the estimator's own basis (Horner, no conversion to per-step xi); computed once per k."""
+        if k not in self._deviations:
+            self._deviations[k] = self._deviation(k)
+        return self._deviations[k]
+
+    def _deviation(self, k: int) -> np.ndarray:
         A, Tt, coef = self.A, self.Tt, self.coefs[k]
         if k == 0:
             return np.zeros_like(A)
@@ -420,38 +445,47 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     return OneShotGrid(one_shot, A, Tt, coefs, rss, defined)
 
 
-def _gcv_grid(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str) -> list[list[Candidate]]:
-    """``gcv`` candidates ``[[Candidate for k = 0..k_max] for alpha in alphas]``; both one-shot
-    estimates are reported (``extra``), ``one_shot`` is the one optimised."""
+def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
+                   solved: OneShotGrid | None = None, both: bool = True) -> list[list[Candidate]]:
+    """``gcv`` candidates ``[[Candidate for k = 0..k_max] for alpha in alphas]``; ``one_shot`` is
+    the estimator optimised (``solved`` if given), and with ``both`` the other one-shot estimate
+    is reported too (``extra``). Both are defined at the same alphas (the paper's denominators
+    ``1 - df(H^(i+1))/n`` are at least the ridge-path one, ``1 - df(H)/n``)."""
     n, T = sm.n, sm.n_targets
     norm = n * T
-    rp = one_shot_grid(sm, alphas, k_max, "ridge_path")
-    gp = one_shot_grid(sm, alphas, k_max, "gcv_paper")
-    chosen = rp if one_shot == "ridge_path" else gp
+    chosen = solved if solved is not None else one_shot_grid(sm, alphas, k_max, one_shot)
+    other_name = "gcv_paper" if one_shot == "ridge_path" else "ridge_path"
+    other = one_shot_grid(sm, alphas, k_max, other_name) if both else None
+    rp, gp = (chosen, other) if one_shot == "ridge_path" else (other, chosen)
     deviations = [chosen.deviation(k) for k in range(k_max + 1)]
-    factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
-    xibar_rp = [_ridge_path_xibar(rp.coefs[k] / factorials[:k]) for k in range(k_max + 1)]
-    df1 = (sm.p0 + np.sum(rp.A, axis=1)) / n
-    df2 = (sm.p0 + np.sum(rp.A * rp.A, axis=1)) / n
+    if rp is not None:
+        factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
+        # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
+        padded = np.zeros((k_max + 1, len(alphas), k_max))
+        for k in range(1, k_max + 1):
+            padded[k, :, :k] = rp.coefs[k] / factorials[:k]
+        converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
+        xibar_rp = [converted[k, :, :k] for k in range(k_max + 1)]
+    defined = chosen.defined if other is None else chosen.defined & other.defined
+    df1 = (sm.p0 + np.sum(chosen.A, axis=1)) / n
+    df2 = (sm.p0 + np.sum(chosen.A * chosen.A, axis=1)) / n
     out = []
     for ia, alpha in enumerate(alphas):
         alpha = float(alpha)
-        if not (rp.defined[ia] and gp.defined[ia]):  # df >= n: GCV undefined at this alpha
+        if not defined[ia]:  # df >= n: GCV undefined at this alpha
             out.append([Candidate(alpha, k, np.zeros(k), np.zeros_like(sm.ell), math.inf, {"undefined": True})
                         for k in range(k_max + 1)])
             continue
         by_k = []
         for k in range(k_max + 1):
-            xibar_gp = gp.coefs[k][ia]
-            extra = {
-                "mse_ridge_path": float(rp.rss[ia, k]) / norm,
-                "mse_gcv_paper": float(gp.rss[ia, k]) / norm,
-                "xibar_ridge_path": xibar_rp[k][ia],
-                "xibar_gcv_paper": xibar_gp,
-                "df1": float(df1[ia]),
-                "df2": float(df2[ia]),
-            }
-            xibar = xibar_rp[k][ia] if one_shot == "ridge_path" else xibar_gp
+            extra = {"df1": float(df1[ia]), "df2": float(df2[ia])}
+            if rp is not None:
+                extra["mse_ridge_path"] = float(rp.rss[ia, k]) / norm
+                extra["xibar_ridge_path"] = xibar_rp[k][ia]
+            if gp is not None:
+                extra["mse_gcv_paper"] = float(gp.rss[ia, k]) / norm
+                extra["xibar_gcv_paper"] = gp.coefs[k][ia]
+            xibar = extra["xibar_" + one_shot]
             by_k.append(Candidate(alpha, k, xibar, deviations[k][ia], float(chosen.rss[ia, k]) / norm, extra))
         out.append(by_k)
     return out
@@ -490,8 +524,10 @@ def _ridge_path_grid(rows: _GridRows, A, Tt, k_max: int):
     m = np.arange(k_max + 1)
     AT = A * Tt
     powers = np.zeros(A.shape + (k_max + 1,))  # (B, r, k+1): (-t)^(m-1) for m >= 1
-    for e in range(1, k_max + 1):
-        powers[:, :, e] = (-Tt) ** (e - 1)  # scalar exponent: one pass, not an array of pow calls
+    if k_max:
+        powers[:, :, 1] = 1.0
+    for e in range(2, k_max + 1):  # repeated products: pow() of a negative base is slow
+        np.multiply(powers[:, :, e - 1], -Tt, out=powers[:, :, e])
     t_series = np.where(m == 0, Tt[..., None], AT[..., None] * powers)
     d_series = np.empty((A.shape[0], k_max + 1))
     d_series[:, 0] = 1.0 - (rows.p0 + np.sum(A, axis=1)) / rows.n

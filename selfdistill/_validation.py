@@ -261,6 +261,13 @@ class ValidatedParamsMixin:
         params = self.get_params(deep=False)
         return SimpleNamespace(**check_params(params, self._parameter_constraints, type(self).__name__))
 
+    # --- helper s9 (issue 16): one __init__ body for estimators with many parameters
+    def _store_params(self, values: Mapping[str, Any]) -> None:
+        """``__init__``: store every parameter unchanged; call as ``self._store_params(locals())``."""
+        for name, value in values.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
 
 def validate_params(constraints: Mapping[str, list], *more: Mapping[str, list]):
     """Decorator: check the named arguments of a function against ``constraints`` on every call.

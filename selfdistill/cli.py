@@ -29,9 +29,9 @@ from .reproduce import (
     check_out_dir,
     format_verdicts,
     run_experiment,
-    run_staged,
     staging_folder,
 )
+from .reproduce.report import REPORT_NAME, write_report
 
 _EPILOG = """\
 experiments:
@@ -113,12 +113,16 @@ def main(argv: list[str] | None = None) -> int:
         for name, (_, desc) in EXPERIMENTS.items():
             print(f"{name:<17} {desc}")
         return 0
-    if args.jobs < 1:
-        parser.error("--jobs must be at least 1")
-    if args.seeds is not None and args.seeds < 1:
-        parser.error("--seeds must be at least 1")
+    data_dir = None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir))
+    try:  # the settings are checked by the context's constraint table, before any computation
+        ctx = ReproduceContext(
+            out_dir=args.out, data_dir=data_dir, seeds=args.seeds, jobs=args.jobs,
+            quick=args.quick, progress=not args.no_progress,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
-        return _reproduce(args)
+        return _reproduce(args, ctx)
     except KeyboardInterrupt:
         print(
             f"interrupted: the experiment that was running wrote nothing to {args.out}; "
@@ -128,21 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _reproduce(args) -> int:
+def _reproduce(args, ctx: ReproduceContext) -> int:
     try:
-        out_dir = check_out_dir(args.out)
+        ctx = dataclasses.replace(ctx, out_dir=check_out_dir(ctx.out_dir))
     except OutputFolderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    data_dir = None if args.data_dir is None else os.path.abspath(os.path.expanduser(args.data_dir))
-    ctx = ReproduceContext(
-        out_dir=out_dir,
-        data_dir=data_dir,
-        seeds=args.seeds,
-        jobs=args.jobs,
-        quick=args.quick,
-        progress=not args.no_progress,
-    )
     if args.experiment == "all":
         names = [n for n in EXPERIMENTS if all_mode(n) != "skip"]
     else:
@@ -156,7 +151,7 @@ def _reproduce(args) -> int:
         start = time.perf_counter()
         print(f"== {name}: {EXPERIMENTS[name][1]}{' [quick]' if quick else ''}", flush=True)
         try:
-            output = run_staged(lambda c, name=name: run_experiment(name, c), run_ctx, name)
+            output = run_experiment(name, run_ctx)
         except ImportError as exc:
             # A missing optional extra: say what to install; `all` goes on without it.
             print(f"error: {name} needs an optional dependency: {exc}", file=sys.stderr)
@@ -176,10 +171,8 @@ def _reproduce(args) -> int:
         print(format_verdicts(output))
         print(f"-- {name} done in {time.perf_counter() - start:.1f} s; files in {ctx.out_dir}\n")
     if args.experiment == "all":
-        from .reproduce.report import REPORT_NAME, render_report
-
         with staging_folder(ctx.out_dir, "report") as stage:
-            (stage / REPORT_NAME).write_text(render_report(outputs, ctx, failed), encoding="utf-8")
+            write_report(outputs, ctx, failed, folder=stage)
         print(f"report: {ctx.out_dir / REPORT_NAME}")
     return status
 

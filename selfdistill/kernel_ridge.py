@@ -18,6 +18,7 @@ Special cases (in our convention xi weights the teacher):
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -25,28 +26,26 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _filters
-from ._cv_params import check_fixed_params, validate_fit_data
+from ._cv_params import FIXED_XI_PARAMS, TUNING_PARAMS, SpectralTagsMixin, validate_fit_data
 from ._cv_pipeline import SpectralCVMixin
+from ._docstrings import fill_doc
 from ._problems import KernelProblem
 from ._realise import step_filters
+from ._validation import HasMethods, InstanceOf, Interval, ValidatedParamsMixin
 from .linear_model import DEFAULT_ALPHAS
 
-
-def check_kernel_params(est) -> None:
-    """Refuse kernel parameters sklearn's ``KernelRidge`` refuses (before any kernel is computed)."""
-    gamma, degree = est.gamma, est.degree
-    if gamma is not None and (
-        isinstance(gamma, bool) or not isinstance(gamma, numbers.Real) or not np.isfinite(gamma)
-        or gamma <= 0
-    ):
-        raise ValueError(f"gamma must be a finite number > 0 (or None for 1 / n_features), got {gamma!r}.")
-    if isinstance(degree, bool) or not isinstance(degree, numbers.Real) or not np.isfinite(degree) or degree < 0:
-        raise ValueError(f"degree must be a finite number >= 0 (the polynomial kernel's degree), got {degree!r}.")
-    if isinstance(est.coef0, bool) or not isinstance(est.coef0, numbers.Real) or not np.isfinite(est.coef0):
-        raise ValueError(f"coef0 must be a finite real number, got {est.coef0!r}.")
+#: Constraint table of the kernel parameters (those sklearn's ``KernelRidge`` refuses are refused
+#: before any kernel is computed).
+KERNEL_PARAMS = {
+    "kernel": [InstanceOf(str, "a kernel name of sklearn's pairwise_kernels"), HasMethods("__call__")],
+    "gamma": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    "degree": [Interval(numbers.Real, 0, None)],
+    "coef0": [Interval(numbers.Real)],
+    "kernel_params": [None, InstanceOf(Mapping, "a dict of keyword arguments of the kernel")],
+}
 
 
-class _KernelSDMixin:
+class _KernelSDMixin(SpectralTagsMixin):
     """Kernel evaluation, the eigendecomposition, prediction and tags."""
 
     def _kernel(self, X, Y=None):
@@ -55,20 +54,16 @@ class _KernelSDMixin:
             params.update(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
         return pairwise_kernels(X, Y, metric=self.kernel, filter_params=True, **params)
 
-    def _validate_fit_data(self, X, y, sample_weight):
-        check_kernel_params(self)
-        return validate_fit_data(self, X, y, sample_weight)
-
     def _problem(self, X, y, sw, keep_left=True):
         return KernelProblem(self._kernel, X, y, sw)
 
+    @fill_doc
     def predict(self, X):
         """Predict ``K(X, X_fit_) @ dual_coef_``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples to predict.
+        %(X_predict)s
 
         Returns
         -------
@@ -78,14 +73,9 @@ class _KernelSDMixin:
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._kernel(X, self.X_fit_) @ self.dual_coef_
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.input_tags.pairwise = self.kernel == "precomputed"
-        return tags
 
 
-class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
+class SelfDistilledKernelRidge(ValidatedParamsMixin, _KernelSDMixin, RegressorMixin, BaseEstimator):
     """Kernel ridge regression self-distilled k times with fixed imitation parameters.
 
     Objective: teacher ``f_0 = argmin sum_i w_i (y_i - f(x_i))^2 + alpha ||f||_H^2`` and students
@@ -130,35 +120,30 @@ class SelfDistilledKernelRidge(_KernelSDMixin, RegressorMixin, BaseEstimator):
     (11,)
     """
 
+    _parameter_constraints = {**FIXED_XI_PARAMS, **KERNEL_PARAMS}
+
     def __init__(
         self, alpha=1.0, xi=(0.5,), kernel="rbf", gamma=None, degree=3, coef0=1, kernel_params=None
     ):
-        self.alpha = alpha
-        self.xi = xi
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.kernel_params = kernel_params
+        self._store_params(locals())
 
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the kernel ridge teacher and its k students.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative weights (weight 2 = a duplicated row).
+        %(X_fit)s
+        %(y_fit)s
+        %(sample_weight_fit)s
 
         Returns
         -------
-        self
+        %(returns_self)s
         """
-        alpha, xi = check_fixed_params(self.alpha, self.xi)
-        X, y, sw = self._validate_fit_data(X, y, sample_weight)
+        params = self._validate_params()
+        alpha, xi = params.alpha, params.xi
+        X, y, sw = validate_fit_data(self, X, y, sample_weight)
         problem = self._problem(X, y, sw)
         d = problem.eigenvalues
         a, t = _filters.shrinkage(np.sqrt(d), alpha)
@@ -223,6 +208,8 @@ class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin
         As in :class:`SelfDistilledKernelRidge`.
     """
 
+    _parameter_constraints = {**TUNING_PARAMS, **KERNEL_PARAMS}
+
     def __init__(
         self,
         alphas=DEFAULT_ALPHAS,
@@ -239,19 +226,7 @@ class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin
         coef0=1,
         kernel_params=None,
     ):
-        self.alphas = alphas
-        self.n_steps = n_steps
-        self.tuning = tuning
-        self.one_shot = one_shot
-        self.noise_var = noise_var
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.cv = cv
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.kernel_params = kernel_params
+        self._store_params(locals())
 
     def _store_fit_extras(self, outcome, data):
         problem = outcome.problem

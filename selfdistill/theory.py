@@ -151,7 +151,7 @@ def _public(*tables):
 
 
 # --------------------------------------------------------------------------- public functions
-@validate_params(_REQUIRED_ALPHA, FILTER)
+@_public(_REQUIRED_ALPHA, FILTER)
 def sd_coef(X, y=None, alpha=None, xi=None, *, xibar=None, spectral_filter=None) -> np.ndarray:
     """Coefficients of k-step self-distilled ridge regression (no intercept), in closed form.
 

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from selfdistill import FixedDesignProblem, RandomDesignSD, excess_risk
-from selfdistill.reproduce import dang_fig6
-from selfdistill.reproduce._base import EXPERIMENTS, ReproduceContext
+from selfdistill.reproduce import EXPERIMENTS, ReproduceContext, dang_fig6, run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("dang_fig6")
-    return dang_fig6.run(ReproduceContext(out_dir=out, quick=True, progress=False)), out
+    return run_experiment("dang-fig6", ReproduceContext(out_dir=out, quick=True, progress=False)), out
 
 
 def test_registered_with_a_thin_script():
@@ -35,8 +34,9 @@ def test_files_figures_and_metadata(run):
     assert output.name == "dang-fig6"
     for path in output.files:
         assert Path(path).is_file() and Path(path).stat().st_size > 0, path
-    assert [Path(f).name for f in output.figures] == ["dang_fig6.png", "dang_fig6_sign_rule.png",
-                                                      "dang_fig6_bridge.png"]
+    # the runner lists the files of a result set by name
+    assert [Path(f).name for f in output.figures] == ["dang_fig6.png", "dang_fig6_bridge.png",
+                                                      "dang_fig6_sign_rule.png"]
     for figure in output.figures:
         assert Path(figure).stat().st_size > 20_000
     meta = json.loads((out / "dang_fig6.json").read_text())
@@ -98,11 +98,12 @@ def test_thin_script_parses_the_usual_options():
         assert option in result.stdout
 
 
-def test_claims_render_in_the_report(run):
-    from selfdistill.reproduce.report import render_report
+def test_claims_render_in_the_report(run, tmp_path):
+    from selfdistill.reproduce.report import write_report
 
     output, out = run
-    text = render_report([output], ReproduceContext(out_dir=out, quick=True, progress=False))
+    ctx = ReproduceContext(out_dir=out, quick=True, progress=False)
+    text = write_report([output], ctx, folder=tmp_path).read_text()
     for claim in output.claims:
         assert claim.verdict in text
     assert "dang_fig6_bridge.png" in text

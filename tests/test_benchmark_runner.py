@@ -7,8 +7,8 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
 from selfdistill import SelfDistilledRidgeCV
-from selfdistill.benchmark import protocol_sensitivity, run_uci, summarize_uci
 from selfdistill.datasets import load_uci, train_val_test_split
+from selfdistill.reproduce.benchmark import protocol_sensitivity, run_uci, summarize_uci
 
 
 def test_run_uci_reproduces_the_protocol_by_hand(uci_mirror):
@@ -48,6 +48,23 @@ def test_summary_statistics():
     assert summary.loc["1-step SD", "pct_change_vs_ridge"] < -5
     assert summary.loc["1-step SD", "p_ttest"] < 1e-4 and summary.loc["1-step SD", "share_xi_negative"] == 1.0
     assert np.isnan(summary.loc["ridge", "p_ttest"])
+    assert summary.loc["1-step SD", "max_abs_xi"] == 0.5
+    assert summary.loc["1-step SD", "one_split_dominates"] is False  # every split gains about 10 %
+    assert np.isnan(summary.loc["ridge", "one_split_dominates"])
+
+
+def test_a_mean_driven_by_one_split_is_flagged():
+    # the one-shot airfoil case of issue 16: one split with a huge xi carries a +60 % mean
+    rows = []
+    for seed, (mse, xi) in enumerate([(13.0, 2e20), (10.0, 0.5), (10.1, 0.4), (9.9, 0.6)]):
+        rows += [{"dataset": "d", "protocol": "one-shot", "tuning": "gcv", "seed": seed, "method": "ridge",
+                  "test_mse": 10.0, "alpha": 1.0, "xi": None},
+                 {"dataset": "d", "protocol": "one-shot", "tuning": "gcv", "seed": seed,
+                  "method": "5-step SD", "test_mse": 10.0 + 6.0 * (seed == 0) + (mse - 10.0) * (seed > 0),
+                  "alpha": 1.0, "xi": (0.1, xi)}]
+    row = summarize_uci(pd.DataFrame(rows)).set_index("method").loc["5-step SD"]
+    assert row["pct_change_vs_ridge"] > 10 and row["one_split_dominates"] is True
+    assert row["max_abs_xi"] == 2e20
 
 
 def test_protocol_sensitivity_shape(uci_mirror):
@@ -60,9 +77,9 @@ def test_protocol_sensitivity_shape(uci_mirror):
 
 @pytest.mark.slow
 def test_table1_quick(uci_mirror, tmp_path):
-    from selfdistill.reproduce import ReproduceContext, get_experiment
+    from selfdistill.reproduce import ReproduceContext, run_experiment
 
-    out = get_experiment("table1")(ReproduceContext(tmp_path, data_dir=str(uci_mirror), quick=True, progress=False))
+    out = run_experiment("table1", ReproduceContext(tmp_path, data_dir=str(uci_mirror), quick=True, progress=False))
     names = {p.name for p in out.files}
     assert {"table1_runs.csv", "table1_summary.csv", "table1_sensitivity.csv", "table1.md", "table1.png"} <= names
     assert (tmp_path / "table1.png").stat().st_size > 20_000

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from selfdistill import cli
-from selfdistill.reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, ExperimentOutput
+from selfdistill.reproduce import EXPERIMENTS, PAPER_EXPERIMENTS, Experiment, Results
 from selfdistill.reproduce import _results as results
-from selfdistill.reproduce._base import QUICK_STAMP_GID, save_figure
+from selfdistill.reproduce._outputs import QUICK_STAMP_GID, save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,17 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def _fake_experiment(calls: list, files: dict[str, str], fail: BaseException | None = None):
     """An experiment that records its context, writes ``files`` and then maybe raises ``fail``."""
 
-    def run(ctx):
+    def run(settings, ctx):
         calls.append(ctx)
-        written = []
-        for name, text in files.items():
+        for count, (name, text) in enumerate(files.items(), start=1):
             (ctx.out_dir / name).write_text(text)
-            written.append(ctx.out_dir / name)
-            if fail is not None and len(written) == 1:
+            if fail is not None and count == 1:
                 raise fail
-        return ExperimentOutput("fake", "fake summary", written, [], [])
+        return Results("fake summary")
 
-    return run
+    return Experiment("fake", full=None, quick=None, compute=run, claims=lambda results: [],
+                      assumptions=())
 
 
 @pytest.fixture
@@ -88,6 +87,21 @@ def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     assert info.value.code == 2
+
+
+def test_settings_are_checked_by_the_context_constraint_table(tmp_path, capsys, monkeypatch):
+    from selfdistill.reproduce import ReproduceContext, _base, all_mode
+
+    with pytest.raises(ValueError, match="ReproduceContext: jobs must be"):
+        ReproduceContext(out_dir=tmp_path, jobs=0)
+    with pytest.raises(ValueError, match="ReproduceContext: quick must be"):
+        ReproduceContext(out_dir=tmp_path, quick="yes")
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "fig4", "--seeds", "-3", "--out", str(tmp_path)])
+    assert "seeds must be" in capsys.readouterr().err  # the table's message, as a usage error
+    monkeypatch.setitem(_base.ALL_MODES, "fig4", "sometimes")
+    with pytest.raises(ValueError, match="mode must be one of 'full', 'quick', 'skip'"):
+        all_mode("fig4")
 
 
 # ------------------------------------------------------------------------------ --out checks
@@ -151,6 +165,7 @@ def test_a_run_commits_its_files_and_a_manifest(tmp_path, fake, capsys):
     assert json.loads((out / ".fig4.files.json").read_text()) == ["a.csv", "b.png"]
     assert [p.name for p in out.iterdir() if p.name.startswith(".staging")] == []
     assert calls[0].out_dir != out, "the experiment wrote into --out directly, not a staging folder"
+    assert "fake summary" in capsys.readouterr().out
 
 
 def test_ctrl_c_while_writing_keeps_the_previous_set_and_exits_130(tmp_path, fake, capsys):
@@ -223,6 +238,23 @@ def test_failed_experiment_exits_2_with_one_line(tmp_path, fake, capsys):
     assert _snapshot(tmp_path) == {}
 
 
+def test_a_claim_without_rule_or_uncertainty_fails_the_experiment(tmp_path, monkeypatch, capsys):
+    from selfdistill.reproduce import Claim
+
+    def run(settings, ctx):
+        (ctx.out_dir / "a.csv").write_text("x")
+        return Results("summary")
+
+    def claims(results):
+        return [Claim("bold claim", "source", "measured", "reproduced", rule="a rule")]
+
+    experiment = Experiment("fake", None, None, run, claims, assumptions=())
+    monkeypatch.setattr("selfdistill.reproduce._base.get_experiment", lambda name: experiment)
+    assert cli.main(["reproduce", "fig4", "--out", str(tmp_path)]) == 2
+    assert "'bold claim' states no uncertainty" in capsys.readouterr().err
+    assert _snapshot(tmp_path) == {}, "a result set with an unjustified verdict was committed"
+
+
 def test_relative_data_dir_is_passed_on_as_an_absolute_path(tmp_path, fake, monkeypatch):
     calls = fake({"a.csv": "x"})
     monkeypatch.chdir(tmp_path)
@@ -256,7 +288,7 @@ def test_every_experiment_saves_figures_through_save_figure():
     offenders = [
         path.name
         for path in (ROOT / "selfdistill" / "reproduce").glob("*.py")
-        if path.name != "_base.py" and ".savefig(" in path.read_text()
+        if path.name != "_outputs.py" and ".savefig(" in path.read_text()
     ]
     assert offenders == [], f"these experiments bypass save_figure's quick stamp: {offenders}"
 

@@ -82,3 +82,16 @@ def test_scripts_use_only_public_names():
                 ):
                     offenders.append(f"{path.relative_to(ROOT)}:{line} imports {dotted}")
     assert not offenders, "scripts must use the public API:\n" + "\n".join(offenders)
+
+
+def test_the_library_does_not_import_the_reproduction_layer():
+    # the harness sits on top of the library: only the CLI and the layer itself import it
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        module = _module_name(path)
+        if module.startswith("selfdistill.reproduce") or module == "selfdistill.cli":
+            continue
+        for dotted, line in _imports(path):
+            if dotted.startswith("selfdistill.reproduce"):
+                offenders.append(f"{path.relative_to(ROOT)}:{line} imports {dotted}")
+    assert not offenders, "the library must not depend on the harness:\n" + "\n".join(offenders)

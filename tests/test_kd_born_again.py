@@ -168,9 +168,9 @@ def test_ridge_generations_match_closed_form(xi):
     "params, match",
     [
         ({"variant": "bane"}, "variant must be one of"),
-        ({"n_generations": 0}, "n_generations must be a positive integer"),
-        ({"n_generations": 2.5}, "n_generations must be a positive integer"),
-        ({"xi": np.nan}, "xi must be a finite real number"),
+        ({"n_generations": 0}, "n_generations must be an integer >= 1"),
+        ({"n_generations": 2.5}, "n_generations must be an integer >= 1"),
+        ({"xi": np.nan}, "xi must be a finite number"),
         ({"variant": "cwtm", "xi": 1.5}, r"xi must lie in \[0, 1\]"),
         ({"temperature": -2.0}, "temperature must be a finite number > 0"),
     ],
@@ -216,6 +216,6 @@ def test_born_again_classifier_names_the_missing_predict_proba():
     from sklearn.svm import SVC
 
     X, y = make_classification(n_samples=40, random_state=0)
-    with pytest.raises(ValueError, match=r"needs an estimator with predict_proba.*SVC\(probability=True\)"):
+    with pytest.raises(ValueError, match=r"estimator must be a classifier .*predict_proba.*SVC\(probability=True\)"):
         BornAgainClassifier(SVC()).fit(X, y)
     assert BornAgainClassifier(SVC(probability=True, random_state=0), n_generations=2).fit(X, y)

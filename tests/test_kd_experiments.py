@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from selfdistill.reproduce import ReproduceContext, born_again, get_experiment, kd_omitted_class
+from selfdistill.reproduce import (
+    ReproduceContext,
+    born_again,
+    get_experiment,
+    kd_omitted_class,
+    run_experiment,
+)
 
 
 def _check_outputs(output, name):
@@ -19,13 +25,14 @@ def _check_outputs(output, name):
 
 
 def test_registry_points_at_these_modules():
-    assert get_experiment("kd-omitted-class") is kd_omitted_class.run
-    assert get_experiment("born-again") is born_again.run
+    assert get_experiment("kd-omitted-class") is kd_omitted_class.EXPERIMENT
+    assert get_experiment("born-again") is born_again.EXPERIMENT
+    assert kd_omitted_class.EXPERIMENT.compute is kd_omitted_class.run
 
 
 @pytest.mark.slow
 def test_omitted_class_quick(tmp_path):
-    output = kd_omitted_class.run(ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
+    output = run_experiment("kd-omitted-class", ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
     _check_outputs(output, "kd-omitted-class")
     raw = pd.read_csv(tmp_path / "kd_omitted_class_per_seed.csv")
     assert set(raw.teacher) == {"mlp", "kernel"} and raw.quick.all()
@@ -67,7 +74,7 @@ def test_symmetric_label_noise_always_changes_flipped_labels():
 
 @pytest.mark.slow
 def test_born_again_quick(tmp_path):
-    output = born_again.run(ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
+    output = run_experiment("born-again", ReproduceContext(tmp_path, seeds=1, quick=True, progress=False))
     _check_outputs(output, "born-again")
     cls = pd.read_csv(tmp_path / "born_again_classification_per_seed.csv")
     ban = cls[(cls.method == "ban")].set_index(["noise", "generation"]).accuracy

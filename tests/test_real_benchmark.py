@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from selfdistill.datasets.real import REAL_DATASETS, load_real
-from selfdistill.real_benchmark import run_benchmark, summarize, verdicts
+from selfdistill.reproduce.real_benchmark import run_benchmark, summarize, verdicts
 
 BUNDLED = [name for name, entry in REAL_DATASETS.items() if not entry.source.startswith("UCI")]
 
@@ -84,7 +84,11 @@ def test_verdicts_follow_the_numbers():
 
 
 def test_synthetic_check_reports_oracle_and_realised_gains():
-    from selfdistill.real_benchmark import SYNTHETIC_DESIGNS, gain_rules, synthetic_gain_check
+    from selfdistill.reproduce.real_benchmark import (
+        SYNTHETIC_DESIGNS,
+        gain_rules,
+        synthetic_gain_check,
+    )
 
     frame = synthetic_gain_check(SYNTHETIC_DESIGNS[:1], seeds=[0], configs={"ridge": {"n_steps": (0,)}},
                                  show_progress=False)
@@ -98,7 +102,7 @@ def test_synthetic_check_reports_oracle_and_realised_gains():
 
 
 def test_airfoil_gain_rule_follows_the_numbers():
-    from selfdistill.real_benchmark import gain_rules
+    from selfdistill.reproduce.real_benchmark import gain_rules
 
     base = _fake_runs([0.9, 0.92]).assign(alphas="[1.0, 10.0]", ridgecv_alpha=1.0)
     (rule,) = gain_rules(None, base)
@@ -108,11 +112,11 @@ def test_airfoil_gain_rule_follows_the_numbers():
 
 
 def test_real_data_experiment_quick(tmp_path, uci_mirror):
-    from selfdistill.reproduce._base import EXPERIMENTS, ReproduceContext, get_experiment
+    from selfdistill.reproduce import EXPERIMENTS, ReproduceContext, run_experiment
 
     assert "real-data" in EXPERIMENTS
     ctx = ReproduceContext(tmp_path, data_dir=uci_mirror, seeds=1, quick=True, progress=False)
-    output = get_experiment("real-data")(ctx)
+    output = run_experiment("real-data", ctx)
     assert all(path.exists() for path in output.files)
     rules = pd.read_csv(tmp_path / "real_data_rules.csv")
     assert len(rules) == 5
@@ -121,3 +125,21 @@ def test_real_data_experiment_quick(tmp_path, uci_mirror):
     runs = pd.read_csv(tmp_path / "real_data_runs.csv", keep_default_na=False)
     assert runs["dataset"].nunique() == len(REAL_DATASETS) and (runs["seed"] == 0).all()
     assert "QUICK" in output.summary
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"features": ["raw", "scaled"]}, "run_benchmark: features must be one of 'raw', 'standardised'"),
+     ({"n_jobs": 0}, "run_benchmark: n_jobs must be"),
+     ({"max_rows": 0}, "run_benchmark: max_rows must be")],
+)
+def test_bad_settings_are_refused_before_any_work(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(["diabetes"], seeds=[0], show_progress=False, **kwargs)
+
+
+def test_synthetic_design_names_the_signals():
+    from selfdistill.reproduce.real_benchmark import synthetic_design
+
+    with pytest.raises(ValueError, match="synthetic_design: signal must be one of 'u1', 'u1\\+u2'"):
+        synthetic_design(20, 5, 1.0, "u3")

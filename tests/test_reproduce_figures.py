@@ -27,14 +27,14 @@ from selfdistill.datasets.uci import (
     load_uci,
     train_val_test_split,
 )
-from selfdistill.reproduce import fig2, fig3, fig4, fig10
-from selfdistill.reproduce._base import (
+from selfdistill.reproduce import fig2, fig3, fig4, fig10, run_experiment
+from selfdistill.reproduce._experiment import (
     Claim,
     ExperimentOutput,
     ReproduceContext,
     interval_verdict,
-    markdown_table,
 )
+from selfdistill.reproduce._outputs import markdown_table
 from selfdistill.reproduce.report import write_report
 from selfdistill.theory import excess_risk
 
@@ -46,7 +46,7 @@ MIN_PNG_BYTES = 20_000
 def _quick(tmp_path_factory, module, **kwargs):
     out = tmp_path_factory.mktemp(module.NAME)
     ctx = ReproduceContext(out_dir=out, quick=True, progress=False, **kwargs)
-    return module.run(ctx), out
+    return run_experiment(module.NAME, ctx), out
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +300,7 @@ def test_fig10_without_data_fails_fast_with_a_clear_error(tmp_path, monkeypatch)
     empty.mkdir()
     ctx = ReproduceContext(out_dir=tmp_path / "out", data_dir=str(empty), quick=True, progress=False)
     with pytest.raises(DataUnavailableError, match="SELFDISTILL_DATA_DIR|data_dir"):
-        fig10.run(ctx)
+        run_experiment("fig10", ctx)
 
 
 @pytest.mark.uci
@@ -506,3 +506,24 @@ def test_markdown_table_escapes_pipes_and_formats():
     text = markdown_table(table, digits=3)
     assert text.splitlines()[0] == "| a\\|b | v | ok | nan |"
     assert text.splitlines()[2] == "| x\\|y | 0.123 | yes | — |"
+
+
+@pytest.mark.parametrize("name", ["Experiment", "Results", "ReproduceContext", "Claim", "run_experiment"])
+def test_the_template_and_its_runner_are_documented(name, numpydoc_errors):
+    # the experiments' hooks (compute, claims) are documented here, once, not in every module
+    import dataclasses
+
+    import selfdistill.reproduce as reproduce
+
+    ignore = {"PR01"} if dataclasses.is_dataclass(getattr(reproduce, name)) else set()
+    assert not numpydoc_errors(f"selfdistill.reproduce.{name}", ignore)
+
+
+def test_every_registered_experiment_fills_in_the_template():
+    import selfdistill.reproduce as reproduce
+
+    for name in reproduce.EXPERIMENTS:
+        experiment = reproduce.get_experiment(name)
+        assert isinstance(experiment, reproduce.Experiment) and experiment.name == name
+        assert callable(experiment.compute) and callable(experiment.claims)
+        assert all(isinstance(item, str) and item for item in experiment.assumptions), name

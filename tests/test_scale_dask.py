@@ -174,7 +174,7 @@ def test_distributed_cluster_fits_the_same_model(rng, local_client, linear_probl
 def test_uci_runner_on_the_dask_joblib_backend(local_client, uci_mirror):
     import joblib
 
-    from selfdistill.benchmark import run_uci
+    from selfdistill.reproduce.benchmark import run_uci
 
     kwargs = dict(datasets=("airfoil",), seeds=range(2), n_steps=(0, 1), data_dir=str(uci_mirror), show_progress=False)
     scheduler = local_client.cluster.scheduler

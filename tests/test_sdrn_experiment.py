@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from selfdistill.reproduce import EXPERIMENTS, ReproduceContext, get_experiment
+from selfdistill.reproduce import EXPERIMENTS, ReproduceContext, get_experiment, run_experiment
 from selfdistill.reproduce import sdrn as experiment
 
 
 def test_registered_with_a_quick_configuration():
     assert EXPERIMENTS["sdrn"][0] == "selfdistill.reproduce.sdrn"
-    assert get_experiment("sdrn") is experiment.run
+    assert get_experiment("sdrn") is experiment.EXPERIMENT and experiment.EXPERIMENT.quick is experiment.QUICK
     assert experiment.QUICK.sizes[-1] < experiment.SDRNConfig().sizes[-1]
 
 
@@ -22,8 +22,8 @@ def test_registered_with_a_quick_configuration():
 def test_tiny_run_writes_tables_figure_and_verdicts(tmp_path, monkeypatch):
     tiny = dataclasses.replace(experiment.QUICK, dims=(2,), sizes=(100, 200), n_test=500, mlp_max_iter=20,
                                robust_n=150, sd_n=120, real_datasets=())
-    monkeypatch.setattr(experiment, "QUICK", tiny)
-    out = experiment.run(ReproduceContext(out_dir=tmp_path, quick=True, progress=False))
+    monkeypatch.setattr(experiment, "EXPERIMENT", dataclasses.replace(experiment.EXPERIMENT, quick=tiny))
+    out = run_experiment("sdrn", ReproduceContext(out_dir=tmp_path, quick=True, progress=False))
     names = {p.name for p in out.files}
     assert {"sdrn_per_seed.csv", "sdrn_slopes.csv", "sdrn.png", "sdrn_report.md"} <= names
     raw = pd.read_csv(tmp_path / "sdrn_per_seed.csv")

@@ -272,7 +272,7 @@ def test_kernel_parameters_are_checked(cls, param, match):
 @pytest.mark.parametrize("estimator", ["ridge", 3, object()])
 def test_wrapper_says_what_the_estimator_must_provide(estimator):
     X = np.random.default_rng(0).normal(size=(12, 2))
-    with pytest.raises(TypeError, match="estimator must be a scikit-learn regressor.*fit.*predict"):
+    with pytest.raises(ValueError, match=r"estimator must be None or an object with method\(s\) fit\(\), predict\(\)"):
         SelfDistillationRegressor(estimator).fit(X, X[:, 0])
 
 

@@ -76,7 +76,7 @@ class ClaimsTable(Directive):
     option_spec = {"experiments": directives.unchanged_required, "quick": directives.flag}
 
     def run(self):
-        from selfdistill.reproduce import ReproduceContext, get_experiment
+        from selfdistill.reproduce import ReproduceContext, run_experiment
 
         names = self.options["experiments"].split()
         quick = "quick" in self.options
@@ -93,7 +93,7 @@ class ClaimsTable(Directive):
         with tempfile.TemporaryDirectory() as tmp:
             for name in names:
                 ctx = ReproduceContext(out_dir=Path(tmp) / name, quick=quick, progress=False)
-                output = get_experiment(name)(ctx)
+                output = run_experiment(name, ctx)
                 if not output.claims:
                     raise self.error(f"experiment {name!r} returned no claims to tabulate")
                 for claim in output.claims:

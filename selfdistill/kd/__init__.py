@@ -15,8 +15,8 @@
 from ._born_again import BornAgainClassifier, BornAgainRegressor
 from ._distill import KnowledgeDistillationClassifier, KnowledgeDistillationRegressor
 from ._logistic import SoftTargetLogisticRegression
-from ._softmax import distillation_loss, soften
-from ._targets import cwtm_weights, dkpp_permute
+from ._objective import distillation_loss
+from ._targets import cwtm_weights, dkpp_permute, soften
 
 __all__ = [
     "BornAgainClassifier",

@@ -2,27 +2,55 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_positive_int, check_sample_weight
-from ._meta import meta_tags, validate_meta_input
-from ._softmax import soften
-from ._students import (
-    aligned_proba,
-    fit_soft_student,
-    fit_with_weights,
-    fresh_clone,
-    mixed_regression_target,
+from .._docstrings import fill_doc
+from .._prediction import PROBABILISTIC_CLASSIFIER
+from .._refit_chain import fit_with_weights, mixed_target, squared_loss_chain
+from .._validation import (
+    Boolean,
+    HasMethods,
+    Interval,
+    Options,
+    RandomState,
+    ValidatedParamsMixin,
 )
-from ._targets import check_temperature, check_xi, cwtm_weights, dkpp_permute, encode_targets
+from ._meta import (
+    MetaClassifierMixin,
+    MetaRegressorMixin,
+    aligned_proba,
+    meta_tags,
+    validate_meta_fit_input,
+)
+from ._students import fit_soft_student, fresh_clone
+from ._targets import (
+    TEMPERATURE,
+    cwtm_weights,
+    dkpp_permute,
+    encode_targets,
+    require_xi_in_unit_interval,
+    soften,
+)
 
 VARIANTS = ("ban", "cwtm", "dkpp")
 
+#: The parameters both Born-Again estimators have.
+_GENERATION_CONSTRAINTS = {
+    "n_generations": [Interval(numbers.Integral, 1, None)],
+    "xi": [Interval(numbers.Real)],
+    "ensemble": [Boolean()],
+    "random_state": [RandomState()],
+}
 
-class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+
+@fill_doc
+class BornAgainClassifier(
+    MetaClassifierMixin, ValidatedParamsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Born-Again Networks: generations of identical models, each taught by the previous one.
 
     Generation 1 is ``estimator`` fitted on the labels. Generation ``g >= 2`` is a fresh clone
@@ -73,10 +101,7 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         The sample weights of each generation (the CWTM weights for ``cwtm``).
     classes_ : ndarray of shape (n_classes,)
         Class labels (the distinct labels of ``y``).
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
 
     Notes
     -----
@@ -92,6 +117,13 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
       our extension.
     """
 
+    _parameter_constraints = {
+        "estimator": [PROBABILISTIC_CLASSIFIER],
+        "temperature": [TEMPERATURE],
+        "variant": [Options(*VARIANTS)],
+        **_GENERATION_CONSTRAINTS,
+    }
+
     def __init__(
         self,
         estimator,
@@ -102,50 +134,22 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         ensemble=True,
         random_state=None,
     ):
-        self.estimator = estimator
-        self.n_generations = n_generations
-        self.xi = xi
-        self.temperature = temperature
-        self.variant = variant
-        self.ensemble = ensemble
+        self.estimator, self.n_generations, self.xi = estimator, n_generations, xi
+        self.temperature, self.variant, self.ensemble = temperature, variant, ensemble
         self.random_state = random_state
 
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
-        """Fit all generations.
+        """Fit all generations (``y``: generation 1's targets and the ``1 - xi`` term).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
-        y : array-like of shape (n_samples,)
-            Class labels (generation 1's targets and the ``1 - xi`` term).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i``; unit weights when None.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(fit_classifier_sections)s
         """
-        if self.variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {self.variant!r}.")
-        n_generations = check_positive_int(self.n_generations, "n_generations")
-        temperature = check_temperature(self.temperature)
-        xi = check_xi(
-            self.xi,
-            allow_outside_unit_interval=temperature == 1.0 and self.variant != "cwtm",
-            reason="CWTM weights and temperature != 1 need a teacher weight in [0, 1].",
-        )
-        if not hasattr(self.estimator, "predict_proba"):
-            raise ValueError(
-                f"BornAgainClassifier needs an estimator with predict_proba: each generation's "
-                f"probabilities are the next generation's soft targets. "
-                f"{type(self.estimator).__name__} does not provide it; use a probabilistic "
-                "classifier (e.g. LogisticRegression, or SVC(probability=True))."
-            )
-        X, y = validate_meta_input(self, X, y, reset=True)
+        params = self._validate_params()
+        xi, temperature = params.xi, params.temperature
+        if temperature != 1.0 or params.variant == "cwtm":
+            require_xi_in_unit_interval(xi, "CWTM weights and temperature != 1 need a teacher weight in [0, 1].")
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight)
         n_samples = X.shape[0]
-        sw = check_sample_weight(sample_weight, n_samples)
         rng = check_random_state(self.random_state)
         self.classes_, onehot = encode_targets(y)
         unit = np.ones(n_samples) if sw is None else sw
@@ -154,7 +158,7 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.generations_ = [first]
         self.training_targets_ = [onehot]
         self.training_weights_ = [unit]
-        for _ in range(1, n_generations):
+        for _ in range(1, params.n_generations):
             teacher_proba = aligned_proba(self.generations_[-1], X, self.classes_)
             student = fresh_clone(self.estimator, rng)
             if self.variant == "cwtm":
@@ -176,45 +180,18 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             self.training_weights_.append(weights)
         return self
 
-    def predict_proba(self, X):
-        """BANE (mean over generations) or last-generation probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        check_is_fitted(self)
-        X = validate_meta_input(self, X, reset=False)
-        members = self.generations_ if self.ensemble else self.generations_[-1:]
-        return np.mean([aligned_proba(g, X, self.classes_) for g in members], axis=0)
-
-    def predict(self, X):
-        """The most probable class under :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted class labels.
-        """
-        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
-        return self.classes_[np.argmax(proba, axis=1)]
+    def _members(self):
+        # predict_proba: BANE (the mean over generations) or the last generation's
+        return self.generations_ if self.ensemble else self.generations_[-1:]
 
     def __sklearn_tags__(self):
         return meta_tags(super().__sklearn_tags__(), self.estimator)
 
 
-class BornAgainRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+@fill_doc
+class BornAgainRegressor(
+    MetaRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Born-Again generations for squared loss (repeated self-distillation of a regressor).
 
     Generation 1 is ``estimator`` fitted on ``y``; generation ``g >= 2`` is a fresh clone fitted
@@ -243,68 +220,36 @@ class BornAgainRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
         The fitted generations, first to last.
     training_targets_ : list of ndarray
         The target each generation was fitted on (``y`` for the first).
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
     """
 
-    def __init__(self, estimator, n_generations=3, xi=1.0, ensemble=True, random_state=None):
-        self.estimator = estimator
-        self.n_generations = n_generations
-        self.xi = xi
-        self.ensemble = ensemble
-        self.random_state = random_state
+    _parameter_constraints = {"estimator": [HasMethods("fit", "predict")], **_GENERATION_CONSTRAINTS}
 
+    def __init__(self, estimator, n_generations=3, xi=1.0, ensemble=True, random_state=None):
+        self.estimator, self.n_generations, self.xi = estimator, n_generations, xi
+        self.ensemble, self.random_state = ensemble, random_state
+
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit all generations.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Regression targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i``; unit weights when None.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(fit_regressor_sections)s
         """
-        n_generations = check_positive_int(self.n_generations, "n_generations")
-        xi = check_xi(self.xi)
-        X, y = validate_meta_input(self, X, y, reset=True, regression=True)
-        sw = check_sample_weight(sample_weight, X.shape[0])
-        rng = check_random_state(self.random_state)
-        self.generations_, self.training_targets_ = [], []
-        target = y
-        for g in range(n_generations):
-            if g > 0:
-                target = mixed_regression_target(self.generations_[-1].predict(X), y, xi)
-            model = fit_with_weights(fresh_clone(self.estimator, rng), X, target, sw)
-            self.generations_.append(model)
-            self.training_targets_.append(target)
+        params = self._validate_params()
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight, regression=True)
+        rng = check_random_state(params.random_state)
+        chain = squared_loss_chain(lambda: fresh_clone(self.estimator, rng), X, y, sw)
+        for _ in range(1, params.n_generations):
+            chain.step(params.xi)
+        self.generations_ = chain.models
+        previous = chain.predictions[:-1]
+        self.training_targets_ = [y] + [mixed_target(p, y, xi) for p, xi in zip(previous, chain.xis, strict=True)]
+        self._y_shape_tail = y.shape[1:]
         return self
 
-    def predict(self, X):
-        """Mean over generations (``ensemble=True``) or the last generation's predictions.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions.
-        """
-        check_is_fitted(self)
-        X = validate_meta_input(self, X, reset=False)
-        members = self.generations_ if self.ensemble else self.generations_[-1:]
-        return np.mean([np.asarray(g.predict(X), dtype=np.float64) for g in members], axis=0)
+    def _members(self):
+        # predict: the mean over generations or the last generation's
+        return self.generations_ if self.ensemble else self.generations_[-1:]
 
     def __sklearn_tags__(self):
         tags = meta_tags(super().__sklearn_tags__(), self.estimator)

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_sample_weight
-from ._meta import meta_tags, validate_meta_input
-from ._students import (
-    aligned_proba,
-    fit_soft_student,
-    fit_with_weights,
-    fitted_teacher,
-    mixed_regression_target,
-)
-from ._targets import check_temperature, check_xi, encode_labels
+from .._docstrings import fill_doc
+from .._prediction import PROBABILISTIC_CLASSIFIER
+from .._refit_chain import squared_loss_chain
+from .._validation import HasMethods, Interval, ValidatedParamsMixin
+from ._meta import MetaClassifierMixin, MetaRegressorMixin, meta_tags, validate_meta_fit_input
+from ._students import fit_soft_student, fitted_teacher
+from ._targets import TEMPERATURE, encode_labels, require_xi_in_unit_interval
 
 
-class KnowledgeDistillationClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+def _fitted_teacher_and_student(kind: str) -> str:
+    """The fitted attributes both KD estimators share (``kind``: classifier or regressor)."""
+    return (
+        f"teacher_ : {kind}\n    The fitted teacher (the ``teacher`` object itself when it was prefit).\n"
+        "teacher_prefit_ : bool\n    Whether ``teacher`` was already fitted.\n"
+        f"student_ : {kind}\n    The fitted student."
+    )
+
+
+@fill_doc(fitted=_fitted_teacher_and_student("classifier"))
+class KnowledgeDistillationClassifier(
+    MetaClassifierMixin, ValidatedParamsMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Hinton, Vinyals & Dean (2015) knowledge distillation of a teacher into a student.
 
     The student (a fresh clone of ``student``) minimises, per sample ``i`` with student logits
@@ -63,103 +73,56 @@ class KnowledgeDistillationClassifier(ClassifierMixin, MetaEstimatorMixin, BaseE
 
     Attributes
     ----------
-    teacher_ : classifier
-        The fitted teacher (the ``teacher`` object itself when it was prefit).
-    teacher_prefit_ : bool
-        Whether ``teacher`` was already fitted.
-    student_ : classifier
-        The fitted student.
+    %(fitted)s
     classes_ : ndarray of shape (n_classes,)
         The teacher's classes.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
     """
 
+    _parameter_constraints = {
+        "teacher": [PROBABILISTIC_CLASSIFIER],
+        "student": [HasMethods("fit", "predict")],
+        "xi": [Interval(numbers.Real)],
+        "temperature": [TEMPERATURE],
+    }
+
     def __init__(self, teacher, student, xi=0.9, temperature=4.0):
-        self.teacher = teacher
-        self.student = student
-        self.xi = xi
+        self.teacher, self.student, self.xi = teacher, student, xi
         self.temperature = temperature
 
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher if needed, then the student on the distillation loss.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
-        y : array-like of shape (n_samples,)
-            Class labels; every label must be one of the teacher's classes.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i``; unit weights when None.
+        Every label of ``y`` must be one of the teacher's classes.
 
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(fit_classifier_sections)s
         """
-        temperature = check_temperature(self.temperature)
-        xi = check_xi(
-            self.xi,
-            allow_outside_unit_interval=temperature == 1.0,
-            reason="at temperature != 1 the objective would be non-convex.",
-        )
-        X, y = validate_meta_input(self, X, y, reset=True)
-        sw = check_sample_weight(sample_weight, X.shape[0])
-        if not hasattr(self.teacher, "predict_proba"):
-            raise ValueError(
-                f"the teacher {type(self.teacher).__name__} has no predict_proba; distillation "
-                "needs the teacher's class probabilities (e.g. SVC(probability=True))."
-            )
+        params = self._validate_params()
+        if params.temperature != 1.0:
+            require_xi_in_unit_interval(params.xi, "at temperature != 1 the objective would be non-convex.")
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight)
         self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
         self.classes_ = np.asarray(self.teacher_.classes_)
         encode_labels(y, self.classes_)  # every label must be a teacher class
         teacher_proba = np.asarray(self.teacher_.predict_proba(X), dtype=np.float64)
         self.student_ = fit_soft_student(
-            clone(self.student), X, y, teacher_proba, self.classes_, xi, temperature, sw
+            clone(self.student), X, y, teacher_proba, self.classes_, params.xi, params.temperature, sw
         )
         return self
 
-    def predict_proba(self, X):
-        """Student probabilities at temperature 1.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            One column per entry of ``classes_`` (zeros for a class a generic student never saw).
-        """
-        check_is_fitted(self)
-        X = validate_meta_input(self, X, reset=False)
-        return aligned_proba(self.student_, X, self.classes_)
-
-    def predict(self, X):
-        """The student's most probable class.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted class labels.
-        """
-        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
-        return self.classes_[np.argmax(proba, axis=1)]
+    def _members(self):
+        # predict_proba: the student's at temperature 1 (zeros for a class it never saw)
+        return [self.student_]
 
     def __sklearn_tags__(self):
         return meta_tags(super().__sklearn_tags__(), self.teacher, self.student)
 
 
-class KnowledgeDistillationRegressor(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+@fill_doc(fitted=_fitted_teacher_and_student("regressor"))
+class KnowledgeDistillationRegressor(
+    MetaRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Knowledge distillation for squared loss: any sklearn regressor as the student.
 
     The student (a fresh clone of ``student``) minimises, with teacher predictions ``t_i``,
@@ -188,64 +151,35 @@ class KnowledgeDistillationRegressor(RegressorMixin, MetaEstimatorMixin, BaseEst
 
     Attributes
     ----------
-    teacher_ : regressor
-        The fitted teacher (the ``teacher`` object itself when it was prefit).
-    teacher_prefit_ : bool
-        Whether ``teacher`` was already fitted.
-    student_ : regressor
-        The fitted student.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(fitted)s
+    %(feature_attributes)s
     """
 
-    def __init__(self, teacher, student, xi=0.9):
-        self.teacher = teacher
-        self.student = student
-        self.xi = xi
+    _parameter_constraints = {
+        "teacher": [HasMethods("fit", "predict")],
+        "student": [HasMethods("fit", "predict")],
+        "xi": [Interval(numbers.Real)],
+    }
 
+    def __init__(self, teacher, student, xi=0.9):
+        self.teacher, self.student, self.xi = teacher, student, xi
+
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher if needed, then the student on ``xi * teacher(X) + (1 - xi) * y``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Regression targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i``; unit weights when None.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(fit_regressor_sections)s
         """
-        xi = check_xi(self.xi)
-        X, y = validate_meta_input(self, X, y, reset=True, regression=True)
-        sw = check_sample_weight(sample_weight, X.shape[0])
+        params = self._validate_params()
+        X, y, sw = validate_meta_fit_input(self, X, y, sample_weight, regression=True)
         self.teacher_, self.teacher_prefit_ = fitted_teacher(self.teacher, X, y, sw)
-        target = mixed_regression_target(self.teacher_.predict(X), y, xi)
-        self.student_ = fit_with_weights(clone(self.student), X, target, sw)
+        chain = squared_loss_chain(lambda: clone(self.student), X, y, sw, first=self.teacher_)
+        self.student_ = chain.step(params.xi)
+        self._y_shape_tail = y.shape[1:]
         return self
 
-    def predict(self, X):
-        """The student's predictions.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predictions.
-        """
-        check_is_fitted(self)
-        X = validate_meta_input(self, X, reset=False)
-        return self.student_.predict(X)
+    def _members(self):
+        return [self.student_]
 
     def __sklearn_tags__(self):
         tags = meta_tags(super().__sklearn_tags__(), self.teacher, self.student)

@@ -11,18 +11,27 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import check_sample_weight
+from .._docstrings import DOCS, fill_doc
+from .._prediction import ClassScoresMixin
+from .._validation import (
+    Boolean,
+    Interval,
+    ValidatedParamsMixin,
+    check_sample_weight,
+    validate_params,
+)
 from ._objective import SoftTerm, objective, unpack
-from ._softmax import log_softmax, soften
 from ._targets import (
+    TEMPERATURE,
     check_probability_matrix,
-    check_temperature,
-    check_xi,
     encode_targets,
+    require_xi_in_unit_interval,
+    soften,
 )
 
 
-class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
+@fill_doc
+class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, ClassifierMixin, BaseEstimator):
     """L2-penalised multinomial logistic regression whose target may be a probability matrix.
 
     With logits ``z_i = W^T x_i + b`` (one column of ``W`` per class), target rows ``p_i``
@@ -44,6 +53,10 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
     classes. With two classes LogisticRegression fits one weight vector ``w = w_1 - w_0``
     while this class keeps one per class; the symmetric optimum ``w_1 = -w_0 = w / 2`` turns the
     penalty into ``alpha / 4 ||w||^2``, so the binary fits agree for ``alpha = 2 / (C * sum_i s_i)``.
+
+    Naming: ``alpha`` is a penalty here as everywhere in the package (for the ridge estimators
+    it is the paper's lambda on the sum of squares; here the L2 strength on the mean loss), and
+    the teacher weight of :meth:`fit_kd` is ``xi``, as everywhere in the package.
 
     Parameters
     ----------
@@ -69,34 +82,34 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
         Intercepts, centred to sum to zero (the same gauge fix; it does not change predictions).
     n_iter_ : int
         Number of L-BFGS iterations of the last fit.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
 
     See Also
     --------
     KnowledgeDistillationClassifier : Uses :meth:`fit_kd` for the exact temperature-T loss.
     """
 
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0, None)],
+        "fit_intercept": [Boolean()],
+        "max_iter": [Interval(numbers.Integral, 1, None)],
+        "tol": [Interval(numbers.Real, 0, None, closed="neither")],
+    }
+
     def __init__(self, alpha=1e-4, fit_intercept=True, max_iter=1000, tol=1e-6):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
+        self.alpha, self.fit_intercept, self.max_iter, self.tol = alpha, fit_intercept, max_iter, tol
 
     # ------------------------------------------------------------------ fitting
+    @fill_doc
     def fit(self, X, y, sample_weight=None, classes=None):
         """Fit to hard labels or to a probability matrix.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
+        %(X_fit)s
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Class labels, or a probability matrix whose rows sum to 1 (soft targets).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i``; unit weights when None.
+        %(sample_weight_fit)s
         classes : array-like of shape (n_classes,), default=None
             The classes of the model. For labels, default: the distinct labels of ``y``; give it
             to keep output columns for classes absent from ``y``. For a probability matrix, the
@@ -104,13 +117,15 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self : object
-            The fitted estimator.
+        %(returns_self)s
         """
+        params = self._validate_params()
         X, y, sw = self._validate_fit_input(X, y, sample_weight)
         self.classes_, P = self._encode(y, classes)
-        return self._solve(X, [SoftTerm(1.0, 1.0, P)], sw)
+        return self._solve(X, [SoftTerm(1.0, 1.0, P)], sw, params)
 
+    @validate_params({"xi": [Interval(numbers.Real)], "temperature": [TEMPERATURE]})
+    @fill_doc
     def fit_kd(self, X, y, teacher_proba, *, xi=0.9, temperature=4.0, classes=None, sample_weight=None):
         """Fit Hinton et al.'s (2015) distillation loss exactly, at temperature T on these logits.
 
@@ -140,8 +155,7 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
+        %(X_fit)s
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Ground-truth labels (or a probability matrix) for the ``1 - xi`` term.
         teacher_proba : array-like of shape (n_samples, n_classes)
@@ -154,62 +168,49 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
             Class of each column of ``teacher_proba`` (default: the distinct labels of ``y``,
             which must then number ``n_classes``). Needed when ``y`` misses classes the teacher
             knows, as in Hinton's omitted-class experiment.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights ``s_i``; unit weights when None.
+        %(sample_weight_fit)s
 
         Returns
         -------
-        self : object
-            The fitted estimator.
+        %(returns_self)s
         """
-        temperature = check_temperature(temperature)
-        xi = check_xi(
-            xi,
-            allow_outside_unit_interval=temperature == 1.0,
-            reason="at temperature != 1 a negatively weighted log-partition term makes the "
-            "objective non-convex; use temperature=1.0 for xi outside [0, 1].",
-        )
+        params = self._validate_params()
+        if temperature != 1.0:
+            require_xi_in_unit_interval(
+                xi,
+                "at temperature != 1 a negatively weighted log-partition term makes the "
+                "objective non-convex; use temperature=1.0 for xi outside [0, 1].",
+            )
         X, y, sw = self._validate_fit_input(X, y, sample_weight)
         self.classes_, Y = self._encode(y, classes)
         Q = check_probability_matrix(teacher_proba, X.shape[0], len(self.classes_), "teacher_proba")
         if temperature == 1.0:
             mixed = xi * Q + (1.0 - xi) * Y
-            self._check_bounded(mixed, sw)
+            self._check_bounded(mixed, sw, params)
             terms = [SoftTerm(1.0, 1.0, mixed)]
         else:
             terms = [SoftTerm(xi, temperature, soften(Q, temperature)), SoftTerm(1.0 - xi, 1.0, Y)]
-        return self._solve(X, terms, sw)
+        return self._solve(X, terms, sw, params)
 
     def _validate_fit_input(self, X, y, sample_weight):
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0:
-            raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}.")
-        if not np.isfinite(alpha):
-            raise ValueError(f"alpha must be finite, got {alpha!r}.")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, numbers.Integral):
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}.")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}.")
-        if not isinstance(self.tol, numbers.Real) or not self.tol > 0:
-            raise ValueError(f"tol must be a number > 0, got {self.tol!r}.")
         # multi_output: y may be a probability matrix; encode_targets sorts out its meaning
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, reset=True)
         sw = check_sample_weight(sample_weight, X.shape[0])
         return X, y, (np.ones(X.shape[0]) if sw is None else sw)
 
-    def _check_bounded(self, mixed, sample_weight):
+    def _check_bounded(self, mixed, sample_weight, params):
         # A signed target (xi outside [0, 1]) keeps CE(p, softmax(z)) = logsumexp(z) - p.z convex
         # but not bounded below along unpenalised directions: the weights need alpha > 0, and the
         # intercept b_k -> -inf lowers the loss linearly whenever the weighted mean target of
         # class k is negative.
         if np.all(mixed >= 0):
             return
-        if not self.alpha > 0:
+        if not params.alpha > 0:
             raise ValueError(
                 "xi outside [0, 1] gives a signed mixed target, for which the loss is unbounded "
                 "below without a penalty; use alpha > 0."
             )
-        if self.fit_intercept:
+        if params.fit_intercept:
             mean = sample_weight @ mixed / np.sum(sample_weight)
             if np.any(mean < 0):
                 bad = self.classes_[mean < 0].tolist()
@@ -231,18 +232,18 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
             )
         return classes, P
 
-    def _solve(self, X, terms, sample_weight):
+    def _solve(self, X, terms, sample_weight, params):
         n_features, n_classes = X.shape[1], len(self.classes_)
-        theta0 = np.zeros(n_features * n_classes + (n_classes if self.fit_intercept else 0))
+        theta0 = np.zeros(n_features * n_classes + (n_classes if params.fit_intercept else 0))
         result = scipy.optimize.minimize(
             objective,
             theta0,
-            args=(X, terms, sample_weight, float(self.alpha), bool(self.fit_intercept)),
+            args=(X, terms, sample_weight, params.alpha, params.fit_intercept),
             jac=True,
             method="L-BFGS-B",
             options={
-                "maxiter": int(self.max_iter),
-                "gtol": float(self.tol),
+                "maxiter": params.max_iter,
+                "gtol": params.tol,
                 "ftol": 64 * np.finfo(float).eps,
                 "maxls": 50,
             },
@@ -254,77 +255,30 @@ class SoftTargetLogisticRegression(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        W, b = unpack(result.x, n_features, n_classes, self.fit_intercept)
+        W, b = unpack(result.x, n_features, n_classes, params.fit_intercept)
         self.coef_ = W.T - W.T.mean(axis=0)
         self.intercept_ = b - b.mean()
         self.n_iter_ = int(result.nit)
         return self
 
     # --------------------------------------------------------------- prediction
-    def _logits(self, X) -> np.ndarray:
+    def _class_scores(self, X) -> np.ndarray:
+        """Logits ``z = W^T x + b`` (predict_proba is ``softmax(z)``, predict the largest logit)."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_.T + self.intercept_
 
+    @fill_doc(X_predict_parameters="Parameters\n----------\n" + DOCS["X_predict"])
     def decision_function(self, X):
-        """Logits ``z = W^T x + b``.
+        """Logits ``z = W^T x + b``; for two classes the log-odds ``z_1 - z_0`` of ``classes_[1]``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
+        %(X_predict_parameters)s
 
         Returns
         -------
-        ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-            For two classes, the log-odds ``z_1 - z_0`` of ``classes_[1]`` (sklearn's binary
-            convention: positive means ``classes_[1]``).
+        z : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            Columns follow ``classes_``; with two classes a positive value means ``classes_[1]``
+            (sklearn's binary convention).
         """
-        Z = self._logits(X)
+        Z = self._class_scores(X)
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
-
-    def predict_log_proba(self, X):
-        """Log-probabilities ``log softmax(z)``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        return log_softmax(self._logits(X))
-
-    def predict_proba(self, X):
-        """Probabilities ``softmax(z)`` (temperature 1).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; rows sum to 1.
-        """
-        return np.exp(self.predict_log_proba(X))
-
-    def predict(self, X):
-        """The class with the largest logit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predicted class labels.
-        """
-        logits = self._logits(X)  # first: raises NotFittedError before classes_ is read
-        return self.classes_[np.argmax(logits, axis=1)]

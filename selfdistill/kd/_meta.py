@@ -1,10 +1,21 @@
-"""Input validation and tags shared by the distillation meta-estimators."""
+"""What the distillation meta-estimators share: input validation, prediction and tags.
+
+A meta-estimator predicts with its fitted *members* (``_members()``: the student, or the
+generations of Born-Again): classifiers with the mean of the members' probabilities
+(:class:`MetaClassifierMixin`), regressors with the mean of their predictions
+(:class:`MetaRegressorMixin`), both on ``X`` checked only as far as the members need it.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.utils import get_tags
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._prediction import ClassScoresMixin, MembersRegressorMixin
+from .._validation import check_sample_weight
+from ._targets import encode_labels
 
 #: X is validated only as far as every wrapped estimator needs it (they check the rest).
 _META_X_CHECKS = {"accept_sparse": ("csr", "csc"), "dtype": None, "ensure_all_finite": False}
@@ -32,6 +43,12 @@ def validate_meta_input(estimator, X, y=None, *, reset: bool, regression: bool =
     return (X if hasattr(X, "iloc") else checked), y
 
 
+def validate_meta_fit_input(estimator, X, y, sample_weight, *, regression: bool = False):
+    """``(X, y, sample_weight)`` checked at fit time (see :func:`validate_meta_input`)."""
+    X, y = validate_meta_input(estimator, X, y, reset=True, regression=regression)
+    return X, y, check_sample_weight(sample_weight, X.shape[0])
+
+
 def take_rows(X, rows):
     """Rows of an array, a sparse matrix or a DataFrame (which keeps its column names)."""
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
@@ -43,3 +60,37 @@ def meta_tags(tags, *estimators):
     tags.input_tags.allow_nan = all(t.allow_nan for t in inner)
     tags.input_tags.sparse = all(t.sparse for t in inner)
     return tags
+
+
+def aligned_proba(estimator, X, classes: np.ndarray) -> np.ndarray:
+    """``estimator.predict_proba(X)`` with one column per entry of ``classes`` (zeros if unseen)."""
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    own = np.asarray(estimator.classes_)
+    if len(own) == len(classes) and np.array_equal(own, classes):
+        return proba
+    out = np.zeros((proba.shape[0], len(classes)))
+    out[:, encode_labels(own, classes)] = proba
+    return out
+
+
+class MetaClassifierMixin(ClassScoresMixin):
+    """``predict_proba``: the mean of the members' probabilities, one column per ``classes_``."""
+
+    _scores_are_logits = False
+
+    def _class_scores(self, X):
+        X = meta_prediction_input(self, X)
+        return np.mean([aligned_proba(member, X, self.classes_) for member in self._members()], axis=0)
+
+
+class MetaRegressorMixin(MembersRegressorMixin):
+    """``predict``: the mean of the members' predictions; X checked as the members need it."""
+
+    def _prediction_input(self, X):
+        return meta_prediction_input(self, X)
+
+
+def meta_prediction_input(estimator, X):
+    """``X`` at prediction time, once the meta-estimator is fitted (see :func:`validate_meta_input`)."""
+    check_is_fitted(estimator)
+    return validate_meta_input(estimator, X, reset=False)

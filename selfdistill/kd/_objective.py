@@ -1,4 +1,9 @@
-"""Objective and gradient of L2-penalised multinomial logistic regression with soft targets.
+"""Hinton's distillation loss and the objective of L2-penalised logistic regression on soft targets.
+
+:func:`soft_cross_entropy` is the per-sample ``T^2 CE(p, q(z; T))`` with its gradient (``q(z; T) =
+softmax(z / T)`` row-wise, logits and targets (n_samples, n_classes)); :func:`distillation_loss`
+is Hinton et al.'s (2015) loss built from it, and :func:`objective` the penalised objective that
+:class:`SoftTargetLogisticRegression` minimises.
 
 Parameters are packed as ``theta = [W.ravel(), b]`` with ``W`` (n_features, n_classes) and
 ``b`` (n_classes,); the logits are ``Z = X W + b``. The objective is a sum of soft-target terms
@@ -19,11 +24,89 @@ perfect fit. Minimiser and gradient are unchanged; but the CE form carries a con
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import log_softmax
 
-from ._softmax import soft_cross_entropy
+from .._validation import Interval, validate_params
+from ._targets import TEMPERATURE, soften
+
+
+def soft_cross_entropy(targets: np.ndarray, logits: np.ndarray, temperature: float = 1.0):
+    """Per-sample ``T^2 CE(targets, q(z; T))`` and its gradient with respect to the logits ``z``.
+
+    The targets may be any real rows (probabilities, or signed mixtures summing to 1 for
+    ``xi > 1``); the formula ``CE = sum_k p_k (logsumexp(z / T) - z_k / T)`` is used as is.
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,)
+        ``T^2 * CE(p_i, q(z_i; T))``.
+    grad : ndarray of shape (n_samples, n_classes)
+        ``T * (sum_k p_ik * q(z_i; T) - p_i)``, the derivative of ``loss_i`` with respect to ``z_i``.
+    """
+    log_q = log_softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)
+    # 0 * log 0 = 0: a zero target contributes nothing even where the student's q underflows.
+    safe_log_q = np.where(targets != 0, log_q, 0.0)
+    loss = -(temperature**2) * np.sum(targets * safe_log_q, axis=1)
+    mass = np.sum(targets, axis=1, keepdims=True)
+    grad = temperature * (mass * np.exp(log_q) - targets)
+    return loss, grad
+
+
+@validate_params({"xi": [Interval(numbers.Real)], "temperature": [TEMPERATURE]})
+def distillation_loss(
+    student_logits,
+    teacher_proba,
+    y_true_proba,
+    xi: float,
+    temperature: float,
+    sample_weight=None,
+) -> float:
+    """Hinton et al. (2015) knowledge-distillation loss, averaged over samples.
+
+    .. math::
+
+        L = \\frac{1}{\\sum_i s_i} \\sum_i s_i \\Big[\\xi\\, T^2\\, \\mathrm{CE}\\big(q(v_i; T),
+            q(z_i; T)\\big) + (1 - \\xi)\\, \\mathrm{CE}\\big(y_i, q(z_i; 1)\\big)\\Big]
+
+    with student logits ``z``, teacher logits ``v`` (given through ``teacher_proba = q(v; 1)``,
+    see :func:`soften`), ``xi`` the weight of the TEACHER term and ``s`` the sample weights.
+
+    Parameters
+    ----------
+    student_logits : array-like of shape (n_samples, n_classes)
+        Student logits ``z`` (at temperature 1).
+    teacher_proba : array-like of shape (n_samples, n_classes)
+        Teacher probabilities at temperature 1; softened here to ``q(v; T)``.
+    y_true_proba : array-like of shape (n_samples, n_classes)
+        Ground truth as one-hot rows (or a probability matrix).
+    xi : float
+        Weight of the teacher term.
+    temperature : float
+        Distillation temperature ``T > 0``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Per-sample weights ``s_i`` (unit weights when None).
+
+    Returns
+    -------
+    float
+        The weighted mean loss.
+    """
+    z = np.asarray(student_logits, dtype=np.float64)
+    if z.ndim != 2 or not np.all(np.isfinite(z)):
+        raise ValueError(
+            "student_logits must be a finite 2-D (n_samples, n_classes) array; got "
+            f"shape {z.shape} with {int(np.sum(~np.isfinite(z)))} NaN/infinite entries. A NaN "
+            "logit usually means the student diverged: lower its learning rate or regularise it."
+        )
+    soft, _ = soft_cross_entropy(soften(teacher_proba, temperature), z, temperature)
+    hard, _ = soft_cross_entropy(np.asarray(y_true_proba, dtype=np.float64), z, 1.0)
+    per_sample = xi * soft + (1.0 - xi) * hard
+    weights = np.ones(len(z)) if sample_weight is None else np.asarray(sample_weight, float)
+    return float(np.sum(weights * per_sample) / np.sum(weights))
 
 
 @dataclass(frozen=True)

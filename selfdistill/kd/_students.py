@@ -14,20 +14,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
+from .._refit_chain import fit_with_weights
 from ._meta import take_rows
 from ._targets import encode_labels
-
-
-def fit_with_weights(estimator, X, y, sample_weight):
-    """``estimator.fit(X, y[, sample_weight])``; sample_weight is passed only when given."""
-    if sample_weight is None:
-        return estimator.fit(X, y)
-    if not has_fit_parameter(estimator, "sample_weight"):
-        raise ValueError(
-            f"{type(estimator).__name__}.fit does not accept sample_weight, which this fit needs; "
-            "choose an estimator that supports sample weights."
-        )
-    return estimator.fit(X, y, sample_weight=sample_weight)
 
 
 def fitted_teacher(teacher, X, y, sample_weight):
@@ -41,17 +30,6 @@ def fitted_teacher(teacher, X, y, sample_weight):
     except NotFittedError:
         return fit_with_weights(clone(teacher), X, y, sample_weight), False
     return teacher, True
-
-
-def aligned_proba(estimator, X, classes: np.ndarray) -> np.ndarray:
-    """``estimator.predict_proba(X)`` with one column per entry of ``classes`` (zeros if unseen)."""
-    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    own = np.asarray(estimator.classes_)
-    if len(own) == len(classes) and np.array_equal(own, classes):
-        return proba
-    out = np.zeros((proba.shape[0], len(classes)))
-    out[:, encode_labels(own, classes)] = proba
-    return out
 
 
 def fresh_clone(estimator, rng):
@@ -125,14 +103,3 @@ def fit_soft_student(student, X, y, teacher_proba, classes, xi, temperature, sam
     keep = np.flatnonzero(weights > 0)
     rows, cols = np.divmod(keep, k)
     return student.fit(take_rows(X, rows), classes[cols], sample_weight=weights[keep])
-
-
-def mixed_regression_target(teacher_prediction, y: np.ndarray, xi: float) -> np.ndarray:
-    """``xi * teacher_prediction + (1 - xi) * y`` with the teacher output reshaped like ``y``."""
-    teacher_prediction = np.asarray(teacher_prediction, dtype=np.float64)
-    if teacher_prediction.size != y.size:
-        raise ValueError(
-            f"the teacher predicts shape {teacher_prediction.shape} but y has shape {y.shape}; "
-            "teacher and y must have the same number of outputs."
-        )
-    return xi * teacher_prediction.reshape(y.shape) + (1.0 - xi) * y

@@ -1,6 +1,7 @@
-"""Targets for distillation: label encoding, probability matrices, and the BAN controls.
+"""Targets for distillation: label encoding, probability matrices, soft targets, the BAN controls.
 
 - :func:`encode_targets` turns hard labels or a probability matrix into an (n, K) target matrix.
+- :func:`soften` is the teacher's tempered softmax ``q(v; T)`` from its probabilities.
 - :func:`dkpp_permute` is Furlanello et al.'s "dark knowledge with permuted predictions".
 - :func:`cwtm_weights` is their "confidence weighted by teacher max" sample weighting.
 """
@@ -11,41 +12,30 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
+
+from .._validation import Converter, Interval, RandomState, check_sample_weight, validate_params
 
 #: Rows of a probability matrix must sum to 1 within this absolute tolerance.
 ROW_SUM_ATOL = 1e-6
 
 
-def check_xi(xi, *, allow_outside_unit_interval: bool = True, reason: str = "") -> float:
-    """Return the teacher weight ``xi`` as a finite float.
+#: The distillation temperature ``T`` of every table and function of :mod:`selfdistill.kd`.
+TEMPERATURE = Interval(numbers.Real, 0, None, closed="neither")
+
+
+def require_xi_in_unit_interval(xi: float, reason: str) -> float:
+    """Refuse a teacher weight outside [0, 1] where it would make the objective ill-posed.
 
     ``xi`` outside [0, 1] is legitimate where the objective stays convex (Das & Sanghavi 2023
-    find ``xi > 1`` optimal under heavy label noise); ``reason`` says why it is refused otherwise.
+    find ``xi > 1`` optimal under heavy label noise); ``reason`` says why it is refused here.
     """
-    if isinstance(xi, bool) or not isinstance(xi, numbers.Real) or not np.isfinite(xi):
-        raise ValueError(f"xi must be a finite real number (the teacher weight), got {xi!r}.")
-    xi = float(xi)
-    if not allow_outside_unit_interval and not 0.0 <= xi <= 1.0:
+    if not 0.0 <= xi <= 1.0:
         raise ValueError(f"xi must lie in [0, 1] here, got {xi}: {reason}")
     return xi
-
-
-def check_temperature(temperature) -> float:
-    """Return the distillation temperature as a finite float > 0."""
-    if (
-        isinstance(temperature, bool)
-        or not isinstance(temperature, numbers.Real)
-        or not np.isfinite(temperature)
-        or temperature <= 0
-    ):
-        raise ValueError(
-            f"temperature must be a finite number > 0 (T = 1 is the ordinary softmax), "
-            f"got {temperature!r}."
-        )
-    return float(temperature)
 
 
 def check_probability_matrix(P, n_samples: int, n_classes: int | None, name: str) -> np.ndarray:
@@ -132,6 +122,46 @@ def encode_targets(y, classes=None) -> tuple[np.ndarray, np.ndarray]:
     return classes, P
 
 
+@validate_params({"temperature": [TEMPERATURE]})
+def soften(proba, temperature: float) -> np.ndarray:
+    """Teacher soft targets ``q(v; T)`` from the teacher's ordinary (T = 1) probabilities.
+
+    A classifier's logits ``v`` are only defined up to a per-row constant, and
+    ``log predict_proba = v - logsumexp(v)`` is one valid choice, so for any classifier with
+    ``predict_proba``::
+
+        q(v; T) = softmax(log p / T) = p ** (1 / T) / sum_k p_k ** (1 / T)
+
+    exactly. Zero probabilities stay zero at every temperature.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n_samples, n_classes)
+        Probabilities at temperature 1 (rows sum to 1, entries >= 0).
+    temperature : float
+        ``T > 0``; ``T > 1`` flattens the distribution, ``T < 1`` sharpens it.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+        The softened probabilities; rows sum to 1.
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.ndim != 2:
+        raise ValueError(
+            f"proba must be a 2-D (n_samples, n_classes) probability matrix, got shape {proba.shape}."
+        )
+    if not np.all(np.isfinite(proba)) or np.any(proba < 0) or np.any(proba.sum(axis=1) <= 0):
+        raise ValueError(
+            "proba must hold finite, non-negative probabilities with a positive sum in every row "
+            "(the teacher's predict_proba output); check the teacher for NaN predictions."
+        )
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the intended "impossible class"
+        log_p = np.log(proba)
+    return softmax(log_p / temperature, axis=1)
+
+
+@validate_params({"random_state": [RandomState()]})
 def dkpp_permute(proba, random_state=None) -> np.ndarray:
     """Dark knowledge with permuted predictions (DKPP; Furlanello et al. 2018).
 
@@ -145,7 +175,7 @@ def dkpp_permute(proba, random_state=None) -> np.ndarray:
     ----------
     proba : array-like of shape (n_samples, n_classes)
         Teacher probabilities.
-    random_state : int, Generator, RandomState or None
+    random_state : int, RandomState or None
         Source of the permutations.
 
     Returns
@@ -166,6 +196,12 @@ def dkpp_permute(proba, random_state=None) -> np.ndarray:
     return out
 
 
+def _probability_rows(P, name: str) -> np.ndarray:
+    """Converter: any number of rows of class probabilities (see check_probability_matrix)."""
+    return check_probability_matrix(P, np.shape(P)[0] if np.ndim(P) else -1, None, name)
+
+
+@validate_params({"proba": [Converter(_probability_rows, "a (n_samples, n_classes) probability matrix")]})
 def cwtm_weights(proba, sample_weight=None) -> np.ndarray:
     """Confidence-weighted-by-teacher-max weights (CWTM; Furlanello et al. 2018).
 
@@ -185,7 +221,8 @@ def cwtm_weights(proba, sample_weight=None) -> np.ndarray:
     ndarray of shape (n_samples,)
         The weights ``w_i`` (they sum to 1).
     """
-    confidence = np.max(np.asarray(proba, dtype=np.float64), axis=1)
+    confidence = np.max(proba, axis=1)
+    sample_weight = check_sample_weight(sample_weight, proba.shape[0])
     if sample_weight is not None:
-        confidence = confidence * np.asarray(sample_weight, dtype=np.float64)
+        confidence = confidence * sample_weight
     return confidence / np.sum(confidence)

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
+from scipy.special import softmax
+
+from .._docstrings import fill_doc
 
 _CHUNK_ROWS = 2048  # rows per block in predict: bounds the (n, N, D_f/8) XNOR buffer
 
@@ -90,25 +93,11 @@ class LDCBinaryModel:
             )
 
     # ---------------------------------------------------------------- sizes
-    @property
-    def n_features(self) -> int:
-        return self.feature_memory.shape[0]
-
-    @property
-    def n_levels(self) -> int:
-        return self.value_memory.shape[0]
-
-    @property
-    def d_value(self) -> int:
-        return self.value_memory.shape[1]
-
-    @property
-    def d_feature(self) -> int:
-        return self.feature_memory.shape[1]
-
-    @property
-    def n_classes(self) -> int:
-        return self.class_memory.shape[0]
+    n_features = property(lambda self: self.feature_memory.shape[0], doc="N, the number of features.")
+    n_levels = property(lambda self: self.value_memory.shape[0], doc="M, the quantisation levels.")
+    d_value = property(lambda self: self.value_memory.shape[1], doc="D_v, the value-vector dimension.")
+    d_feature = property(lambda self: self.feature_memory.shape[1], doc="D_f, the hypervector dimension.")
+    n_classes = property(lambda self: self.class_memory.shape[0], doc="K, the number of classes.")
 
     def model_bits(self) -> int:
         """Size of the binary memories in bits: ``N D_f + M D_v + K D_f``."""
@@ -198,33 +187,18 @@ class LDCBinaryModel:
             out[block] = self.d_feature - 2 * hamming.sum(axis=2, dtype=np.int64)
         return out
 
+    @fill_doc
     def predict(self, X) -> np.ndarray:
-        """Class of the most similar class hypervector (the first one on ties).
+        """Class of the most similar class hypervector (the first one on ties); X holds raw features.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, N)
-            Raw features.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
+        %(predict_labels_sections)s
         """
         return self.classes[np.argmax(self.similarities(X), axis=1)]
 
+    @fill_doc
     def predict_proba(self, X) -> np.ndarray:
         """``softmax(a_C <C_k, s>)``: the probabilities of the torch model in eval mode.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, N)
-            Raw features.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, K)
+        %(predict_proba_sections)s
         """
-        logits = self.class_scale * self.similarities(X).astype(np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax(self.class_scale * self.similarities(X).astype(np.float64), axis=1)

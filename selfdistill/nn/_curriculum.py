@@ -1,13 +1,15 @@
-"""Schedules of scheduled knowledge distillation: teacher weight alpha(e), difficulty, data order.
+"""Schedules of scheduled knowledge distillation: teacher weight xi(e), difficulty, data order.
 
 Liu, Duan, Xu & Ren (2024, arXiv:2403.13844) describe "a simple scheduled knowledge
-distillation method based on curriculum data order ... controlled by an alpha scheduler". The
-functional form of alpha(e), its direction, the difficulty measure and the pacing are not in the
-parts of the paper we could read; everything here is a configurable reconstruction (UNCONFIRMED):
+distillation method based on curriculum data order ... controlled by an alpha scheduler"; their
+alpha weights the teacher, which this package calls ``xi`` everywhere (``alpha`` is always a
+penalty here). The functional form of xi(e), its direction, the difficulty measure and the
+pacing are not in the parts of the paper we could read; everything here is a configurable
+reconstruction (UNCONFIRMED):
 
-- ``alpha(e) = alpha_start + (alpha_end - alpha_start) * s(e / (E - 1))`` for epochs
+- ``xi(e) = xi_start + (xi_end - xi_start) * s(e / (E - 1))`` for epochs
   ``e = 0..E-1``, with ``s`` one of linear ``s(u) = u``, cosine ``s(u) = (1 - cos(pi u)) / 2``,
-  step ``s(u) = 1[u >= 1/2]``, constant ``s(u) = 0`` (vanilla KD with ``alpha_start``), or a
+  step ``s(u) = 1[u >= 1/2]``, constant ``s(u) = 0`` (vanilla KD with ``xi_start``), or a
   user function;
 - difficulty of a training sample from the teacher: its cross-entropy ``-log p_T(y | x)``
   (default), its negative margin, or ``1 - max_k p_T(k | x)``;
@@ -24,6 +26,8 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._validation import Converter, InstanceOf, Interval, Options, RandomState, validate_params
+
 SCHEDULES = ("linear", "cosine", "step", "constant")
 CURRICULA = ("easy_to_hard", "random", "hard_to_easy")
 DIFFICULTIES = ("teacher_ce", "teacher_margin", "teacher_confidence")
@@ -36,55 +40,67 @@ _SHAPES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def alpha_schedule(n_epochs: int, alpha_start: float = 0.1, alpha_end: float = 0.9,
-                   schedule="linear") -> np.ndarray:
-    r"""Teacher weight of every epoch, ``alpha(e) = a_0 + (a_1 - a_0) s(e / (E - 1))``.
+def check_pacing(pacing, name: str = "pacing") -> tuple[float, float] | None:
+    """Return the baby-steps pacing as None or a pair ``(g0, f)`` with ``0 < g0, f <= 1``."""
+    if pacing is None:
+        return None
+    try:
+        g0, f = (float(v) for v in pacing)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be None or a pair (g0, f), got {pacing!r}.") from None
+    if not (0.0 < g0 <= 1.0 and 0.0 < f <= 1.0):
+        raise ValueError(f"{name} (g0, f) needs 0 < g0 <= 1 (starting fraction) and 0 < f <= 1 "
+                         f"(fraction of the epochs until all data are used), got {pacing!r}.")
+    return g0, f
 
-    ``alpha`` is the project's ``xi``: it weights the TEACHER term of the distillation loss
-    ``alpha T^2 KL(q(v;T) || q(z;T)) + (1 - alpha) CE(y, q(z;1))``.
+
+#: Constraints of the schedule parameters, shared by :func:`xi_schedule` and the estimator.
+TEACHER_WEIGHT = Interval(numbers.Real, 0, 1)
+SCHEDULE = [Options(*SCHEDULES), InstanceOf(Callable, "a callable s(u) on [0, 1]")]
+PACING = [Converter(check_pacing, "None or a pair (g0, f)")]
+
+
+@validate_params({
+    "n_epochs": [Interval(numbers.Integral, 1, None)],
+    "xi_start": [TEACHER_WEIGHT],
+    "xi_end": [TEACHER_WEIGHT],
+    "schedule": SCHEDULE,
+})
+def xi_schedule(n_epochs: int, xi_start: float = 0.1, xi_end: float = 0.9,
+                schedule="linear") -> np.ndarray:
+    r"""Teacher weight of every epoch, ``xi(e) = xi_0 + (xi_1 - xi_0) s(e / (E - 1))``.
+
+    ``xi`` weights the TEACHER term of the distillation loss
+    ``xi T^2 KL(q(v;T) || q(z;T)) + (1 - xi) CE(y, q(z;1))`` (the paper's "alpha").
 
     Parameters
     ----------
     n_epochs : int
         ``E >= 1`` (with ``E = 1`` the single epoch has ``u = 0``).
-    alpha_start, alpha_end : float in [0, 1]
-        ``a_0`` and ``a_1``. A weight outside ``[0, 1]`` would give one of the two cross-entropy
+    xi_start, xi_end : float in [0, 1]
+        ``xi_0`` and ``xi_1``. A weight outside ``[0, 1]`` would give one of the two cross-entropy
         terms a negative weight, and the loss would be unbounded below.
     schedule : {"linear", "cosine", "step", "constant"} or callable
-        The shape ``s`` on ``[0, 1]``; ``"constant"`` keeps ``alpha_start`` throughout. A callable
+        The shape ``s`` on ``[0, 1]``; ``"constant"`` keeps ``xi_start`` throughout. A callable
         receives the array of ``u`` values and must return finite values of the same shape.
 
     Returns
     -------
     ndarray of shape (n_epochs,)
-        Monotone from ``alpha_start`` to ``alpha_end`` for the named non-constant shapes.
+        Monotone from ``xi_start`` to ``xi_end`` for the named non-constant shapes.
     """
-    if isinstance(n_epochs, bool) or not isinstance(n_epochs, numbers.Integral) or n_epochs < 1:
-        raise ValueError(f"n_epochs must be a positive integer, got {n_epochs!r}.")
-    for name, value in (("alpha_start", alpha_start), ("alpha_end", alpha_end)):
-        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-                or not 0.0 <= value <= 1.0):
-            raise ValueError(f"{name} must be a number in [0, 1] (the weight of the teacher term), "
-                             f"got {value!r}.")
     u = np.arange(n_epochs) / max(n_epochs - 1, 1)
-    shape = _shape(schedule)(u)
+    shape = (schedule if callable(schedule) else _SHAPES[schedule])(u)
     shape = np.asarray(shape, dtype=np.float64)
     if shape.shape != u.shape or not np.all(np.isfinite(shape)):
         raise ValueError("a schedule function must return one finite value per epoch.")
-    alphas = alpha_start + (alpha_end - alpha_start) * shape
-    if np.any(alphas < 0.0) or np.any(alphas > 1.0):
+    xis = xi_start + (xi_end - xi_start) * shape
+    if np.any(xis < 0.0) or np.any(xis > 1.0):
         raise ValueError("the schedule leaves [0, 1] (the shape s(u) must stay in [0, 1]).")
-    return alphas
+    return xis
 
 
-def _shape(schedule) -> Callable[[np.ndarray], np.ndarray]:
-    if callable(schedule):
-        return schedule
-    if schedule not in _SHAPES:
-        raise ValueError(f"schedule must be one of {SCHEDULES} or a callable, got {schedule!r}.")
-    return _SHAPES[schedule]
-
-
+@validate_params({"n_epochs": [Interval(numbers.Integral, 1, None)], "pacing": PACING})
 def pacing_fractions(n_epochs: int, pacing) -> np.ndarray:
     """Fraction of the training set visible in every epoch (baby steps).
 
@@ -103,16 +119,11 @@ def pacing_fractions(n_epochs: int, pacing) -> np.ndarray:
     """
     if pacing is None:
         return np.ones(n_epochs)
-    try:
-        g0, f = (float(v) for v in pacing)
-    except (TypeError, ValueError):
-        raise ValueError(f"pacing must be None or a pair (g0, f), got {pacing!r}.") from None
-    if not (0.0 < g0 <= 1.0 and 0.0 < f <= 1.0):
-        raise ValueError(f"pacing (g0, f) needs 0 < g0 <= 1 (starting fraction) and 0 < f <= 1 "
-                         f"(fraction of the epochs until all data are used), got {pacing!r}.")
+    g0, f = pacing
     return np.minimum(1.0, g0 + (1.0 - g0) * np.arange(n_epochs) / (f * n_epochs))
 
 
+@validate_params({"kind": [Options(*DIFFICULTIES)]})
 def teacher_difficulty(proba: np.ndarray, y_index: np.ndarray, kind: str = "teacher_ce"):
     r"""Difficulty of each training sample for the teacher (higher = harder).
 
@@ -141,11 +152,10 @@ def teacher_difficulty(proba: np.ndarray, y_index: np.ndarray, kind: str = "teac
         others = proba.copy()
         others[rows, y_index] = -np.inf
         return others.max(axis=1) - p_true
-    if kind == "teacher_confidence":
-        return 1.0 - proba.max(axis=1)
-    raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {kind!r}.")
+    return 1.0 - proba.max(axis=1)  # teacher_confidence
 
 
+@validate_params({"curriculum": [Options(*CURRICULA)], "random_state": [RandomState()]})
 def curriculum_order(difficulty: np.ndarray, curriculum: str = "easy_to_hard",
                      random_state=None) -> np.ndarray:
     """Presentation order of the samples: a permutation of ``range(n)``.
@@ -171,6 +181,4 @@ def curriculum_order(difficulty: np.ndarray, curriculum: str = "easy_to_hard",
         return np.argsort(difficulty, kind="stable")
     if curriculum == "hard_to_easy":
         return np.argsort(-difficulty, kind="stable")
-    if curriculum == "random":
-        return check_random_state(random_state).permutation(difficulty.shape[0])
-    raise ValueError(f"curriculum must be one of {CURRICULA}, got {curriculum!r}.")
+    return check_random_state(random_state).permutation(difficulty.shape[0])  # random

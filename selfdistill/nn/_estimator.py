@@ -12,15 +12,48 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
+from .._prediction import ClassScoresMixin
 from .._torch import draw_seed, resolve_device, seeded_init, torch_generator
+from .._validation import InstanceOf, Interval, RandomState, ValidatedParamsMixin
 from ._training import TrainingConfig, train_module
+
+
+def training_parameters_doc(epochs: int, batch_size: int, grad_clip: str, weight_decay_note: str = "") -> str:
+    """The numpydoc entries of the training parameters, with one classifier's defaults."""
+    return f"""epochs : int, default={epochs}
+    Passes over the training set.
+batch_size : int, default={batch_size}
+    Samples per Adam step.
+lr : float, default=1e-3
+    Adam learning rate (cosine-annealed to 0 over ``epochs``).
+weight_decay : float, default=1e-4
+    Adam's L2 weight decay{weight_decay_note}.
+grad_clip : float or None, default={grad_clip}
+    Bound on the gradient norm of each step (None: no clipping).
+device : str or torch.device, default="cpu"
+    Where the network is trained and evaluated ("cpu", "cuda", "cuda:1", ...).
+random_state : int, RandomState, Generator or None, default=None
+    Seeds initialisation and batch order (reproducible on the CPU)."""
+
+
+#: Constraints of the training parameters every torch classifier has (subclasses add theirs).
+TRAINING_CONSTRAINTS = {
+    "epochs": [Interval(numbers.Integral, 1, None)],
+    "batch_size": [Interval(numbers.Integral, 1, None)],
+    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+    "weight_decay": [Interval(numbers.Real, 0, None)],
+    "grad_clip": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    "device": [InstanceOf((str, torch.device), "a device name ('cpu', 'cuda', 'cuda:1') or a torch.device")],
+    "random_state": [RandomState()],
+}
 
 _PREDICT_CHUNK = 4096  # rows per forward pass in predict
 
 
 @dataclass
 class FitState:
-    """Everything a training loop needs, prepared by :meth:`TorchClassifierBase._begin_fit`."""
+    """Everything a training loop needs, prepared by :meth:`TorchClassifierBase.begin_fit`."""
 
     network: torch.nn.Module
     inputs: torch.Tensor
@@ -41,48 +74,73 @@ class FitState:
         return F.cross_entropy(logits, self.targets[idx])
 
 
-class TorchClassifierBase(ClassifierMixin, BaseEstimator):
+class TorchClassifierBase(ClassScoresMixin, ValidatedParamsMixin, ClassifierMixin, BaseEstimator):
     """Base of the torch classifiers: subclasses define the network and the input encoding.
 
-    Subclasses implement ``_check_params()``, ``_fit_encoder(X)`` (sets fitted preprocessing
-    attributes), ``_encode(X) -> Tensor`` and ``_build_network(n_features, n_classes)``, and may
-    override ``_after_fit()``. They must have the parameters ``epochs``, ``batch_size``, ``lr``,
-    ``weight_decay``, ``grad_clip``, ``device`` and ``random_state``.
+    Subclasses declare ``_parameter_constraints`` (``TRAINING_CONSTRAINTS`` plus their own) and
+    implement ``_fit_encoder(X)`` (sets fitted preprocessing attributes), ``_encode(X) -> Tensor``
+    and ``_build_network(n_features, n_classes)``; they may override ``_check_params(params)``
+    (checks that involve several parameters) and ``_after_fit()``. They must have the parameters
+    ``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``grad_clip``, ``device`` and
+    ``random_state``.
+
+    Training protocol: :meth:`fit` is ``begin_fit``, one :func:`train_module` loop with the
+    cross-entropy loss, and ``end_fit``. A distiller (e.g.
+    :class:`~selfdistill.nn.ScheduledKDClassifier`) trains a student with its own loss and batch
+    order by calling :meth:`begin_fit`, running the loop on the returned :class:`FitState`, and
+    handing the loss curve to :meth:`end_fit`.
     """
 
+    @fill_doc
     def fit(self, X, y):
-        """Train on ``(X, y)`` with the cross-entropy loss; return ``self``.
+        """Train on ``(X, y)`` with the cross-entropy loss.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training samples.
+        %(X_fit)s
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
 
         Returns
         -------
-        self
+        %(returns_self)s
         """
-        state = self._begin_fit(X, y)
+        state = self.begin_fit(X, y)
         history = train_module(state.network, state.inputs, state.config,
                                order=state.shuffled_order, loss=state.cross_entropy)
-        return self._end_fit(state, history)
+        return self.end_fit(state, history)
 
-    # ------------------------------------------------------------------ fit helpers
-    def _begin_fit(self, X, y) -> FitState:
+    # ------------------------------------------------------------------ training protocol
+    @fill_doc
+    def begin_fit(self, X, y) -> FitState:
+        """Validate the data and parameters, fit the input encoding and build a fresh network.
+
+        Sets ``classes_``, ``n_features_in_`` (and ``feature_names_in_``), ``device_`` and the
+        encoder's fitted attributes; the model is fitted only after :meth:`end_fit`.
+
+        Parameters
+        ----------
+        X, y : array-like of shape (n_samples, n_features) and (n_samples,)
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        FitState
+            The network (initialised from ``random_state``), the encoded inputs, the targets as
+            class indices, the random generator of batch orders and the optimiser settings.
+        """
+        params = self._validate_params()
+        self._check_params(params)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y)
-        config = self._check_training_params()
-        self._check_params()
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if self.classes_.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs training samples of at least 2 classes; y has "
                 f"only the class {self.classes_[0]!r}."
             )
-        self.device_ = resolve_device(self.device)
-        seed = draw_seed(self.random_state)
+        self.device_ = resolve_device(params.device)
+        seed = draw_seed(params.random_state)
         self._fit_encoder(X)
         with seeded_init(seed):
             network = self._build_network(X.shape[1], self.classes_.shape[0])
@@ -92,46 +150,42 @@ class TorchClassifierBase(ClassifierMixin, BaseEstimator):
             inputs=self._encode(X),
             targets=torch.as_tensor(y_index, dtype=torch.long, device=self.device_),
             generator=torch_generator(seed, "cpu"),
-            config=config,
+            config=TrainingConfig(params.epochs, params.batch_size, params.lr, params.weight_decay,
+                                  params.grad_clip),
         )
 
-    def _end_fit(self, state: FitState, history: np.ndarray):
+    def end_fit(self, state: FitState, loss_curve: np.ndarray):
+        """Finish a fit started by :meth:`begin_fit`: keep the trained network and its loss curve.
+
+        Parameters
+        ----------
+        state : FitState
+            The state returned by :meth:`begin_fit`, its network trained.
+        loss_curve : ndarray of shape (epochs,)
+            Mean training loss per epoch (stored as ``loss_curve_``).
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
         self.network_ = state.network.eval()
-        self.loss_curve_ = history
+        self.loss_curve_ = loss_curve
         self._after_fit()
         return self
+
+    def _check_params(self, params) -> None:
+        """Hook: checks that involve several (already validated) parameters."""
 
     def _after_fit(self) -> None:
         """Hook for subclasses (e.g. exporting a binary model)."""
 
-    def _check_training_params(self) -> TrainingConfig:
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if not _is_real(self.lr) or not self.lr > 0:
-            raise ValueError(f"lr must be a positive learning rate, got {self.lr!r}.")
-        if not _is_real(self.weight_decay) or not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}.")
-        if self.grad_clip is not None and (not _is_real(self.grad_clip) or not self.grad_clip > 0):
-            raise ValueError(f"grad_clip must be None or a positive gradient-norm bound, got "
-                             f"{self.grad_clip!r}.")
-        return TrainingConfig(int(self.epochs), int(self.batch_size), float(self.lr),
-                              float(self.weight_decay),
-                              None if self.grad_clip is None else float(self.grad_clip))
-
     # ------------------------------------------------------------------ prediction
+    @fill_doc
     def decision_logits(self, X) -> np.ndarray:
-        """Logits of the trained network in eval mode.
+        """Logits of the trained network in eval mode (``predict_proba`` is their softmax).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of float64, shape (n_samples, n_classes)
+        %(predict_logits_sections)s
         """
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -141,38 +195,5 @@ class TorchClassifierBase(ClassifierMixin, BaseEstimator):
                      for i in range(0, inputs.shape[0], _PREDICT_CHUNK)]
         return torch.cat(parts).to("cpu", torch.float64).numpy()
 
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``softmax(z)``, columns in the order of ``classes_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        logits = self.decision_logits(X)
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
-
-    def predict(self, X) -> np.ndarray:
-        """The class with the largest logit (the first one on ties).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        logits = self.decision_logits(X)  # checks fitted-ness before classes_ is read
-        return self.classes_[np.argmax(logits, axis=1)]
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    def _class_scores(self, X) -> np.ndarray:
+        return self.decision_logits(X)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 import torch.nn.functional as F
 
+from .._validation import Interval, validate_params
 
+
+@validate_params({
+    "xi": [Interval(numbers.Real, 0, 1)],
+    "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+})
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                       targets: torch.Tensor, xi: float, temperature: float) -> torch.Tensor:
     r"""Batch mean of ``xi T^2 KL(q(v;T) || q(z;T)) + (1 - xi) CE(y, q(z;1))``.
@@ -28,7 +36,7 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
         Teacher logits may be log-probabilities (softmax is shift invariant).
     targets : LongTensor of shape (n,)
         Class indices.
-    xi : float
+    xi : float in [0, 1]
         Teacher weight.
     temperature : float
         ``T > 0``.

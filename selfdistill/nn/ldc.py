@@ -8,12 +8,16 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
+from .._validation import Interval
 from ._binary import LDCBinaryModel, quantize
-from ._estimator import TorchClassifierBase
+from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase, training_parameters_doc
 from ._ldc_network import LDCNetwork
 from ._ste import sign_pm1
 
 
+@fill_doc(training_parameters=training_parameters_doc(
+    50, 128, "1.0", " (applies to the latent weights too, as in MicroVSA)"))
 class LDCClassifier(TorchClassifierBase):
     r"""Low-dimensional computing (LDC) classifier: a binary vector-symbolic model trained by backprop.
 
@@ -49,20 +53,7 @@ class LDCClassifier(TorchClassifierBase):
         Quantisation levels ``M`` of every feature.
     hidden : int, default=20
         Width of the ValueBox.
-    epochs : int, default=50
-        Passes over the training set.
-    batch_size : int, default=128
-        Samples per Adam step.
-    lr : float, default=1e-3
-        Adam learning rate (cosine-annealed to 0 over ``epochs``).
-    weight_decay : float, default=1e-4
-        Adam's L2 weight decay (applies to the latent weights too, as in MicroVSA).
-    grad_clip : float or None, default=1.0
-        Bound on the gradient norm of each step.
-    device : str or torch.device, default="cpu"
-        Where the network is trained and evaluated ("cpu", "cuda", "cuda:1", ...).
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds initialisation and batch order (reproducible on the CPU).
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -94,33 +85,27 @@ class LDCClassifier(TorchClassifierBase):
       (after epoch 15) is not implemented.
     """
 
+    _parameter_constraints = {
+        "d_value": [Interval(numbers.Integral, 1, None)],
+        "d_feature": [Interval(numbers.Integral, 1, None)],
+        "n_levels": [Interval(numbers.Integral, 2, None)],
+        "hidden": [Interval(numbers.Integral, 1, None)],
+        **TRAINING_CONSTRAINTS,
+    }
+
     def __init__(self, d_value=8, d_feature=64, n_levels=256, hidden=20, epochs=50,
                  batch_size=128, lr=1e-3, weight_decay=1e-4, grad_clip=1.0, device="cpu",
                  random_state=None):
-        self.d_value = d_value
-        self.d_feature = d_feature
-        self.n_levels = n_levels
-        self.hidden = hidden
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.device = device
+        self.d_value, self.d_feature, self.n_levels = d_value, d_feature, n_levels
+        self.hidden, self.epochs, self.batch_size, self.lr = hidden, epochs, batch_size, lr
+        self.weight_decay, self.grad_clip, self.device = weight_decay, grad_clip, device
         self.random_state = random_state
 
     # ------------------------------------------------------------------ TorchClassifierBase hooks
-    def _check_params(self) -> None:
-        for name in ("d_value", "d_feature", "hidden"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if self.d_feature % self.d_value:
-            raise ValueError(f"d_feature ({self.d_feature}) must be a multiple of d_value "
-                             f"({self.d_value}): value vectors are tiled to d_feature.")
-        if (isinstance(self.n_levels, bool) or not isinstance(self.n_levels, numbers.Integral)
-                or self.n_levels < 2):
-            raise ValueError(f"n_levels must be an integer >= 2, got {self.n_levels!r}.")
+    def _check_params(self, params) -> None:
+        if params.d_feature % params.d_value:
+            raise ValueError(f"d_feature ({params.d_feature}) must be a multiple of d_value "
+                             f"({params.d_value}): value vectors are tiled to d_feature.")
 
     def _fit_encoder(self, X: np.ndarray) -> None:
         self.feature_min_ = X.min(axis=0)
@@ -153,19 +138,13 @@ class LDCClassifier(TorchClassifierBase):
         check_is_fitted(self, "binary_model_")
         return self.binary_model_
 
+    @fill_doc
     def predict_binary(self, X) -> np.ndarray:
         """Predict with the exported binary model: numpy XNOR/popcount, no torch.
 
         Equal to :meth:`predict` (torch, eval mode) on every input.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
+        %(predict_labels_sections)s
         """
         check_is_fitted(self, "binary_model_")
         X = validate_data(self, X, reset=False, dtype=np.float64)

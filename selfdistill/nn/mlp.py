@@ -9,9 +9,26 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._estimator import TorchClassifierBase
+from .._docstrings import fill_doc
+from .._validation import Converter, Interval
+from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase, training_parameters_doc
 
 
+def _layer_widths(sizes, name: str) -> tuple[int, ...]:
+    """``hidden_layer_sizes`` as a tuple of positive ints (one int means one hidden layer)."""
+    if isinstance(sizes, numbers.Integral):
+        sizes = (sizes,)
+    try:
+        widths = tuple(sizes)
+    except TypeError:
+        widths = None
+    if widths is None or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
+                             for h in widths):
+        raise ValueError(f"{name} must be a tuple of positive integers, got {sizes!r}.")
+    return tuple(int(h) for h in widths)
+
+
+@fill_doc(training_parameters=training_parameters_doc(100, 64, "None"))
 class TorchMLPClassifier(TorchClassifierBase):
     r"""Multilayer perceptron with ReLU units on standardised inputs, trained by Adam.
 
@@ -28,20 +45,7 @@ class TorchMLPClassifier(TorchClassifierBase):
         Widths of the hidden layers.
     dropout : float in [0, 1), default=0.0
         Dropout probability after every hidden layer (training only).
-    epochs : int, default=100
-        Passes over the training set.
-    batch_size : int, default=64
-        Samples per Adam step.
-    lr : float, default=1e-3
-        Adam learning rate (cosine-annealed to 0 over ``epochs``).
-    weight_decay : float, default=1e-4
-        Adam's L2 weight decay.
-    grad_clip : float or None, default=None
-        Bound on the gradient norm of each step (None: no clipping).
-    device : str or torch.device, default="cpu"
-        Where the network is trained and evaluated.
-    random_state : int, RandomState, Generator or None, default=None
-        Seeds initialisation and batch order (reproducible on the CPU).
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -51,33 +55,20 @@ class TorchMLPClassifier(TorchClassifierBase):
         Input standardisation.
     """
 
+    _parameter_constraints = {
+        "hidden_layer_sizes": [Converter(_layer_widths, "a tuple of positive integers")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        **TRAINING_CONSTRAINTS,
+    }
+
     def __init__(self, hidden_layer_sizes=(64,), dropout=0.0, epochs=100, batch_size=64,
                  lr=1e-3, weight_decay=1e-4, grad_clip=None, device="cpu", random_state=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.grad_clip = grad_clip
-        self.device = device
-        self.random_state = random_state
-
-    def _check_params(self) -> None:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral):
-            sizes = (sizes,)
-        if not all(isinstance(h, numbers.Integral) and not isinstance(h, bool) and h >= 1
-                   for h in sizes):
-            raise ValueError(f"hidden_layer_sizes must be a tuple of positive integers, got "
-                             f"{self.hidden_layer_sizes!r}.")
-        if not (isinstance(self.dropout, numbers.Real) and 0.0 <= self.dropout < 1.0):
-            raise ValueError(f"dropout must be a probability in [0, 1), got {self.dropout!r}.")
+        self.hidden_layer_sizes, self.dropout, self.epochs = hidden_layer_sizes, dropout, epochs
+        self.batch_size, self.lr, self.weight_decay = batch_size, lr, weight_decay
+        self.grad_clip, self.device, self.random_state = grad_clip, device, random_state
 
     def _layer_sizes(self, n_features: int, n_classes: int) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-        return [n_features, *(int(h) for h in sizes), n_classes]
+        return [n_features, *_layer_widths(self.hidden_layer_sizes, "hidden_layer_sizes"), n_classes]
 
     def _fit_encoder(self, X: np.ndarray) -> None:
         self.mean_ = X.mean(axis=0)

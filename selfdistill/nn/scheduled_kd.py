@@ -11,13 +11,19 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
+from .._prediction import PROBABILISTIC_CLASSIFIER, ClassScoresMixin
+from .._validation import InstanceOf, Interval, Options, RandomState, ValidatedParamsMixin
 from ._curriculum import (
     CURRICULA,
     DIFFICULTIES,
-    alpha_schedule,
+    PACING,
+    SCHEDULE,
+    TEACHER_WEIGHT,
     curriculum_order,
     pacing_fractions,
     teacher_difficulty,
+    xi_schedule,
 )
 from ._estimator import FitState, TorchClassifierBase
 from ._losses import distillation_loss
@@ -29,7 +35,7 @@ from .mlp import TorchMLPClassifier
 _PROBA_FLOOR = 1e-300
 
 
-class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
+class ScheduledKDClassifier(ClassScoresMixin, ValidatedParamsMixin, ClassifierMixin, BaseEstimator):
     r"""Scheduled knowledge distillation into a torch student with a teacher-difficulty curriculum.
 
     Liu, Duan, Xu & Ren, "Scheduled Knowledge Acquisition on Lightweight Vector Symbolic
@@ -41,14 +47,15 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
 
     .. math::
 
-        L_e = \alpha(e)\, T^2\, \mathrm{KL}\big(q(v;T) \,\|\, q(z;T)\big)
-              + (1 - \alpha(e))\, \mathrm{CE}\big(y, q(z;1)\big),
-        \qquad \alpha(e) = \alpha_0 + (\alpha_1 - \alpha_0)\, s\big(e / (E-1)\big),
+        L_e = \xi(e)\, T^2\, \mathrm{KL}\big(q(v;T) \,\|\, q(z;T)\big)
+              + (1 - \xi(e))\, \mathrm{CE}\big(y, q(z;1)\big),
+        \qquad \xi(e) = \xi_0 + (\xi_1 - \xi_0)\, s\big(e / (E-1)\big),
 
     with ``q(.;T) = softmax(./T)``, teacher logits ``v = log p_T(x)`` and student logits ``z``.
-    **alpha weights the TEACHER term: it is the project's xi, epoch by epoch** (``xi_e =
-    alpha(e)``); ``alpha = 0`` is plain training on the labels and ``schedule="constant"`` is
-    Hinton's KD with ``xi = alpha_start``.
+    **xi weights the TEACHER term, epoch by epoch** (the paper's "alpha scheduler" schedules this
+    weight; the package calls a teacher weight ``xi`` everywhere and keeps ``alpha`` for
+    penalties). ``xi = 0`` is plain training on the labels and ``schedule="constant"`` is
+    Hinton's KD with ``xi = xi_start``.
 
     Parameters
     ----------
@@ -58,12 +65,12 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
     student : LDCClassifier, TorchMLPClassifier or None, default=None
         Cloned and trained with the student's own optimiser settings, seed and device.
         ``None``: ``LDCClassifier()``.
-    alpha_start, alpha_end : float in [0, 1], default=0.1, 0.9
-        ``alpha_0`` and ``alpha_1``. The increasing default (more teacher as the student
+    xi_start, xi_end : float in [0, 1], default=0.1, 0.9
+        ``xi_0`` and ``xi_1``. The increasing default (more teacher as the student
         matures) is our reading of the abstract ("gradually build knowledge from the teacher");
         UNCONFIRMED.
     schedule : {"linear", "cosine", "step", "constant"} or callable, default="linear"
-        The shape ``s``; see :func:`~selfdistill.nn.alpha_schedule`. Linear is UNCONFIRMED.
+        The shape ``s``; see :func:`~selfdistill.nn.xi_schedule`. Linear is UNCONFIRMED.
     temperature : float, default=4.0
         ``T`` of the soft term (applied to the student's scaled logits ``a_C <C_k, s>``).
     curriculum : {"easy_to_hard", "random", "hard_to_easy"}, default="easy_to_hard"
@@ -89,8 +96,8 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
     student_ : TorchClassifierBase
         The trained student; ``student_.predict_binary`` and ``student_.export()`` give the
         binary LDC model.
-    alphas_ : ndarray of shape (E,)
-        ``alpha(e)`` per epoch.
+    xis_ : ndarray of shape (E,)
+        ``xi(e)`` per epoch.
     visible_counts_ : ndarray of shape (E,)
         Samples used in every epoch.
     difficulty_ : ndarray of shape (n_samples,)
@@ -103,33 +110,40 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
     Notes
     -----
     Only the abstract and introduction of the scheduled-KD paper were available to us: the
-    alpha scheduler's form and direction, the difficulty measure, the pacing, the teacher and
+    teacher-weight scheduler's form and direction, the difficulty measure, the pacing, the teacher and
     the datasets are reconstructions (documented defaults, all configurable). The teacher is
     fitted on the same training set, as in Hinton et al. (2015). Randomness comes from the
     student's (and teacher's) ``random_state`` unless ``random_state`` is given.
     """
 
-    def __init__(self, teacher=None, student=None, alpha_start=0.1, alpha_end=0.9,
+    _parameter_constraints = {
+        "teacher": [None, PROBABILISTIC_CLASSIFIER],
+        "student": [None, InstanceOf(TorchClassifierBase, "a torch classifier of selfdistill.nn "
+                                     "(LDCClassifier or TorchMLPClassifier)")],
+        "xi_start": [TEACHER_WEIGHT],
+        "xi_end": [TEACHER_WEIGHT],
+        "schedule": SCHEDULE,
+        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "curriculum": [Options(*CURRICULA)],
+        "pacing": PACING,
+        "difficulty": [Options(*DIFFICULTIES)],
+        "random_state": [RandomState()],
+    }
+
+    def __init__(self, teacher=None, student=None, xi_start=0.1, xi_end=0.9,
                  schedule="linear", temperature=4.0, curriculum="easy_to_hard",
                  pacing=(0.3, 0.5), difficulty="teacher_ce", random_state=None):
-        self.teacher = teacher
-        self.student = student
-        self.alpha_start = alpha_start
-        self.alpha_end = alpha_end
-        self.schedule = schedule
-        self.temperature = temperature
-        self.curriculum = curriculum
-        self.pacing = pacing
-        self.difficulty = difficulty
-        self.random_state = random_state
+        self.teacher, self.student, self.xi_start, self.xi_end = teacher, student, xi_start, xi_end
+        self.schedule, self.temperature, self.curriculum = schedule, temperature, curriculum
+        self.pacing, self.difficulty, self.random_state = pacing, difficulty, random_state
 
+    @fill_doc
     def fit(self, X, y, teacher_X=None, teacher_proba=None):
         """Fit the teacher (if needed), then distil it into a clone of the student.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Student inputs.
+        %(X_fit)s
         y : array-like of shape (n_samples,)
             Class labels.
         teacher_X : array-like with n_samples rows or None, default=None
@@ -143,23 +157,18 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        self
+        %(returns_self)s
         """
+        params = self._validate_params()
         X_checked, y_checked = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
         check_classification_targets(y_checked)
-        self._check_params()
-        student = self._with_seed(self.student if self.student is not None else LDCClassifier())
-        if not isinstance(student, TorchClassifierBase):
-            raise ValueError(
-                "student must be a torch classifier of selfdistill.nn (LDCClassifier or "
-                f"TorchMLPClassifier), got {type(student).__name__}."
-            )
+        student = self._with_seed(params.student if params.student is not None else LDCClassifier())
         if teacher_X is None:
             teacher_X = X
         elif np.shape(teacher_X)[0] != X_checked.shape[0]:
             raise ValueError(f"teacher_X has {np.shape(teacher_X)[0]} rows but X has "
                              f"{X_checked.shape[0]}; give the teacher's inputs for the same samples.")
-        state = student._begin_fit(X_checked, y_checked)
+        state = student.begin_fit(X_checked, y_checked)
         self.teacher_ = self._fitted_teacher(teacher_X, y_checked)
         if teacher_proba is None:
             proba = self._teacher_proba(teacher_X, student.classes_)
@@ -175,45 +184,31 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
 
         epochs = state.config.epochs
         targets_cpu = state.targets.to("cpu").numpy()
-        self.alphas_ = alpha_schedule(epochs, self.alpha_start, self.alpha_end, self.schedule)
-        self.difficulty_ = teacher_difficulty(proba, targets_cpu, self.difficulty)
+        self.xis_ = xi_schedule(epochs, params.xi_start, params.xi_end, params.schedule)
+        self.difficulty_ = teacher_difficulty(proba, targets_cpu, params.difficulty)
         self.visible_counts_ = np.maximum(
-            np.ceil(pacing_fractions(epochs, self.pacing) * state.n_samples).astype(int),
+            np.ceil(pacing_fractions(epochs, params.pacing) * state.n_samples).astype(int),
             min(2, state.n_samples),
         )
         order = self._order_function(state)
 
         teacher_logits = torch.as_tensor(np.log(np.maximum(proba, _PROBA_FLOOR)),
                                          dtype=torch.float64, device=state.targets.device)
-        alphas = [float(a) for a in self.alphas_]
-        temperature = float(self.temperature)
+        xis = [float(xi) for xi in self.xis_]
 
         def loss(epoch, logits, idx):
             return distillation_loss(logits, teacher_logits[idx], state.targets[idx],
-                                     alphas[epoch], temperature)
+                                     xis[epoch], params.temperature)
 
         history = train_module(state.network, state.inputs, state.config, order=order, loss=loss)
-        self.student_ = student._end_fit(state, history)
+        self.student_ = student.end_fit(state, history)
         self.classes_ = student.classes_
         self.loss_curve_ = history
         return self
 
     # ------------------------------------------------------------------ fit helpers
-    def _check_params(self) -> None:
-        alpha_schedule(2, self.alpha_start, self.alpha_end, self.schedule)  # validates all three
-        if (isinstance(self.temperature, bool) or not isinstance(self.temperature, numbers.Real)
-                or not np.isfinite(self.temperature) or self.temperature <= 0):
-            raise ValueError(f"temperature must be a finite number > 0, got {self.temperature!r}.")
-        if self.curriculum not in CURRICULA:
-            raise ValueError(f"curriculum must be one of {CURRICULA}, got {self.curriculum!r}.")
-        if self.difficulty not in DIFFICULTIES:
-            raise ValueError(f"difficulty must be one of {DIFFICULTIES}, got {self.difficulty!r}.")
-        pacing_fractions(1, self.pacing)
-
     def _fitted_teacher(self, X, y):
         teacher = self.teacher if self.teacher is not None else TorchMLPClassifier()
-        if not hasattr(teacher, "predict_proba"):
-            raise ValueError(f"teacher must have predict_proba; {type(teacher).__name__} has not.")
         try:
             check_is_fitted(teacher)
             return teacher
@@ -261,39 +256,10 @@ class ScheduledKDClassifier(ClassifierMixin, BaseEstimator):
         return paced
 
     # ------------------------------------------------------------------ prediction
-    def _checked(self, X) -> np.ndarray:
+    def _class_scores(self, X) -> np.ndarray:
+        """The distilled student's logits (predict_proba is their softmax)."""
         check_is_fitted(self, "student_")
-        return validate_data(self, X, reset=False, dtype=np.float64)
-
-    def predict(self, X) -> np.ndarray:
-        """Predictions of the distilled student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Student inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        X = self._checked(X)
-        return self.student_.predict(X)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of the distilled student.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Student inputs.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        X = self._checked(X)
-        return self.student_.predict_proba(X)
+        return self.student_.decision_logits(validate_data(self, X, reset=False, dtype=np.float64))
 
     def model_bits(self) -> int:
         """Size of the student (see its ``model_bits``)."""

@@ -12,6 +12,16 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, sparse, spatial
 
+from .._validation import Converter, validate_params
+
+
+def _quantile_levels(tau, name: str) -> np.ndarray:
+    """Converter: levels strictly inside (0, 1), any shape that broadcasts (NaN refused)."""
+    levels = np.asarray(tau, dtype=np.float64)
+    if levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
+        raise ValueError(f"{name} must be quantile levels strictly between 0 and 1, got {tau!r}.")
+    return levels
+
 
 def hull_vertices(X: np.ndarray, extra=None) -> np.ndarray:
     """Vertices of the convex hull of the rows of ``X`` (all unique rows when Qhull cannot help).
@@ -104,6 +114,7 @@ def quantile_lp(X1, y, taus, weight, vertices=None, margin=0.0):
     return res.x[: K * q].reshape(K, q), float(res.fun)
 
 
+@validate_params({"tau": [Converter(_quantile_levels, "quantile levels in (0, 1)")]})
 def check_loss(residuals, tau):
     """The check (pinball) loss of quantile regression, elementwise.
 

@@ -1,33 +1,50 @@
-"""Reproduction experiments behind ``selfdistill reproduce``.
+"""The reproduction layer behind ``selfdistill reproduce``: experiments, their runner and REPORT.md.
 
-Each experiment lives in its own module and exposes ``run(ctx) -> ExperimentOutput``; the
-registry below maps CLI names to modules (imported lazily, so optional extras such as torch are
-only needed by the experiments that use them). The top-level ``experiments/`` folder holds thin
-scripts that call the same functions.
+Nothing in the library imports this subpackage (only :mod:`selfdistill.cli` does); it uses the
+library like any user. Its modules, one job each:
+
+- ``_experiment``: the one :class:`Experiment` template and what it is made of -- the run
+  context, :class:`Results`, :class:`Claim` and verdict rules;
+- ``_outputs``: how experiments write results -- Markdown tables, JSON records, PNG figures;
+- ``_base``: the registry :data:`EXPERIMENTS` and the runner :func:`run_experiment`, the one
+  skeleton every experiment runs through;
+- ``_results``: result sets on disk (output-folder check, staging folder, whole commits);
+- ``report``: ``REPORT.md`` from whatever ran;
+- one module per experiment, each declaring ``EXPERIMENT = Experiment(...)`` with its own claims
+  and assumptions, plus shared helpers (``_paper``, ``_kd_report``) and the benchmark runners
+  (``benchmark``, ``real_benchmark``) they are built on.
+
+The top-level ``experiments/`` folder holds thin scripts that call :func:`selfdistill.cli.main`.
 """
 
 from ._base import (
     ALL_MODES,
     EXPERIMENTS,
     PAPER_EXPERIMENTS,
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
     all_mode,
     format_verdicts,
     get_experiment,
-    interval_verdict,
     run_experiment,
 )
-from ._results import OutputFolderError, check_out_dir, run_staged, staging_folder
+from ._experiment import (
+    Claim,
+    Experiment,
+    ExperimentOutput,
+    ReproduceContext,
+    Results,
+    interval_verdict,
+)
+from ._results import OutputFolderError, check_out_dir, staging_folder
 
 __all__ = [
     "ALL_MODES",
     "EXPERIMENTS",
     "PAPER_EXPERIMENTS",
     "Claim",
+    "Experiment",
     "ExperimentOutput",
     "ReproduceContext",
+    "Results",
     "all_mode",
     "format_verdicts",
     "get_experiment",
@@ -35,6 +52,5 @@ __all__ = [
     "OutputFolderError",
     "check_out_dir",
     "run_experiment",
-    "run_staged",
     "staging_folder",
 ]

@@ -1,15 +1,21 @@
-"""Shared plumbing for the reproduction experiments (context, outputs, registry)."""
+"""The runner of the reproduction layer: the registry of experiments and the one run skeleton.
+
+``run_experiment(name, ctx)`` imports the experiment's module (lazily, so optional extras such as
+torch are only needed by the experiments that use them), takes its :class:`~._experiment.Experiment`
+template and runs it the same way for every experiment (settings, seeds, compute in a staging
+folder, claims, commit). Experiments never call back into this module: they use
+:mod:`~selfdistill.reproduce._experiment` and :mod:`~selfdistill.reproduce._outputs`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
-import json
-import platform
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
+import importlib.util
 
-import numpy as np
+from .._validation import Options, check_params
+from ._experiment import Experiment, ExperimentOutput, ReproduceContext
+from ._results import staging_folder
 
 #: CLI name -> (module, one-line description). Modules are imported only when run.
 EXPERIMENTS: dict[str, tuple[str, str]] = {
@@ -72,131 +78,12 @@ ALL_MODES: dict[str, str] = {
 }
 
 
+_MODE_CONSTRAINTS = {"mode": [Options("full", "quick", "skip")]}
+
+
 def all_mode(name: str) -> str:
     """How ``reproduce all`` runs ``name``: "full", "quick" or "skip" (see :data:`ALL_MODES`)."""
-    mode = ALL_MODES.get(name, "quick")
-    if mode not in ("full", "quick", "skip"):
-        raise ValueError(f"ALL_MODES[{name!r}] must be 'full', 'quick' or 'skip', got {mode!r}.")
-    return mode
-
-
-@dataclass
-class ReproduceContext:
-    """Settings shared by every experiment.
-
-    Parameters
-    ----------
-    out_dir : Path
-        Folder that receives CSV, Markdown and PNG outputs (created if missing).
-    data_dir : str or None
-        Folder with the raw UCI files (else ``SELFDISTILL_DATA_DIR``, the cache, or a download).
-    seeds : int or None
-        Number of seeds (repetitions); ``None`` means the experiment's default.
-    jobs : int
-        Parallel workers (joblib) where an experiment supports them.
-    quick : bool
-        Smaller configuration for smoke tests; results are labelled as such.
-    progress : bool
-        Show progress bars on stderr.
-    """
-
-    out_dir: Path
-    data_dir: str | None = None
-    seeds: int | None = None
-    jobs: int = 1
-    quick: bool = False
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        self.out_dir = Path(self.out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-
-    def n_seeds(self, default: int) -> int:
-        """Return the requested number of seeds, or ``default`` when none was requested."""
-        if self.seeds is None:
-            return default
-        if int(self.seeds) < 1:
-            raise ValueError(f"--seeds must be a positive integer, got {self.seeds}.")
-        return int(self.seeds)
-
-
-@dataclass
-class Claim:
-    """One row of REPORT.md: what the paper says, what we measured and the computed verdict.
-
-    Attributes
-    ----------
-    claim, paper, measured : str
-        The claim in a few words, what the source says, what we measured (with seeds and s.e.).
-    verdict : str
-        Computed from the numbers by ``rule`` (e.g. with :func:`interval_verdict`); never a fixed
-        string.
-    rule : str
-        The rule that turns the numbers into the verdict, stated so a reader can re-apply it.
-    uncertainty : str
-        How uncertain the deciding numbers are (s.e., interval, number of seeds).
-    """
-
-    claim: str
-    paper: str
-    measured: str
-    verdict: str = ""
-    rule: str = ""
-    uncertainty: str = ""
-
-
-def interval_verdict(
-    estimate: float, se: float, threshold: float, *, better: str = "lower", z: float = 1.96
-) -> str:
-    """Verdict of "``estimate`` is on the ``better`` side of ``threshold``" with a z-interval.
-
-    Returns ``"reproduced"`` when the whole interval ``estimate ± z·se`` is on the better side,
-    ``"not reproduced"`` when the whole interval is on the other side, and ``"inconclusive"``
-    when it contains the threshold (or when ``estimate`` is NaN). ``se`` may be 0 or NaN (one
-    seed): then the point estimate decides.
-    """
-    if better not in ("lower", "higher"):
-        raise ValueError(f"better must be 'lower' or 'higher', got {better!r}.")
-    if not np.isfinite(estimate):
-        return "inconclusive"
-    half = z * se if np.isfinite(se) else 0.0
-    low, high = estimate - half, estimate + half
-    if better == "lower":
-        good, bad = high < threshold, low > threshold
-    else:
-        good, bad = low > threshold, high < threshold
-    return "reproduced" if good else ("not reproduced" if bad else "inconclusive")
-
-
-@dataclass
-class ExperimentOutput:
-    """What an experiment hands back to the CLI and to the report writer.
-
-    Attributes
-    ----------
-    name : str
-        CLI name of the experiment.
-    summary : str
-        Markdown table (or short text) printed by the CLI.
-    files : list of Path
-        Files written (CSV, Markdown, PNG).
-    claims : list of Claim
-        Paper claims checked by this experiment, for ``REPORT.md``.
-    figures : list of Path
-        PNG figures to embed in ``REPORT.md``.
-    assumptions : list of str
-        Inputs that are ours, not the source's (UNCONFIRMED items), listed in ``REPORT.md``.
-    quick : bool
-        Whether the numbers come from the ``--quick`` settings (labelled in ``REPORT.md``).
-    """
-
-    name: str
-    summary: str
-    files: list[Path] = field(default_factory=list)
-    claims: list[Claim] = field(default_factory=list)
-    figures: list[Path] = field(default_factory=list)
-    assumptions: list[str] = field(default_factory=list)
-    quick: bool = False
+    return check_params({"mode": ALL_MODES.get(name, "quick")}, _MODE_CONSTRAINTS, f"ALL_MODES[{name!r}]")["mode"]
 
 
 def format_verdicts(output: ExperimentOutput) -> str:
@@ -212,8 +99,8 @@ def format_verdicts(output: ExperimentOutput) -> str:
     return "\n".join(lines)
 
 
-def get_experiment(name: str) -> Callable[[ReproduceContext], ExperimentOutput]:
-    """Return the ``run`` function of a registered experiment.
+def get_experiment(name: str) -> Experiment:
+    """Return the :class:`~selfdistill.reproduce.Experiment` template of a registered experiment.
 
     Raises
     ------
@@ -223,83 +110,68 @@ def get_experiment(name: str) -> Callable[[ReproduceContext], ExperimentOutput]:
     if name not in EXPERIMENTS:
         known = ", ".join(sorted(EXPERIMENTS))
         raise ValueError(f"Unknown experiment {name!r}; choose one of: {known}.")
-    module = importlib.import_module(EXPERIMENTS[name][0])
-    return module.run
+    return importlib.import_module(EXPERIMENTS[name][0]).EXPERIMENT
+
+
+def _check_claims(name: str, claims) -> None:
+    """Every claim states its verdict, the rule that computed it and the verdict's uncertainty."""
+    for claim in claims:
+        missing = [part for part in ("verdict", "rule", "uncertainty") if not getattr(claim, part)]
+        if missing:
+            raise RuntimeError(
+                f"the {name} experiment's claim {claim.claim!r} states no {' and no '.join(missing)}; "
+                "every claim needs all three."
+            )
 
 
 def run_experiment(name: str, ctx: ReproduceContext) -> ExperimentOutput:
-    """Run a registered experiment and label its output with the settings it ran under."""
-    output = get_experiment(name)(ctx)
-    output.quick = bool(output.quick or ctx.quick)
-    return output
+    """Run a registered experiment into ``ctx.out_dir`` as one result set; return its output.
 
+    The skeleton every experiment shares: report a missing optional package before anything
+    runs; take the quick or full settings and the number of seeds (``ctx.seeds``, else the
+    experiment's default); compute into a staging folder; compute the claims; commit the files
+    written as one set (an interrupted or failed run leaves ``ctx.out_dir`` as it was).
 
-def environment_info() -> dict[str, str]:
-    """Versions and platform, recorded next to every result file."""
-    import numpy
-    import pandas
-    import scipy
-    import sklearn
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXPERIMENTS`.
+    ctx : ReproduceContext
+        The run's settings; ``ctx.out_dir`` receives the result set (created if missing).
 
-    from .._version import __version__
+    Returns
+    -------
+    ExperimentOutput
+        The summary, the files written (PNGs also as figures), the claims with their verdicts,
+        the experiment's assumptions and whether the quick settings were used.
 
-    return {
-        "selfdistill": __version__,
-        "python": platform.python_version(),
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "pandas": pandas.__version__,
-        "platform": platform.platform(),
-    }
-
-
-def write_json(path: Path, payload: dict) -> Path:
-    """Write ``payload`` as indented JSON and return the path."""
-    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    return path
-
-
-#: ``gid`` of the text that marks a quick run's figure (tests look for it).
-QUICK_STAMP_GID = "selfdistill-quick-stamp"
-
-
-def save_figure(fig, path: Path, *, quick: bool, dpi: int = 150) -> Path:
-    """Save a matplotlib figure as PNG (tight box) and close it; return ``path``.
-
-    Every experiment saves its figures here, so that a ``--quick`` run's figure says so on the
-    picture itself (a large diagonal "QUICK RUN" across it), not only in the text around it.
+    Raises
+    ------
+    ImportError
+        When an optional package the experiment needs is missing (the message says what to install).
+    RuntimeError
+        When a claim states no verdict, rule or uncertainty (nothing is committed).
     """
-    import matplotlib.pyplot as plt
-
-    if quick:
-        fig.text(
-            0.5, 0.5, "QUICK RUN\nsmoke test, not results", transform=fig.transFigure,
-            ha="center", va="center", rotation=20, color="tab:red", alpha=0.3, fontweight="bold",
-            fontsize=max(20.0, 6.0 * min(fig.get_size_inches())), zorder=1000,
-            gid=QUICK_STAMP_GID,
-        )
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def markdown_table(table, digits: int = 4) -> str:
-    """A GitHub-flavoured Markdown table of a DataFrame (floats with ``digits`` significant digits).
-
-    Written here rather than with ``DataFrame.to_markdown`` to avoid the ``tabulate`` dependency.
-    """
-
-    def cell(value) -> str:
-        if isinstance(value, (float, np.floating)):
-            return "—" if np.isnan(value) else f"{value:.{digits}g}"
-        if isinstance(value, (bool, np.bool_)):
-            return "yes" if value else "no"
-        return str(value).replace("|", "\\|")
-
-    lines = [
-        "| " + " | ".join(str(c).replace("|", "\\|") for c in table.columns) + " |",
-        "|" + "|".join("---" for _ in table.columns) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
+    experiment = get_experiment(name)
+    for module, command in experiment.requires:
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(f"the {name} experiment needs the {module!r} package; install it with: {command}")
+    settings = experiment.quick if ctx.quick else experiment.full
+    if ctx.seeds is None and experiment.seeds is not None:
+        ctx = dataclasses.replace(ctx, seeds=experiment.seeds[1] if ctx.quick else experiment.seeds[0])
+    ctx.out_dir.mkdir(parents=True, exist_ok=True)
+    with staging_folder(ctx.out_dir, name) as stage:
+        results = experiment.compute(settings, dataclasses.replace(ctx, out_dir=stage))
+        claims = experiment.claims(results)
+        _check_claims(name, claims)
+        written = sorted(path.name for path in stage.iterdir() if path.is_file())
+    files = [ctx.out_dir / entry for entry in written]
+    return ExperimentOutput(
+        name=name,
+        summary=results.summary,
+        files=files,
+        claims=claims,
+        figures=[path for path in files if path.suffix == ".png"],
+        assumptions=list(experiment.assumptions),
+        quick=ctx.quick,
+    )

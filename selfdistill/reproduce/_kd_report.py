@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._base import markdown_table
+from ._outputs import markdown_table
 
 
 def mean_se(df: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:

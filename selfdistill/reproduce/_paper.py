@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from .._progress import progress
-from ._base import ReproduceContext, environment_info, markdown_table, write_json
+from ._experiment import Claim, ReproduceContext
+from ._outputs import environment_info, markdown_table, save_figure, write_json
 
 #: gamma^2 of the synthetic figures (UNCONFIRMED; see the module docstring).
 NOISE_VAR = 0.1
@@ -37,6 +37,9 @@ THETA_U1 = (1.0, 0.0, 0.0, 0.0)
 #: theta* = 0.5 (u_1 + u_2 + u_3 + u_4) (Fig. 3c, confirmed from the caption).
 THETA_EQUAL = (0.5, 0.5, 0.5, 0.5)
 
+#: The uncertainty of a claim computed exactly from a fixed design (no sampling).
+EXACT = "none: exact, deterministic float64 computation (no sampling)"
+
 #: Printed under every golden-value comparison.
 GOLDEN_NOTE = "golden values are ours (Theory §3.5 and §4.1), not the paper's"
 
@@ -46,27 +49,46 @@ def verdict(ok: bool, yes: str = "reproduced", no: str = "not reproduced") -> st
     return yes if ok else no
 
 
+def golden_claim(figure: str, compared: str, precision: str, measured: str, ok: bool) -> Claim:
+    """The "(ours) golden values" row of a figure: our numbers against the theory chapter's table.
+
+    ``ok`` is the comparison within the table's tolerance, ``precision`` how the table is rounded.
+    """
+    return Claim(
+        claim=f"(ours) {figure} golden values: {compared}",
+        paper=f"— ({GOLDEN_NOTE}; {precision})",
+        measured=measured,
+        verdict=verdict(ok, "matches", "DIFFERS"),
+        rule="matches if every recomputed value is within the table's tolerance",
+        uncertainty=EXACT,
+    )
+
+
 def write_results(
-    ctx: ReproduceContext, name: str, data: pd.DataFrame, table: pd.DataFrame, config
-) -> list[Path]:
+    ctx: ReproduceContext, name: str, data: pd.DataFrame, table: pd.DataFrame, config,
+    extra: dict[str, pd.DataFrame] | None = None, figure=None,
+) -> None:
     """Write ``<name>.csv`` (tidy data), ``<name>.md`` (summary table) and ``<name>.json``.
 
-    The JSON records the configuration, the run settings (quick mode, seeds) and the environment
-    (package versions), next to the numbers they produced.
+    Every row of ``data`` gets the column ``quick`` (whether the run used quick settings). The
+    JSON records the configuration, the run settings (quick mode, seeds) and the environment
+    (package versions), next to the numbers they produced. Each ``extra`` frame is written as
+    ``<name>_<key>.csv``, a matplotlib ``figure`` as ``<name>.png`` (stamped when quick).
     """
-    csv_path = ctx.out_dir / f"{name}.csv"
-    md_path = ctx.out_dir / f"{name}.md"
-    data.to_csv(csv_path, index=False)
-    md_path.write_text(markdown_table(table))
-    meta = {
+    if figure is not None:
+        save_figure(figure, ctx.out_dir / f"{name}.png", quick=ctx.quick)
+    for key, frame in (extra or {}).items():
+        frame.to_csv(ctx.out_dir / f"{name}_{key}.csv", index=False)
+    data["quick"] = ctx.quick
+    data.to_csv(ctx.out_dir / f"{name}.csv", index=False)
+    (ctx.out_dir / f"{name}.md").write_text(markdown_table(table))
+    write_json(ctx.out_dir / f"{name}.json", {
         "experiment": name,
         "config": asdict(config) if is_dataclass(config) else dict(config),
         "quick": ctx.quick,
         "seeds": ctx.seeds,
         "environment": environment_info(),
-    }
-    json_path = write_json(ctx.out_dir / f"{name}.json", meta)
-    return [csv_path, md_path, json_path]
+    })
 
 
 def parallel_map(func: Callable, cases: list, *, jobs: int = 1, desc: str = "", show: bool = False) -> list:
@@ -80,16 +102,6 @@ def parallel_map(func: Callable, cases: list, *, jobs: int = 1, desc: str = "", 
 
     results = Parallel(n_jobs=jobs, return_as="generator")(delayed(func)(*case) for case in cases)
     return list(progress(results, desc=desc, total=len(cases), enabled=show))
-
-
-def pyplot():
-    """``matplotlib.pyplot`` on the non-interactive Agg backend (selected only when plotting)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 #: Inputs of every Pareek, Du & Oh experiment that are ours, not the paper's (the Theory chapter, §8, marks

@@ -11,7 +11,6 @@ set had and the new one lacks are removed rather than left beside it.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -20,8 +19,6 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-
-from ._base import ExperimentOutput, ReproduceContext
 
 _STAGE_PREFIX = ".staging-"
 
@@ -50,20 +47,6 @@ def check_out_dir(out) -> Path:
             f"--out {out} is not a writable folder ({reason}); pass a folder you can write to."
         ) from exc
     return out
-
-
-def run_staged(run, ctx: ReproduceContext, name: str) -> ExperimentOutput:
-    """Run ``run(ctx)`` with its output folder swapped for a staging folder, then commit the set.
-
-    Returns the experiment's output with its paths pointing into ``ctx.out_dir``.
-    """
-    with staging_folder(ctx.out_dir, name) as stage:
-        output = run(dataclasses.replace(ctx, out_dir=stage))
-    return dataclasses.replace(
-        output,
-        files=[_moved(path, stage, ctx.out_dir) for path in output.files],
-        figures=[_moved(path, stage, ctx.out_dir) for path in output.figures],
-    )
 
 
 @contextlib.contextmanager
@@ -108,14 +91,6 @@ def _read_manifest(path: Path) -> list[str]:
         return []
     # Only plain names of this folder: a damaged manifest must never delete anything elsewhere.
     return [n for n in names if isinstance(n, str) and n and Path(n).name == n and n[0] != "."]
-
-
-def _moved(path, stage: Path, out: Path) -> Path:
-    path = Path(path)
-    try:
-        return out / path.relative_to(stage)
-    except ValueError:  # written elsewhere by the experiment: left as it is
-        return path
 
 
 @contextlib.contextmanager

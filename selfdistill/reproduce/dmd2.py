@@ -15,7 +15,7 @@ critic's features and, for few-step students, backward simulation. We run the sa
   data sample give the real-vs-real floor (row "data (fresh sample)").
 - **digits**: scikit-learn's 1 797 8x8 digits scaled to [-1, 1], split 1 000 (teacher and GAN
   training) / 797 (held-out reference, stratified); a class-conditional teacher (3 x 256 MLP,
-  float32). "FID on digits" (:func:`selfdistill.diffusion.fid_digits`) and energy distance of 797
+  float32). "FID on digits" (:func:`selfdistill.metrics.fid_digits`) and energy distance of 797
   samples (drawn with the held-out label counts) against the held-out images, beside the
   real-vs-real floor: 797 *training* images against the same held-out images (a generator that
   copies its training set scores about this floor, never better), and the accuracy of a fixed
@@ -31,7 +31,7 @@ one-step SDXL model's initialisation), train on batches of 1 024 and are sampled
 (decay 0.99) of the generator's weights, the setting with which the ablations in
 ``benchmarks/dmd2_ring_ablation.py`` met issue 17's ring target; the loss weights,
 ratios, noise ranges and schedules are the official ones. The ring networks use float32 (as on a
-GPU). ``run(ctx, datasets=("ring",))`` runs a part of the experiment.
+GPU). ``run((RING,), ctx)`` computes a part of the experiment (the ring only).
 
 Runs sequentially (``--jobs`` is not used); the full run (3 seeds, 9 000 ring iterations) is long
 -- not measured at these settings; 3 000-iteration runs took about 10 minutes per seed on 2 CPU
@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .._progress import progress
-from ..diffusion import (
+from ..metrics import (
     digits_class_accuracy,
     digits_unit_scale,
     energy_distance,
@@ -57,18 +57,9 @@ from ..diffusion import (
     mmd_rbf_profile,
     precision_recall_knn,
 )
-from ._base import (
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
-    environment_info,
-    interval_verdict,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results, interval_verdict
 from ._kd_report import format_mean_se, mean_se
-from ._paper import pyplot
+from ._outputs import environment_info, markdown_table, pyplot, save_figure, write_json
 
 NAME = "dmd2"
 
@@ -420,16 +411,18 @@ def ring_target(summary: pd.DataFrame, method: str = HEADLINE) -> dict:
     }
 
 
-def _claims(summary: pd.DataFrame, n_seeds: int) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
+    """Claim rows: the one-step students against the teacher, with interval verdicts."""
+    summary, n_seeds = (results.values[key] for key in ("summary", "n_seeds"))
     seeds = f"{n_seeds} seed{'s' if n_seeds > 1 else ''}"
     uncertainty = f"mean ± s.e. over {seeds}" + ("" if n_seeds > 1 else " (one seed: no s.e.)")
-    claims = []
+    out = []
 
     target = ring_target(summary)
     parts = [v for _, v in target.values()]
     (on, _), (tv, _), (ratio, _) = target.values()
     teacher_on = _value(summary, "ring", "teacher_40", "on_mode")
-    claims.append(Claim(
+    out.append(Claim(
         claim="(ours, issue 17) The one-step DMD2 student (GAN) puts its mass on the ring's modes "
               "in the right proportions",
         paper="— (our acceptance target: on-mode fraction ≥ 0.85, mode-weight TV ≤ 0.05, energy "
@@ -446,7 +439,7 @@ def _claims(summary: pd.DataFrame, n_seeds: int) -> list[Claim]:
            ("teacher_40", "teacher_1", HEADLINE, "data_floor")}
     ring_ed = {m: _value(summary, "ring", m, "energy_distance") for m in ("teacher_40", HEADLINE)}
     gap, gap_se = _difference(summary, "digits", HEADLINE, "teacher_40", "fid_digits")
-    claims.append(Claim(
+    out.append(Claim(
         claim="A one-step DMD2 student matches its many-step teacher at a fraction of the cost",
         paper="FID 1.28 on ImageNet-64 with one step, surpassing the teacher with 500x fewer "
               "network evaluations [abstract]",
@@ -478,26 +471,26 @@ def _claims(summary: pd.DataFrame, n_seeds: int) -> list[Claim]:
     rule = ("per data set, {a} minus {b} of the metric (FID digits, energy distance rings) below "
             "0 with 95% confidence = reproduced, above = not reproduced, else inconclusive; "
             "'reproduced' overall only if on every data set")
-    claims.append(paired_claim(
+    out.append(paired_claim(
         "The GAN term on the critic's features improves the one-step student",
         "ImageNet-64 FID 2.61 without GAN -> 1.51 with GAN [README]",
         "dmd2_gan", "dmd2_no_gan", rule.format(a="GAN", b="no GAN")))
-    claims.append(paired_claim(
+    out.append(paired_claim(
         "Backward simulation beats training a multi-step student on noised real data",
         "removes the training/inference mismatch of multi-step students (SDXL 4-step "
         "ablation; numbers not quoted here)",
         "dmd2_4step_bs", "dmd2_4step_fwd",
         rule.format(a="backward simulation", b="forward-noised")))
-    claims.append(paired_claim(
+    out.append(paired_claim(
         "With the two time-scale rule the regression loss is not needed (on the rings the DMD2 "
         "generator is initialised by ODE-pair pre-training, batch 1 024, EMA; DMD: batch 256)",
         "DMD2 drops DMD's regression loss; ImageNet-64 FID 2.62 (DMD) -> 2.61 (DMD2 w/o "
         "GAN) -> 1.28 [abstract, README]",
         "dmd2_no_gan", "dmd", rule.format(a="DMD2 (r=5, no regression)", b="DMD")))
     if n_seeds < 2:
-        for claim in claims:
+        for claim in out:
             claim.verdict += " (1 seed: point estimates, no interval)"
-    return claims
+    return out
 
 
 def headline(summary: pd.DataFrame, n_seeds: int) -> str:
@@ -523,25 +516,12 @@ def headline(summary: pd.DataFrame, n_seeds: int) -> str:
 
 
 # ----------------------------------------------------------------------------- entry point
-def run(ctx: ReproduceContext, datasets=None) -> ExperimentOutput:
-    """Run the data sets for ``ctx.n_seeds(3)`` seeds; write tables, figures and claims.
+def run(configs: tuple[DataConfig, ...], ctx: ReproduceContext) -> Results:
+    """The ``compute`` hook: the three data sets for ``ctx.seeds`` seeds; tables and figures.
 
-    ``datasets`` (names out of "ring", "ring_unequal", "digits"; default all three) runs a part of
-    the experiment: the claims about a data set that was not run are inconclusive (NaN).
+    ``values`` holds the ``summary`` frame and ``n_seeds`` for :func:`claims`.
     """
-    try:
-        import torch  # noqa: F401
-    except ImportError as exc:
-        raise ImportError("the dmd2 experiment needs PyTorch: pip install torch==2.13.0") from exc
-    n_seeds = ctx.n_seeds(1 if ctx.quick else 3)
-    configs = (RING_QUICK, RING_UNEQUAL_QUICK, DIGITS_QUICK) if ctx.quick else (
-        RING, RING_UNEQUAL, DIGITS)
-    if datasets is not None:
-        unknown = set(datasets) - {c.dataset for c in configs}
-        if unknown:
-            raise ValueError(f"unknown dmd2 data sets {sorted(unknown)}; use ring, ring_unequal, "
-                             "digits.")
-        configs = tuple(c for c in configs if c.dataset in datasets)
+    n_seeds = ctx.seeds
     rows, first_samples, histories = [], {}, {}
     tasks = [(cfg, seed) for seed in range(n_seeds) for cfg in configs]
     for cfg, seed in progress(tasks, desc="dmd2 data sets x seeds", enabled=ctx.progress):
@@ -560,7 +540,6 @@ def run(ctx: ReproduceContext, datasets=None) -> ExperimentOutput:
     out = ctx.out_dir
     data.to_csv(out / "dmd2_results.csv", index=False)
     summary.to_csv(out / "dmd2_summary.csv", index=False)
-    files = [out / "dmd2_results.csv", out / "dmd2_summary.csv"]
     ring_cols = {
         "energy_distance": "energy distance",
         **{f"mmd_{h:g}": f"MMD² h={h:g}" for h in MMD_BANDWIDTHS},
@@ -587,54 +566,54 @@ def run(ctx: ReproduceContext, datasets=None) -> ExperimentOutput:
         "[QUICK] smoke configuration: numbers are not results.\n\n" if ctx.quick else ""
     ) + headline(summary, n_seeds) + "\n" + "\n".join(sections)
     (out / "dmd2_summary.md").write_text(markdown)
-    files.append(out / "dmd2_summary.md")
-    files.append(
-        write_json(
-            out / "dmd2_config.json",
-            {
-                "experiment": NAME,
-                "configs": [asdict(c) for c in configs],
-                "methods": [asdict(m) for m in METHODS],
-                "seeds": n_seeds,
-                "quick": ctx.quick,
-                "environment": environment_info(),
-            },
-        )
+    write_json(
+        out / "dmd2_config.json",
+        {
+            "experiment": NAME,
+            "configs": [asdict(c) for c in configs],
+            "methods": [asdict(m) for m in METHODS],
+            "seeds": n_seeds,
+            "quick": ctx.quick,
+            "environment": environment_info(),
+        },
     )
     quick_tag = " [QUICK: not results]" if ctx.quick else ""
-    figures = []
     for dataset, title in (("ring", "Ring of 8 equal Gaussians"),
                            ("ring_unequal", "Ring of 8 Gaussians, weights 0.30 ... 0.05")):
         if dataset not in first_samples:
             continue
         table = data[(data["dataset"] == dataset) & (data["seed"] == 0)]
-        figures.append(_plot_ring(first_samples[dataset], table, out / f"dmd2_{dataset}_samples.png",
-                                  f"{title}: samples of the teacher and the students{quick_tag}",
-                                  ctx.quick))
+        _plot_ring(first_samples[dataset], table, out / f"dmd2_{dataset}_samples.png",
+                   f"{title}: samples of the teacher and the students{quick_tag}", ctx.quick)
     if "digits" in first_samples:
         digits_table = data[(data["dataset"] == "digits") & (data["seed"] == 0)]
-        figures.append(_plot_digits(first_samples["digits"], digits_table,
-                                    out / "dmd2_digits_samples.png", ctx.quick))
-    figures.append(_plot_training(histories, out / "dmd2_training_curves.png", ctx.quick))
-    files += figures
-    claims = _claims(summary, n_seeds)
+        _plot_digits(first_samples["digits"], digits_table, out / "dmd2_digits_samples.png",
+                     ctx.quick)
+    _plot_training(histories, out / "dmd2_training_curves.png", ctx.quick)
     note = (
         "\nNFE = network evaluations per sample. Means over seeds (± s.e. with several seeds). "
         "References are held out: fresh ring samples, digits not used in training. "
         "Toy scale: MLP networks, 2-D rings and 8x8 digits, a few thousand iterations.\n"
     )
-    assumptions = [
-        "MLP denoisers instead of U-Nets; the GAN head reads the critic's last hidden layer.",
-        "Toy-scale optimisation (AdamW lr 1e-3, 9 000 (rings) / 2 000 (digits) iterations, batch "
-        "256, 100 warm-up steps) instead of the official 2e-6 over 10^5 steps; on the rings the "
-        "one-step DMD2 students use batch 1 024, 2 000 steps of ODE-pair pre-training (the "
-        "official one-step SDXL initialisation) and an EMA (0.99) of the generator's weights for "
-        "sampling, from the ring ablations.",
-        "Squared error instead of LPIPS in DMD's regression loss.",
-        "sigma_max = 10 sigma_data instead of EDM's 80 (scaled to the toy data).",
-        "FID on digits uses a small MLP classifier's hidden layer instead of Inception-v3.",
-    ]
-    return ExperimentOutput(
-        name=NAME, summary=markdown + note, files=files, claims=claims, figures=figures,
-        assumptions=assumptions,
-    )
+    return Results(markdown + note, {"summary": summary, "n_seeds": n_seeds})
+
+
+#: Toy-scale choices where the official DMD2 differs.
+ASSUMPTIONS = (
+    "MLP denoisers instead of U-Nets; the GAN head reads the critic's last hidden layer.",
+    "Toy-scale optimisation (AdamW lr 1e-3, 9 000 (rings) / 2 000 (digits) iterations, batch "
+    "256, 100 warm-up steps) instead of the official 2e-6 over 10^5 steps; on the rings the "
+    "one-step DMD2 students use batch 1 024, 2 000 steps of ODE-pair pre-training (the "
+    "official one-step SDXL initialisation) and an EMA (0.99) of the generator's weights for "
+    "sampling, from the ring ablations.",
+    "Squared error instead of LPIPS in DMD's regression loss.",
+    "sigma_max = 10 sigma_data instead of EDM's 80 (scaled to the toy data).",
+    "FID on digits uses a small MLP classifier's hidden layer instead of Inception-v3.",
+)
+
+#: Needs torch; 3 seeds (1 quick) by default.
+EXPERIMENT = Experiment(
+    NAME, full=(RING, RING_UNEQUAL, DIGITS), quick=(RING_QUICK, RING_UNEQUAL_QUICK, DIGITS_QUICK),
+    compute=run, claims=claims, assumptions=ASSUMPTIONS, seeds=(3, 1),
+    requires=(("torch", "pip install torch==2.13.0"),),
+)

@@ -45,14 +45,9 @@ from threadpoolctl import threadpool_limits
 from .._progress import progress
 from ..datasets.uci import load_uci, train_val_test_split
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
-from ._paper import (
-    PAPER_ASSUMPTIONS,
-    markdown_table,
-    pyplot,
-    uci_assumptions,
-    write_results,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot
+from ._paper import PAPER_ASSUMPTIONS, uci_assumptions, write_results
 
 ASSUMPTIONS = (
     "θ* is estimated by sklearn Ridge (intercept) on standardised training data of the "
@@ -266,8 +261,9 @@ def _dataset_table(summaries: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _claims(summaries: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: AEP has the lowest alignment; our plug-in check of the explanation."""
+    summaries = results.values["summaries"]
     means = summaries.groupby("dataset")[["max_cos2", "n_eff", "plugin_gain_2step"]].mean()
     if "appliances_energy" not in means.index or len(means) < 2:
         return []
@@ -337,11 +333,14 @@ def _claims(summaries: pd.DataFrame) -> list[Claim]:
             "not AEP's; alignment alone does not rank the gains (they depend on how θ̂'s energy "
             "is spread relative to the singular values)"
         ),
+        rule="consistent if AEP has the smallest mean plug-in gain over splits, else mixed",
+        uncertainty="means over splits; the plug-in gains inherit the error of θ̂ and of the "
+                    "residual variance (not quantified)",
     ))
     return out
 
 
-def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, path, quick: bool):
+def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, quick: bool):
     """One panel per dataset: mean squared cosine per eigen-direction (sd over splits as error bars)."""
     plt = pyplot()
     names = list(dict.fromkeys(bars["dataset"]))
@@ -371,46 +370,33 @@ def _plot(bars: pd.DataFrame, summaries: pd.DataFrame, path, quick: bool):
         fontsize=10,
     )
     fig.tight_layout()
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Load the UCI data (``ctx.data_dir``), compute, tabulate and plot Fig. 10 into ``ctx.out_dir``.
+def run(config: Fig10Config, ctx: ReproduceContext) -> Results:
+    """Fig. 10's ``compute`` hook: :func:`compute` on ``ctx.seeds`` splits of the UCI data.
 
-    Parameters
-    ----------
-    ctx : ReproduceContext
-        Output folder, data folder, number of seeds (default 10 splits, 2 in quick mode) and
-        progress.
-
-    Returns
-    -------
-    ExperimentOutput
-        Files ``fig10.csv`` (per direction), ``fig10_per_split.csv``, ``fig10.md`` (per dataset),
-        ``fig10.json`` and ``fig10.png``; Claim rows for AEP's low alignment and our plug-in check.
+    Writes ``fig10.csv`` (per direction), ``fig10_per_split.csv``, ``fig10.md`` (per dataset),
+    ``fig10.json`` and ``fig10.png``; ``values`` holds the per-split ``summaries``.
     """
-    config = Fig10Config()
-    seeds = ctx.n_seeds(QUICK_SEEDS if ctx.quick else DEFAULT_SEEDS)
-    bars, summaries = compute(config, seeds, ctx.data_dir, ctx.progress)
-    bars["quick"] = summaries["quick"] = ctx.quick
+    bars, summaries = compute(config, ctx.seeds, ctx.data_dir, ctx.progress)
+    summaries["quick"] = ctx.quick
     table = _dataset_table(summaries)
-    files = write_results(ctx, NAME, bars, table, config)
-    summary_path = ctx.out_dir / f"{NAME}_per_split.csv"
-    summaries.to_csv(summary_path, index=False)
-    figure = _plot(bars, summaries, ctx.out_dir / f"{NAME}.png", ctx.quick)
     text = (
-        f"**Fig. 10** ({seeds} splits; ridge λ by validation MSE on the 30/30/40 split: our method, "
+        f"**Fig. 10** ({ctx.seeds} splits; ridge λ by validation MSE on the 30/30/40 split: our method, "
         f"the paper's is UNCONFIRMED){' — QUICK MODE' if ctx.quick else ''}\n\n"
         + markdown_table(table)
         + "\nn_eff = 1/Σcos⁴ is the effective number of eigen-directions θ̂ spreads over (1 = "
         "aligned with one). Preprocessing and its assumptions: `selfdistill.datasets.UCI_DATASETS`"
         "[name].preprocessing / .assumptions.\n"
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, summary_path, figure],
-        claims=_claims(summaries),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS, *uci_assumptions()],
-    )
+    write_results(ctx, NAME, bars, table, config, extra={"per_split": summaries},
+                  figure=_plot(bars, summaries, ctx.quick))
+    return Results(text, {"summaries": summaries})
+
+
+#: Claims: AEP's low alignment and our plug-in check; 10 splits (2 quick) by default.
+EXPERIMENT = Experiment(
+    NAME, full=Fig10Config(), quick=Fig10Config(), compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS, *uci_assumptions()), seeds=(DEFAULT_SEEDS, QUICK_SEEDS),
+)

@@ -40,16 +40,9 @@ import pandas as pd
 
 from ..datasets import power_law_singular_values
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
-from ._paper import (
-    GOLDEN_NOTE,
-    PAPER_ASSUMPTIONS,
-    markdown_table,
-    parallel_map,
-    pyplot,
-    verdict,
-    write_results,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot
+from ._paper import EXACT, PAPER_ASSUMPTIONS, golden_claim, parallel_map, verdict, write_results
 
 ASSUMPTIONS = (
     "Power law s_j = j^(−p), p = ln(1/s_r)/ln r, and the r grid are ours.",
@@ -186,27 +179,6 @@ def gain_at_rank(rank: int, s_last: float, noise_var: float, config: Fig2Config)
     }
 
 
-def compute(config: Fig2Config, *, jobs: int = 1, progress_bar: bool = False) -> pd.DataFrame:
-    """The tidy table behind Fig. 2: one row per (gamma^2, s_r, r).
-
-    Parameters
-    ----------
-    config : Fig2Config
-        The grid of noise levels, smallest singular values and ranks.
-    jobs : int, default=1
-        joblib workers (one case per task).
-    progress_bar : bool, default=False
-        Draw a progress bar on stderr.
-
-    Returns
-    -------
-    DataFrame
-        The rows of :func:`gain_at_rank`, noise level slowest, rank fastest.
-    """
-    cases = [(r, s, g, config) for g in config.noise_vars for s in config.s_lasts for r in config.ranks]
-    return pd.DataFrame(parallel_map(gain_at_rank, cases, jobs=jobs, desc=NAME, show=progress_bar))
-
-
 def linear_fit(frame: pd.DataFrame) -> tuple[float, float, float]:
     """Least-squares line ``A/B = intercept + slope * r`` through one curve.
 
@@ -262,8 +234,9 @@ def _golden_deviation(data: pd.DataFrame) -> tuple[float, float, int]:
     return dev_ab, dev_c, count
 
 
-def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: linear growth, slope vs condition number, 1-step vs r-step, our bound, goldens."""
+    data, summary = results.values["data"], results.values["summary"]
     out = []
     linear_levels = [
         g for g, part in summary.groupby("γ²", sort=False) if (part["R² of linear fit"] >= 0.99).all()
@@ -283,6 +256,9 @@ def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
             "concave/saturating at larger γ² (A/B ≤ about 1/γ²), as our bound predicts"
             if linear_levels else "not linear at any tested γ² (R² < 0.99)"
         ),
+        rule="linear at a noise level if the least-squares line of A/B against r has R² ≥ 0.99 "
+             "on every s_r; reproduced at the noise levels where it is",
+        uncertainty=EXACT,
     ))
     steeper = []
     for g, part in summary.groupby("γ²", sort=False):
@@ -300,6 +276,8 @@ def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
             verdict=verdict(all(a > b for _, a, b in steeper),
                             "reproduced (steeper for the better-conditioned s_r = 0.8)",
                             "not reproduced at every γ²"),
+            rule="reproduced if at every γ² the fitted slope is larger for s_r = 0.8 than for 0.5",
+            uncertainty=EXACT,
         ))
     big = data[data["rank"] == data["rank"].max()]
     grows = all(
@@ -316,6 +294,8 @@ def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
         verdict=verdict(bool((big["ratio_one_step"] > 1).all()) and grows,
                         "reproduced (C/B > 1 and increasing in r on every curve)",
                         "not reproduced (C/B not increasing in r on every curve)"),
+        rule="reproduced if C/B > 1 at the largest r and C/B increases with r on every curve",
+        uncertainty=EXACT,
     ))
     margin = (data["ratio_ridge"] / data["derived_lower_bound"]).min()
     out.append(Claim(
@@ -323,21 +303,21 @@ def _claims(data: pd.DataFrame, summary: pd.DataFrame) -> list[Claim]:
         paper="— (the paper's constants are not confirmed)",
         measured=f"smallest (A/B)/bound over {len(data)} cases = {margin:.2f}",
         verdict=verdict(bool(margin >= 1.0), "holds", "VIOLATED"),
+        rule="holds if A/B is at least the bound in every case",
+        uncertainty=EXACT,
     ))
     dev_ab, dev_c, count = _golden_deviation(data)
     if count:
-        out.append(Claim(
-            claim="(ours) Fig. 2 golden values: A/B and 1-step/B vs the table of Theory §4.1",
-            paper=f"— ({GOLDEN_NOTE}; rounded to 0.1)",
-            measured=f"{count} cells: max |ΔA/B| = {dev_ab:.3f} (tolerance {GOLDEN_TOL[0]}), "
-                     f"max |Δ(1-step/B)| = {dev_c:.3f} (tolerance {GOLDEN_TOL[1]})",
-            verdict=verdict(dev_ab <= GOLDEN_TOL[0] and dev_c <= GOLDEN_TOL[1],
-                            "matches within the table's rounding", "DIFFERS"),
+        out.append(golden_claim(
+            "Fig. 2", "A/B and 1-step/B vs the table of Theory §4.1", "rounded to 0.1",
+            f"{count} cells: max |ΔA/B| = {dev_ab:.3f} (tolerance {GOLDEN_TOL[0]}), "
+            f"max |Δ(1-step/B)| = {dev_c:.3f} (tolerance {GOLDEN_TOL[1]})",
+            dev_ab <= GOLDEN_TOL[0] and dev_c <= GOLDEN_TOL[1],
         ))
     return out
 
 
-def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
+def _plot(data: pd.DataFrame, config: Fig2Config, quick: bool):
     """Rows: noise levels; columns: s_r. A/B (solid), 1-step/B (dashed), our lower bound (dotted)."""
     plt = pyplot()
     noise_vars = list(dict.fromkeys(data["noise_var"]))
@@ -383,30 +363,19 @@ def _plot(data: pd.DataFrame, config: Fig2Config, path, quick: bool):
         fontsize=8, wrap=True, ha="left", va="top",
     )
     fig.tight_layout()
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Compute, tabulate and plot Fig. 2 into ``ctx.out_dir`` (deterministic: no seeds).
+def run(config: Fig2Config, ctx: ReproduceContext) -> Results:
+    """Fig. 2's ``compute`` hook (deterministic): one row of :func:`gain_at_rank` per (γ², s_r, r).
 
-    Parameters
-    ----------
-    ctx : ReproduceContext
-        Output folder, quick mode (4 ranks instead of 17), jobs and progress.
-
-    Returns
-    -------
-    ExperimentOutput
-        Files ``fig2.csv`` (tidy data), ``fig2.md`` (summary), ``fig2.json`` (config and
-        environment) and ``fig2.png``; Claim rows for the linear growth, the slope's dependence on
-        s_1/s_r, the 1-step vs r-step separation, our derived bound and the golden values of Theory §4.1.
+    Writes ``fig2.csv`` (noise level slowest, rank fastest), ``fig2.md`` (one row per curve),
+    ``fig2.json`` and ``fig2.png``; ``values`` holds the tidy ``data`` and its ``summary``.
     """
-    config = QUICK_CONFIG if ctx.quick else Fig2Config()
-    data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)
-    data["quick"] = ctx.quick
+    cases = [(r, s, g, config) for g in config.noise_vars for s in config.s_lasts for r in config.ranks]
+    data = pd.DataFrame(parallel_map(gain_at_rank, cases, jobs=ctx.jobs, desc=NAME, show=ctx.progress))
     summary = _summarise(data)
-    files = write_results(ctx, NAME, data, summary, config)
-    figure = _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, summary, config, figure=_plot(data, config, ctx.quick))
     n_edge = int(data["one_step_on_boundary"].sum())
     edges = ", ".join(sorted(set(data.loc[data["one_step_on_boundary"], "one_step_edge"])))
     text = (
@@ -419,11 +388,12 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         f"cases ({edges or 'none'}): its infimum is approached as λ → 0 or ∞; the table uses the "
         "edge value (column `one_step_edge_gap` in fig2.csv gives the remaining gap).\n"
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, figure],
-        claims=_claims(data, summary),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS],
-    )
+    return Results(text, {"data": data, "summary": summary})
+
+
+#: Claims: the linear growth, the slope's dependence on s_1/s_r, the 1-step vs r-step separation,
+#: our derived bound and the golden values of Theory §4.1.
+EXPERIMENT = Experiment(
+    NAME, full=Fig2Config(), quick=QUICK_CONFIG, compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS),
+)

@@ -27,18 +27,18 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot
 from ._paper import (
-    GOLDEN_NOTE,
+    EXACT,
     NOISE_VAR,
     PAPER_ASSUMPTIONS,
     S_DISTINCT,
     S_REPEATED,
     THETA_EQUAL,
     THETA_U1,
-    markdown_table,
+    golden_claim,
     parallel_map,
-    pyplot,
     verdict,
     write_results,
 )
@@ -143,28 +143,6 @@ def panel_curves(panel: str, config: Fig3Config) -> list[dict]:
     return rows
 
 
-def compute(config: Fig3Config, *, jobs: int = 1, progress_bar: bool = False) -> pd.DataFrame:
-    """The tidy table behind Fig. 3: one row per (panel, lambda, k).
-
-    Parameters
-    ----------
-    config : Fig3Config
-        Noise level, largest k and the lambda grid.
-    jobs : int, default=1
-        joblib workers (one panel per task).
-    progress_bar : bool, default=False
-        Draw a progress bar on stderr.
-
-    Returns
-    -------
-    DataFrame
-        The rows of :func:`panel_curves` for panels a, b, c.
-    """
-    blocks = parallel_map(panel_curves, [(p, config) for p in PANELS], jobs=jobs, desc=NAME,
-                          show=progress_bar)
-    return pd.DataFrame([row for block in blocks for row in block])
-
-
 def _golden_table(data: pd.DataFrame) -> pd.DataFrame:
     """the Fig. 3 table of Theory §4.1 recomputed: n * risk at the golden lambdas, k = 0..4, and bounds."""
     rows = []
@@ -195,8 +173,9 @@ def _attainment(data: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: the bound is reached in (a), (c) but not (b); steps help; golden values."""
+    data, reach, config = (results.values[key] for key in ("data", "reach", "config"))
     k_max = config.max_steps
     top = reach[reach["k"] == k_max].set_index("panel")
     below = reach[reach["k"] == k_max - 1].set_index("panel")
@@ -216,6 +195,9 @@ def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list
             f"= our grouped bound {b_bounds['grouped_bound']:.7f}"
         ),
         verdict=verdict(bool(ok)),
+        rule=f"reproduced if the {k_max}-step risk is within a relative {ATTAIN_RTOL:g} of the bound "
+             "at every λ in (a) and (c) and at no λ in (b)",
+        uncertainty=EXACT,
     )]
     _, s_a, theta_a = PANELS["a"]
     problem_a = FixedDesignProblem.from_spectrum(s_a, theta_a, config.noise_var)
@@ -230,6 +212,9 @@ def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list
                  f"{below.loc['a', 'min gap to bound']:.1e} (at λ = {closest:g}); its limit as "
                  f"λ → ∞ is {far_gap:.1e} > 0 (evaluated at λ = {FAR_LAMBDA:g})",
         verdict=verdict(not bool(below.loc["a", "attains bound somewhere"])),
+        rule=f"reproduced if {k_max - 1}-step SD is farther than a relative {ATTAIN_RTOL:g} from the "
+             "bound at every λ of panel (a)",
+        uncertainty=EXACT,
     ))
     wide = data.pivot_table(index=["panel", "lambda"], columns="k", values="risk")
     steps = np.diff(wide.to_numpy(), axis=1)
@@ -243,6 +228,9 @@ def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list
                  f"(≤ 0: never increases)",
         verdict=verdict(worst <= 1e-12, "reproduced (non-increasing in k at every λ)",
                         "not reproduced"),
+        rule="reproduced if no step raises the optimal risk by more than a relative 1e-12 "
+             "(float64 round-off)",
+        uncertainty=EXACT,
     ))
     golden = _golden_table(data)
     ks = [f"k = {k}" for k in range(min(k_max, 4) + 1)]
@@ -251,16 +239,14 @@ def _claims(data: pd.DataFrame, reach: pd.DataFrame, config: Fig3Config) -> list
         for p, lam in zip(golden["panel"], golden["λ"], strict=True)
     ])
     deviation = float(np.max(np.abs(golden[ks].to_numpy() - expected)))
-    out.append(Claim(
-        claim="(ours) Fig. 3 golden values: n·risk at λ ∈ {0.125, 0.4, 1} vs the table of Theory §4.1",
-        paper=f"— ({GOLDEN_NOTE}; γ² = 0.1)",
-        measured=f"{expected.size} values: max |Δ| = {deviation:.1e}",
-        verdict=verdict(deviation <= GOLDEN_TOL, "matches", "DIFFERS"),
+    out.append(golden_claim(
+        "Fig. 3", "n·risk at λ ∈ {0.125, 0.4, 1} vs the table of Theory §4.1", "γ² = 0.1",
+        f"{expected.size} values: max |Δ| = {deviation:.1e}", deviation <= GOLDEN_TOL,
     ))
     return out
 
 
-def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
+def _plot(data: pd.DataFrame, config: Fig3Config, quick: bool):
     """Three panels, log-lambda axis; k = 0..4 solid, eq. 14 bound dashed, grouped bound dotted."""
     plt = pyplot()
     fig, axes = plt.subplots(1, len(PANELS), figsize=(5.2 * len(PANELS), 4.2), sharey=True)
@@ -292,33 +278,23 @@ def _plot(data: pd.DataFrame, config: Fig3Config, path, quick: bool):
     handles, labels = axes[1].get_legend_handles_labels()  # panel (b) has every line type
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels),
                fontsize=8.5, frameon=False)
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Compute, tabulate and plot Fig. 3 into ``ctx.out_dir`` (deterministic: no seeds).
+def run(config: Fig3Config, ctx: ReproduceContext) -> Results:
+    """Fig. 3's ``compute`` hook (deterministic): :func:`panel_curves` for panels a, b, c.
 
-    Parameters
-    ----------
-    ctx : ReproduceContext
-        Output folder, quick mode (25 lambdas instead of 201), jobs and progress.
-
-    Returns
-    -------
-    ExperimentOutput
-        Files ``fig3.csv``, ``fig3.md`` (the table of Theory §4.1 recomputed), ``fig3.json``,
-        ``fig3_bound_attainment.csv`` and ``fig3.png``; Claim rows for the bound in (a), (c) but
-        not (b), the necessity of 4 steps in (a), monotonicity in k and the golden values.
+    Writes ``fig3.csv`` (one row per panel, λ and k), ``fig3.md`` (the table of Theory §4.1
+    recomputed), ``fig3.json``, ``fig3_bound_attainment.csv`` and ``fig3.png``; ``values`` holds
+    ``data``, the attainment table ``reach`` and ``config``.
     """
-    config = QUICK_CONFIG if ctx.quick else Fig3Config()
-    data = compute(config, jobs=ctx.jobs, progress_bar=ctx.progress)
-    data["quick"] = ctx.quick
+    blocks = parallel_map(panel_curves, [(p, config) for p in PANELS], jobs=ctx.jobs, desc=NAME,
+                          show=ctx.progress)
+    data = pd.DataFrame([row for block in blocks for row in block])
     golden = _golden_table(data)
     reach = _attainment(data)
-    files = write_results(ctx, NAME, data, golden, config)
-    reach_path = ctx.out_dir / f"{NAME}_bound_attainment.csv"
-    reach.to_csv(reach_path, index=False)
-    figure = _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, golden, config, extra={"bound_attainment": reach},
+                  figure=_plot(data, config, ctx.quick))
     text = (
         f"**Fig. 3** (exact; γ² = {config.noise_var:g} and s of (a),(c) are our assumptions)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"
@@ -328,11 +304,12 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         f"{data['lambda'].nunique()} λ in [{data['lambda'].min():g}, {data['lambda'].max():g}]:\n\n"
         + markdown_table(reach[reach["k"] == config.max_steps].drop(columns="k"), digits=3)
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, reach_path, figure],
-        claims=_claims(data, reach, config),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS],
-    )
+    return Results(text, {"data": data, "reach": reach, "config": config})
+
+
+#: Claims: the bound in (a), (c) but not (b), the necessity of 4 steps in (a), monotonicity in k
+#: and the golden values.
+EXPERIMENT = Experiment(
+    NAME, full=Fig3Config(), quick=QUICK_CONFIG, compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS),
+)

