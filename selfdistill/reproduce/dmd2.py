@@ -15,7 +15,7 @@ critic's features and, for few-step students, backward simulation. We run the sa
   data sample give the real-vs-real floor (row "data (fresh sample)").
 - **digits**: scikit-learn's 1 797 8x8 digits scaled to [-1, 1], split 1 000 (teacher and GAN
   training) / 797 (held-out reference, stratified); a class-conditional teacher (3 x 256 MLP,
-  float32). "FID on digits" (:func:`selfdistill.metrics.fid_digits`) and energy distance of 797
+  float32). "FID on digits" (:func:`selfdistill.diffusion.fid_digits`) and energy distance of 797
   samples (drawn with the held-out label counts) against the held-out images, beside the
   real-vs-real floor: 797 *training* images against the same held-out images (a generator that
   copies its training set scores about this floor, never better), and the accuracy of a fixed
@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .._progress import progress
-from ..metrics import (
+from ..diffusion.metrics import (
     digits_class_accuracy,
     digits_unit_scale,
     energy_distance,
