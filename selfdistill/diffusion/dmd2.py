@@ -328,37 +328,7 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
         random_state=None,
         verbose=False,
     ):
-        self.teacher = teacher
-        self.n_student_steps = n_student_steps
-        self.student_timesteps = student_timesteps
-        self.dfake_gen_update_ratio = dfake_gen_update_ratio
-        self.dm_loss_weight = dm_loss_weight
-        self.gan = gan
-        self.gen_gan_weight = gen_gan_weight
-        self.disc_gan_weight = disc_gan_weight
-        self.diffusion_gan_max_t = diffusion_gan_max_t
-        self.backward_simulation = backward_simulation
-        self.min_t = min_t
-        self.max_t = max_t
-        self.dm_normalizer = dm_normalizer
-        self.regression_weight = regression_weight
-        self.n_regression_pairs = n_regression_pairs
-        self.regression_teacher_steps = regression_teacher_steps
-        self.regression_pretrain_iter = regression_pretrain_iter
-        self.generator_init = generator_init
-        self.lr = lr
-        self.betas = betas
-        self.weight_decay = weight_decay
-        self.warmup = warmup
-        self.lr_schedule = lr_schedule
-        self.ema_decay = ema_decay
-        self.max_grad_norm = max_grad_norm
-        self.max_iter = max_iter
-        self.batch_size = batch_size
-        self.device = device
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     _parameter_constraints = {
         "teacher": [Converter(_as_teacher, "a DiffusionTeacher or GaussianMixtureTeacher")],

@@ -426,20 +426,7 @@ class DiffusionTeacher(_EDMTeacher):
         random_state=None,
         verbose=False,
     ):
-        self.hidden = hidden
-        self.sigma_data = sigma_data
-        self.sigma_min = sigma_min
-        self.sigma_max = sigma_max
-        self.rho = rho
-        self.n_levels = n_levels
-        self.n_iter = n_iter
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     def fit(self, X, y=None):
         """Train the denoiser on ``X`` (class-conditional when ``y`` is given).
@@ -591,23 +578,7 @@ class GaussianMixtureTeacher(_EDMTeacher):
         random_state=None,
         verbose=False,
     ):
-        self.means = means
-        self.stds = stds
-        self.weights = weights
-        self.class_conditional = class_conditional
-        self.sigma_min = sigma_min
-        self.sigma_max = sigma_max
-        self.rho = rho
-        self.n_levels = n_levels
-        self.hidden = hidden
-        self.n_iter = n_iter
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.dtype = dtype
-        self.random_state = random_state
-        self.verbose = verbose
+        self._store_params(locals())
 
     @staticmethod
     def _mixture(params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

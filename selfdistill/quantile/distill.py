@@ -176,12 +176,7 @@ class QuantileSelfDistillation(ValidatedParamsMixin, RegressorMixin, BaseEstimat
     }
 
     def __init__(self, teacher=None, quantile=0.5, xi=0.5, mode="pointwise", n_pseudo=19, prefit=False):
-        self.teacher = teacher
-        self.prefit = prefit
-        self.quantile = quantile
-        self.xi = xi
-        self.mode = mode
-        self.n_pseudo = n_pseudo
+        self._store_params(locals())
 
     @fill_doc(**FIT_DOCS)
     def fit(self, X, y, censoring=None, sample_weight=None):
@@ -352,16 +347,7 @@ class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin,
 
     def __init__(self, quantile=0.5, alpha=1.0, xi=(0.5,), n_steps=1, xi_grid=(0.0, 0.25, 0.5, 0.75),
                  cv=5, kernel="rbf", gamma=None, random_state=None, student_alpha=None):
-        self.quantile = quantile
-        self.alpha = alpha
-        self.xi = xi
-        self.n_steps = n_steps
-        self.xi_grid = xi_grid
-        self.cv = cv
-        self.kernel = kernel
-        self.gamma = gamma
-        self.random_state = random_state
-        self.student_alpha = student_alpha
+        self._store_params(locals())
 
     def _kernel(self, A, B):
         params = {} if self.gamma is None else {"gamma": self.gamma}

@@ -145,18 +145,7 @@ class JointQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator
     def __init__(self, method="mcmc", base="t", nu=None, n_knots=6, tau_step=0.01, n_samples=500,
                  thin=10, hull_points=None, quantiles=0.5, max_iter=500, random_state=None,
                  progress=False):
-        self.method = method
-        self.base = base
-        self.nu = nu
-        self.n_knots = n_knots
-        self.tau_step = tau_step
-        self.n_samples = n_samples
-        self.thin = thin
-        self.hull_points = hull_points
-        self.quantiles = quantiles
-        self.max_iter = max_iter
-        self.random_state = random_state
-        self.progress = progress
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ fit
     @fill_doc(**FIT_DOCS)

@@ -157,9 +157,7 @@ class NonCrossingQuantileRegressor(_GridQuantileRegressor):
     }
 
     def __init__(self, quantiles=DEFAULT_GRID, hull_points=None, predict_quantiles=0.5):
-        self.quantiles = quantiles
-        self.hull_points = hull_points
-        self.predict_quantiles = predict_quantiles
+        self._store_params(locals())
 
     @fill_doc(predict_parameters=_PREDICT_DOC, predict_returns=_PREDICT_RETURNS)
     def predict(self, X, quantiles=None):
@@ -204,8 +202,7 @@ class RearrangedQuantileRegressor(_GridQuantileRegressor):
     _parameter_constraints = _GRID_CONSTRAINTS
 
     def __init__(self, quantiles=DEFAULT_GRID, predict_quantiles=0.5):
-        self.quantiles = quantiles
-        self.predict_quantiles = predict_quantiles
+        self._store_params(locals())
 
     def count_crossings(self, X):
         """Number of (row, adjacent level pair) where the raw per-level fits cross (before rearrangement)."""
