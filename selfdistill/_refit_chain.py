@@ -28,17 +28,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import has_fit_parameter
 
+from . import _validation as checks
 from ._progress import progress
 from ._selection import one_standard_error_choice
-from ._validation import (
-    Boolean,
-    Converter,
-    HasMethods,
-    InstanceOf,
-    Interval,
-    Options,
-    check_finite_vector,
-)
 
 __all__ = [
     "STEP_CONSTRAINTS",
@@ -55,7 +47,7 @@ __all__ = [
 
 def check_xi_grid(values, name: str = "xi_grid") -> np.ndarray:
     """Return the candidate teacher weights as a non-empty finite 1-D float array."""
-    grid = check_finite_vector(values, name)
+    grid = checks.check_finite_vector(values, name)
     if grid.size == 0:
         raise ValueError(f"{name} is empty; give at least one candidate xi, e.g. (0, 0.5, 1).")
     return grid
@@ -65,16 +57,19 @@ def check_xi_grid(values, name: str = "xi_grid") -> np.ndarray:
 #: sequence of per-step weights, or "cv" with ``n_steps`` steps each chosen from ``xi_grid`` by
 #: ``cv``-fold cross-validation.
 STEP_CONSTRAINTS = {
-    "xi": [Options("cv"), Converter(check_finite_vector, "a sequence of numbers (one teacher weight per step)")],
-    "n_steps": [Interval(numbers.Integral, 0, None)],
-    "xi_grid": [Converter(check_xi_grid, "a non-empty 1-D sequence of numbers")],
+    "xi": [
+        checks.Options("cv"),
+        checks.Converter(checks.check_finite_vector, "a sequence of numbers (one teacher weight per step)"),
+    ],
+    "n_steps": [checks.Interval(numbers.Integral, 0, None)],
+    "xi_grid": [checks.Converter(check_xi_grid, "a non-empty 1-D sequence of numbers")],
     "cv": [
         None,
-        Interval(numbers.Integral, 2, None),
-        HasMethods("split"),
-        InstanceOf(Iterable, "an iterable of (train, test) index pairs"),
+        checks.Interval(numbers.Integral, 2, None),
+        checks.HasMethods("split"),
+        checks.InstanceOf(Iterable, "an iterable of (train, test) index pairs"),
     ],
-    "verbose": [Boolean()],
+    "verbose": [checks.Boolean()],
 }
 
 

@@ -11,13 +11,13 @@ def test_fragment_is_reindented_for_methods_and_functions():
         def predict(self, X):
             """Predict.
 
-            Parameters
-            ----------
-            %(X_predict)s
-
             Notes
             -----
             Percent signs elsewhere stay: 5 % of %(rows)s.
+
+            Parameters
+            ----------
+            %(X_predict)s
             """
 
     @fill_doc(extra="e : int\n    An e.")
