@@ -32,6 +32,8 @@ DOCS: dict[str, str] = {
     Non-negative weights (a weight w counts a row w times); None means unit weights.""",
     "X_predict": """X : array-like of shape (n_samples, n_features)
     Samples.""",
+    "y_class_conditional": """y : array-like of shape (n_samples,), scalar or None
+    Class labels for a class-conditional teacher.""",
     "returns_self": """self : object
     The fitted estimator.""",
     # quantile and SDRN estimators (issue 16, helper q16)

@@ -47,7 +47,7 @@ from ._risk import KrylovSolution, LeastSquaresForm, krylov_basis
 _LOO_CHUNK_ELEMENTS = 4_000_000  # rows x r x targets per block of the LOO iterates (~32 MB)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SpectralSmoother:
     """What the tuning criteria need to know about a fitted spectral smoother.
 
@@ -79,14 +79,15 @@ class SpectralSmoother:
         Total validation weight (n_val for unit weights).
     """
 
+    # keyword-only, so each spectral quantity sits beside the row-space one the loo criterion uses
     ell: np.ndarray
+    left: np.ndarray | None = None
     z: np.ndarray
+    y_tilde: np.ndarray | None = None
     y_perp_sq: np.ndarray
+    root_w: np.ndarray | None = None
     n: float
     p0: int
-    left: np.ndarray | None = None
-    y_tilde: np.ndarray | None = None
-    root_w: np.ndarray | None = None
     val_map: np.ndarray | None = None
     y_val: np.ndarray | None = None
     val_weight: float | None = None

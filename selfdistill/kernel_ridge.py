@@ -211,20 +211,9 @@ class SelfDistilledKernelRidgeCV(SpectralCVMixin, _KernelSDMixin, RegressorMixin
     _parameter_constraints = {**TUNING_PARAMS, **KERNEL_PARAMS}
 
     def __init__(
-        self,
-        alphas=DEFAULT_ALPHAS,
-        n_steps=(0, 1, 2),
-        tuning="crossfit",
-        one_shot="ridge_path",
-        noise_var=None,
-        validation_fraction=0.3,
-        random_state=None,
-        cv=5,
-        kernel="rbf",
-        gamma=None,
-        degree=3,
-        coef0=1,
-        kernel_params=None,
+        self, alphas=DEFAULT_ALPHAS, n_steps=(0, 1, 2), tuning="crossfit", one_shot="ridge_path",
+        noise_var=None, validation_fraction=0.3, random_state=None, cv=5, kernel="rbf", gamma=None,
+        degree=3, coef0=1, kernel_params=None,
     ):
         self._store_params(locals())
 

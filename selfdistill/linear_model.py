@@ -360,16 +360,8 @@ class SelfDistilledRidgeCV(SpectralCVMixin, _LinearSDMixin, RegressorMixin, Base
     _parameter_constraints = {**TUNING_PARAMS, **INTERCEPT_PARAMS}
 
     def __init__(
-        self,
-        alphas=DEFAULT_ALPHAS,
-        n_steps=(0, 1, 2),
-        tuning="crossfit",
-        one_shot="ridge_path",
-        fit_intercept=True,
-        noise_var=None,
-        validation_fraction=0.3,
-        random_state=None,
-        cv=5,
+        self, alphas=DEFAULT_ALPHAS, n_steps=(0, 1, 2), tuning="crossfit", one_shot="ridge_path",
+        fit_intercept=True, noise_var=None, validation_fraction=0.3, random_state=None, cv=5,
     ):
         self._store_params(locals())
 

@@ -20,6 +20,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.utils import TransformerTags, check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
 from .._progress import progress
 from .._torch import (
     draw_seed,
@@ -295,38 +296,14 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
     """
 
     def __init__(
-        self,
-        teacher,
-        n_student_steps=1,
-        student_timesteps=None,
-        dfake_gen_update_ratio=5,
-        dm_loss_weight=1.0,
-        gan=True,
-        gen_gan_weight=3e-3,
-        disc_gan_weight=1e-2,
-        diffusion_gan_max_t=None,
-        backward_simulation=True,
-        min_t=0.02,
-        max_t=0.98,
-        dm_normalizer="sample",
-        regression_weight=0.0,
-        n_regression_pairs=4096,
-        regression_teacher_steps=40,
-        regression_pretrain_iter=0,
-        generator_init="teacher",
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        weight_decay=0.01,
-        warmup=100,
-        lr_schedule="constant",
-        ema_decay=0.0,
-        max_grad_norm=10.0,
-        max_iter=3000,
-        batch_size=256,
-        device="cpu",
-        dtype="float64",
-        random_state=None,
-        verbose=False,
+        self, teacher, n_student_steps=1, student_timesteps=None, dfake_gen_update_ratio=5,
+        dm_loss_weight=1.0, gan=True, gen_gan_weight=3e-3, disc_gan_weight=1e-2,
+        diffusion_gan_max_t=None, backward_simulation=True, min_t=0.02, max_t=0.98,
+        dm_normalizer="sample", regression_weight=0.0, n_regression_pairs=4096,
+        regression_teacher_steps=40, regression_pretrain_iter=0, generator_init="teacher", lr=1e-3,
+        betas=(0.9, 0.999), weight_decay=0.01, warmup=100, lr_schedule="constant", ema_decay=0.0,
+        max_grad_norm=10.0, max_iter=3000, batch_size=256, device="cpu", dtype="float64",
+        random_state=None, verbose=False,
     ):
         self._store_params(locals())
 
@@ -608,6 +585,7 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------ generation
+    @fill_doc
     def transform(self, Z, y=None) -> np.ndarray:
         """Map noise to samples deterministically.
 
@@ -617,8 +595,7 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
             Standard normal noise: the first ``n_features`` columns are the initial noise
             :math:`z` (the generator sees :math:`\\sigma_{\\max} z`), block ``j >= 1`` is the fresh
             noise used to re-noise before student step ``j``.
-        y : array-like of shape (n_samples,), scalar or None
-            Class labels for a class-conditional teacher.
+        %(y_class_conditional)s
 
         Returns
         -------
@@ -649,6 +626,7 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
     @validate_params(
         {"n_samples": [COUNT], "random_state": [SEED]}
     )
+    @fill_doc
     def sample(self, n_samples: int, y=None, random_state=None) -> np.ndarray:
         """Draw ``n_samples`` from the student (``n_student_steps`` generator calls each).
 
@@ -656,8 +634,7 @@ class DMD2Distiller(ValidatedParamsMixin, BaseEstimator):
         ----------
         n_samples : int
             Number of samples.
-        y : array-like of shape (n_samples,), scalar or None
-            Class labels for a class-conditional teacher.
+        %(y_class_conditional)s
         random_state : None, int or RandomState, default=None
             Seeds the float64 numpy noise passed to :meth:`transform`.
 

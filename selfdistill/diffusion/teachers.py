@@ -22,6 +22,7 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._docstrings import fill_doc
 from .._progress import progress
 from .._torch import (
     draw_seed,
@@ -215,6 +216,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
         idx = self.label_indices(y, n_samples)
         return None if idx is None else to_tensor(idx, device=device)
 
+    @fill_doc
     def denoise(self, X, sigma, y=None) -> np.ndarray:
         """The teacher's denoiser :math:`D(x;\\sigma[, y]) \\approx E[x_0 \\mid x_t = x]`.
 
@@ -224,8 +226,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
             Noisy inputs :math:`x_t`.
         sigma : float or array-like of shape (n_samples,)
             Noise level(s), > 0.
-        y : array-like of shape (n_samples,), scalar or None
-            Class labels for a class-conditional teacher.
+        %(y_class_conditional)s
 
         Returns
         -------
@@ -247,6 +248,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
             )
         return to_numpy(out)
 
+    @fill_doc
     @validate_params(_SAMPLER)
     def sample_from_noise(
         self, Z, y=None, *, n_steps: int = 40, sampler: str = "heun"
@@ -257,8 +259,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
         ----------
         Z : array-like of shape (n_samples, n_features)
             Standard normal noise.
-        y : array-like of shape (n_samples,), scalar or None
-            Class labels for a class-conditional teacher.
+        %(y_class_conditional)s
         n_steps : int, default=40
             ODE steps ``N`` on EDM's sampler discretisation (``rho`` as for training).
         sampler : {"heun", "euler"}, default="heun"
@@ -290,6 +291,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
     @validate_params(
         {"n_samples": [COUNT], "random_state": [SEED]}
     )
+    @fill_doc
     def sample(
         self, n_samples: int, y=None, *, n_steps: int = 40, sampler: str = "heun", random_state=None
     ) -> np.ndarray:
@@ -299,8 +301,7 @@ class _EDMTeacher(ValidatedParamsMixin, BaseEstimator):
         ----------
         n_samples : int
             Number of samples.
-        y : array-like of shape (n_samples,), scalar or None
-            Class labels for a class-conditional teacher.
+        %(y_class_conditional)s
         n_steps : int, default=40
             ODE steps.
         sampler : {"heun", "euler"}, default="heun"
@@ -410,21 +411,9 @@ class DiffusionTeacher(_EDMTeacher):
     }
 
     def __init__(
-        self,
-        hidden=(128, 128, 128),
-        sigma_data=None,
-        sigma_min=0.002,
-        sigma_max=None,
-        rho=7.0,
-        n_levels=1000,
-        n_iter=5000,
-        batch_size=512,
-        lr=1e-3,
-        weight_decay=0.0,
-        device="cpu",
-        dtype="float64",
-        random_state=None,
-        verbose=False,
+        self, hidden=(128, 128, 128), sigma_data=None, sigma_min=0.002, sigma_max=None, rho=7.0,
+        n_levels=1000, n_iter=5000, batch_size=512, lr=1e-3, weight_decay=0.0, device="cpu",
+        dtype="float64", random_state=None, verbose=False,
     ):
         self._store_params(locals())
 
@@ -559,24 +548,9 @@ class GaussianMixtureTeacher(_EDMTeacher):
     }
 
     def __init__(
-        self,
-        means,
-        stds=0.1,
-        weights=None,
-        class_conditional=False,
-        sigma_min=0.002,
-        sigma_max=None,
-        rho=7.0,
-        n_levels=1000,
-        hidden=(128, 128, 128),
-        n_iter=3000,
-        batch_size=512,
-        lr=1e-3,
-        weight_decay=0.0,
-        device="cpu",
-        dtype="float64",
-        random_state=None,
-        verbose=False,
+        self, means, stds=0.1, weights=None, class_conditional=False, sigma_min=0.002,
+        sigma_max=None, rho=7.0, n_levels=1000, hidden=(128, 128, 128), n_iter=3000, batch_size=512,
+        lr=1e-3, weight_decay=0.0, device="cpu", dtype="float64", random_state=None, verbose=False,
     ):
         self._store_params(locals())
 
