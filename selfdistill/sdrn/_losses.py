@@ -21,7 +21,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import expit, log_expit, log_softmax
 
 from .._docstrings import fill_doc
 from .._validation import Interval, Options, validate_params
@@ -134,9 +134,7 @@ def softmax_cross_entropy(F: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.
 
     ``P`` may be any probability matrix (hard labels one-hot, or teacher probabilities).
     """
-    shifted = F - F.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    log_p = shifted - log_norm
+    log_p = log_softmax(F, axis=1)
     value = -(P * log_p).sum(axis=1)
     grad = np.exp(log_p) * P.sum(axis=1, keepdims=True) - P
     return value, grad
