@@ -40,7 +40,7 @@ MAX_TUNED_STEPS = 30
 #: Constraint tables (:mod:`selfdistill._validation`), one entry per ``__init__`` parameter; the
 #: estimators compose theirs from these.
 FIXED_XI_PARAMS = {
-    "alpha": [rules.Interval(numbers.Real, 0, None, closed="neither")],
+    "alpha": [rules.POSITIVE],
     "xi": [rules.Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers (one per step)")],
 }
 TUNING_PARAMS = {

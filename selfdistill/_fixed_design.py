@@ -9,7 +9,6 @@ teacher, ``noise_var`` is gamma^2.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import replace
 
@@ -35,9 +34,12 @@ from ._theory_results import (
     SeparationReport,
 )
 from ._validation import (
+    FRACTION,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
     Boolean,
     Converter,
-    Interval,
     Options,
     as_design,
     check_alpha_grid,
@@ -53,17 +55,17 @@ RISK_KINDS = ("in_sample", "parameter", "population")
 
 
 # Constraint tables shared by the engine's methods and the functions of :mod:`selfdistill.theory`.
-ALPHA = {"alpha": [Interval(numbers.Real, 0, None, closed="neither")]}
+ALPHA = {"alpha": [POSITIVE]}
 FILTER = {
     "xi": [None, Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers")],
     "xibar": [None, Converter(check_finite_vector, "a 1-D sequence of finite numbers")],
 }
 KIND = {"kind": [Options(*RISK_KINDS)]}
-N_STEPS = {"n_steps": [Interval(numbers.Integral, 0, None)]}
+N_STEPS = {"n_steps": [NON_NEGATIVE_INT]}
 ALPHAS = {"alphas": [None, Converter(check_alpha_grid, "a 1-D grid of penalties > 0")]}
 NOISE_VAR = {"noise_var": [Converter(check_noise_var, "a finite variance >= 0")]}
-RTOL = {"rtol": [Interval(numbers.Real, 0, None)]}
-ALIGN_TOL = {"align_tol": [Interval(numbers.Real, 0, 1)]}
+RTOL = {"rtol": [NON_NEGATIVE]}
+ALIGN_TOL = {"align_tol": [FRACTION]}
 
 class FixedDesignProblem:
     """A fixed-design regression problem, reduced to its spectrum, with every exact SD quantity.
@@ -94,8 +96,8 @@ class FixedDesignProblem:
     @validate_params(
         NOISE_VAR,
         {
-            "n_samples": [Interval(numbers.Real, 0, None, closed="neither")],
-            "null_energy": [Interval(numbers.Real, 0, None)],
+            "n_samples": [POSITIVE],
+            "null_energy": [NON_NEGATIVE],
         },
     )
     def __init__(

@@ -9,14 +9,12 @@ xi here; the spectral engine (:func:`selfdistill.sd_coef`) has no such problem.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.linalg
 
 from ._validation import (
+    POSITIVE,
     Converter,
-    Interval,
     as_design,
     as_targets,
     check_finite_vector,
@@ -26,7 +24,7 @@ from ._validation import (
 
 @validate_params(
     {
-        "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+        "alpha": [POSITIVE],
         "xi": [Converter(check_finite_vector, "a number or a 1-D sequence of finite numbers")],
     }
 )

@@ -61,7 +61,7 @@ STEP_CONSTRAINTS = {
         checks.Options("cv"),
         checks.Converter(checks.check_finite_vector, "a sequence of numbers (one teacher weight per step)"),
     ],
-    "n_steps": [checks.Interval(numbers.Integral, 0, None)],
+    "n_steps": [checks.NON_NEGATIVE_INT],
     "xi_grid": [checks.Converter(check_xi_grid, "a non-empty 1-D sequence of numbers")],
     "cv": [
         None,

@@ -17,7 +17,6 @@ Everything downstream needs only ``s``, ``V``, ``z = U^T y`` and ``||y||^2``.
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -26,8 +25,8 @@ import scipy.linalg
 import scipy.sparse
 
 from ._validation import (
+    POSITIVE_INT,
     Boolean,
-    Interval,
     Options,
     as_design,
     as_targets,
@@ -90,7 +89,7 @@ class SufficientStatistics:
     """
 
     @validate_params(
-        {"n_features": [Interval(numbers.Integral, 1, None)], "n_targets": [Interval(numbers.Integral, 1, None)]}
+        {"n_features": [POSITIVE_INT], "n_targets": [POSITIVE_INT]}
     )
     def __init__(self, n_features: int, n_targets: int = 1) -> None:
         self.n_features = n_features

@@ -44,6 +44,11 @@ __all__ = [
     "InstanceOf",
     "Interval",
     "Options",
+    "FRACTION",
+    "NON_NEGATIVE",
+    "NON_NEGATIVE_INT",
+    "POSITIVE",
+    "POSITIVE_INT",
     "RandomState",
     "Required",
     "ValidatedParamsMixin",
@@ -307,6 +312,15 @@ def validate_params(constraints: Mapping[str, list], *more: Mapping[str, list]):
     return decorator
 
 
+# --------------------------------------------------------------------------- shared constraints
+# The intervals most tables use, defined once.
+POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+NON_NEGATIVE = Interval(numbers.Real, 0, None)
+FRACTION = Interval(numbers.Real, 0, 1)
+POSITIVE_INT = Interval(numbers.Integral, 1, None)
+NON_NEGATIVE_INT = Interval(numbers.Integral, 0, None)
+
+
 # --------------------------------------------------------------------------- converters and array checks
 
 
@@ -516,7 +530,7 @@ def check_n_steps_grid(n_steps: Sequence[int] | int, name: str = "n_steps") -> n
 
 
 # --------------------------------------------------------------------------- seeds of numpy Generators
-# (added for the dataset functions, issue 16; use with Converter(check_generator_seed, ...))
+# (for tables of functions that draw with numpy.random.default_rng: Converter(check_generator_seed, ...))
 
 
 def check_generator_seed(seed, name: str = "random_state") -> np.random.Generator:

@@ -31,15 +31,22 @@ from ._cv_pipeline import SpectralCVMixin
 from ._docstrings import fill_doc
 from ._problems import KernelProblem
 from ._realise import step_filters
-from ._validation import HasMethods, InstanceOf, Interval, ValidatedParamsMixin
+from ._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    HasMethods,
+    InstanceOf,
+    Interval,
+    ValidatedParamsMixin,
+)
 from .linear_model import DEFAULT_ALPHAS
 
 #: Constraint table of the kernel parameters (those sklearn's ``KernelRidge`` refuses are refused
 #: before any kernel is computed).
 KERNEL_PARAMS = {
     "kernel": [InstanceOf(str, "a kernel name of sklearn's pairwise_kernels"), HasMethods("__call__")],
-    "gamma": [None, Interval(numbers.Real, 0, None, closed="neither")],
-    "degree": [Interval(numbers.Real, 0, None)],
+    "gamma": [None, POSITIVE],
+    "degree": [NON_NEGATIVE],
     "coef0": [Interval(numbers.Real)],
     "kernel_params": [None, InstanceOf(Mapping, "a dict of keyword arguments of the kernel")],
 }

@@ -61,6 +61,7 @@ from ._theory_results import (
     SeparationReport,
 )
 from ._validation import (
+    POSITIVE_INT,
     Converter,
     InstanceOf,
     Interval,
@@ -437,7 +438,7 @@ _SEED = [
     NOISE_VAR,
     ALPHA,
     KIND,
-    {"xi": FILTER["xi"], "n_draws": [Interval(numbers.Integral, 1, None)], "random_state": _SEED},
+    {"xi": FILTER["xi"], "n_draws": [POSITIVE_INT], "random_state": _SEED},
 )
 def simulate_risk(
     X,

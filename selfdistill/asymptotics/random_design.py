@@ -23,6 +23,9 @@ from scipy.optimize import brentq
 from .. import _filters
 from .._docstrings import fill_doc
 from .._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
     Converter,
     InstanceOf,
     Interval,
@@ -218,7 +221,7 @@ def _shape(values: np.ndarray, shape: tuple):
 
 
 @validate_params(
-    {"n_features": [Interval(numbers.Integral, 1, None)], "rho": [Interval(numbers.Real, -1, 1, closed="neither")]}
+    {"n_features": [POSITIVE_INT], "rho": [Interval(numbers.Real, -1, 1, closed="neither")]}
 )
 def ar1_eigenvalues(n_features: int, rho: float) -> np.ndarray:
     """Eigenvalues of the AR(1) covariance ``Sigma_ij = rho^|i-j|`` (closed form, descending).
@@ -293,9 +296,9 @@ class RandomDesignSD:
 
     @validate_params(
         {
-            "aspect_ratio": [Interval(numbers.Real, 0, None, closed="neither")],
-            "noise_var": [Interval(numbers.Real, 0, None)],
-            "signal_energy": [None, Interval(numbers.Real, 0, None)],
+            "aspect_ratio": [POSITIVE],
+            "noise_var": [NON_NEGATIVE],
+            "signal_energy": [None, NON_NEGATIVE],
         }
     )
     def __init__(self, eigenvalues, signal, aspect_ratio, noise_var, *, signal_energy=None) -> None:

@@ -24,14 +24,13 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import importlib.resources
-import numbers
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .._validation import Converter, Interval, validate_params
+from .._validation import POSITIVE_INT, Converter, validate_params
 from ._ts_format import TsData, read_ts
 from .uci import DataUnavailableError
 
@@ -156,7 +155,7 @@ def _check_window_count(n_windows: int, length: int, what: str) -> None:
                          f"got {n_windows}.")
 
 
-_N_WINDOWS = Interval(numbers.Integral, 1, None)
+_N_WINDOWS = POSITIVE_INT
 
 
 @validate_params({"name": [Converter(_lookup, "a key of BCI_DATASETS")], "n_windows": [_N_WINDOWS]})

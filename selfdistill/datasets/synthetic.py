@@ -28,8 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import (
+    POSITIVE,
+    POSITIVE_INT,
     Converter,
-    Interval,
     check_generator_seed,
     check_noise_var,
     check_theta_star,
@@ -38,12 +39,10 @@ from .._validation import (
 
 __all__ = ["FixedDesign", "make_fixed_design", "power_law_singular_values"]
 
-_POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
-_COUNT = Interval(numbers.Integral, 1, None)
 _SEED = Converter(check_generator_seed, "a seed of numpy.random.default_rng")
 
 
-@validate_params({"r": [_COUNT], "s_first": [_POSITIVE], "s_last": [_POSITIVE]})
+@validate_params({"r": [POSITIVE_INT], "s_first": [POSITIVE], "s_last": [POSITIVE]})
 
 
 def power_law_singular_values(r, s_first=1.0, s_last=0.8):
@@ -128,7 +127,7 @@ class FixedDesign:
         """Noise-free labels ``X @ theta_star``."""
         return self.X @ self.theta_star
 
-    @validate_params({"random_state": [_SEED], "n_draws": [_COUNT, None]})
+    @validate_params({"random_state": [_SEED], "n_draws": [POSITIVE_INT, None]})
     def sample_y(self, random_state=None, n_draws=None) -> np.ndarray:
         """Draw labels ``y = X theta* + eps`` with ``eps ~ N(0, noise_var I)``.
 
@@ -172,8 +171,8 @@ def _check_singular_values(singular_values, name: str = "singular_values") -> np
 @validate_params(
     {
         "singular_values": [Converter(_check_singular_values, "positive, non-increasing numbers")],
-        "n_samples": [_COUNT, None],
-        "n_features": [_COUNT, None],
+        "n_samples": [POSITIVE_INT, None],
+        "n_features": [POSITIVE_INT, None],
         "noise_var": [Converter(check_noise_var, "a finite variance >= 0")],
         "random_state": [_SEED],
     }

@@ -19,7 +19,6 @@ small result object), so they can score any generator: the diffusion teachers an
 from __future__ import annotations
 
 import functools
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ from scipy.spatial.distance import cdist
 from sklearn.utils import check_array
 
 from .._docstrings import fill_doc
-from .._validation import Boolean, Converter, Interval, validate_params
+from .._validation import POSITIVE, POSITIVE_INT, Boolean, Converter, validate_params
 
 __all__ = [
     "MixtureModeMetrics",
@@ -66,7 +65,6 @@ def _as_sample_pair(X, Y, y_name: str = "Y") -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-_POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
 
 #: The two samples that a distance compares (numpydoc fragment, see ``fill_doc``).
 _PAIR_DOCS = {
@@ -143,7 +141,7 @@ def _median_heuristic(X: np.ndarray, Y: np.ndarray) -> float:
     return float(np.median(positive))
 
 
-@validate_params({"bandwidth": [None, _POSITIVE], "unbiased": [Boolean()]})
+@validate_params({"bandwidth": [None, POSITIVE], "unbiased": [Boolean()]})
 @fill_doc(**_PAIR_DOCS)
 def mmd_rbf(X, Y, *, bandwidth: float | None = None, unbiased: bool = False) -> float:
     r"""Squared maximum mean discrepancy with the Gaussian kernel.
@@ -221,7 +219,7 @@ class MixtureModeMetrics:
     n_modes: int
 
 
-@validate_params({"std": [_POSITIVE], "n_std": [_POSITIVE]})
+@validate_params({"std": [POSITIVE], "n_std": [POSITIVE]})
 def mixture_mode_metrics(X, centers, std: float, *, weights=None, n_std: float = 3.0):
     r"""On-mode fraction and mode-weight error of a sample from a mixture of isotropic Gaussians.
 
@@ -353,7 +351,7 @@ def _inside_manifold(points: np.ndarray, support: np.ndarray, radii: np.ndarray)
     return inside
 
 
-@validate_params({"k": [Interval(numbers.Integral, 1, None)]})
+@validate_params({"k": [POSITIVE_INT]})
 def precision_recall_knn(X_generated, X_real, *, k: int = 3) -> PrecisionRecall:
     r"""Improved precision and recall of a generator (Kynkaanniemi et al., NeurIPS 2019).
 

@@ -12,6 +12,7 @@ from .._docstrings import fill_doc
 from .._prediction import PROBABILISTIC_CLASSIFIER
 from .._refit_chain import fit_with_weights, mixed_target, squared_loss_chain
 from .._validation import (
+    POSITIVE_INT,
     Boolean,
     HasMethods,
     Interval,
@@ -40,7 +41,7 @@ VARIANTS = ("ban", "cwtm", "dkpp")
 
 #: The parameters both Born-Again estimators have.
 _GENERATION_CONSTRAINTS = {
-    "n_generations": [Interval(numbers.Integral, 1, None)],
+    "n_generations": [POSITIVE_INT],
     "xi": [Interval(numbers.Real)],
     "ensemble": [Boolean()],
     "random_state": [RandomState()],

@@ -14,6 +14,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._docstrings import DOCS, fill_doc
 from .._prediction import ClassScoresMixin
 from .._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
     Boolean,
     Interval,
     ValidatedParamsMixin,
@@ -90,10 +93,10 @@ class SoftTargetLogisticRegression(ClassScoresMixin, ValidatedParamsMixin, Class
     """
 
     _parameter_constraints = {
-        "alpha": [Interval(numbers.Real, 0, None)],
+        "alpha": [NON_NEGATIVE],
         "fit_intercept": [Boolean()],
-        "max_iter": [Interval(numbers.Integral, 1, None)],
-        "tol": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_iter": [POSITIVE_INT],
+        "tol": [POSITIVE],
     }
 
     def __init__(self, alpha=1e-4, fit_intercept=True, max_iter=1000, tol=1e-6):

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import numbers
 import warnings
 
 import numpy as np
@@ -17,14 +16,20 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._validation import Converter, Interval, RandomState, check_sample_weight, validate_params
+from .._validation import (
+    POSITIVE,
+    Converter,
+    RandomState,
+    check_sample_weight,
+    validate_params,
+)
 
 #: Rows of a probability matrix must sum to 1 within this absolute tolerance.
 ROW_SUM_ATOL = 1e-6
 
 
 #: The distillation temperature ``T`` of every table and function of :mod:`selfdistill.kd`.
-TEMPERATURE = Interval(numbers.Real, 0, None, closed="neither")
+TEMPERATURE = POSITIVE
 
 
 def require_xi_in_unit_interval(xi: float, reason: str) -> float:

@@ -20,13 +20,20 @@ reconstruction (UNCONFIRMED):
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from .._validation import Converter, InstanceOf, Interval, Options, RandomState, validate_params
+from .._validation import (
+    FRACTION,
+    POSITIVE_INT,
+    Converter,
+    InstanceOf,
+    Options,
+    RandomState,
+    validate_params,
+)
 
 SCHEDULES = ("linear", "cosine", "step", "constant")
 CURRICULA = ("easy_to_hard", "random", "hard_to_easy")
@@ -55,13 +62,13 @@ def check_pacing(pacing, name: str = "pacing") -> tuple[float, float] | None:
 
 
 #: Constraints of the schedule parameters, shared by :func:`xi_schedule` and the estimator.
-TEACHER_WEIGHT = Interval(numbers.Real, 0, 1)
+TEACHER_WEIGHT = FRACTION
 SCHEDULE = [Options(*SCHEDULES), InstanceOf(Callable, "a callable s(u) on [0, 1]")]
 PACING = [Converter(check_pacing, "None or a pair (g0, f)")]
 
 
 @validate_params({
-    "n_epochs": [Interval(numbers.Integral, 1, None)],
+    "n_epochs": [POSITIVE_INT],
     "xi_start": [TEACHER_WEIGHT],
     "xi_end": [TEACHER_WEIGHT],
     "schedule": SCHEDULE,
@@ -100,7 +107,7 @@ def xi_schedule(n_epochs: int, xi_start: float = 0.1, xi_end: float = 0.9,
     return xis
 
 
-@validate_params({"n_epochs": [Interval(numbers.Integral, 1, None)], "pacing": PACING})
+@validate_params({"n_epochs": [POSITIVE_INT], "pacing": PACING})
 def pacing_fractions(n_epochs: int, pacing) -> np.ndarray:
     """Fraction of the training set visible in every epoch (baby steps).
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +14,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._docstrings import fill_doc
 from .._prediction import ClassScoresMixin
 from .._torch import draw_seed, resolve_device, seeded_init, torch_generator
-from .._validation import InstanceOf, Interval, RandomState, ValidatedParamsMixin
+from .._validation import (
+    NON_NEGATIVE,
+    POSITIVE,
+    POSITIVE_INT,
+    InstanceOf,
+    RandomState,
+    ValidatedParamsMixin,
+)
 from ._training import TrainingConfig, train_module
 
 
@@ -39,11 +45,11 @@ random_state : int, RandomState, Generator or None, default=None
 
 #: Constraints of the training parameters every torch classifier has (subclasses add theirs).
 TRAINING_CONSTRAINTS = {
-    "epochs": [Interval(numbers.Integral, 1, None)],
-    "batch_size": [Interval(numbers.Integral, 1, None)],
-    "lr": [Interval(numbers.Real, 0, None, closed="neither")],
-    "weight_decay": [Interval(numbers.Real, 0, None)],
-    "grad_clip": [None, Interval(numbers.Real, 0, None, closed="neither")],
+    "epochs": [POSITIVE_INT],
+    "batch_size": [POSITIVE_INT],
+    "lr": [POSITIVE],
+    "weight_decay": [NON_NEGATIVE],
+    "grad_clip": [None, POSITIVE],
     "device": [InstanceOf((str, torch.device), "a device name ('cpu', 'cuda', 'cuda:1') or a torch.device")],
     "random_state": [RandomState()],
 }

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 import torch.nn.functional as F
 
-from .._validation import Interval, validate_params
+from .._validation import FRACTION, POSITIVE, validate_params
 
 
 @validate_params({
-    "xi": [Interval(numbers.Real, 0, 1)],
-    "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+    "xi": [FRACTION],
+    "temperature": [POSITIVE],
 })
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                       targets: torch.Tensor, xi: float, temperature: float) -> torch.Tensor:

@@ -9,7 +9,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docstrings import fill_doc
-from .._validation import Interval
+from .._validation import POSITIVE_INT, Interval
 from ._binary import LDCBinaryModel, quantize
 from ._estimator import TRAINING_CONSTRAINTS, TorchClassifierBase, training_parameters_doc
 from ._ldc_network import LDCNetwork
@@ -86,10 +86,10 @@ class LDCClassifier(TorchClassifierBase):
     """
 
     _parameter_constraints = {
-        "d_value": [Interval(numbers.Integral, 1, None)],
-        "d_feature": [Interval(numbers.Integral, 1, None)],
+        "d_value": [POSITIVE_INT],
+        "d_feature": [POSITIVE_INT],
         "n_levels": [Interval(numbers.Integral, 2, None)],
-        "hidden": [Interval(numbers.Integral, 1, None)],
+        "hidden": [POSITIVE_INT],
         **TRAINING_CONSTRAINTS,
     }
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -13,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docstrings import fill_doc
 from .._prediction import PROBABILISTIC_CLASSIFIER, ClassScoresMixin
-from .._validation import InstanceOf, Interval, Options, RandomState, ValidatedParamsMixin
+from .._validation import POSITIVE, InstanceOf, Options, RandomState, ValidatedParamsMixin
 from ._curriculum import (
     CURRICULA,
     DIFFICULTIES,
@@ -123,7 +121,7 @@ class ScheduledKDClassifier(ClassScoresMixin, ValidatedParamsMixin, ClassifierMi
         "xi_start": [TEACHER_WEIGHT],
         "xi_end": [TEACHER_WEIGHT],
         "schedule": SCHEDULE,
-        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "temperature": [POSITIVE],
         "curriculum": [Options(*CURRICULA)],
         "pacing": PACING,
         "difficulty": [Options(*DIFFICULTIES)],

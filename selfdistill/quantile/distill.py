@@ -28,6 +28,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docstrings import fill_doc
 from .._validation import (
+    POSITIVE,
+    POSITIVE_INT,
     Boolean,
     Converter,
     HasMethods,
@@ -40,7 +42,6 @@ from ._checks import FIT_DOCS, check_fit_data, check_identified
 from ._lp import check_loss, quantile_lp
 
 _LEVEL = [Interval(numbers.Real, 0, 1, closed="neither")]
-_POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
 
 
 def _as_unit_weights(xi, name):
@@ -171,7 +172,7 @@ class QuantileSelfDistillation(ValidatedParamsMixin, RegressorMixin, BaseEstimat
         "quantile": _LEVEL,
         "xi": [Converter(_as_unit_weight, "a number in [0, 1]")],
         "mode": [Options("pointwise", "distributional")],
-        "n_pseudo": [Interval(numbers.Integral, 1, None)],
+        "n_pseudo": [POSITIVE_INT],
         "prefit": [Boolean()],
     }
 
@@ -329,20 +330,20 @@ class SelfDistilledKernelQuantileRegressor(ValidatedParamsMixin, RegressorMixin,
 
     _parameter_constraints = {
         "quantile": _LEVEL,
-        "alpha": _POSITIVE,
+        "alpha": [POSITIVE],
         "xi": [Converter(_as_unit_weights_or_cv, "a sequence of numbers in [0, 1] or 'cv'")],
-        "n_steps": [Interval(numbers.Integral, 1, None)],
+        "n_steps": [POSITIVE_INT],
         "xi_grid": [Converter(_as_xi_grid, "a non-empty sequence of numbers in [0, 1]")],
         "cv": [
             Interval(numbers.Integral, 2, None), HasMethods("split", "get_n_splits"),
             InstanceOf(Iterable, "an iterable of (train, test) splits"),
         ],
         "kernel": [Options(*sorted(kernel_metrics())), InstanceOf(Callable, "a callable k(x, y)")],
-        "gamma": [None, *_POSITIVE],
+        "gamma": [None, POSITIVE],
         "random_state": [
             None, Interval(numbers.Integral, 0, 2**32 - 1), InstanceOf(np.random.RandomState, "a numpy RandomState"),
         ],
-        "student_alpha": [None, *_POSITIVE],
+        "student_alpha": [None, POSITIVE],
     }
 
     def __init__(self, quantile=0.5, alpha=1.0, xi=(0.5,), n_steps=1, xi_grid=(0.0, 0.25, 0.5, 0.75),

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docstrings import fill_doc
 from .._validation import (
+    POSITIVE_INT,
     Boolean,
     Converter,
     Interval,
@@ -38,8 +39,6 @@ from ._checks import (
 from ._joint_model import BASE_LAWS, JointModel, nu_from_z
 from ._lp import standardised_hull
 from ._mcmc import adaptive_metropolis, effective_sample_size, fit_map
-
-_POSITIVE_INT = [Interval(numbers.Integral, 1, None)]
 
 
 class JointQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator):
@@ -133,11 +132,11 @@ class JointQuantileRegressor(ValidatedParamsMixin, RegressorMixin, BaseEstimator
         "nu": [None, Interval(numbers.Real, 0.5, None, closed="neither")],
         "n_knots": [Interval(numbers.Integral, 2, None)],
         "tau_step": [Converter(as_tau_step, "1/(2k) for an integer k")],
-        "n_samples": _POSITIVE_INT,
-        "thin": _POSITIVE_INT,
+        "n_samples": [POSITIVE_INT],
+        "thin": [POSITIVE_INT],
         "hull_points": [None, Converter(as_points, "a finite array of shape (n_points, n_features)")],
         "quantiles": [Converter(as_levels, "a level or levels in (0, 1)")],
-        "max_iter": _POSITIVE_INT,
+        "max_iter": [POSITIVE_INT],
         "random_state": [RandomState()],
         "progress": [Boolean()],
     }

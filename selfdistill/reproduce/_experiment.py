@@ -11,7 +11,6 @@ never calls an experiment, so calls go one way: runner -> experiment -> template
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,15 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import Boolean, InstanceOf, Interval, Options, check_params
+from .._validation import POSITIVE_INT, Boolean, InstanceOf, Options, check_params
 
 #: The settings of every run, checked once when a context is made (the CLI reports a refusal as a
 #: usage error).
 CONTEXT_CONSTRAINTS = {
     "out_dir": [InstanceOf((str, os.PathLike), "a folder path")],
     "data_dir": [None, InstanceOf((str, os.PathLike), "a folder path")],
-    "seeds": [None, Interval(numbers.Integral, 1, None)],
-    "jobs": [Interval(numbers.Integral, 1, None)],
+    "seeds": [None, POSITIVE_INT],
+    "jobs": [POSITIVE_INT],
     "quick": [Boolean()],
     "progress": [Boolean()],
 }

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import numbers
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -36,7 +35,7 @@ from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 from .._progress import progress
-from .._validation import Interval, Options, check_params
+from .._validation import POSITIVE_INT, Options, check_params
 from ..datasets.real import REAL_DATASETS, load_real
 
 #: The grid shared by RidgeCV and every self-distilled configuration (factor 10, 1e-3 .. 1e5).
@@ -106,8 +105,8 @@ def make_sd_estimator(config: dict, alphas: tuple, steps: tuple, seed: int):
 #: Declarative checks of the benchmark settings (one feature mode per entry of ``features``).
 _FEATURE_CONSTRAINTS = {"features": [Options(*FEATURE_MODES)]}
 _RUN_CONSTRAINTS = {
-    "max_rows": [None, Interval(numbers.Integral, 1, None)],
-    "n_jobs": [Interval(numbers.Integral, 1, None)],
+    "max_rows": [None, POSITIVE_INT],
+    "n_jobs": [POSITIVE_INT],
 }
 _SIGNAL_CONSTRAINTS = {"signal": [Options("u1", "u1+u2")]}
 

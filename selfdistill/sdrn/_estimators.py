@@ -23,6 +23,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._docstrings import fill_doc
 from .._validation import (
+    POSITIVE,
+    POSITIVE_INT,
     Boolean,
     Interval,
     Options,
@@ -45,9 +47,7 @@ from ._sparse_grid import auto_level, auto_mult_depth, sparse_grid
 MODES = ("sparse_grid", "trainable")
 
 
-_POSITIVE = [Interval(numbers.Real, 0, None, closed="neither")]
-_POSITIVE_INT = [Interval(numbers.Integral, 1, None)]
-_AUTO_OR_POSITIVE_INT = [Options("auto"), Interval(numbers.Integral, 1, None)]
+_AUTO_OR_POSITIVE_INT = [Options("auto"), POSITIVE_INT]
 
 
 def _sdrn_constraints(losses: tuple[str, ...]) -> dict[str, list]:
@@ -55,17 +55,17 @@ def _sdrn_constraints(losses: tuple[str, ...]) -> dict[str, list]:
     return {
         "loss": [Options(*losses)],
         "tau": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "huber_delta": _POSITIVE,
+        "huber_delta": [POSITIVE],
         "level": _AUTO_OR_POSITIVE_INT,
         "mult_depth": _AUTO_OR_POSITIVE_INT,
-        "alpha": _POSITIVE,
+        "alpha": [POSITIVE],
         "penalty": [Options("auto", "l1", "l2")],
         "mode": [Options(*MODES)],
         "scale_inputs": [Boolean()],
-        "max_iter": _POSITIVE_INT,
-        "n_epochs": _POSITIVE_INT,
-        "learning_rate": _POSITIVE,
-        "batch_size": _POSITIVE_INT,
+        "max_iter": [POSITIVE_INT],
+        "n_epochs": [POSITIVE_INT],
+        "learning_rate": [POSITIVE],
+        "batch_size": [POSITIVE_INT],
         "random_state": [RandomState()],
     }
 

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.special import expit, log_expit, log_softmax
 
 from .._docstrings import fill_doc
-from .._validation import Interval, Options, validate_params
+from .._validation import POSITIVE, Interval, Options, validate_params
 
 REGRESSION_LOSSES = ("squared", "absolute", "quantile", "huber")
 CLASSIFICATION_LOSSES = ("logistic", "hinge")
@@ -51,7 +51,7 @@ _MARGIN = {
 _RESIDUAL_CONSTRAINTS = {
     "loss": [Options(*REGRESSION_LOSSES)],
     "tau": [Interval(numbers.Real, 0, 1, closed="neither")],
-    "delta": [Interval(numbers.Real, 0, None, closed="neither")],
+    "delta": [POSITIVE],
 }
 _MARGIN_CONSTRAINTS = {"loss": [Options(*CLASSIFICATION_LOSSES)]}
 

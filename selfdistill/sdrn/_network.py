@@ -27,13 +27,12 @@ Each block connects only its own inputs: the network is sparse by construction, 
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import Interval, Options, validate_params
+from .._validation import POSITIVE_INT, Options, validate_params
 from ._sparse_grid import Factor
 
 
@@ -245,7 +244,7 @@ def _tree_stages(n_factors: int) -> int:
     return 0 if n_factors <= 1 else math.ceil(math.log2(n_factors))
 
 
-@validate_params({"mult_depth": [Interval(numbers.Integral, 1, None)]})
+@validate_params({"mult_depth": [POSITIVE_INT]})
 def build_network(basis, mult_depth: int, scale: np.ndarray, offset: np.ndarray) -> SparseReLUNetwork:
     """Assemble the network for the basis functions ``basis`` (tuples of :class:`Factor`).
 
@@ -314,7 +313,7 @@ def build_network(basis, mult_depth: int, scale: np.ndarray, offset: np.ndarray)
                              meta={"mult_depth": m, "n_stages": n_stages, "n_basis": len(functions) + 1})
 
 
-@validate_params({"kind": [Options("square", "multiply")], "mult_depth": [Interval(numbers.Integral, 1, None)]})
+@validate_params({"kind": [Options("square", "multiply")], "mult_depth": [POSITIVE_INT]})
 def block_network(kind: str, mult_depth: int) -> SparseReLUNetwork:
     """A stand-alone block for checks: ``"square"`` (input t) or ``"multiply"`` (inputs x, y).
 

@@ -20,21 +20,20 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import Interval, validate_params
+from .._validation import NON_NEGATIVE_INT, POSITIVE_INT, validate_params
 
 #: Level rule: the finest mesh 2^-(L-1) shrinks like n^(-1/LEVEL_RATE_DENOMINATOR).
 LEVEL_RATE_DENOMINATOR = 4
 
 _GRID_CONSTRAINTS = {
-    "level": [Interval(numbers.Integral, 0, None)],
-    "n_features": [Interval(numbers.Integral, 1, None)],
+    "level": [NON_NEGATIVE_INT],
+    "n_features": [POSITIVE_INT],
 }
-_SAMPLE_SIZE = [Interval(numbers.Integral, 0, None)]
+_SAMPLE_SIZE = [NON_NEGATIVE_INT]
 
 
 def level_size(level: int) -> int:
