@@ -132,8 +132,8 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
                 data.X, data.y, data.sw, params.alphas, steps, folds, params.one_shot,
             )
     sm = problem.smoother
-    candidates, status = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
-    order = _crossfit_preference(candidates, status, scores, steps)
+    candidates, status, mse = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
+    order = _crossfit_preference(mse, np.tile(params.steps, len(params.alphas)), status, scores)
     ridge_col = ridge_index * len(steps) + steps.index(0) if 0 in steps else None
     notes = [] if order else ["no candidate of n_steps survived cross-fitting"]
     if ridge_col is None:  # ridge (k = 0) is the safe fallback even when the grid lacks it
@@ -153,52 +153,46 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
 def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo):
     """Candidates refitted on all rows (xi by one-shot GCV), scored by their cross-fitted error.
 
-    Returns the candidates and ``{column: why it may not be selected}``.
+    Returns the candidates, ``{column: why it may not be selected}`` and the scores (array).
     """
-    steps = [int(k) for k in params.steps]
     refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot,
                           solved=None if scores is None else scores.full_grid, report_both=False)
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
-    status = {}
-    for col, cand in enumerate(refit):  # the refits, scored by their cross-fitted error
+    for cand, value in zip(refit, mse.tolist(), strict=True):  # the refits, scored by their cross-fitted error
         cand.extra["mse_refit_gcv"] = cand.mse
-        cand.mse = float(mse[col])
-        if cand.n_steps == 0 and col // len(steps) != ridge_index:
-            status[col] = "ridge alpha is chosen by leave-one-out, as RidgeCV"
-        elif scores is None:
-            continue
-        elif cand.n_steps and scores.failed[col]:
-            status[col] = scores.reasons[col]
-        elif cand.n_steps and cand.extra.get("undefined"):
-            status[col] = "one-shot GCV undefined on all rows"
-    return refit, status
+        cand.mse = value
+    n_steps = np.tile(params.steps, len(params.alphas))
+    column = np.arange(n_steps.size)
+    status = dict.fromkeys(np.flatnonzero((n_steps == 0) & (column // len(params.steps) != ridge_index)).tolist(),
+                           "ridge alpha is chosen by leave-one-out, as RidgeCV")
+    if scores is not None:
+        failed = (n_steps > 0) & scores.failed
+        status.update((col, scores.reasons[col]) for col in np.flatnonzero(failed).tolist())
+        status.update((col, "one-shot GCV undefined on all rows") for col in np.flatnonzero(n_steps > 0).tolist()
+                      if not failed[col] and refit[col].extra.get("undefined"))
+    return refit, status, mse
 
 
-def _crossfit_preference(candidates, status: dict, scores, steps) -> list[int]:
-    """Columns in order of preference: the one-SE choice first, then the best of each k."""
-    mse = np.array([c.mse for c in candidates])
-    n_steps = np.array([c.n_steps for c in candidates])
+def _crossfit_preference(mse: np.ndarray, n_steps: np.ndarray, status: dict, scores) -> list[int]:
+    """Columns in order of preference: the one-SE choice first, then the best of each k (fewest
+    steps first); ``mse`` and ``n_steps`` of every column."""
     ok = np.isfinite(mse)
     ok[list(status)] = False
     eligible = np.flatnonzero(ok)
     if scores is None:
-        return [int(c) for c in eligible[:1]]
+        return eligible[:1].tolist()
     if not eligible.size:  # no k-step candidate survived the folds, and ridge is not in the grid
         return []
-    # the first column of least error (fewest steps among equal errors), and the best of each k
-    ties = eligible[mse[eligible] == mse[eligible].min()]
-    best = int(ties[np.argmin(n_steps[ties])])
-    by_k = []
-    for k in steps:
-        of_k = eligible[n_steps[eligible] == k]
-        if of_k.size:
-            by_k.append(int(of_k[np.argmin(mse[of_k])]))
-    columns = by_k + [best]
-    pick = one_standard_error_choice(scores.row_errors(columns), scores.row_weight,
-                                     list(range(len(by_k))), len(by_k), SE_MULTIPLIER)
-    choice = columns[pick]
-    return [choice] + sorted(set(by_k) - {choice}, key=lambda c: candidates[c].n_steps)
+    # the best of each k (first column of least error), fewest steps first; the overall best is
+    # the first of them with the least error
+    by_k = [int(of_k[np.argmin(mse[of_k])]) for k in np.unique(n_steps[eligible])
+            for of_k in [eligible[n_steps[eligible] == k]]]
+    errors = mse[by_k]
+    best = int(np.flatnonzero(errors == errors.min())[0])
+    pick = one_standard_error_choice(scores.row_errors(by_k), scores.row_weight,
+                                     list(range(len(by_k))), best, SE_MULTIPLIER)
+    return [by_k[pick]] + by_k[:pick] + by_k[pick + 1:]
 
 
 def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> Selection:

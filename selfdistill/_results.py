@@ -23,7 +23,8 @@ from ._tuning import gcv_candidates
 class TuningRecord:
     """What the reported attributes are computed from on first access (picklable, no rows).
 
-    ``status[i]``: why candidate i could not be selected ("" when it could); ``selected``: the
+    ``status[i]``: why candidate i could not be selected ("" when it could; a rejection in a fold
+    is worded by ``str`` on first report, see :class:`~selfdistill._crossfit.FoldReason`); ``selected``: the
     index of the selected candidate; ``problem``: the decomposition without its rows (its
     ``model(h)`` gives coefficients), None where the estimator reports no models per k.
     """
@@ -157,7 +158,7 @@ def best_by_steps_from(record: TuningRecord) -> dict:
         if not real.ok:
             continue
         out[cand.n_steps] = {
-            "alpha": cand.alpha, "xi": real.xi, "xibar": cand.xibar, "mse": cand.mse, "status": status,
+            "alpha": cand.alpha, "xi": real.xi, "xibar": cand.xibar, "mse": cand.mse, "status": str(status),
             **{key.rstrip("_"): value for key, value in problem.model(real.h).items()},
         }
     return dict(sorted(out.items()))

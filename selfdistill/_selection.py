@@ -78,9 +78,9 @@ def filter_reason(sm: SpectralSmoother, h: np.ndarray, check_df: bool = True) ->
 def filter_verdicts(h: np.ndarray, p0: int, n, check_df: bool = True):
     """:func:`filter_reason` of every row of ``h`` (one filter per row, total weight ``n``, a
     number or one per row) in one vectorised pass: ``(bad, word)``, the rejected rows and a
-    function ``row -> reason`` (rows are worded only when asked)."""
+    :class:`FilterVerdicts` ``row -> reason`` (rows are worded only when asked)."""
     if h.shape[1] == 0:  # rank-0 design (constant columns): no direction to vet
-        return np.zeros(h.shape[0], dtype=bool), lambda row: ""
+        return np.zeros(h.shape[0], dtype=bool), _no_reason
     n = np.broadcast_to(np.asarray(n, dtype=float), h.shape[:1])
     with np.errstate(invalid="ignore"):
         finite = np.all(np.isfinite(h), axis=1)
@@ -88,15 +88,33 @@ def filter_verdicts(h: np.ndarray, p0: int, n, check_df: bool = True):
         df = p0 + np.sum(h, axis=1)
         outside = (low < -FILTER_SLACK) | (high > 1.0 + FILTER_SLACK)
         bad_df = ~((df >= 0.0) & (df < n)) if check_df else np.zeros(h.shape[0], dtype=bool)
+    return ~finite | outside | bad_df, FilterVerdicts(finite, outside, low, high, df, n)
 
-    def word(row: int) -> str:
-        if not finite[row]:
+
+@dataclass(frozen=True)
+class FilterVerdicts:
+    """What :func:`filter_verdicts` measured per row; ``verdicts(row)`` words why the row was
+    rejected. Picklable, so a fitted estimator can word its rejections on first report
+    (``cv_results_["status"]``) instead of formatting every one during ``fit``."""
+
+    finite: np.ndarray
+    outside: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    df: np.ndarray
+    n: np.ndarray
+
+    def __call__(self, row: int) -> str:
+        if not self.finite[row]:
             return "non-finite filter"
-        if outside[row]:
-            return f"filter values in [{low[row]:.3g}, {high[row]:.3g}], far outside [0, 1] (inadmissible)"
-        return f"degrees of freedom {df[row]:.4g} outside [0, n={n[row]:g})"
+        if self.outside[row]:
+            return (f"filter values in [{self.low[row]:.3g}, {self.high[row]:.3g}], far outside [0, 1] "
+                    "(inadmissible)")
+        return f"degrees of freedom {self.df[row]:.4g} outside [0, n={self.n[row]:g})"
 
-    return ~finite | outside | bad_df, word
+
+def _no_reason(row: int) -> str:
+    return ""
 
 
 def vet(sm: SpectralSmoother, cand: Candidate, method: str, real: Realised) -> str:
