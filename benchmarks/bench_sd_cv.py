@@ -60,9 +60,14 @@ def make_workload(n: int, d: int, seed: int = 0):
     return X, y
 
 
-def _median_time(fn, repeats: int = 3) -> float:
+def _median_time(fn, repeats: int = 3, min_total: float = 0.25, max_repeats: int = 200) -> float:
+    """Median wall time of ``fn()`` after one warm-up call (first-call costs: imports, caches,
+    the allocator's first page faults), over at least ``repeats`` calls and at least
+    ``min_total`` seconds (fast calls are repeated more often, so one slow call on a shared
+    host does not decide their median)."""
+    fn()
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats or (sum(times) < min_total and len(times) < max_repeats):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

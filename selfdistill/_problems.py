@@ -102,6 +102,9 @@ class LinearProblem:
 
     def without_rows(self) -> LinearProblem:
         """A copy without per-row arrays (U, targets, validation part): enough for :meth:`model`."""
+        sm = self.smoother
+        if self.design.left is None and all(v is None for v in (sm.left, sm.y_tilde, sm.root_w, sm.val_map, sm.y_val)):
+            return self  # nothing to drop (e.g. all rows of a FoldedLinearProblem)
         small = copy.copy(self)
         small.design = dataclasses.replace(self.design, left=None)
         small.smoother = dataclasses.replace(self.smoother, left=None, y_tilde=None, root_w=None,
