@@ -152,8 +152,8 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
     n_alpha = len(alphas)
     filters, unusable, reasons = one_shot_filters(smoothers, alphas, steps, one_shot,
                                                   both.rows(slice(n_alpha, None)))
-    if len({H.shape for H in filters}) == 1:  # same rank in every fold: all folds at once
-        vectors = heldout_vectors(folded, range(len(filters)), np.stack(filters))
+    if isinstance(filters, np.ndarray):  # same rank in every fold: all folds at once
+        vectors = heldout_vectors(folded, range(len(filters)), filters)
     else:
         vectors = [heldout_vectors(folded, [f], H[None])[0] for f, H in enumerate(filters)]
     errors = 0.0
@@ -227,7 +227,8 @@ def fold_problems(fit_part, X, y, sw, splitter):
 def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, grid=None) -> tuple:
     """Filters of the one-shot-GCV-tuned k-step SD for every fold and (alpha, k), and which are unusable.
 
-    Returns ``filters`` (per fold, shape (r, n_alphas * len(steps)), columns alpha-major then k);
+    Returns ``filters`` (per fold, shape (r, n_alphas * len(steps)), columns alpha-major then k;
+    one array (n_folds, r, n_candidates) when every fold has the same rank, else a list);
     ``unusable`` (n_folds, n_candidates), the candidates that are undefined in a fold (df >= n) or
     inadmissible there (:func:`~selfdistill._selection.filter_reason`), whose columns hold the
     ridge filter (scored, never selected); and ``{column: reason in the first fold it fails}``.
@@ -258,8 +259,8 @@ def one_shot_filters(smoothers: list, alphas, steps: list[int], one_shot: str, g
     rows = np.argmax(by_fold[:, ia, ik], axis=0) * n_alpha + ia  # the first fold it fails in
     reasons = {int(col): FoldReason(word, int(k * n_grid + row)) if defined else FoldReason.UNDEFINED
                for col, k, row, defined in zip(ia * n_steps + ik, ik, rows, grid.defined[rows], strict=True)}
-    filters = h.transpose(1, 0, 2).reshape(n_folds, n_alpha * n_steps, -1)
-    return [f.T for f in filters], unusable.reshape(n_folds, n_alpha * n_steps), reasons
+    filters = h.transpose(1, 2, 0).reshape(n_folds, n_alpha, -1, n_steps).transpose(0, 2, 1, 3)
+    return filters.reshape(n_folds, -1, n_alpha * n_steps), unusable.reshape(n_folds, n_alpha * n_steps), reasons
 
 
 def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
