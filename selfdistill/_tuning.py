@@ -402,6 +402,11 @@ class OneShotGrid:
         Optimal criterion times ``n T``.
     defined : ndarray of bool, shape (n_alphas,)
         False where a GCV denominator leaves (0, 1] (df >= n).
+    basis : ndarray of shape (k_max, n_alphas, r)
+        The filter deviation is linear in the coefficients, ``u = sum_i coefs[k][:, i] basis[i]``:
+        ``a t (-t)^i`` for ``ridge_path`` (``u = a (1 - m)``, ``m = 1 + sum_i c_i (-t)^(i+1)``) and
+        ``a (1 - a^(i+1))`` for ``gcv_paper`` (``m = 1 - sum_i xibar_i (1 - a^i)``), each computed
+        without cancellation.
     """
 
     kind: str
@@ -410,6 +415,7 @@ class OneShotGrid:
     coefs: list
     rss: np.ndarray
     defined: np.ndarray
+    basis: np.ndarray
 
     _deviations: dict = field(default_factory=dict, repr=False)
 
@@ -417,48 +423,27 @@ class OneShotGrid:
         """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers); the
         deviations computed so far are sliced, not recomputed."""
         return OneShotGrid(self.kind, self.A[index], self.Tt[index], [c[index] for c in self.coefs],
-                           self.rss[index], self.defined[index],
+                           self.rss[index], self.defined[index], self.basis[:, index],
                            {k: u[index] for k, u in self._deviations.items()})
 
     def deviation(self, k: int) -> np.ndarray:
         """Filter deviations ``u`` (n_alphas, r) of the k-step optima (``h = a - u``), computed in
-        the estimator's own basis (Horner, no conversion to per-step xi); computed once, for every
-        k at the first request."""
+        the estimator's own basis (no conversion to per-step xi); computed once, for every k at
+        the first request."""
         if k not in self._deviations:
             self._deviations.update(self._all_deviations())
         return self._deviations[k]
 
     def _all_deviations(self) -> dict:
-        """``{k: u}`` for k = 0..k_max from one Horner pass over all k at once: the coefficients of
-        each k are zero-padded to k_max, and leading zero coefficients leave Horner's value exactly
-        as the k-term evaluation computes it."""
-        A, Tt = self.A, self.Tt
+        """``{k: u}`` for k = 0..k_max: one product of the coefficients of every k (zero-padded to
+        k_max) with the basis."""
         k_max = len(self.coefs) - 1
-        out = {0: np.zeros_like(A)}
-        if k_max == 0:
-            return out
-        padded = np.zeros((k_max, A.shape[0], k_max, 1))  # (k - 1, row, coefficient, 1)
+        padded = np.zeros((self.A.shape[0], k_max, k_max))  # (row, k - 1, i)
         for k in range(1, k_max + 1):
-            padded[k - 1, :, :k, 0] = self.coefs[k]
+            padded[:, k - 1, :k] = self.coefs[k]
         with np.errstate(over="ignore", invalid="ignore"):
-            if self.kind == "ridge_path":  # m = 1 + sum_i c_i (-t)^i, u = a (1 - m) = -a x (c_0 + x (c_1 + ...))
-                x = -Tt
-                acc = padded[:, :, k_max - 1] + 0.0 * x
-                for i in range(k_max - 2, -1, -1):
-                    np.multiply(acc, x, out=acc)
-                    acc += padded[:, :, i]
-                np.multiply(acc, x, out=acc)
-                np.multiply(acc, -A, out=acc)
-            else:  # u = a t q(a), q's monomial coefficients are xibar's tail sums (Horner)
-                tails = np.cumsum(padded[:, :, ::-1], axis=2)[:, :, ::-1]
-                acc = np.zeros((k_max,) + A.shape)
-                for i in range(k_max - 1, -1, -1):
-                    np.multiply(acc, A, out=acc)
-                    acc += tails[:, :, i]
-                np.multiply(acc, Tt, out=acc)
-                np.multiply(acc, A, out=acc)
-        out.update({k: acc[k - 1] for k in range(1, k_max + 1)})
-        return out
+            u = padded @ self.basis.transpose(1, 0, 2)  # (row, k - 1, r)
+        return {0: np.zeros_like(self.A)} | {k: u[:, k - 1] for k in range(1, k_max + 1)}
 
 
 @dataclass
@@ -479,15 +464,15 @@ class _GridRows:
         ell = np.array([sm.ell for sm in smoothers])[:, None, :]  # (S, 1, r)
         column = alphas[:, None]
         denom = ell + column  # (S, n_alpha, r)
-        r = denom.shape[-1]
+        shape = (len(smoothers) * n_alpha, denom.shape[-1])
         perp = np.sqrt(np.maximum([sm.y_perp_sq for sm in smoothers], 0.0))
         return cls(
             smoothers[0].p0,
             np.repeat([float(sm.n) for sm in smoothers], n_alpha),
             np.repeat(np.array([sm.z.T for sm in smoothers]), n_alpha, axis=0),
             np.repeat(perp, n_alpha, axis=0),
-            (ell / denom).reshape(-1, r),
-            (column / denom).reshape(-1, r),
+            (ell / denom).reshape(shape),
+            (column / denom).reshape(shape),
         )
 
     @classmethod
@@ -505,10 +490,10 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     """
     rows = _GridRows.of(sm if isinstance(sm, list) else [sm], np.asarray(alphas, dtype=float))
     columns_of = _ridge_path_grid if one_shot == "ridge_path" else _gcv_paper_grid
-    columns, defined = columns_of(rows, k_max)  # (B, k + 1, m)
+    columns, defined, basis = columns_of(rows, k_max)  # columns (B, k + 1, m)
     columns[~defined] = 0.0  # undefined alphas: never used
     coefs, rss = _lstsq_prefix_grid(columns[:, 0], columns[:, 1:].transpose(0, 2, 1), k_max)
-    return OneShotGrid(one_shot, rows.A, rows.Tt, coefs, rss, defined)
+    return OneShotGrid(one_shot, rows.A, rows.Tt, coefs, rss, defined, basis)
 
 
 def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
@@ -569,13 +554,13 @@ def _ridge_path_xibar(weights: np.ndarray) -> np.ndarray:
 
 def _ridge_path_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
     """Columns (m, k + 1) of the ridge-path estimator at one alpha (None where GCV is undefined)."""
-    columns, defined = _ridge_path_grid(_GridRows.at(sm, a, t), k_max)
+    columns, defined, _ = _ridge_path_grid(_GridRows.at(sm, a, t), k_max)
     return columns[0].T if defined[0] else None
 
 
 def _gcv_paper_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
     """Columns (m, k + 1) of the paper's one-shot estimator at one alpha (None where GCV is undefined)."""
-    columns, defined = _gcv_paper_grid(_GridRows.at(sm, a, t), k_max)
+    columns, defined, _ = _gcv_paper_grid(_GridRows.at(sm, a, t), k_max)
     return columns[0].T if defined[0] else None
 
 
@@ -588,7 +573,8 @@ def _ridge_path_grid(rows: _GridRows, k_max: int):
     Taylor coefficients in ``delta`` of ``f(alpha (1 + delta))``: for ``t_j`` they are ``t_j`` and
     ``a_j t_j (-t_j)^{m-1}``; the GCV denominator ``D = 1 - (p0 + sum a)/n`` has
     ``D_m = (1/n) sum_j a_j t_j (-t_j)^{m-1}``. ``rho = (y_perp + U diag(t) z) / D``.
-    Returns the columns (B, k + 1, m) and where they are defined (``D_0 > 0``).
+    Returns the columns (B, k + 1, m), where they are defined (``D_0 > 0``) and the deviation
+    basis ``a t (-t)^i`` (:class:`OneShotGrid`).
     """
     A, Tt = rows.A, rows.Tt
     (B, r), T = A.shape, rows.z.shape[1]
@@ -611,13 +597,14 @@ def _ridge_path_grid(rows: _GridRows, k_max: int):
     # t_j / D: the Cauchy product of each t_j's series with 1/D's, then times z
     f_series = _cauchy_matrix(inv) @ t_series.transpose(1, 0, 2)  # (B, k + 1, r)
     np.multiply(f_series[:, :, None, :], rows.z[:, None], out=columns[:, :, :, 1:])
-    return columns.reshape(B, k_max + 1, T * (r + 1)), defined
+    return columns.reshape(B, k_max + 1, T * (r + 1)), defined, t_series[1:]
 
 
 def _gcv_paper_grid(rows: _GridRows, k_max: int):
     """Columns ``gamma_0`` and ``gamma_i - gamma_0``: GCV-scaled residuals of ``H^{i+1} y``.
 
-    Returns the columns (B, k + 1, m) and where they are defined (every denominator > 0).
+    Returns the columns (B, k + 1, m), where they are defined (every denominator > 0) and the
+    deviation basis ``a (1 - a^(i+1))`` (:class:`OneShotGrid`).
     """
     A, Tt = rows.A, rows.Tt
     (B, r), T = A.shape, rows.z.shape[1]
@@ -636,7 +623,7 @@ def _gcv_paper_grid(rows: _GridRows, k_max: int):
     np.multiply(one_minus.transpose(1, 0, 2)[:, :, None, :], rows.z[:, None], out=gamma[:, :, :, 1:])
     gamma[:, :, :, 1:] /= denom[:, :, None, None]
     gamma[:, 1:] -= gamma[:, :1]
-    return gamma.reshape(B, k_max + 1, T * (r + 1)), defined
+    return gamma.reshape(B, k_max + 1, T * (r + 1)), defined, A * one_minus[:k_max]
 
 
 # ----------------------------------------------------------------------------- exact LOO
