@@ -255,6 +255,8 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     rss[:, 0] = np.einsum("bm,bm->b", base, base)
     if k_max == 0:
         return [np.zeros((B, 0))], rss
+    # Q^T base with Q formed explicitly: the reflectors applied to base instead (R of [columns,
+    # base]) agree to rounding, but nearly singular optima (|xi| ~ 1e15 and beyond) move with it
     Q, R = np.linalg.qr(columns)
     K = R.shape[1]  # min(m, k_max): prefixes k <= K have a triangular factor R[:k, :k]
     Rt = np.ascontiguousarray(R.transpose(2, 1, 0))  # (j, i, B): column j of R, batch innermost
@@ -507,48 +509,59 @@ def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_sho
     chosen = solved if solved is not None else one_shot_grid(sm, alphas, k_max, one_shot)
     other_name = "gcv_paper" if one_shot == "ridge_path" else "ridge_path"
     other = one_shot_grid(sm, alphas, k_max, other_name) if both else None
-    rp, gp = (chosen, other) if one_shot == "ridge_path" else (other, chosen)
-    deviations = [chosen.deviation(k) for k in range(k_max + 1)]
-    if rp is not None:
-        factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
-        # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
-        padded = np.zeros((k_max + 1, len(alphas), k_max))
-        for k in range(1, k_max + 1):
-            padded[k, :, :k] = rp.coefs[k] / factorials[:k]
-        converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
-        xibar_rp = [converted[k, :, :k] for k in range(k_max + 1)]
+    # what each candidate reports, per estimator and k as lists over the alphas (Python floats and
+    # row views made in bulk, not one numpy index per candidate)
+    reported = {}  # name -> (mse by k, xibar by k)
+    for grid in (chosen, other):
+        if grid is None:
+            continue
+        xibar = _ridge_path_grid_xibar(grid) if grid.kind == "ridge_path" else grid.coefs
+        reported[grid.kind] = ((grid.rss / norm).T.tolist(), [list(x) for x in xibar])
+    mse, xibar = reported[one_shot]
+    deviations = [list(chosen.deviation(k)) for k in range(k_max + 1)]
     defined = chosen.defined if other is None else chosen.defined & other.defined
-    df1 = (sm.p0 + np.sum(chosen.A, axis=1)) / n
-    df2 = (sm.p0 + np.sum(chosen.A * chosen.A, axis=1)) / n
+    df1 = ((sm.p0 + np.add.reduce(chosen.A, axis=1)) / n).tolist()
+    df2 = ((sm.p0 + np.add.reduce(chosen.A * chosen.A, axis=1)) / n).tolist()
     out = []
-    for ia, alpha in enumerate(alphas):
-        alpha = float(alpha)
-        if not defined[ia]:  # df >= n: GCV undefined at this alpha
+    for ia, (alpha, usable) in enumerate(zip(np.asarray(alphas, dtype=float).tolist(), defined.tolist(), strict=True)):
+        if not usable:  # df >= n: GCV undefined at this alpha
             out.append([Candidate(alpha, k, np.zeros(k), np.zeros_like(sm.ell), math.inf, {"undefined": True})
                         for k in range(k_max + 1)])
             continue
         by_k = []
         for k in range(k_max + 1):
-            extra = {"df1": float(df1[ia]), "df2": float(df2[ia])}
-            if rp is not None:
-                extra["mse_ridge_path"] = float(rp.rss[ia, k]) / norm
-                extra["xibar_ridge_path"] = xibar_rp[k][ia]
-            if gp is not None:
-                extra["mse_gcv_paper"] = float(gp.rss[ia, k]) / norm
-                extra["xibar_gcv_paper"] = gp.coefs[k][ia]
-            xibar = extra["xibar_" + one_shot]
-            by_k.append(Candidate(alpha, k, xibar, deviations[k][ia], float(chosen.rss[ia, k]) / norm, extra))
+            extra = {"df1": df1[ia], "df2": df2[ia]}
+            for name in ("ridge_path", "gcv_paper"):
+                if name in reported:
+                    extra["mse_" + name] = reported[name][0][k][ia]
+                    extra["xibar_" + name] = reported[name][1][k][ia]
+            by_k.append(Candidate(alpha, k, xibar[k][ia], deviations[k][ia], mse[k][ia], extra))
         out.append(by_k)
     return out
+
+
+def _ridge_path_grid_xibar(grid: OneShotGrid) -> list:
+    """xibar (n_alphas, k) of the ridge-path optimum of every k: the coefficients ``c_i`` weigh
+    ``alpha^i d^i theta / i!``, i.e. ridge-path weights ``c_i / i!``."""
+    k_max = len(grid.coefs) - 1
+    factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
+    # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
+    padded = np.zeros((k_max + 1, grid.rss.shape[0], k_max))
+    for k in range(1, k_max + 1):
+        padded[k, :, :k] = grid.coefs[k] / factorials[:k]
+    converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
+    return [converted[k, :, :k] for k in range(k_max + 1)]
 
 
 def _ridge_path_xibar(weights: np.ndarray) -> np.ndarray:
     """xibar of every row of ridge-path weights; a row beyond float64 raises as
     :func:`~selfdistill._filters.ridge_path_to_xibar` does."""
+    finite = np.isfinite(weights)
     with np.errstate(invalid="ignore"):
-        xibar = _filters.ridge_path_to_xibar_rows(np.where(np.isfinite(weights), weights, 0.0))
-    for row in np.flatnonzero(~np.all(np.isfinite(xibar) & np.isfinite(weights), axis=1)):
-        _filters.ridge_path_to_xibar(weights[row])  # raises with the row's own message
+        xibar = _filters.ridge_path_to_xibar_rows(weights if finite.all() else np.where(finite, weights, 0.0))
+    if not np.isfinite(xibar).all() or not finite.all():
+        for row in np.flatnonzero(~np.all(np.isfinite(xibar) & finite, axis=1)):
+            _filters.ridge_path_to_xibar(weights[row])  # raises with the row's own message
     return xibar
 
 
