@@ -260,14 +260,15 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     Q, R = np.linalg.qr(columns)
     K = R.shape[1]  # min(m, k_max): prefixes k <= K have a triangular factor R[:k, :k]
     Rt = np.ascontiguousarray(R.transpose(2, 1, 0))  # (j, i, B): column j of R, batch innermost
-    coef_all = _prefix_back_substitution(Rt, (base[:, None, :] @ Q)[:, 0].T)  # (prefix, i, B)
-    # numerically singular: R_kk tiny against the column's norm (that of R's column: Q is orthonormal)
-    scale = np.sqrt(np.add.reduce(Rt * Rt, axis=1))  # (k_max, B)
-    diag = np.abs(np.diagonal(Rt[:K, :K]))  # (B, K)
-    solvable = np.logical_and.accumulate(diag > 1e-12 * scale[:K].T, axis=1)  # (B, K): prefix k at k - 1
-    # residuals of every prefix at once (the zero padding of coef_all adds exact zeros; the
-    # non-finite ones of singular prefixes are recomputed below)
-    with np.errstate(over="ignore", invalid="ignore"):
+    # numerically singular: |R_kk| <= 1e-12 times the column's norm (that of R's column: Q is
+    # orthonormal), compared in squares
+    squares = Rt * Rt
+    norms_sq = np.add.reduce(squares, axis=1)  # (k_max, B)
+    solvable = np.logical_and.accumulate(np.diagonal(squares[:K, :K]) > 1e-24 * norms_sq[:K].T, axis=1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        coef_all = _prefix_back_substitution(Rt, (base[:, None, :] @ Q)[:, 0].T)  # (prefix, i, B)
+        # residuals of every prefix at once (the zero padding of coef_all adds exact zeros; the
+        # non-finite ones of singular prefixes are recomputed below)
         residual = base[:, None, :] + coef_all.transpose(2, 0, 1) @ columns[:, :, :K].transpose(0, 2, 1)
         rss[:, 1 : K + 1] = np.einsum("bpm,bpm->bp", residual, residual)  # residual: (B, K, m)
     coefs = [np.zeros((B, 0))] + [coef_all[k - 1, :k].T for k in range(1, K + 1)]
@@ -291,18 +292,17 @@ def _prefix_back_substitution(Rt: np.ndarray, qb: np.ndarray) -> np.ndarray:
 
     Entry i of every prefix containing it (``p >= i``) is solved in the same step, so each prefix
     sees exactly the operations of its own back substitution. A zero diagonal gives non-finite
-    entries, only in the prefixes the caller re-solves with ``lstsq``.
+    entries (the caller silences their warnings), only in the prefixes it re-solves with ``lstsq``.
     """
     K = qb.shape[0]
     coef = np.zeros((K, K, qb.shape[1]))
     rhs = np.empty_like(coef)
     rhs[:] = -qb
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(K - 1, -1, -1):
-            # c_i = rhs_i / R_ii, then rhs_j -= c_i R_ji for j < i
-            np.divide(rhs[i:, i], Rt[i, i], out=coef[i:, i])
-            if i:
-                rhs[i:, :i] -= coef[i:, i, None] * Rt[i, :i]
+    for i in range(K - 1, -1, -1):
+        # c_i = rhs_i / R_ii, then rhs_j -= c_i R_ji for j < i
+        np.divide(rhs[i:, i], Rt[i, i], out=coef[i:, i])
+        if i:
+            rhs[i:, :i] -= coef[i:, i, None] * Rt[i, :i]
     return coef
 
 
@@ -578,8 +578,8 @@ def _gcv_paper_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | N
 
 
 # The two column builders below return the columns order-major, shape (B, k + 1, m), with
-# m = T (r + 1): per target its ``y_perp`` entry, then its r directions. Every series is held
-# order-major too ((k + 1, B, r)), so that each array operation runs over whole contiguous blocks.
+# m = T (r + 1): the T r directions (target-major), then the T ``y_perp`` entries. Every series is
+# held order-major too ((k + 1, B, r)), so that each array operation runs over contiguous blocks.
 def _ridge_path_grid(rows: _GridRows, k_max: int):
     """Columns ``g_m = alpha^m rho^(m) / m!`` (m = 0..k) of the GCV-scaled residual path.
 
@@ -603,14 +603,14 @@ def _ridge_path_grid(rows: _GridRows, k_max: int):
     d_series[0] = 1.0 - (rows.p0 + np.add.reduce(A, axis=1)) / rows.n
     defined = d_series[0] > 0.0
     d_series[0, ~defined] = 1.0
-    np.divide(np.add.reduce(t_series[1:], axis=2), rows.n, out=d_series[1:])
+    np.divide((t_series[1:].reshape(k_max * B, r) @ np.ones(r)).reshape(k_max, B), rows.n, out=d_series[1:])
     inv = _series_reciprocal(d_series)  # (k + 1, B)
-    columns = np.empty((B, k_max + 1, T, r + 1))
-    np.multiply(inv.T[:, :, None], rows.perp[:, None, :], out=columns[:, :, :, 0])  # y_perp / D
-    # t_j / D: the Cauchy product of each t_j's series with 1/D's, then times z
-    f_series = _cauchy_matrix(inv) @ t_series.transpose(1, 0, 2)  # (B, k + 1, r)
-    np.multiply(f_series[:, :, None, :], rows.z[:, None], out=columns[:, :, :, 1:])
-    return columns.reshape(B, k_max + 1, T * (r + 1)), defined, t_series[1:]
+    columns = np.empty((B, k_max + 1, T * (r + 1)))
+    # z t_j / D: the Cauchy product of each z t_j's series with 1/D's
+    weighted = (t_series[:, :, None, :] * rows.z).reshape(k_max + 1, B, T * r)
+    np.matmul(_cauchy_matrix(inv), weighted.transpose(1, 0, 2), out=columns[:, :, : T * r])
+    np.multiply(inv.T[:, :, None], rows.perp[:, None, :], out=columns[:, :, T * r :])  # y_perp / D
+    return columns, defined, t_series[1:]
 
 
 def _gcv_paper_grid(rows: _GridRows, k_max: int):
@@ -627,16 +627,16 @@ def _gcv_paper_grid(rows: _GridRows, k_max: int):
         np.multiply(powers[i - 1], A, out=powers[i])
     # 1 - a^{i+1} = t (1 + a + ... + a^i), no cancellation
     one_minus = np.multiply(Tt, np.cumsum(powers, axis=0), out=powers)  # (k + 1, B, r)
-    denom = 1.0 - (rows.p0 + (r - np.add.reduce(one_minus, axis=2))) / rows.n  # (k + 1, B)
+    sums = (one_minus.reshape((k_max + 1) * B, r) @ np.ones(r)).reshape(k_max + 1, B)
+    denom = 1.0 - (rows.p0 + (r - sums)) / rows.n  # (k + 1, B)
     defined = np.logical_and.reduce(denom > 0.0, axis=0)
     denom[:, ~defined] = 1.0
-    denom = denom.T  # (B, k + 1)
-    gamma = np.empty((B, k_max + 1, T, r + 1))
-    np.divide(rows.perp[:, None, :], denom[:, :, None], out=gamma[:, :, :, 0])
-    np.multiply(one_minus.transpose(1, 0, 2)[:, :, None, :], rows.z[:, None], out=gamma[:, :, :, 1:])
-    gamma[:, :, :, 1:] /= denom[:, :, None, None]
+    gamma = np.empty((B, k_max + 1, T * (r + 1)))
+    np.divide(rows.perp[:, None, :], denom.T[:, :, None], out=gamma[:, :, T * r :])
+    directions = (one_minus[:, :, None, :] * rows.z).reshape(k_max + 1, B, T * r)
+    np.divide(directions, denom[:, :, None], out=gamma[:, :, : T * r].transpose(1, 0, 2))
     gamma[:, 1:] -= gamma[:, :1]
-    return gamma.reshape(B, k_max + 1, T * (r + 1)), defined, A * one_minus[:k_max]
+    return gamma, defined, A * one_minus[:k_max]
 
 
 # ----------------------------------------------------------------------------- exact LOO
