@@ -493,7 +493,8 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     rows = _GridRows.of(sm if isinstance(sm, list) else [sm], np.asarray(alphas, dtype=float))
     columns_of = _ridge_path_grid if one_shot == "ridge_path" else _gcv_paper_grid
     columns, defined, basis = columns_of(rows, k_max)  # columns (B, k + 1, m)
-    columns[~defined] = 0.0  # undefined alphas: never used
+    if not defined.all():
+        columns[~defined] = 0.0  # undefined alphas: never used
     coefs, rss = _lstsq_prefix_grid(columns[:, 0], columns[:, 1:].transpose(0, 2, 1), k_max)
     return OneShotGrid(one_shot, rows.A, rows.Tt, coefs, rss, defined, basis)
 
@@ -602,7 +603,8 @@ def _ridge_path_grid(rows: _GridRows, k_max: int):
     d_series = np.empty((k_max + 1, B))
     d_series[0] = 1.0 - (rows.p0 + np.add.reduce(A, axis=1)) / rows.n
     defined = d_series[0] > 0.0
-    d_series[0, ~defined] = 1.0
+    if not defined.all():
+        d_series[0, ~defined] = 1.0
     np.divide((t_series[1:].reshape(k_max * B, r) @ np.ones(r)).reshape(k_max, B), rows.n, out=d_series[1:])
     inv = _series_reciprocal(d_series)  # (k + 1, B)
     columns = np.empty((B, k_max + 1, T * (r + 1)))
