@@ -204,7 +204,7 @@ def criterion_of_realised(
             if columns is None:
                 return math.inf
             weights = _filters.xibar_to_ridge_path(xibar) if k else np.zeros(0)
-            coef = weights * np.array([math.factorial(i) for i in range(1, k + 1)], dtype=float)
+            coef = weights * _factorials(k)
         elif method == "gcv":
             columns = _gcv_paper_columns(sm, a, t, k)
             if columns is None:
@@ -236,15 +236,16 @@ def _candidate_from_krylov(smoother, alpha, k, solution: KrylovSolution, mse) ->
 
 def _lstsq_prefixes(base: np.ndarray, columns: np.ndarray, k_max: int):
     """Minimise ``||base + columns[:, :k] c||`` for k = 0..k_max; yields (c, residual_sq)."""
-    coefs, rss = _lstsq_prefix_grid(base[None], columns[None], k_max)
+    stacked, rss = _lstsq_prefix_grid(base[None], columns[None], k_max)
     for k in range(k_max + 1):
-        yield coefs[k][0], float(rss[0, k])
+        yield stacked[0, k - 1, :k] if k else np.zeros(0), float(rss[0, k])
 
 
 def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     """:func:`_lstsq_prefixes` for a batch of problems: ``base`` (B, m), ``columns`` (B, m, k_max).
 
-    Returns ``coefs`` (``coefs[k]`` of shape (B, k)) and the residual sums of squares (B, k_max + 1).
+    Returns the coefficients stacked, (B, k_max, k_max) with row ``k - 1`` the k coefficients of
+    prefix k followed by zeros, and the residual sums of squares (B, k_max + 1).
     One Householder QR per problem serves every prefix (its leading columns span the leading
     columns of the matrix); the triangular solves run vectorised over the batch and the prefixes.
     A prefix whose triangular factor is numerically singular falls back to ``lstsq`` (minimum-norm
@@ -254,7 +255,7 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     rss = np.empty((B, k_max + 1))
     rss[:, 0] = np.einsum("bm,bm->b", base, base)
     if k_max == 0:
-        return [np.zeros((B, 0))], rss
+        return np.zeros((B, 0, 0)), rss
     # Q^T base with Q formed explicitly: the reflectors applied to base instead (R of [columns,
     # base]) agree to rounding, but nearly singular optima (|xi| ~ 1e15 and beyond) move with it
     Q, R = np.linalg.qr(columns)
@@ -271,18 +272,18 @@ def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
         # non-finite ones of singular prefixes are recomputed below)
         residual = base[:, None, :] + coef_all.transpose(2, 0, 1) @ columns[:, :, :K].transpose(0, 2, 1)
         rss[:, 1 : K + 1] = np.einsum("bpm,bpm->bp", residual, residual)  # residual: (B, K, m)
-    coefs = [np.zeros((B, 0))] + [coef_all[k - 1, :k].T for k in range(1, K + 1)]
+    stacked = np.zeros((B, k_max, k_max))
+    stacked[:, :K, :K] = coef_all.transpose(2, 0, 1)
     if K == k_max and solvable[:, -1].all():
-        return coefs, rss
-    coefs += [np.zeros((B, k)) for k in range(K + 1, k_max + 1)]
+        return stacked, rss
     unsolved = np.ones((B, k_max), dtype=bool)
     unsolved[:, :K] = ~solvable
     for b, k in zip(*np.nonzero(unsolved), strict=True):  # rare: singular prefixes, k > m
         coef = np.linalg.lstsq(columns[b, :, : k + 1], -base[b], rcond=None)[0]
-        coefs[k + 1][b] = coef
+        stacked[b, k, : k + 1] = coef
         residual = base[b] + columns[b, :, : k + 1] @ coef
         rss[b, k + 1] = residual @ residual
-    return coefs, rss
+    return stacked, rss
 
 
 def _prefix_back_substitution(Rt: np.ndarray, qb: np.ndarray) -> np.ndarray:
@@ -397,9 +398,11 @@ class OneShotGrid:
 
     Attributes
     ----------
+    stacked : ndarray of shape (n_alphas, k_max, k_max)
+        Row ``k - 1``: the k-step optimum in the estimator's own basis (ridge-path coefficients
+        ``c`` for ``ridge_path``, xibar for ``gcv_paper``), zero-padded to k_max.
     coefs : list of ndarray
-        ``coefs[k]`` (n_alphas, k): the optimum in the estimator's own basis (ridge-path
-        coefficients ``c`` for ``ridge_path``, xibar for ``gcv_paper``).
+        ``coefs[k]`` (n_alphas, k): views of ``stacked`` without the padding.
     rss : ndarray of shape (n_alphas, k_max + 1)
         Optimal criterion times ``n T``.
     defined : ndarray of bool, shape (n_alphas,)
@@ -414,17 +417,22 @@ class OneShotGrid:
     kind: str
     A: np.ndarray
     Tt: np.ndarray
-    coefs: list
+    stacked: np.ndarray
     rss: np.ndarray
     defined: np.ndarray
     basis: np.ndarray
 
     _deviations: dict = field(default_factory=dict, repr=False)
 
+    @property
+    def coefs(self) -> list:
+        k_max = self.rss.shape[1] - 1
+        return [np.zeros((self.rss.shape[0], 0))] + [self.stacked[:, k - 1, :k] for k in range(1, k_max + 1)]
+
     def rows(self, index) -> OneShotGrid:
         """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers); the
         deviations computed so far are sliced, not recomputed."""
-        return OneShotGrid(self.kind, self.A[index], self.Tt[index], [c[index] for c in self.coefs],
+        return OneShotGrid(self.kind, self.A[index], self.Tt[index], self.stacked[index],
                            self.rss[index], self.defined[index], self.basis[:, index],
                            {k: u[index] for k, u in self._deviations.items()})
 
@@ -439,12 +447,9 @@ class OneShotGrid:
     def _all_deviations(self) -> dict:
         """``{k: u}`` for k = 0..k_max: one product of the coefficients of every k (zero-padded to
         k_max) with the basis."""
-        k_max = len(self.coefs) - 1
-        padded = np.zeros((self.A.shape[0], k_max, k_max))  # (row, k - 1, i)
-        for k in range(1, k_max + 1):
-            padded[:, k - 1, :k] = self.coefs[k]
+        k_max = self.rss.shape[1] - 1
         with np.errstate(over="ignore", invalid="ignore"):
-            u = padded @ self.basis.transpose(1, 0, 2)  # (row, k - 1, r)
+            u = self.stacked @ self.basis.transpose(1, 0, 2)  # (row, k - 1, r)
         return {0: np.zeros_like(self.A)} | {k: u[:, k - 1] for k in range(1, k_max + 1)}
 
 
@@ -495,8 +500,8 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     columns, defined, basis = columns_of(rows, k_max)  # columns (B, k + 1, m)
     if not defined.all():
         columns[~defined] = 0.0  # undefined alphas: never used
-    coefs, rss = _lstsq_prefix_grid(columns[:, 0], columns[:, 1:].transpose(0, 2, 1), k_max)
-    return OneShotGrid(one_shot, rows.A, rows.Tt, coefs, rss, defined, basis)
+    stacked, rss = _lstsq_prefix_grid(columns[:, 0], columns[:, 1:].transpose(0, 2, 1), k_max)
+    return OneShotGrid(one_shot, rows.A, rows.Tt, stacked, rss, defined, basis)
 
 
 def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
@@ -543,15 +548,18 @@ def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_sho
 
 def _ridge_path_grid_xibar(grid: OneShotGrid) -> list:
     """xibar (n_alphas, k) of the ridge-path optimum of every k: the coefficients ``c_i`` weigh
-    ``alpha^i d^i theta / i!``, i.e. ridge-path weights ``c_i / i!``."""
-    k_max = len(grid.coefs) - 1
-    factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
-    # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
-    padded = np.zeros((k_max + 1, grid.rss.shape[0], k_max))
-    for k in range(1, k_max + 1):
-        padded[k, :, :k] = grid.coefs[k] / factorials[:k]
-    converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
-    return [converted[k, :, :k] for k in range(k_max + 1)]
+    ``alpha^i d^i theta / i!``, i.e. ridge-path weights ``c_i / i!`` (every k in one conversion:
+    the zero padding of the stacked coefficients adds exact zeros)."""
+    B, k_max = grid.stacked.shape[:2]
+    weights = grid.stacked / _factorials(k_max)
+    converted = _ridge_path_xibar(weights.reshape(B * k_max, k_max)).reshape(B, k_max, k_max) if k_max else None
+    return [np.zeros((B, 0))] + [converted[:, k - 1, :k] for k in range(1, k_max + 1)]
+
+
+@functools.cache
+def _factorials(k_max: int) -> np.ndarray:
+    """``1!, 2!, ..., k_max!`` as floats."""
+    return np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
 
 
 def _ridge_path_xibar(weights: np.ndarray) -> np.ndarray:
