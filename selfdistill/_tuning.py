@@ -524,6 +524,8 @@ def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_sho
         xibar = _ridge_path_grid_xibar(grid) if grid.kind == "ridge_path" else grid.coefs
         reported[grid.kind] = ((grid.rss / norm).T.tolist(), [list(x) for x in xibar])
     mse, xibar = reported[one_shot]
+    fields = [("mse_" + name, "xibar_" + name, *reported[name]) for name in ("ridge_path", "gcv_paper")
+              if name in reported]
     deviations = [list(chosen.deviation(k)) for k in range(k_max + 1)]
     defined = chosen.defined if other is None else chosen.defined & other.defined
     df1 = ((sm.p0 + np.add.reduce(chosen.A, axis=1)) / n).tolist()
@@ -537,10 +539,8 @@ def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_sho
         by_k = []
         for k in range(k_max + 1):
             extra = {"df1": df1[ia], "df2": df2[ia]}
-            for name in ("ridge_path", "gcv_paper"):
-                if name in reported:
-                    extra["mse_" + name] = reported[name][0][k][ia]
-                    extra["xibar_" + name] = reported[name][1][k][ia]
+            for mse_key, xibar_key, mse_of, xibar_of in fields:
+                extra[mse_key], extra[xibar_key] = mse_of[k][ia], xibar_of[k][ia]
             by_k.append(Candidate(alpha, k, xibar[k][ia], deviations[k][ia], mse[k][ia], extra))
         out.append(by_k)
     return out
