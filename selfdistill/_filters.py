@@ -34,6 +34,8 @@ both span the same family, so optima and risks do not depend on the choice.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._docstrings import fill_doc
@@ -313,22 +315,48 @@ def ridge_path_to_xibar_rows(W: np.ndarray) -> np.ndarray:
     """:func:`ridge_path_to_xibar` of every row of ``W`` (shape (B, k)) at once, unchecked: a row
     beyond the float64 range comes back non-finite (the caller decides)."""
     B, k = W.shape
-    weights = np.concatenate([np.ones((B, 1)), W], axis=1)
+    poly = np.zeros((B, k + 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        factors = _ridge_path_factors(k)
+        if factors is not None:  # each term w_l H_l(i) (-1)^(l-i) formed as one product
+            poly[:, 0] = factors[0, 0]  # w_0 = 1
+            for ell in range(1, k + 1):
+                poly[:, : ell + 1] += W[:, ell - 1, None] * factors[ell, : ell + 1]
+        else:
+            weights = np.concatenate([np.ones((B, 1)), W], axis=1)
+            for ell, (mantissa, exponent) in enumerate(_ridge_path_scaled_factors(k)):
+                poly[:, : ell + 1] += np.ldexp(weights[:, ell, None] * mantissa, exponent)
+    return poly[:, 1:]
+
+
+@functools.cache
+def _ridge_path_scaled_factors(k: int) -> tuple:
+    """``H_l(i) (-1)^(l-i)`` for i <= l, l = 0..k, as (mantissa, binary exponent) pairs."""
     i = np.arange(k + 1, dtype=np.float64)
     mantissa, exponent = np.zeros(k + 1), np.zeros(k + 1, dtype=int)
     mantissa[0] = 1.0  # H_0 = (1, 0, 0, ...)
-    poly = np.zeros((B, k + 1))
-    with np.errstate(over="ignore", invalid="ignore"):
-        for ell in range(k + 1):
-            if ell > 0:
-                factor = np.zeros(k + 1)
-                factor[:ell] = ell**2 / (ell - i[:ell])
-                new_m = mantissa * factor
-                new_m[ell] = mantissa[ell - 1] * ell  # H_l(l) = l * H_{l-1}(l - 1) = l!
-                new_e = exponent.copy()
-                new_e[ell] = exponent[ell - 1]
-                mantissa, exponent = _scaled(new_m, new_e)
-            signs = np.where((ell - i[: ell + 1]) % 2 == 0, 1.0, -1.0)
-            poly[:, : ell + 1] += np.ldexp(weights[:, ell, None] * signs * mantissa[: ell + 1],
-                                           exponent[: ell + 1])
-    return poly[:, 1:]
+    out = []
+    for ell in range(k + 1):
+        if ell > 0:
+            factor = np.zeros(k + 1)
+            factor[:ell] = ell**2 / (ell - i[:ell])
+            new_m = mantissa * factor
+            new_m[ell] = mantissa[ell - 1] * ell  # H_l(l) = l * H_{l-1}(l - 1) = l!
+            new_e = exponent.copy()
+            new_e[ell] = exponent[ell - 1]
+            mantissa, exponent = _scaled(new_m, new_e)
+        signs = np.where((ell - i[: ell + 1]) % 2 == 0, 1.0, -1.0)
+        out.append((signs * mantissa[: ell + 1], exponent[: ell + 1]))
+    return tuple(out)
+
+
+@functools.cache
+def _ridge_path_factors(k: int) -> np.ndarray | None:
+    """The factors of :func:`_ridge_path_scaled_factors` as floats (row l, zero beyond l), or None
+    when one exceeds float64 (from k = 171 on). Scaling by a power of two is exact, so
+    ``w * factor`` equals ``ldexp(w * mantissa, exponent)`` wherever neither leaves the normal range."""
+    table = np.zeros((k + 1, k + 1))
+    with np.errstate(over="ignore"):
+        for ell, (mantissa, exponent) in enumerate(_ridge_path_scaled_factors(k)):
+            table[ell, : ell + 1] = np.ldexp(mantissa, exponent)
+    return table if np.all(np.isfinite(table)) else None

@@ -36,6 +36,7 @@ Criteria (``mse`` is an estimate of the mean squared prediction error; lower is 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -203,7 +204,7 @@ def criterion_of_realised(
             if columns is None:
                 return math.inf
             weights = _filters.xibar_to_ridge_path(xibar) if k else np.zeros(0)
-            coef = weights * np.array([math.factorial(i) for i in range(1, k + 1)], dtype=float)
+            coef = weights * _factorials(k)
         elif method == "gcv":
             columns = _gcv_paper_columns(sm, a, t, k)
             if columns is None:
@@ -235,50 +236,75 @@ def _candidate_from_krylov(smoother, alpha, k, solution: KrylovSolution, mse) ->
 
 def _lstsq_prefixes(base: np.ndarray, columns: np.ndarray, k_max: int):
     """Minimise ``||base + columns[:, :k] c||`` for k = 0..k_max; yields (c, residual_sq)."""
-    coefs, rss = _lstsq_prefix_grid(base[None], columns[None], k_max)
+    stacked, rss = _lstsq_prefix_grid(base[None], columns[None], k_max)
     for k in range(k_max + 1):
-        yield coefs[k][0], float(rss[0, k])
+        yield stacked[0, k - 1, :k] if k else np.zeros(0), float(rss[0, k])
 
 
 def _lstsq_prefix_grid(base: np.ndarray, columns: np.ndarray, k_max: int):
     """:func:`_lstsq_prefixes` for a batch of problems: ``base`` (B, m), ``columns`` (B, m, k_max).
 
-    Returns ``coefs`` (``coefs[k]`` of shape (B, k)) and the residual sums of squares (B, k_max + 1).
+    Returns the coefficients stacked, (B, k_max, k_max) with row ``k - 1`` the k coefficients of
+    prefix k followed by zeros, and the residual sums of squares (B, k_max + 1).
     One Householder QR per problem serves every prefix (its leading columns span the leading
-    columns of the matrix); the triangular solves run vectorised over the batch. A prefix whose
-    triangular factor is numerically singular falls back to ``lstsq`` (minimum-norm solution, e.g.
-    when k exceeds the number of distinct eigenvalues).
+    columns of the matrix); the triangular solves run vectorised over the batch and the prefixes.
+    A prefix whose triangular factor is numerically singular falls back to ``lstsq`` (minimum-norm
+    solution, e.g. when k exceeds the number of distinct eigenvalues).
     """
     B = base.shape[0]
     rss = np.empty((B, k_max + 1))
     rss[:, 0] = np.einsum("bm,bm->b", base, base)
-    coefs = [np.zeros((B, 0))]
     if k_max == 0:
-        return coefs, rss
+        return np.zeros((B, 0, 0)), rss
+    # Q^T base with Q formed explicitly: the reflectors applied to base instead (R of [columns,
+    # base]) agree to rounding, but nearly singular optima (|xi| ~ 1e15 and beyond) move with it
     Q, R = np.linalg.qr(columns)
-    qb = np.einsum("bmp,bm->bp", Q, base)
-    diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
-    # the column norms as np.linalg.norm computes them, without its conjugate copy
-    scale = np.maximum(np.sqrt(np.add.reduce(columns * columns, axis=1)), np.finfo(float).tiny)
-    K = diag.shape[1]  # prefixes k <= K have a triangular factor R[:k, :k]
-    solvable = np.logical_and.accumulate(diag > 1e-12 * scale[:, :K], axis=1)  # (B, K): prefix k = K index k - 1
-    # back substitution for R[:k, :k] c = -qb[:k] of every prefix k at once (row k - 1 of the
-    # middle axis; entries beyond k stay exactly zero, so each prefix sees the same operations)
-    active = np.arange(K)[None, :] < np.arange(1, K + 1)[:, None]  # (prefix, i): i < k
-    rhs = np.where(active, -qb[:, None, :K], 0.0)
-    coef_all = np.zeros((B, K, K))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(K - 1, -1, -1):
-            coef_all[:, :, i] = np.where(active[:, i], rhs[:, :, i] / R[:, i, i, None], 0.0)
-            rhs[:, :, :i] -= coef_all[:, :, i : i + 1] * R[:, None, :i, i]
-    for k in range(1, k_max + 1):
-        coef = coef_all[:, k - 1, :k].copy() if k <= K else np.zeros((B, k))
-        for b in np.flatnonzero(~solvable[:, k - 1]) if k <= K else range(B):
-            coef[b] = np.linalg.lstsq(columns[b, :, :k], -base[b], rcond=None)[0]
-        residual = base + np.einsum("bmk,bk->bm", columns[:, :, :k], coef)
-        rss[:, k] = np.einsum("bm,bm->b", residual, residual)
-        coefs.append(coef)
-    return coefs, rss
+    K = R.shape[1]  # min(m, k_max): prefixes k <= K have a triangular factor R[:k, :k]
+    Rt = np.ascontiguousarray(R.transpose(2, 1, 0))  # (j, i, B): column j of R, batch innermost
+    # numerically singular: |R_kk| <= 1e-12 times the column's norm (that of R's column: Q is
+    # orthonormal), compared in squares
+    squares = Rt * Rt
+    norms_sq = np.add.reduce(squares, axis=1)  # (k_max, B)
+    solvable = np.logical_and.accumulate(np.diagonal(squares[:K, :K]) > 1e-24 * norms_sq[:K].T, axis=1)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        coef_all = _prefix_back_substitution(Rt, (base[:, None, :] @ Q)[:, 0].T)  # (prefix, i, B)
+        # residuals of every prefix at once (the zero padding of coef_all adds exact zeros; the
+        # non-finite ones of singular prefixes are recomputed below)
+        residual = base[:, None, :] + coef_all.transpose(2, 0, 1) @ columns[:, :, :K].transpose(0, 2, 1)
+        rss[:, 1 : K + 1] = np.einsum("bpm,bpm->bp", residual, residual)  # residual: (B, K, m)
+    stacked = np.zeros((B, k_max, k_max))
+    stacked[:, :K, :K] = coef_all.transpose(2, 0, 1)
+    if K == k_max and solvable[:, -1].all():
+        return stacked, rss
+    unsolved = np.ones((B, k_max), dtype=bool)
+    unsolved[:, :K] = ~solvable
+    for b, k in zip(*np.nonzero(unsolved), strict=True):  # rare: singular prefixes, k > m
+        coef = np.linalg.lstsq(columns[b, :, : k + 1], -base[b], rcond=None)[0]
+        stacked[b, k, : k + 1] = coef
+        residual = base[b] + columns[b, :, : k + 1] @ coef
+        rss[b, k + 1] = residual @ residual
+    return stacked, rss
+
+
+def _prefix_back_substitution(Rt: np.ndarray, qb: np.ndarray) -> np.ndarray:
+    """Solve ``R[:k, :k] c = -qb[:k]`` for every prefix k at once, batch innermost: ``Rt[j, i]``
+    is ``R[:, i, j]`` and ``qb`` is (K, B). Returns ``coef`` (K, K, B) whose row ``k - 1`` holds the
+    solution of prefix k (zero beyond it).
+
+    Entry i of every prefix containing it (``p >= i``) is solved in the same step, so each prefix
+    sees exactly the operations of its own back substitution. A zero diagonal gives non-finite
+    entries (the caller silences their warnings), only in the prefixes it re-solves with ``lstsq``.
+    """
+    K = qb.shape[0]
+    coef = np.zeros((K, K, qb.shape[1]))
+    rhs = np.empty_like(coef)
+    rhs[:] = -qb
+    for i in range(K - 1, -1, -1):
+        # c_i = rhs_i / R_ii, then rhs_j -= c_i R_ji for j < i
+        np.divide(rhs[i:, i], Rt[i, i], out=coef[i:, i])
+        if i:
+            rhs[i:, :i] -= coef[i:, i, None] * Rt[i, :i]
+    return coef
 
 
 # ----------------------------------------------------------------------------- validation
@@ -341,12 +367,29 @@ def _cp_path(sm: SpectralSmoother, alpha: float, k_max: int, noise_var) -> list[
 # ``a = ell / (ell + alpha)`` and ``t = alpha / (ell + alpha)`` row by row (shape (B, r)), so a
 # whole grid costs a few array operations instead of a Python loop per (alpha, k).
 def _series_reciprocal(d: np.ndarray) -> np.ndarray:
-    """Power-series coefficients of 1 / D from those of D (last axis; d[..., 0] != 0)."""
-    e = np.zeros_like(d)
-    e[..., 0] = 1.0 / d[..., 0]
-    for m in range(1, d.shape[-1]):
-        e[..., m] = -np.sum(d[..., 1 : m + 1] * e[..., m - 1 :: -1][..., :m], axis=-1) / d[..., 0]
+    """Power-series coefficients of 1 / D from those of D, order-major (d of shape (K, B), d[0] != 0):
+    ``e_0 = 1 / d_0`` and ``e_m = -(d_1 e_{m-1} + ... + d_m e_0) / d_0``."""
+    e = np.empty_like(d)
+    e[0] = 1.0 / d[0]
+    neg_d0 = -d[0]
+    for m in range(1, d.shape[0]):
+        np.divide(np.add.reduce(d[1 : m + 1] * e[m - 1 :: -1], axis=0), neg_d0, out=e[m])
     return e
+
+
+def _cauchy_matrix(e: np.ndarray) -> np.ndarray:
+    """``M`` (B, K, K) with ``M[:, m, l] = e[m - l]`` for ``l <= m``, else 0 (e order-major, (K, B)):
+    ``M @ f`` is the Cauchy product of the series ``f`` (axis 1) with ``e``, truncated at order K - 1."""
+    K, B = e.shape
+    padded = np.zeros((B, 2 * K - 1))  # e behind K - 1 zeros: entry K - 1 + m - l is e[m - l] or 0
+    padded[:, K - 1 :] = e.T
+    return padded[:, _lag_index(K)]
+
+
+@functools.cache
+def _lag_index(K: int) -> np.ndarray:
+    order = np.arange(K)
+    return K - 1 + order[:, None] - order[None, :]
 
 
 @dataclass
@@ -355,54 +398,59 @@ class OneShotGrid:
 
     Attributes
     ----------
+    stacked : ndarray of shape (n_alphas, k_max, k_max)
+        Row ``k - 1``: the k-step optimum in the estimator's own basis (ridge-path coefficients
+        ``c`` for ``ridge_path``, xibar for ``gcv_paper``), zero-padded to k_max.
     coefs : list of ndarray
-        ``coefs[k]`` (n_alphas, k): the optimum in the estimator's own basis (ridge-path
-        coefficients ``c`` for ``ridge_path``, xibar for ``gcv_paper``).
+        ``coefs[k]`` (n_alphas, k): views of ``stacked`` without the padding.
     rss : ndarray of shape (n_alphas, k_max + 1)
         Optimal criterion times ``n T``.
     defined : ndarray of bool, shape (n_alphas,)
         False where a GCV denominator leaves (0, 1] (df >= n).
+    basis : ndarray of shape (k_max, n_alphas, r)
+        The filter deviation is linear in the coefficients, ``u = sum_i coefs[k][:, i] basis[i]``:
+        ``a t (-t)^i`` for ``ridge_path`` (``u = a (1 - m)``, ``m = 1 + sum_i c_i (-t)^(i+1)``) and
+        ``a (1 - a^(i+1))`` for ``gcv_paper`` (``m = 1 - sum_i xibar_i (1 - a^i)``), each computed
+        without cancellation.
     """
 
     kind: str
     A: np.ndarray
     Tt: np.ndarray
-    coefs: list
+    stacked: np.ndarray
     rss: np.ndarray
     defined: np.ndarray
+    basis: np.ndarray
 
     _deviations: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def coefs(self) -> list:
+        k_max = self.rss.shape[1] - 1
+        return [np.zeros((self.rss.shape[0], 0))] + [self.stacked[:, k - 1, :k] for k in range(1, k_max + 1)]
 
     def rows(self, index) -> OneShotGrid:
         """The grid of some rows (e.g. one smoother's alphas out of a batch of smoothers); the
         deviations computed so far are sliced, not recomputed."""
-        return OneShotGrid(self.kind, self.A[index], self.Tt[index], [c[index] for c in self.coefs],
-                           self.rss[index], self.defined[index],
+        return OneShotGrid(self.kind, self.A[index], self.Tt[index], self.stacked[index],
+                           self.rss[index], self.defined[index], self.basis[:, index],
                            {k: u[index] for k, u in self._deviations.items()})
 
     def deviation(self, k: int) -> np.ndarray:
         """Filter deviations ``u`` (n_alphas, r) of the k-step optima (``h = a - u``), computed in
-        the estimator's own basis (Horner, no conversion to per-step xi); computed once per k."""
+        the estimator's own basis (no conversion to per-step xi); computed once, for every k at
+        the first request."""
         if k not in self._deviations:
-            self._deviations[k] = self._deviation(k)
+            self._deviations.update(self._all_deviations())
         return self._deviations[k]
 
-    def _deviation(self, k: int) -> np.ndarray:
-        A, Tt, coef = self.A, self.Tt, self.coefs[k]
-        if k == 0:
-            return np.zeros_like(A)
+    def _all_deviations(self) -> dict:
+        """``{k: u}`` for k = 0..k_max: one product of the coefficients of every k (zero-padded to
+        k_max) with the basis."""
+        k_max = self.rss.shape[1] - 1
         with np.errstate(over="ignore", invalid="ignore"):
-            if self.kind == "ridge_path":  # m = 1 + sum_i c_i (-t)^i, u = a (1 - m)
-                x = -Tt
-                acc = coef[:, k - 1 : k] + 0.0 * x
-                for i in range(k - 2, -1, -1):
-                    acc = coef[:, i : i + 1] + acc * x
-                return -A * (acc * x)
-            tails = np.cumsum(coef[:, ::-1], axis=1)[:, ::-1]  # u = a t q(a), q from xibar's tail sums
-            q = np.zeros_like(A)
-            for i in range(k - 1, -1, -1):
-                q = q * A + tails[:, i : i + 1]
-            return A * (Tt * q)
+            u = self.stacked @ self.basis.transpose(1, 0, 2)  # (row, k - 1, r)
+        return {0: np.zeros_like(self.A)} | {k: u[:, k - 1] for k in range(1, k_max + 1)}
 
 
 @dataclass
@@ -411,18 +459,34 @@ class _GridRows:
 
     p0: int
     n: np.ndarray  # (B,) total sample weight
-    z: np.ndarray  # (B, r, T) target coordinates
+    z: np.ndarray  # (B, T, r) target coordinates
     perp: np.ndarray  # (B, T) norm of the targets outside the span
+    A: np.ndarray  # (B, r) ell / (ell + alpha)
+    Tt: np.ndarray  # (B, r) alpha / (ell + alpha)
 
     @classmethod
-    def of(cls, smoothers: list, n_alpha: int) -> _GridRows:
-        r, T = smoothers[0].z.shape
+    def of(cls, smoothers: list, alphas: np.ndarray) -> _GridRows:
+        """Rows smoother-major, then alpha (smoothers of the same rank)."""
+        n_alpha = alphas.size
+        ell = np.array([sm.ell for sm in smoothers])[:, None, :]  # (S, 1, r)
+        column = alphas[:, None]
+        denom = ell + column  # (S, n_alpha, r)
+        shape = (len(smoothers) * n_alpha, denom.shape[-1])
+        perp = np.sqrt(np.maximum([sm.y_perp_sq for sm in smoothers], 0.0))
         return cls(
             smoothers[0].p0,
             np.repeat([float(sm.n) for sm in smoothers], n_alpha),
-            np.concatenate([np.broadcast_to(sm.z[None], (n_alpha, r, T)) for sm in smoothers]),
-            np.repeat([np.sqrt(np.maximum(sm.y_perp_sq, 0.0)) for sm in smoothers], n_alpha, axis=0),
+            np.repeat(np.array([sm.z.T for sm in smoothers]), n_alpha, axis=0),
+            np.repeat(perp, n_alpha, axis=0),
+            (ell / denom).reshape(shape),
+            (column / denom).reshape(shape),
         )
+
+    @classmethod
+    def at(cls, sm, a: np.ndarray, t: np.ndarray) -> _GridRows:
+        """One row: smoother ``sm`` at the alpha of ``(a, t)``."""
+        return cls(sm.p0, np.array([float(sm.n)]), sm.z.T[None], np.sqrt(np.maximum(sm.y_perp_sq, 0.0))[None],
+                   a[None], t[None])
 
 
 def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotGrid:
@@ -431,19 +495,13 @@ def one_shot_grid(sm, alphas: np.ndarray, k_max: int, one_shot: str) -> OneShotG
     ``sm`` is a :class:`SpectralSmoother`, or a list of smoothers of the same rank (the folds of
     cross-fitting), solved together: rows smoother-major, then alpha.
     """
-    smoothers = sm if isinstance(sm, list) else [sm]
-    alphas = np.asarray(alphas, dtype=float)
-    A, Tt = [], []
-    for one in smoothers:
-        denom = one.ell[None, :] + alphas[:, None]
-        A.append(one.ell[None, :] / denom)
-        Tt.append(alphas[:, None] / denom)
-    A, Tt = np.concatenate(A), np.concatenate(Tt)
+    rows = _GridRows.of(sm if isinstance(sm, list) else [sm], np.asarray(alphas, dtype=float))
     columns_of = _ridge_path_grid if one_shot == "ridge_path" else _gcv_paper_grid
-    columns, defined = columns_of(_GridRows.of(smoothers, alphas.size), A, Tt, k_max)
-    columns = np.where(defined[:, None, None], columns, 0.0)  # undefined alphas: never used
-    coefs, rss = _lstsq_prefix_grid(columns[:, :, 0], columns[:, :, 1:], k_max)
-    return OneShotGrid(one_shot, A, Tt, coefs, rss, defined)
+    columns, defined, basis = columns_of(rows, k_max)  # columns (B, k + 1, m)
+    if not defined.all():
+        columns[~defined] = 0.0  # undefined alphas: never used
+    stacked, rss = _lstsq_prefix_grid(columns[:, 0], columns[:, 1:].transpose(0, 2, 1), k_max)
+    return OneShotGrid(one_shot, rows.A, rows.Tt, stacked, rss, defined, basis)
 
 
 def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_shot: str,
@@ -457,116 +515,138 @@ def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_sho
     chosen = solved if solved is not None else one_shot_grid(sm, alphas, k_max, one_shot)
     other_name = "gcv_paper" if one_shot == "ridge_path" else "ridge_path"
     other = one_shot_grid(sm, alphas, k_max, other_name) if both else None
-    rp, gp = (chosen, other) if one_shot == "ridge_path" else (other, chosen)
-    deviations = [chosen.deviation(k) for k in range(k_max + 1)]
-    if rp is not None:
-        factorials = np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
-        # every k in one conversion: weights zero-padded to k_max (zero weights add exact zeros)
-        padded = np.zeros((k_max + 1, len(alphas), k_max))
-        for k in range(1, k_max + 1):
-            padded[k, :, :k] = rp.coefs[k] / factorials[:k]
-        converted = _ridge_path_xibar(padded.reshape(-1, k_max)).reshape(padded.shape) if k_max else padded
-        xibar_rp = [converted[k, :, :k] for k in range(k_max + 1)]
+    # what each candidate reports, per estimator and k as lists over the alphas (Python floats and
+    # row views made in bulk, not one numpy index per candidate)
+    reported = {}  # name -> (mse by k, xibar by k)
+    for grid in (chosen, other):
+        if grid is None:
+            continue
+        xibar = _ridge_path_grid_xibar(grid) if grid.kind == "ridge_path" else grid.coefs
+        reported[grid.kind] = ((grid.rss / norm).T.tolist(), [list(x) for x in xibar])
+    mse, xibar = reported[one_shot]
+    fields = [("mse_" + name, "xibar_" + name, *reported[name]) for name in ("ridge_path", "gcv_paper")
+              if name in reported]
+    deviations = [list(chosen.deviation(k)) for k in range(k_max + 1)]
     defined = chosen.defined if other is None else chosen.defined & other.defined
-    df1 = (sm.p0 + np.sum(chosen.A, axis=1)) / n
-    df2 = (sm.p0 + np.sum(chosen.A * chosen.A, axis=1)) / n
+    df1 = ((sm.p0 + np.add.reduce(chosen.A, axis=1)) / n).tolist()
+    df2 = ((sm.p0 + np.add.reduce(chosen.A * chosen.A, axis=1)) / n).tolist()
     out = []
-    for ia, alpha in enumerate(alphas):
-        alpha = float(alpha)
-        if not defined[ia]:  # df >= n: GCV undefined at this alpha
+    for ia, (alpha, usable) in enumerate(zip(np.asarray(alphas, dtype=float).tolist(), defined.tolist(), strict=True)):
+        if not usable:  # df >= n: GCV undefined at this alpha
             out.append([Candidate(alpha, k, np.zeros(k), np.zeros_like(sm.ell), math.inf, {"undefined": True})
                         for k in range(k_max + 1)])
             continue
         by_k = []
         for k in range(k_max + 1):
-            extra = {"df1": float(df1[ia]), "df2": float(df2[ia])}
-            if rp is not None:
-                extra["mse_ridge_path"] = float(rp.rss[ia, k]) / norm
-                extra["xibar_ridge_path"] = xibar_rp[k][ia]
-            if gp is not None:
-                extra["mse_gcv_paper"] = float(gp.rss[ia, k]) / norm
-                extra["xibar_gcv_paper"] = gp.coefs[k][ia]
-            xibar = extra["xibar_" + one_shot]
-            by_k.append(Candidate(alpha, k, xibar, deviations[k][ia], float(chosen.rss[ia, k]) / norm, extra))
+            extra = {"df1": df1[ia], "df2": df2[ia]}
+            for mse_key, xibar_key, mse_of, xibar_of in fields:
+                extra[mse_key], extra[xibar_key] = mse_of[k][ia], xibar_of[k][ia]
+            by_k.append(Candidate(alpha, k, xibar[k][ia], deviations[k][ia], mse[k][ia], extra))
         out.append(by_k)
     return out
+
+
+def _ridge_path_grid_xibar(grid: OneShotGrid) -> list:
+    """xibar (n_alphas, k) of the ridge-path optimum of every k: the coefficients ``c_i`` weigh
+    ``alpha^i d^i theta / i!``, i.e. ridge-path weights ``c_i / i!`` (every k in one conversion:
+    the zero padding of the stacked coefficients adds exact zeros)."""
+    B, k_max = grid.stacked.shape[:2]
+    weights = grid.stacked / _factorials(k_max)
+    converted = _ridge_path_xibar(weights.reshape(B * k_max, k_max)).reshape(B, k_max, k_max) if k_max else None
+    return [np.zeros((B, 0))] + [converted[:, k - 1, :k] for k in range(1, k_max + 1)]
+
+
+@functools.cache
+def _factorials(k_max: int) -> np.ndarray:
+    """``1!, 2!, ..., k_max!`` as floats."""
+    return np.array([math.factorial(i) for i in range(1, k_max + 1)], dtype=float)
 
 
 def _ridge_path_xibar(weights: np.ndarray) -> np.ndarray:
     """xibar of every row of ridge-path weights; a row beyond float64 raises as
     :func:`~selfdistill._filters.ridge_path_to_xibar` does."""
+    finite = np.isfinite(weights)
     with np.errstate(invalid="ignore"):
-        xibar = _filters.ridge_path_to_xibar_rows(np.where(np.isfinite(weights), weights, 0.0))
-    for row in np.flatnonzero(~np.all(np.isfinite(xibar) & np.isfinite(weights), axis=1)):
-        _filters.ridge_path_to_xibar(weights[row])  # raises with the row's own message
+        xibar = _filters.ridge_path_to_xibar_rows(weights if finite.all() else np.where(finite, weights, 0.0))
+    if not np.isfinite(xibar).all() or not finite.all():
+        for row in np.flatnonzero(~np.all(np.isfinite(xibar) & finite, axis=1)):
+            _filters.ridge_path_to_xibar(weights[row])  # raises with the row's own message
     return xibar
 
 
 def _ridge_path_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
-    """Columns of the ridge-path estimator at one alpha (None where GCV is undefined)."""
-    columns, defined = _ridge_path_grid(_GridRows.of([sm], 1), a[None], t[None], k_max)
-    return columns[0] if defined[0] else None
+    """Columns (m, k + 1) of the ridge-path estimator at one alpha (None where GCV is undefined)."""
+    columns, defined, _ = _ridge_path_grid(_GridRows.at(sm, a, t), k_max)
+    return columns[0].T if defined[0] else None
 
 
 def _gcv_paper_columns(sm: SpectralSmoother, a, t, k_max: int) -> np.ndarray | None:
-    """Columns of the paper's one-shot estimator at one alpha (None where GCV is undefined)."""
-    columns, defined = _gcv_paper_grid(_GridRows.of([sm], 1), a[None], t[None], k_max)
-    return columns[0] if defined[0] else None
+    """Columns (m, k + 1) of the paper's one-shot estimator at one alpha (None where GCV is undefined)."""
+    columns, defined, _ = _gcv_paper_grid(_GridRows.at(sm, a, t), k_max)
+    return columns[0].T if defined[0] else None
 
 
-def _ridge_path_grid(rows: _GridRows, A, Tt, k_max: int):
+# The two column builders below return the columns order-major, shape (B, k + 1, m), with
+# m = T (r + 1): the T r directions (target-major), then the T ``y_perp`` entries. Every series is
+# held order-major too ((k + 1, B, r)), so that each array operation runs over contiguous blocks.
+def _ridge_path_grid(rows: _GridRows, k_max: int):
     """Columns ``g_m = alpha^m rho^(m) / m!`` (m = 0..k) of the GCV-scaled residual path.
 
     Taylor coefficients in ``delta`` of ``f(alpha (1 + delta))``: for ``t_j`` they are ``t_j`` and
     ``a_j t_j (-t_j)^{m-1}``; the GCV denominator ``D = 1 - (p0 + sum a)/n`` has
     ``D_m = (1/n) sum_j a_j t_j (-t_j)^{m-1}``. ``rho = (y_perp + U diag(t) z) / D``.
-    Returns the columns (B, T (r + 1), k + 1) and where they are defined (``D_0 > 0``).
+    Returns the columns (B, k + 1, m), where they are defined (``D_0 > 0``) and the deviation
+    basis ``a t (-t)^i`` (:class:`OneShotGrid`).
     """
-    m = np.arange(k_max + 1)
-    AT = A * Tt
-    powers = np.zeros(A.shape + (k_max + 1,))  # (B, r, k+1): (-t)^(m-1) for m >= 1
-    if k_max:
-        powers[:, :, 1] = 1.0
-    for e in range(2, k_max + 1):  # repeated products: pow() of a negative base is slow
-        np.multiply(powers[:, :, e - 1], -Tt, out=powers[:, :, e])
-    t_series = np.where(m == 0, Tt[..., None], AT[..., None] * powers)
-    d_series = np.empty((A.shape[0], k_max + 1))
-    d_series[:, 0] = 1.0 - (rows.p0 + np.sum(A, axis=1)) / rows.n
-    defined = d_series[:, 0] > 0.0
-    d_series[:, 0] = np.where(defined, d_series[:, 0], 1.0)
-    d_series[:, 1:] = np.einsum("br,brm->bm", AT, powers[:, :, 1:]) / rows.n[:, None]
-    inv = _series_reciprocal(d_series)
-    # Cauchy product of each row with 1/D: F[:, m] = sum_{l <= m} t_series[:, l] inv[m - l]
-    lag = m[None, :] - m[:, None]
-    f_series = t_series @ np.where(lag >= 0, inv[:, np.maximum(lag, 0)], 0.0)
-    blocks = []
-    for j in range(rows.z.shape[2]):
-        blocks.append(rows.perp[:, j, None, None] * inv[:, None, :])
-        blocks.append(rows.z[:, :, j, None] * f_series)
-    return np.concatenate(blocks, axis=1), defined
+    A, Tt = rows.A, rows.Tt
+    (B, r), T = A.shape, rows.z.shape[1]
+    powers = np.empty((k_max, B, r))  # (-t)^(m-1), m = 1..k: repeated products (pow() of a negative base is slow)
+    powers[:1] = 1.0
+    neg_t = -Tt
+    for m in range(1, k_max):
+        np.multiply(powers[m - 1], neg_t, out=powers[m])
+    t_series = np.empty((k_max + 1, B, r))  # Taylor coefficients of every t_j
+    t_series[0] = Tt
+    np.multiply(A * Tt, powers, out=t_series[1:])
+    d_series = np.empty((k_max + 1, B))
+    d_series[0] = 1.0 - (rows.p0 + np.add.reduce(A, axis=1)) / rows.n
+    defined = d_series[0] > 0.0
+    if not defined.all():
+        d_series[0, ~defined] = 1.0
+    np.divide((t_series[1:].reshape(k_max * B, r) @ np.ones(r)).reshape(k_max, B), rows.n, out=d_series[1:])
+    inv = _series_reciprocal(d_series)  # (k + 1, B)
+    columns = np.empty((B, k_max + 1, T * (r + 1)))
+    # z t_j / D: the Cauchy product of each z t_j's series with 1/D's
+    weighted = (t_series[:, :, None, :] * rows.z).reshape(k_max + 1, B, T * r)
+    np.matmul(_cauchy_matrix(inv), weighted.transpose(1, 0, 2), out=columns[:, :, : T * r])
+    np.multiply(inv.T[:, :, None], rows.perp[:, None, :], out=columns[:, :, T * r :])  # y_perp / D
+    return columns, defined, t_series[1:]
 
 
-def _gcv_paper_grid(rows: _GridRows, A, Tt, k_max: int):
+def _gcv_paper_grid(rows: _GridRows, k_max: int):
     """Columns ``gamma_0`` and ``gamma_i - gamma_0``: GCV-scaled residuals of ``H^{i+1} y``.
 
-    Returns the columns (B, T (r + 1), k + 1) and where they are defined (every denominator > 0).
+    Returns the columns (B, k + 1, m), where they are defined (every denominator > 0) and the
+    deviation basis ``a (1 - a^(i+1))`` (:class:`OneShotGrid`).
     """
-    one_minus = np.empty(A.shape + (k_max + 1,))
-    geometric = np.ones_like(A)
-    power = A.copy()
-    for i in range(k_max + 1):
-        one_minus[:, :, i] = Tt * geometric  # 1 - a^{i+1} = t (1 + a + ... + a^i), no cancellation
-        geometric = geometric + power
-        power = power * A
-    denom = 1.0 - (rows.p0 + (A.shape[1] - np.sum(one_minus, axis=1))) / rows.n[:, None]  # (B, k+1)
-    defined = np.all(denom > 0.0, axis=1)
-    denom = np.where(defined[:, None], denom, 1.0)
-    blocks = []
-    for j in range(rows.z.shape[2]):
-        perp = np.broadcast_to(rows.perp[:, j, None, None], (A.shape[0], 1, k_max + 1))
-        gamma = np.concatenate([perp, rows.z[:, :, j, None] * one_minus], axis=1) / denom[:, None, :]
-        blocks.append(np.concatenate([gamma[:, :, :1], gamma[:, :, 1:] - gamma[:, :, :1]], axis=2))
-    return np.concatenate(blocks, axis=1), defined
+    A, Tt = rows.A, rows.Tt
+    (B, r), T = A.shape, rows.z.shape[1]
+    powers = np.empty((k_max + 1, B, r))  # a^i, i = 0..k: repeated products
+    powers[0] = 1.0
+    for i in range(1, k_max + 1):
+        np.multiply(powers[i - 1], A, out=powers[i])
+    # 1 - a^{i+1} = t (1 + a + ... + a^i), no cancellation
+    one_minus = np.multiply(Tt, np.cumsum(powers, axis=0), out=powers)  # (k + 1, B, r)
+    sums = (one_minus.reshape((k_max + 1) * B, r) @ np.ones(r)).reshape(k_max + 1, B)
+    denom = 1.0 - (rows.p0 + (r - sums)) / rows.n  # (k + 1, B)
+    defined = np.logical_and.reduce(denom > 0.0, axis=0)
+    denom[:, ~defined] = 1.0
+    gamma = np.empty((B, k_max + 1, T * (r + 1)))
+    np.divide(rows.perp[:, None, :], denom.T[:, :, None], out=gamma[:, :, T * r :])
+    directions = (one_minus[:, :, None, :] * rows.z).reshape(k_max + 1, B, T * r)
+    np.divide(directions, denom[:, :, None], out=gamma[:, :, : T * r].transpose(1, 0, 2))
+    gamma[:, 1:] -= gamma[:, :1]
+    return gamma, defined, A * one_minus[:k_max]
 
 
 # ----------------------------------------------------------------------------- exact LOO
