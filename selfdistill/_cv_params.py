@@ -120,14 +120,13 @@ class Folds:
             sizes = np.full(int(cv), self.n // int(cv))
             sizes[: self.n % int(cv)] += 1
             # rows ascending within a fold, as KFold's (and the gathers read X in order): a fold
-            # label per row and one O(n) scan per fold (a sort per fold costs 3-4x more), or
-            # for many folds a sort per fold
-            if int(cv) <= 32:
-                label = np.empty(self.n, dtype=np.int8)
-                label[order] = np.repeat(np.arange(int(cv), dtype=np.int8), sizes)
-                self.tests = [np.flatnonzero(label == f) for f in range(int(cv))]
-            else:
-                self.tests = [np.sort(part) for part in np.split(order, np.cumsum(sizes)[:-1])]
+            # label per row, then one stable argsort of the labels lists fold 0's rows in order,
+            # then fold 1's, ... (numpy radix-sorts labels of up to 16 bits: O(n))
+            label = np.empty(self.n, dtype=np.min_scalar_type(int(cv) - 1))
+            label[order] = np.repeat(np.arange(int(cv), dtype=label.dtype), sizes)
+            by_fold = np.argsort(label, kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+            self.tests = [by_fold[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
             self.partition = True
         else:
             self._splits = list(check_cv(cv).split(X, y))
