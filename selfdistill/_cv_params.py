@@ -14,7 +14,7 @@ from types import GeneratorType
 
 import numpy as np
 from sklearn.model_selection import check_cv, train_test_split
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import assert_all_finite, check_random_state, get_tags
 from sklearn.utils.validation import validate_data
 
 from . import _validation as rules  # the constraint types of the tables below
@@ -186,11 +186,27 @@ def validate_fit_data(est, X, y, sample_weight, ensure_min_samples: int = 1, acc
     check_numeric_y(y)
     X, y = validate_data(
         est, X, y, dtype=np.float64, multi_output=True, y_numeric=True,
-        ensure_min_samples=ensure_min_samples, accept_sparse=accept_sparse,
+        ensure_min_samples=ensure_min_samples, accept_sparse=accept_sparse, ensure_all_finite=False,
     )
-    check_magnitude(X, "X")
+    if not _finite_and_moderate(X):  # sklearn's own finiteness check, for its messages
+        assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        check_magnitude(X, "X")
     check_magnitude(y, "y")
     return X, y, check_sample_weight(sample_weight, X.shape[0])
+
+
+def _finite_and_moderate(X) -> bool:
+    """True if the dense array X is finite with no entry above 1e150 in magnitude (the bound of
+    :func:`~selfdistill._validation.check_magnitude`), from one pass: its sum of squares (a BLAS dot
+    product), which is NaN or inf unless X is finite, and at least ``max(x^2) > 1e300`` if an entry
+    exceeds the bound. False means "not shown": sparse or non-contiguous X, or a sum of squares of
+    1e300 or more, which the exact checks then look at (sklearn's finiteness check and the
+    magnitude check, passes of their own)."""
+    if not isinstance(X, np.ndarray) or not (X.flags.c_contiguous or X.flags.f_contiguous):
+        return False
+    flat = X.ravel(order="K")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(flat @ flat < 1e300)
 
 
 @dataclass

@@ -302,3 +302,56 @@ def test_reported_attributes_are_lazy_and_equal_the_eager_ones(one_shot):
     assert "cv_results_" not in vars(fit) and "best_by_steps_" not in vars(fit)
     again = _fits(X[:300], y[:300], one_shot=one_shot)
     np.testing.assert_array_equal(fit.cv_results_["mse"], again.cv_results_["mse"])
+
+
+def _bad_entries(X, where, value):
+    X = X.copy()
+    X[where] = value
+    return X
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "list"])
+@pytest.mark.parametrize(("entry", "value"), [(None, None), ((3, 1), np.nan), ((0, 0), np.inf), ((7, 2), -np.inf),
+                                              ((5, 3), 1e151), ((2, 0), -2e150), ((4, 4), 1e150)])
+def test_one_pass_data_check_equals_sklearn_and_magnitude_checks(layout, entry, value):
+    """validate_fit_data checks a dense X's finiteness and magnitude from its sum of squares: it
+    accepts and refuses exactly what sklearn's finiteness check plus the magnitude check do, with
+    their messages."""
+    from sklearn.utils.validation import validate_data
+
+    from selfdistill._cv_params import validate_fit_data
+    from selfdistill._validation import check_magnitude
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 5))
+    if entry is not None:
+        X = _bad_entries(X, entry, value)
+    X = {"C": X, "F": np.asfortranarray(X), "strided": np.repeat(X, 2, axis=1)[:, ::2], "list": X.tolist()}[layout]
+    y = rng.normal(size=12)
+
+    def reference():
+        est = SelfDistilledRidgeCV()
+        Xv, _ = validate_data(est, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        check_magnitude(Xv, "X")
+        return Xv
+
+    try:
+        expected = reference()
+    except ValueError as exc:
+        with pytest.raises(ValueError) as got:
+            validate_fit_data(SelfDistilledRidgeCV(), X, y, None)
+        assert str(got.value) == str(exc)
+    else:
+        np.testing.assert_array_equal(validate_fit_data(SelfDistilledRidgeCV(), X, y, None)[0], expected)
+
+
+def test_one_pass_data_check_accepts_a_large_sum_of_squares():
+    """Entries just below the magnitude bound whose squares sum past 1e300 are accepted (the exact
+    checks decide), and one entry past the bound among them is refused."""
+    from selfdistill._cv_params import validate_fit_data
+
+    X = np.full((40, 3), 9e149)
+    y = np.ones(40)
+    np.testing.assert_array_equal(validate_fit_data(SelfDistilledRidgeCV(), X, y, None)[0], X)
+    with pytest.raises(ValueError, match="too large to square"):
+        validate_fit_data(SelfDistilledRidgeCV(), _bad_entries(X, (39, 2), 1.1e150), y, None)
