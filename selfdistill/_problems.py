@@ -217,7 +217,6 @@ class FoldedLinearProblem:
         self.block = max(64, ROW_BLOCK_ELEMENTS // (X.shape[1] + Y.shape[1] + 1))
         self.full = self.folds = self.moments = None
         self.kept = None  # per fold: its row blocks, when kept from the pass of moments
-        self._centre_rows = np.zeros(0)  # x_center repeated for a block of rows (see row_blocks)
 
     @classmethod
     def build(cls, X, y, sw, fit_intercept: bool, tests: list) -> FoldedLinearProblem | None:
@@ -279,22 +278,17 @@ class FoldedLinearProblem:
         ``x_center, y_center`` and scaled by sqrt(w)."""
         n, T = self.Y.shape
         total = n if rows is None else rows.size
-        centred = self.x_center.any()
+        centred = self.x_center.any()  # no pass over the rows to subtract zeros
         for start in range(0, total, self.block):
             stop = min(start + self.block, total)
             if rows is None:
                 idx = slice(start, stop)
-                xb, yb = self.X[idx].copy(order="C"), self.Y[idx]
+                xb, yb = np.subtract(self.X[idx], self.x_center, order="C"), self.Y[idx]
             else:
                 idx = rows[start:stop]
                 xb, yb = np.take(self.X, idx, axis=0), np.take(self.Y, idx, axis=0)
-            if centred:
-                # one pass over the block as a flat array: a broadcast of the d centres over the
-                # rows works d elements at a time and costs twice as much
-                flat = xb.reshape(-1)
-                if self._centre_rows.size < flat.size:
-                    self._centre_rows = np.tile(self.x_center, stop - start)
-                np.subtract(flat, self._centre_rows[: flat.size], out=flat)
+                if centred:
+                    xb -= self.x_center
             zb = np.empty((stop - start, T + 1))
             np.subtract(yb, self.y_center, out=zb[:, :T])
             zb[:, T] = 1.0
@@ -312,8 +306,12 @@ class FoldedLinearProblem:
         flat = np.ascontiguousarray(vec.transpose(1, 0, 2)).reshape(p, T * C)  # 2-D products only
         top, bottom = flat[:d], flat[d:]
         blocks = self.kept[f] if self.kept is not None else self.row_blocks(self.tests[f])
-        parts = [xb @ top + zb @ bottom for xb, zb in blocks]
-        return np.concatenate(parts).reshape(-1, T, C)
+        parts = []
+        for xb, zb in blocks:
+            part = xb @ top
+            part += zb @ bottom
+            parts.append(part)
+        return (parts[0] if len(parts) == 1 else np.concatenate(parts)).reshape(-1, T, C)
 
     def heldout_weights(self) -> np.ndarray:
         """Weight of each held-out row, folds in order."""
