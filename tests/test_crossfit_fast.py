@@ -355,3 +355,35 @@ def test_one_pass_data_check_accepts_a_large_sum_of_squares():
     np.testing.assert_array_equal(validate_fit_data(SelfDistilledRidgeCV(), X, y, None)[0], X)
     with pytest.raises(ValueError, match="too large to square"):
         validate_fit_data(SelfDistilledRidgeCV(), _bad_entries(X, (39, 2), 1.1e150), y, None)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("multi", [False, True])
+def test_ridge_loo_equals_refits_without_each_row(fit_intercept, weighted, multi):
+    """The blockwise products of ridge_loo_alpha give RidgeCV's exact leave-one-out errors
+    (weighted, mean over targets), and inf where a leverage reaches 1."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(11)
+    n, d = 15, 3
+    X = rng.normal(size=(n, d)) + 2.0
+    X[:, -1] = 0.0
+    X[4, -1] = 1.0  # only row 4 sees the last feature: its leverage tends to 1 as alpha -> 0
+    y = _targets(X @ rng.normal(size=d) + rng.normal(size=n), multi)
+    sw = rng.uniform(0.5, 2.0, size=n) if weighted else None
+    alphas = np.array([0.1, 1e-14, 10.0])
+    problem = LinearProblem.from_data(X, y, sw, fit_intercept, keep_left=True)
+    index, scores = ridge_loo_alpha(problem.smoother, alphas)
+    w = np.ones(n) if sw is None else sw
+    for alpha, score in zip(alphas, scores, strict=True):
+        if alpha < 1e-10:
+            assert score == np.inf
+            continue
+        errors = 0.0
+        for i in range(n):
+            keep = np.arange(n) != i
+            model = Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(X[keep], y[keep], sample_weight=w[keep])
+            errors += w[i] * np.sum((y[i] - model.predict(X[i : i + 1])[0]) ** 2)
+        assert score == pytest.approx(errors / (w.sum() * (2 if multi else 1)), rel=1e-9)
+    assert index == int(np.argmin(scores))
