@@ -252,7 +252,7 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
     Ridge is one linear smoother, so its LOO residuals are ``e_i / (1 - h_ii)`` exactly, with the
     leverage ``h_ii = w_i / n + sum_j U_ij^2 a_j`` (intercept included): all alphas at once.
     ``left_blocks`` yields, for blocks of rows, the rows ``[U^T; y~^T; sqrt(w); 1]`` stacked in one
-    array of shape (r + T + 2, rows) that this function may overwrite (e.g.
+    array of shape (r + T + 2, rows), which this function squares in place (e.g.
     :meth:`~selfdistill._problems.FoldedLinearProblem.left_blocks`); by default the smoother's own
     U, targets and weights form one block. Returns the index and the LOO mean squared errors (inf
     where a leverage reaches 1).
@@ -279,11 +279,15 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
     denom_map[:, :r], denom_map[:, r + T], denom_map[:, -1] = -A_t, -sm.p0 / sm.n, 1.0
     scores = np.zeros((T, n_alpha))
     degenerate = np.zeros(n_alpha, dtype=bool)  # a leverage reaches 1 (LOO undefined)
+    residuals = denoms = np.empty((0, 0))  # reused for every block (see left_blocks)
     with np.errstate(divide="ignore", invalid="ignore"):
         for block in left_blocks:
-            residual = (residual_map @ block).reshape(T, n_alpha, -1)
+            m = block.shape[1]
+            if residuals.shape[1] < m:
+                residuals, denoms = np.empty((T * n_alpha, m)), np.empty((n_alpha, m))
+            residual = np.matmul(residual_map, block, out=residuals[:, :m]).reshape(T, n_alpha, m)
             np.multiply(block, block, out=block)
-            denom = denom_map @ block
+            denom = np.matmul(denom_map, block, out=denoms[:, :m])
             if not denom.min() > 1e-12:  # rare: find which alphas
                 degenerate |= ~(denom.min(axis=1) > 1e-12)
             residual /= denom

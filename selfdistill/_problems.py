@@ -320,15 +320,23 @@ class FoldedLinearProblem:
 
     def left_blocks(self):
         """Yield blocks ``[U^T; y~^T; sqrt(w); 1]`` (r + T + 2 rows, one column per row of X) of
-        all rows, fresh arrays (:func:`~selfdistill._crossfit.ridge_loo_alpha` squares them in
-        place): U of the decomposition of all rows, the centred targets times sqrt(w), sqrt(w)."""
+        all rows: U of the decomposition of all rows, the centred targets times sqrt(w), sqrt(w).
+
+        Every block is a view of one buffer, overwritten for the next block (the caller,
+        :func:`~selfdistill._crossfit.ridge_loo_alpha`, uses each block before asking for the next
+        and squares it in place): the fit's transient heap stays smaller (at 10^4 x 20, the LOO's
+        peak drops from 1.1 to 0.8 MB above the kept rows), and a transient heap of a few MB is
+        what glibc may give back to the system after a fit and page-fault in again the next."""
         design = self.full.design
         r = design.rank
         scaled_t = (design.components / design.singular_values).T
         blocks = (b for fold in self.kept for b in fold) if self.kept is not None else self.row_blocks()
+        buffer = np.empty((r + self.Y.shape[1] + 2, 0))
         for xb, zb in blocks:  # any row order: the LOO is a sum over rows
-            out = np.empty((r + zb.shape[1] + 1, xb.shape[0]))
-            np.matmul(scaled_t, xb.T, out=out[:r])
-            out[r:-1] = zb.T
-            out[-1] = 1.0
-            yield out
+            if buffer.shape[1] < xb.shape[0]:
+                buffer = np.empty((buffer.shape[0], xb.shape[0]))
+            block = buffer[:, : xb.shape[0]]
+            np.matmul(scaled_t, xb.T, out=block[:r])
+            block[r:-1] = zb.T
+            block[-1] = 1.0
+            yield block
