@@ -197,11 +197,11 @@ def validate_fit_data(est, X, y, sample_weight, ensure_min_samples: int = 1, acc
 
 def _finite_and_moderate(X) -> bool:
     """True if the dense array X is finite with no entry above 1e150 in magnitude (the bound of
-    :func:`~selfdistill._validation.check_magnitude`), from one pass: its sum of squares (a BLAS dot
-    product), which is NaN or inf unless X is finite, and at least ``max(x^2) > 1e300`` if an entry
-    exceeds the bound. False means "not shown": sparse or non-contiguous X, or a sum of squares of
-    1e300 or more, which the exact checks then look at (sklearn's finiteness check and the
-    magnitude check, passes of their own)."""
+    :func:`~selfdistill._validation.check_magnitude`), shown by one pass: its sum of squares (a
+    BLAS dot product) is NaN or inf unless X is finite, and at least 1e300 if an entry exceeds the
+    bound (the rounded partial sums of non-negative terms never decrease). False means "not
+    shown": sparse or non-contiguous X, or a sum of squares of 1e300 or more; the exact checks
+    (sklearn's finiteness check and the magnitude check, a pass each) then decide."""
     if not isinstance(X, np.ndarray) or not (X.flags.c_contiguous or X.flags.f_contiguous):
         return False
     flat = X.ravel(order="K")
