@@ -267,11 +267,11 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
         left_blocks = [block]
     # Rows along the last axis (n_alpha x rows arrays): every pass over rows runs contiguously.
     # Per block, two products cover every alpha and target (rows of the stacked block above):
-    # the residuals [-A * z_t, e_t, 0, 0] and, after squaring the block in place, the
-    # denominators 1 - h = [-A, 0, -p0 / n, 1] (the targets' squares get weight 0).
+    # the residuals [-A * z_t, e_t] (of the first r + T rows) and, after squaring the block in
+    # place, the denominators 1 - h = [-A, 0, -p0 / n, 1] (the targets' squares get weight 0).
     A_t = sm.ell[None, :] / (sm.ell[None, :] + np.asarray(alphas, dtype=float)[:, None])  # (n_alpha, r)
     n_alpha = A_t.shape[0]
-    residual_map = np.zeros((T, n_alpha, r + T + 2))
+    residual_map = np.zeros((T, n_alpha, r + T))
     residual_map[:, :, :r] = -sm.z.T[:, None, :] * A_t
     residual_map[np.arange(T), :, r + np.arange(T)] = 1.0
     residual_map = residual_map.reshape(T * n_alpha, -1)
@@ -285,7 +285,7 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
             m = block.shape[1]
             if residuals.shape[1] < m:
                 residuals, denoms = np.empty((T * n_alpha, m)), np.empty((n_alpha, m))
-            residual = np.matmul(residual_map, block, out=residuals[:, :m]).reshape(T, n_alpha, m)
+            residual = np.matmul(residual_map, block[: r + T], out=residuals[:, :m]).reshape(T, n_alpha, m)
             np.multiply(block, block, out=block)
             denom = np.matmul(denom_map, block, out=denoms[:, :m])
             if not denom.min() > 1e-12:  # rare: find which alphas

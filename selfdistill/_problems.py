@@ -228,7 +228,8 @@ class FoldedLinearProblem:
         if not fit_intercept:
             x_center, y_center = np.zeros(d), np.zeros(T)
         elif sw is None:  # BLAS products: numpy's reductions over the rows axis are slower
-            x_center, y_center = np.ones(n) @ X / n, np.ones(n) @ Y / n
+            ones = np.ones(n)
+            x_center, y_center = ones @ X / n, ones @ Y / n
         else:
             x_center, y_center = sw @ X / sw.sum(), sw @ Y / sw.sum()
         self = cls(X, Y, sw, tests, x_center, y_center)
