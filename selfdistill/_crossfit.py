@@ -268,34 +268,48 @@ def ridge_loo_alpha(sm, alphas, left_blocks=None) -> tuple[int, np.ndarray]:
 
     Ridge is one linear smoother, so its LOO residuals are ``e_i / (1 - h_ii)`` exactly, with the
     leverage ``h_ii = w_i / n + sum_j U_ij^2 a_j`` (intercept included): all alphas at once.
-    ``left_blocks`` yields ``(U^T, y~, sqrt(w))`` for blocks of rows (e.g.
+    ``left_blocks`` yields, for blocks of rows, the rows ``[U^T; y~^T; sqrt(w); 1]`` stacked in one
+    array of shape (r + T + 2, rows), which this function squares in place (e.g.
     :meth:`~selfdistill._problems.FoldedLinearProblem.left_blocks`); by default the smoother's own
     U, targets and weights form one block. Returns the index and the LOO mean squared errors (inf
     where a leverage reaches 1).
     """
+    r, T = sm.ell.size, sm.n_targets
     if left_blocks is None:
         if sm.left is None or sm.y_tilde is None:
             raise ValueError("ridge LOO needs the left singular vectors (keep_left=True).")
-        root_w = sm.root_w if sm.root_w is not None else np.ones(sm.left.shape[0])
-        left_blocks = [(sm.left.T, sm.y_tilde, root_w)]
-    # rows along the last axis (n_alpha x rows arrays): reductions over rows run contiguously
+        block = np.empty((r + T + 2, sm.left.shape[0]))
+        block[:r], block[r : r + T], block[-1] = sm.left.T, sm.y_tilde.T, 1.0
+        block[r + T] = sm.root_w if sm.root_w is not None else 1.0
+        left_blocks = [block]
+    # Rows along the last axis (n_alpha x rows arrays): every pass over rows runs contiguously.
+    # Per block, two products cover every alpha and target (rows of the stacked block above):
+    # the residuals [-A * z_t, e_t] (of the first r + T rows) and, after squaring the block in
+    # place, the denominators 1 - h = [-A, 0, -p0 / n, 1] (the targets' squares get weight 0).
     A_t = sm.ell[None, :] / (sm.ell[None, :] + np.asarray(alphas, dtype=float)[:, None])  # (n_alpha, r)
-    scores = np.zeros(A_t.shape[0])
-    lowest = np.full(A_t.shape[0], np.inf)
-    fitted_maps = [A_t * sm.z[:, j] for j in range(sm.n_targets)]
-    for left_t, y_tilde, root_w in left_blocks:
-        denom = A_t @ (left_t * left_t)  # leverages, then 1 - leverage, in place
-        if sm.p0:
-            denom += root_w**2 / sm.n
-        np.subtract(1.0, denom, out=denom)
-        np.minimum(lowest, np.min(denom, axis=1), out=lowest)
-        for j in range(sm.n_targets):
-            residual = fitted_maps[j] @ left_t
-            np.subtract(y_tilde[:, j], residual, out=residual)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                residual /= denom
-            scores += np.einsum("ai,ai->a", residual, residual)
-    scores = np.where(lowest > 1e-12, scores / (sm.n * sm.n_targets), np.inf)
+    n_alpha = A_t.shape[0]
+    residual_map = np.zeros((T, n_alpha, r + T))
+    residual_map[:, :, :r] = -sm.z.T[:, None, :] * A_t
+    residual_map[np.arange(T), :, r + np.arange(T)] = 1.0
+    residual_map = residual_map.reshape(T * n_alpha, -1)
+    denom_map = np.zeros((n_alpha, r + T + 2))
+    denom_map[:, :r], denom_map[:, r + T], denom_map[:, -1] = -A_t, -sm.p0 / sm.n, 1.0
+    scores = np.zeros((T, n_alpha))
+    degenerate = np.zeros(n_alpha, dtype=bool)  # a leverage reaches 1 (LOO undefined)
+    residuals = denoms = np.empty((0, 0))  # reused for every block (see left_blocks)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for block in left_blocks:
+            m = block.shape[1]
+            if residuals.shape[1] < m:
+                residuals, denoms = np.empty((T * n_alpha, m)), np.empty((n_alpha, m))
+            residual = np.matmul(residual_map, block[: r + T], out=residuals[:, :m]).reshape(T, n_alpha, m)
+            np.multiply(block, block, out=block)
+            denom = np.matmul(denom_map, block, out=denoms[:, :m])
+            if not denom.min() > 1e-12:  # rare: find which alphas
+                degenerate |= ~(denom.min(axis=1) > 1e-12)
+            residual /= denom
+            scores += np.vecdot(residual, residual)
+    scores = np.where(degenerate, np.inf, scores.sum(axis=0) / (sm.n * T))
     if not np.any(np.isfinite(scores)):
         return int(np.argmax(alphas)), scores
     return int(np.argmin(scores)), scores

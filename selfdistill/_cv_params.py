@@ -14,7 +14,7 @@ from types import GeneratorType
 
 import numpy as np
 from sklearn.model_selection import check_cv, train_test_split
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import assert_all_finite, check_random_state, get_tags
 from sklearn.utils.validation import validate_data
 
 from . import _validation as rules  # the constraint types of the tables below
@@ -120,14 +120,13 @@ class Folds:
             sizes = np.full(int(cv), self.n // int(cv))
             sizes[: self.n % int(cv)] += 1
             # rows ascending within a fold, as KFold's (and the gathers read X in order): a fold
-            # label per row and one O(n) scan per fold (a sort per fold costs 3-4x more), or
-            # for many folds a sort per fold
-            if int(cv) <= 32:
-                label = np.empty(self.n, dtype=np.int8)
-                label[order] = np.repeat(np.arange(int(cv), dtype=np.int8), sizes)
-                self.tests = [np.flatnonzero(label == f) for f in range(int(cv))]
-            else:
-                self.tests = [np.sort(part) for part in np.split(order, np.cumsum(sizes)[:-1])]
+            # label per row, then one stable argsort of the labels lists fold 0's rows in order,
+            # then fold 1's, ... (numpy radix-sorts labels of up to 16 bits: O(n))
+            label = np.empty(self.n, dtype=np.min_scalar_type(int(cv) - 1))
+            label[order] = np.repeat(np.arange(int(cv), dtype=label.dtype), sizes)
+            by_fold = np.argsort(label, kind="stable")
+            bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+            self.tests = [by_fold[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
             self.partition = True
         else:
             self._splits = list(check_cv(cv).split(X, y))
@@ -187,11 +186,27 @@ def validate_fit_data(est, X, y, sample_weight, ensure_min_samples: int = 1, acc
     check_numeric_y(y)
     X, y = validate_data(
         est, X, y, dtype=np.float64, multi_output=True, y_numeric=True,
-        ensure_min_samples=ensure_min_samples, accept_sparse=accept_sparse,
+        ensure_min_samples=ensure_min_samples, accept_sparse=accept_sparse, ensure_all_finite=False,
     )
-    check_magnitude(X, "X")
+    if not _finite_and_moderate(X):  # sklearn's own finiteness check, for its messages
+        assert_all_finite(X, input_name="X", estimator_name=type(est).__name__)
+        check_magnitude(X, "X")
     check_magnitude(y, "y")
     return X, y, check_sample_weight(sample_weight, X.shape[0])
+
+
+def _finite_and_moderate(X) -> bool:
+    """True if the dense array X is finite with no entry above 1e150 in magnitude (the bound of
+    :func:`~selfdistill._validation.check_magnitude`), shown by one pass: its sum of squares (a
+    BLAS dot product) is NaN or inf unless X is finite, and at least 1e300 if an entry exceeds the
+    bound (the rounded partial sums of non-negative terms never decrease). False means "not
+    shown": sparse or non-contiguous X, or a sum of squares of 1e300 or more; the exact checks
+    (sklearn's finiteness check and the magnitude check, a pass each) then decide."""
+    if not isinstance(X, np.ndarray) or not (X.flags.c_contiguous or X.flags.f_contiguous):
+        return False
+    flat = X.ravel(order="K")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(flat @ flat < 1e300)
 
 
 @dataclass

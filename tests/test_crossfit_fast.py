@@ -302,3 +302,88 @@ def test_reported_attributes_are_lazy_and_equal_the_eager_ones(one_shot):
     assert "cv_results_" not in vars(fit) and "best_by_steps_" not in vars(fit)
     again = _fits(X[:300], y[:300], one_shot=one_shot)
     np.testing.assert_array_equal(fit.cv_results_["mse"], again.cv_results_["mse"])
+
+
+def _bad_entries(X, where, value):
+    X = X.copy()
+    X[where] = value
+    return X
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "list"])
+@pytest.mark.parametrize(("entry", "value"), [(None, None), ((3, 1), np.nan), ((0, 0), np.inf), ((7, 2), -np.inf),
+                                              ((5, 3), 1e151), ((2, 0), -2e150), ((4, 4), 1e150)])
+def test_one_pass_data_check_equals_sklearn_and_magnitude_checks(layout, entry, value):
+    """validate_fit_data checks a dense X's finiteness and magnitude from its sum of squares: it
+    accepts and refuses exactly what sklearn's finiteness check plus the magnitude check do, with
+    their messages."""
+    from sklearn.utils.validation import validate_data
+
+    from selfdistill._cv_params import validate_fit_data
+    from selfdistill._validation import check_magnitude
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 5))
+    if entry is not None:
+        X = _bad_entries(X, entry, value)
+    X = {"C": X, "F": np.asfortranarray(X), "strided": np.repeat(X, 2, axis=1)[:, ::2], "list": X.tolist()}[layout]
+    y = rng.normal(size=12)
+
+    def reference():
+        est = SelfDistilledRidgeCV()
+        Xv, _ = validate_data(est, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        check_magnitude(Xv, "X")
+        return Xv
+
+    try:
+        expected = reference()
+    except ValueError as exc:
+        with pytest.raises(ValueError) as got:
+            validate_fit_data(SelfDistilledRidgeCV(), X, y, None)
+        assert str(got.value) == str(exc)
+    else:
+        np.testing.assert_array_equal(validate_fit_data(SelfDistilledRidgeCV(), X, y, None)[0], expected)
+
+
+def test_one_pass_data_check_accepts_a_large_sum_of_squares():
+    """Entries just below the magnitude bound whose squares sum past 1e300 are accepted (the exact
+    checks decide), and one entry past the bound among them is refused."""
+    from selfdistill._cv_params import validate_fit_data
+
+    X = np.full((40, 3), 9e149)
+    y = np.ones(40)
+    np.testing.assert_array_equal(validate_fit_data(SelfDistilledRidgeCV(), X, y, None)[0], X)
+    with pytest.raises(ValueError, match="too large to square"):
+        validate_fit_data(SelfDistilledRidgeCV(), _bad_entries(X, (39, 2), 1.1e150), y, None)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("multi", [False, True])
+def test_ridge_loo_equals_refits_without_each_row(fit_intercept, weighted, multi):
+    """The blockwise products of ridge_loo_alpha give RidgeCV's exact leave-one-out errors
+    (weighted, mean over targets), and inf where a leverage reaches 1."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(11)
+    n, d = 15, 3
+    X = rng.normal(size=(n, d)) + 2.0
+    X[:, -1] = 0.0
+    X[4, -1] = 1.0  # only row 4 sees the last feature: its leverage tends to 1 as alpha -> 0
+    y = _targets(X @ rng.normal(size=d) + rng.normal(size=n), multi)
+    sw = rng.uniform(0.5, 2.0, size=n) if weighted else None
+    alphas = np.array([0.1, 1e-14, 10.0])
+    problem = LinearProblem.from_data(X, y, sw, fit_intercept, keep_left=True)
+    index, scores = ridge_loo_alpha(problem.smoother, alphas)
+    w = np.ones(n) if sw is None else sw
+    for alpha, score in zip(alphas, scores, strict=True):
+        if alpha < 1e-10:
+            assert score == np.inf
+            continue
+        errors = 0.0
+        for i in range(n):
+            keep = np.arange(n) != i
+            model = Ridge(alpha=alpha, fit_intercept=fit_intercept).fit(X[keep], y[keep], sample_weight=w[keep])
+            errors += w[i] * np.sum((y[i] - model.predict(X[i : i + 1])[0]) ** 2)
+        assert score == pytest.approx(errors / (w.sum() * (2 if multi else 1)), rel=1e-9)
+    assert index == int(np.argmin(scores))
