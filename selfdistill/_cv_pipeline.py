@@ -190,8 +190,11 @@ def _crossfit_preference(mse: np.ndarray, n_steps: np.ndarray, status: dict, sco
             for of_k in [eligible[n_steps[eligible] == k]]]
     errors = mse[by_k]
     best = int(np.flatnonzero(errors == errors.min())[0])
-    pick = one_standard_error_choice(scores.row_errors(by_k), scores.row_weight,
-                                     list(range(len(by_k))), best, SE_MULTIPLIER)
+    # the rule stops at the best column at the latest (a zero gap is within any SE): only the
+    # columns up to it need per-row errors, and none when the fewest steps are best already
+    compared = by_k[: best + 1]
+    pick = best if best == 0 else one_standard_error_choice(
+        scores.row_errors(compared), scores.row_weight, list(range(best + 1)), best, SE_MULTIPLIER)
     return [by_k[pick]] + by_k[:pick] + by_k[pick + 1:]
 
 
