@@ -17,6 +17,7 @@ smoother) and ``_folded_problem`` (all rows and the folds of cross-fitting from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +35,7 @@ from ._selection import (
     warn_fallback,
     warn_on_boundary,
 )
-from ._tuning import Candidate, evaluate_grid
+from ._tuning import Candidate, GcvReport, evaluate_grid
 from ._validation import ValidatedParamsMixin, check_noise_var
 
 #: A k-step candidate must beat the best candidate with fewer steps by more than this many
@@ -52,6 +53,10 @@ class TuningOutcome:
     params: CVParams
     noise_var: np.ndarray | None = None
     extra_columns: dict = field(default_factory=dict)
+    #: crossfit: why each column may not be selected, and the selected column (its candidates
+    #: are built on demand, so they are not keyed by identity as ``selection.status`` is)
+    column_status: dict | None = None
+    selected_column: int | None = None
 
 
 def estimate_noise_var(sm) -> np.ndarray:
@@ -143,11 +148,44 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
         ridge_col = len(candidates) - 1
     if ridge_col not in order:
         order = order + [ridge_col]
-    selection = _first_realisable(sm, candidates, order, status, notes)
+    selection, column = _first_realisable(sm, candidates, order, status, notes)
     if notes:
         warn_fallback(owner, selection, "crossfit")
     warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, "crossfit")
-    return TuningOutcome(problem, candidates, selection, params)
+    return TuningOutcome(problem, candidates, selection, params, column_status=status, selected_column=column)
+
+
+class RefitCandidates(Sequence):
+    """The refits of cross-fitting on all rows (columns alpha-major, then k), each built on first
+    access from one :class:`~selfdistill._tuning.GcvReport` and scored by its cross-fitted error
+    (``mse``; the one-shot GCV value moves to ``extra["mse_refit_gcv"]``). The selection realises
+    a few of them, ``cv_results_`` reads all (issue 9: building all 78 cost ~0.2 ms per fit)."""
+
+    def __init__(self, report, steps: list[int], mse: np.ndarray):
+        self.report, self.steps, self.mse = report, steps, mse.tolist()
+        self.built: dict[int, Candidate] = {}
+        self.appended: list[Candidate] = []  # the ridge fallback when the grid lacks k = 0
+
+    def __len__(self) -> int:
+        return len(self.mse) + len(self.appended)
+
+    def __getitem__(self, col):
+        if isinstance(col, slice):
+            return [self[i] for i in range(*col.indices(len(self)))]
+        col = col + len(self) if col < 0 else col
+        if not 0 <= col < len(self):
+            raise IndexError(f"candidate {col} out of range ({len(self)} candidates)")
+        if col >= len(self.mse):
+            return self.appended[col - len(self.mse)]
+        if col not in self.built:
+            cand = self.report.candidate(col // len(self.steps), self.steps[col % len(self.steps)])
+            cand.extra["mse_refit_gcv"] = cand.mse
+            cand.mse = self.mse[col]
+            self.built[col] = cand
+        return self.built[col]
+
+    def append(self, candidate: Candidate) -> None:
+        self.appended.append(candidate)
 
 
 def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo):
@@ -155,13 +193,11 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
 
     Returns the candidates, ``{column: why it may not be selected}`` and the scores (array).
     """
-    refit = evaluate_grid(sm, params.alphas, params.steps, "gcv", one_shot=params.one_shot,
-                          solved=None if scores is None else scores.full_grid, report_both=False)
+    report = GcvReport.of(sm, params.alphas, int(max(params.steps)), params.one_shot,
+                          None if scores is None else scores.full_grid, both=False)
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
-    for cand, value in zip(refit, mse.tolist(), strict=True):  # the refits, scored by their cross-fitted error
-        cand.extra["mse_refit_gcv"] = cand.mse
-        cand.mse = value
+    refit = RefitCandidates(report, [int(k) for k in params.steps], mse)
     n_steps = np.tile(params.steps, len(params.alphas))
     column = np.arange(n_steps.size)
     status = dict.fromkeys(np.flatnonzero((n_steps == 0) & (column // len(params.steps) != ridge_index)).tolist(),
@@ -169,8 +205,8 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
     if scores is not None:
         failed = (n_steps > 0) & scores.failed
         status.update((col, scores.reasons[col]) for col in np.flatnonzero(failed).tolist())
-        status.update((col, "one-shot GCV undefined on all rows") for col in np.flatnonzero(n_steps > 0).tolist()
-                      if not failed[col] and refit[col].extra.get("undefined"))
+        undefined = (n_steps > 0) & ~failed & ~np.repeat(report.defined, len(params.steps))
+        status.update((col, "one-shot GCV undefined on all rows") for col in np.flatnonzero(undefined).tolist())
     return refit, status, mse
 
 
@@ -198,17 +234,15 @@ def _crossfit_preference(mse: np.ndarray, n_steps: np.ndarray, status: dict, sco
     return [by_k[pick]] + by_k[:pick] + by_k[pick + 1:]
 
 
-def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> Selection:
-    """Realise and vet the refits in ``order``; the first that passes is selected."""
+def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> tuple[Selection, int]:
+    """Realise and vet the refits in ``order``; the first that passes is selected (and its column)."""
     for col in order:
         cand = candidates[col]
         a, t = sm.shrinkage(cand.alpha)
         real = realise(a, t, cand.u, cand.xibar, sm.z, sm.ell)
         reason = vet(sm, cand, "crossfit", real) if cand.n_steps else ""
         if not reason:
-            selection = Selection(cand, real, cand.mse, notes, {})
-            selection.status = {id(candidates[c]): r for c, r in status.items()}
-            return selection
+            return Selection(cand, real, cand.mse, notes, {}), col
         status[col] = f"refit on all rows: {reason}"
         notes.append(f"alpha={cand.alpha:g}, n_steps={cand.n_steps}: {status[col]}")
     raise ValueError("no candidate can be realised on all rows; include n_steps=0.")  # pragma: no cover

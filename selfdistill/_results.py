@@ -10,6 +10,7 @@ pickles small and ``clone`` is unaffected.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -29,7 +30,7 @@ class TuningRecord:
     ``model(h)`` gives coefficients), None where the estimator reports no models per k.
     """
 
-    candidates: list
+    candidates: Sequence  # a list, or the crossfit refits built on demand
     status: list
     selected: int
     tuning: str
@@ -84,10 +85,16 @@ def store_tuning_results(est, outcome) -> None:
     compact = outcome.problem.without_rows() if hasattr(outcome.problem, "without_rows") else None
     sm = compact.smoother if compact is not None else replace(
         outcome.problem.smoother, left=None, y_tilde=None, root_w=None, val_map=None, y_val=None)
+    if outcome.column_status is not None:  # crossfit: candidates are built on demand
+        status = [outcome.column_status.get(i, "") for i in range(len(candidates))]
+        selected = outcome.selected_column
+    else:
+        status = [selection.status.get(id(c), "") for c in candidates]
+        selected = next(i for i, c in enumerate(candidates) if c is best)
     est._tuning_record = TuningRecord(
         candidates,
-        [selection.status.get(id(c), "") for c in candidates],
-        next(i for i, c in enumerate(candidates) if c is best),
+        status,
+        selected,
         params.tuning, params.one_shot, np.asarray(params.alphas, dtype=float),
         [int(k) for k in params.steps],
         sm,

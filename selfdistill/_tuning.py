@@ -510,40 +510,60 @@ def gcv_candidates(sm: SpectralSmoother, alphas: np.ndarray, k_max: int, one_sho
     the estimator optimised (``solved`` if given), and with ``both`` the other one-shot estimate
     is reported too (``extra``). Both are defined at the same alphas (the paper's denominators
     ``1 - df(H^(i+1))/n`` are at least the ridge-path one, ``1 - df(H)/n``)."""
-    n, T = sm.n, sm.n_targets
-    norm = n * T
-    chosen = solved if solved is not None else one_shot_grid(sm, alphas, k_max, one_shot)
-    other_name = "gcv_paper" if one_shot == "ridge_path" else "ridge_path"
-    other = one_shot_grid(sm, alphas, k_max, other_name) if both else None
-    # what each candidate reports, per estimator and k as lists over the alphas (Python floats and
-    # row views made in bulk, not one numpy index per candidate)
-    reported = {}  # name -> (mse by k, xibar by k)
-    for grid in (chosen, other):
-        if grid is None:
-            continue
-        xibar = _ridge_path_grid_xibar(grid) if grid.kind == "ridge_path" else grid.coefs
-        reported[grid.kind] = ((grid.rss / norm).T.tolist(), [list(x) for x in xibar])
-    mse, xibar = reported[one_shot]
-    fields = [("mse_" + name, "xibar_" + name, *reported[name]) for name in ("ridge_path", "gcv_paper")
-              if name in reported]
-    deviations = [list(chosen.deviation(k)) for k in range(k_max + 1)]
-    defined = chosen.defined if other is None else chosen.defined & other.defined
-    df1 = ((sm.p0 + np.add.reduce(chosen.A, axis=1)) / n).tolist()
-    df2 = ((sm.p0 + np.add.reduce(chosen.A * chosen.A, axis=1)) / n).tolist()
-    out = []
-    for ia, (alpha, usable) in enumerate(zip(np.asarray(alphas, dtype=float).tolist(), defined.tolist(), strict=True)):
-        if not usable:  # df >= n: GCV undefined at this alpha
-            out.append([Candidate(alpha, k, np.zeros(k), np.zeros_like(sm.ell), math.inf, {"undefined": True})
-                        for k in range(k_max + 1)])
-            continue
-        by_k = []
-        for k in range(k_max + 1):
-            extra = {"df1": df1[ia], "df2": df2[ia]}
-            for mse_key, xibar_key, mse_of, xibar_of in fields:
-                extra[mse_key], extra[xibar_key] = mse_of[k][ia], xibar_of[k][ia]
-            by_k.append(Candidate(alpha, k, xibar[k][ia], deviations[k][ia], mse[k][ia], extra))
-        out.append(by_k)
-    return out
+    report = GcvReport.of(sm, alphas, k_max, one_shot, solved, both)
+    return [[report.candidate(ia, k) for k in range(k_max + 1)] for ia in range(len(report.alphas))]
+
+
+@dataclass
+class GcvReport:
+    """What the ``gcv`` candidates of a grid report, computed in bulk (Python floats and row
+    views, not one numpy index per candidate); :meth:`candidate` builds one candidate from it,
+    so a caller that looks at a few of them (cross-fitting realises a handful of 78) builds only
+    those (:func:`gcv_candidates` builds all)."""
+
+    alphas: list
+    one_shot: str
+    rank: int
+    mse: list  # mse[k][ia] of the optimised estimator
+    reported: dict  # estimator -> (mse by k, xibar by k), each a list over the alphas
+    deviations: list  # deviations[k][ia]: filter deviation u of the optimum
+    defined: list
+    df1: list
+    df2: list
+
+    @classmethod
+    def of(cls, sm: SpectralSmoother, alphas, k_max: int, one_shot: str,
+           solved: OneShotGrid | None = None, both: bool = True) -> GcvReport:
+        norm = sm.n * sm.n_targets
+        chosen = solved if solved is not None else one_shot_grid(sm, alphas, k_max, one_shot)
+        other_name = "gcv_paper" if one_shot == "ridge_path" else "ridge_path"
+        other = one_shot_grid(sm, alphas, k_max, other_name) if both else None
+        reported = {}
+        for grid in (chosen, other):
+            if grid is None:
+                continue
+            xibar = _ridge_path_grid_xibar(grid) if grid.kind == "ridge_path" else grid.coefs
+            reported[grid.kind] = ((grid.rss / norm).T.tolist(), [list(x) for x in xibar])
+        defined = chosen.defined if other is None else chosen.defined & other.defined
+        return cls(
+            np.asarray(alphas, dtype=float).tolist(), one_shot, sm.ell.size, reported[one_shot][0], reported,
+            [list(chosen.deviation(k)) for k in range(k_max + 1)], defined.tolist(),
+            ((sm.p0 + np.add.reduce(chosen.A, axis=1)) / sm.n).tolist(),
+            ((sm.p0 + np.add.reduce(chosen.A * chosen.A, axis=1)) / sm.n).tolist(),
+        )
+
+    def candidate(self, ia: int, k: int) -> Candidate:
+        """The candidate of alpha number ``ia`` with k steps."""
+        alpha = self.alphas[ia]
+        if not self.defined[ia]:  # df >= n: GCV undefined at this alpha
+            return Candidate(alpha, k, np.zeros(k), np.zeros(self.rank), math.inf, {"undefined": True})
+        extra = {"df1": self.df1[ia], "df2": self.df2[ia]}
+        for name in ("ridge_path", "gcv_paper"):
+            if name in self.reported:
+                mse, xibar = self.reported[name]
+                extra["mse_" + name] = mse[k][ia]
+                extra["xibar_" + name] = xibar[k][ia]
+        return Candidate(alpha, k, extra["xibar_" + self.one_shot], self.deviations[k][ia], self.mse[k][ia], extra)
 
 
 def _ridge_path_grid_xibar(grid: OneShotGrid) -> list:

@@ -23,9 +23,10 @@ from selfdistill._crossfit import (
     ridge_loo_alpha,
 )
 from selfdistill._cv_params import Folds
+from selfdistill._cv_pipeline import RefitCandidates
 from selfdistill._problems import FoldedLinearProblem, LinearProblem
 from selfdistill._realise import per_step_xi, per_step_xi_many
-from selfdistill._tuning import _gcv_paper_columns, _ridge_path_columns
+from selfdistill._tuning import GcvReport, _gcv_paper_columns, _ridge_path_columns, gcv_candidates
 
 ALPHAS = np.logspace(-2, 3, 6)
 STEPS = [0, 1, 2, 3]
@@ -302,6 +303,36 @@ def test_reported_attributes_are_lazy_and_equal_the_eager_ones(one_shot):
     assert "cv_results_" not in vars(fit) and "best_by_steps_" not in vars(fit)
     again = _fits(X[:300], y[:300], one_shot=one_shot)
     np.testing.assert_array_equal(fit.cv_results_["mse"], again.cv_results_["mse"])
+
+
+def test_refit_candidates_are_built_on_demand_and_equal_the_eager_ones():
+    """The crossfit refits are built when looked at (the selection realises a few): each equals
+    ``gcv_candidates``' candidate with its cross-fitted score and the GCV value in ``extra``."""
+    X, y, _ = _design(3, n=500, d=5)
+    sm = LinearProblem.from_data(X, y, None, True).smoother
+    alphas = np.logspace(-2, 2, 4)
+    eager = [c for by_k in gcv_candidates(sm, alphas, 2, "ridge_path", both=False) for c in by_k]
+    mse = np.arange(len(eager), dtype=float)
+    lazy = RefitCandidates(GcvReport.of(sm, alphas, 2, "ridge_path", both=False), [0, 1, 2], mse)
+    assert len(lazy) == len(eager) == 12 and not lazy.built
+    assert lazy[-1] is lazy[11] and list(lazy.built) == [11]
+    assert [c.n_steps for c in lazy[1:4]] == [1, 2, 0]
+    for col, (mine, theirs) in enumerate(zip(lazy, eager, strict=True)):
+        assert (mine.alpha, mine.n_steps, mine.mse) == (theirs.alpha, theirs.n_steps, float(col))
+        np.testing.assert_array_equal(mine.xibar, theirs.xibar)
+        np.testing.assert_array_equal(mine.u, theirs.u)
+        assert mine.extra.keys() == theirs.extra.keys() | {"mse_refit_gcv"}
+        assert mine.extra["mse_refit_gcv"] == theirs.mse
+        for key, value in theirs.extra.items():
+            np.testing.assert_array_equal(mine.extra[key], value)
+    with pytest.raises(IndexError):
+        lazy[12]
+    # in a fit only the columns the selection realised are built, until cv_results_ is read
+    X, y, _ = _design(4, n=2000, d=6)
+    fit = _fits(X, y)
+    record = fit._tuning_record
+    assert 1 <= len(record.candidates.built) < len(record.candidates)
+    assert fit.cv_results_["selected"][record.selected] and len(record.candidates.built) == len(record.candidates)
 
 
 def _bad_entries(X, where, value):
