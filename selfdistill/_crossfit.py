@@ -166,11 +166,18 @@ def crossfit_scores_from_moments(folded, alphas, steps, one_shot: str) -> Crossf
     T = folded.full.smoother.n_targets
 
     def row_errors(columns):
-        parts = []
-        for f, vec in enumerate(vectors):
-            residual = folded.heldout_residuals(f, vec[:, :, columns])
-            parts.append(np.einsum("ntc,ntc->nc", residual, residual))
-        return np.concatenate(parts)
+        chosen = vectors[..., columns] if isinstance(vectors, np.ndarray) else [v[..., columns] for v in vectors]
+        out = np.empty((row_weight.size, len(columns)))
+        start = 0
+        for f, vec in enumerate(chosen):
+            residual = folded.heldout_residuals(f, vec)
+            part = out[start : start + residual.shape[0]]
+            if T == 1:
+                np.square(residual[:, 0], out=part)
+            else:
+                np.einsum("ntc,ntc->nc", residual, residual, out=part)
+            start += residual.shape[0]
+        return out
 
     return CrossfitScores(errors / (row_weight.sum() * T), row_weight, np.any(unusable, axis=0),
                           reasons, row_errors, both.rows(slice(0, n_alpha)))
