@@ -82,10 +82,14 @@ def filter_verdicts(h: np.ndarray, p0: int, n, check_df: bool = True):
     if h.shape[1] == 0:  # rank-0 design (constant columns): no direction to vet
         return np.zeros(h.shape[0], dtype=bool), _no_reason
     n = np.broadcast_to(np.asarray(n, dtype=float), h.shape[:1])
+    # one row per direction: the reductions over directions then run across all filters at once
+    # (reducing many 20-value rows one by one costs 4x more); min and max propagate NaN and show
+    # any infinity, so they also tell which filters are finite
+    by_direction = np.ascontiguousarray(h.T)
     with np.errstate(invalid="ignore"):
-        finite = np.all(np.isfinite(h), axis=1)
-        low, high = np.min(h, axis=1), np.max(h, axis=1)
-        df = p0 + np.sum(h, axis=1)
+        low, high = np.minimum.reduce(by_direction), np.maximum.reduce(by_direction)
+        finite = np.isfinite(low) & np.isfinite(high)
+        df = p0 + np.add.reduce(by_direction)
         outside = (low < -FILTER_SLACK) | (high > 1.0 + FILTER_SLACK)
         bad_df = ~((df >= 0.0) & (df < n)) if check_df else np.zeros(h.shape[0], dtype=bool)
     return ~finite | outside | bad_df, FilterVerdicts(finite, outside, low, high, df, n)
