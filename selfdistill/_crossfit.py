@@ -204,18 +204,17 @@ def heldout_vectors(folded, folds, H: np.ndarray) -> np.ndarray:
     residual is ``y~ - x~ b - sqrt(w) delta`` with ``delta = (y_mean_f - y_center) -
     (x_mean_f - x_center) b``: ``v = [-b, e_t, -delta]`` over the columns ``[X, Y, 1]``.
     """
-    designs = [folded.folds[f].design for f in folds]
     K, r, C = H.shape
-    d, T = designs[0].n_features, designs[0].z.shape[1]
-    V = np.stack([design.components for design in designs])  # (K, d, r)
-    zs = np.stack([design.z / design.singular_values[:, None] for design in designs])  # (K, r, T)
+    V, s, z, x_offset, y_offset = folded.fold_spectra(folds)  # (K, d, r), (K, r), (K, r, T), ...
+    d, T = V.shape[1], z.shape[2]
+    zs = z / s[:, :, None]
     # b of every (fold, target, candidate): one batched product V @ (z_t / s * H)
     B = (V @ (zs[:, :, :, None] * H[:, :, None, :]).reshape(K, r, T * C)).reshape(K, d, T, C)
     vec = np.zeros((K, T, d + T + 1, C))
     vec[:, :, :d] = -B.transpose(0, 2, 1, 3)
     vec[:, np.arange(T), d + np.arange(T)] = 1.0
-    mx = np.stack([design.x_offset for design in designs]) - folded.x_center
-    my = np.stack([design.y_offset for design in designs]) - folded.y_center
+    mx = x_offset - folded.x_center
+    my = y_offset - folded.y_center
     vec[:, :, -1] = np.einsum("kd,kdtc->ktc", mx, B) - my[:, :, None]
     return vec
 

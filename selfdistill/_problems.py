@@ -224,6 +224,7 @@ class FoldedLinearProblem:
         self.block = max(64, ROW_BLOCK_ELEMENTS // (X.shape[1] + Y.shape[1] + 1))
         self.full = self.folds = self.moments = None
         self.kept = None  # per fold: its row blocks, when kept from the pass of moments
+        self._spectra = None  # fold_spectra() of all folds
         # no pass over the rows to subtract zero centres
         self._centre_group = np.tile(x_center, CENTRE_GROUP) if x_center.any() else None
 
@@ -281,7 +282,21 @@ class FoldedLinearProblem:
                                     y_offset=y_center + offsets[f, d:])
             problems.append(LinearProblem(design, fit_intercept, weight[f], None, np.ndim(y)))
         self.full, self.folds = problems[0], problems[1:]
+        # the folds' spectra as stacked arrays too (held-out scoring uses them batched)
+        self._spectra = (np.ascontiguousarray(V[1:]), s[1:], z[1:], x_center + offsets[1:, :d],
+                         y_center + offsets[1:, d:])
         return self
+
+    def fold_spectra(self, folds) -> tuple:
+        """``(V, s, z, x_offset, y_offset)`` of the training parts ``folds``, stacked (folds of the
+        same rank): components (K, d, r), singular values (K, r), target coordinates (K, r, T) and
+        the training means (K, d), (K, T)."""
+        folds = list(folds)
+        if folds == list(range(len(self.folds))):
+            return self._spectra
+        designs = [self.folds[f].design for f in folds]
+        return tuple(np.stack([getattr(design, name) for design in designs])
+                     for name in ("components", "singular_values", "z", "x_offset", "y_offset"))
 
     def row_blocks(self, rows=None):
         """Yield ``(x, [y, 1])`` blocks of the given rows (all rows in order if None), centred at
