@@ -17,7 +17,6 @@ smoother) and ``_folded_problem`` (all rows and the folds of cross-fitting from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +34,7 @@ from ._selection import (
     warn_fallback,
     warn_on_boundary,
 )
-from ._tuning import Candidate, GcvReport, evaluate_grid
+from ._tuning import Candidate, GcvReport, RefitCandidates, evaluate_grid
 from ._validation import ValidatedParamsMixin, check_noise_var
 
 #: A k-step candidate must beat the best candidate with fewer steps by more than this many
@@ -153,39 +152,6 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
         warn_fallback(owner, selection, "crossfit")
     warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, "crossfit")
     return TuningOutcome(problem, candidates, selection, params, column_status=status, selected_column=column)
-
-
-class RefitCandidates(Sequence):
-    """The refits of cross-fitting on all rows (columns alpha-major, then k), each built on first
-    access from one :class:`~selfdistill._tuning.GcvReport` and scored by its cross-fitted error
-    (``mse``; the one-shot GCV value moves to ``extra["mse_refit_gcv"]``). The selection realises
-    a few of them, ``cv_results_`` reads all (issue 9: building all 78 cost ~0.2 ms per fit)."""
-
-    def __init__(self, report, steps: list[int], mse: np.ndarray):
-        self.report, self.steps, self.mse = report, steps, mse.tolist()
-        self.built: dict[int, Candidate] = {}
-        self.appended: list[Candidate] = []  # the ridge fallback when the grid lacks k = 0
-
-    def __len__(self) -> int:
-        return len(self.mse) + len(self.appended)
-
-    def __getitem__(self, col):
-        if isinstance(col, slice):
-            return [self[i] for i in range(*col.indices(len(self)))]
-        col = col + len(self) if col < 0 else col
-        if not 0 <= col < len(self):
-            raise IndexError(f"candidate {col} out of range ({len(self)} candidates)")
-        if col >= len(self.mse):
-            return self.appended[col - len(self.mse)]
-        if col not in self.built:
-            cand = self.report.candidate(col // len(self.steps), self.steps[col % len(self.steps)])
-            cand.extra["mse_refit_gcv"] = cand.mse
-            cand.mse = self.mse[col]
-            self.built[col] = cand
-        return self.built[col]
-
-    def append(self, candidate: Candidate) -> None:
-        self.appended.append(candidate)
 
 
 def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo):

@@ -23,10 +23,15 @@ from selfdistill._crossfit import (
     ridge_loo_alpha,
 )
 from selfdistill._cv_params import Folds
-from selfdistill._cv_pipeline import RefitCandidates
 from selfdistill._problems import FoldedLinearProblem, LinearProblem
 from selfdistill._realise import per_step_xi, per_step_xi_many
-from selfdistill._tuning import GcvReport, _gcv_paper_columns, _ridge_path_columns, gcv_candidates
+from selfdistill._tuning import (
+    GcvReport,
+    RefitCandidates,
+    _gcv_paper_columns,
+    _ridge_path_columns,
+    gcv_candidates,
+)
 
 ALPHAS = np.logspace(-2, 3, 6)
 STEPS = [0, 1, 2, 3]
