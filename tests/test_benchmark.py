@@ -15,8 +15,8 @@ def test_w1_exact_tuning_is_far_faster_than_naive_refits_and_at_least_as_good():
     assert record["ours_at_least_as_good"]
     assert record["max_coef_diff_closed_vs_refits"] < 1e-10
     assert record["ratio_ridgecv_over_ours_gcv"] > 0.5
-    # the cross-fitted default against issue 9's naive k = 5 search (3,198 Ridge fits): 304-533x
-    # (median 489x) on the shared host at load 1.3-1.6 after the lazy reports and batched folds
-    # (benchmarks/RESULTS.md); generous floor (the fold moments of before gave ~345x, the
-    # vectorised folds ~190x, the per-candidate loops 40-50x)
+    # the cross-fitted default against issue 9's naive k = 5 search (3,198 Ridge fits): 631-960x
+    # (median 731x) over 8 runs at load 1.4-1.7 (benchmarks/RESULTS.md); generous floor (the code
+    # before gave 302-417x in the same runs, the fold moments ~345x, the vectorised folds ~190x,
+    # the per-candidate loops 40-50x)
     assert record["ratio_naive_k5_over_default"] >= 250
