@@ -52,10 +52,6 @@ class TuningOutcome:
     params: CVParams
     noise_var: np.ndarray | None = None
     extra_columns: dict = field(default_factory=dict)
-    #: crossfit: why each column may not be selected, and the selected column (its candidates
-    #: are built on demand, so they are not keyed by identity as ``selection.status`` is)
-    column_status: dict | None = None
-    selected_column: int | None = None
 
 
 def estimate_noise_var(sm) -> np.ndarray:
@@ -100,7 +96,9 @@ def tune_by_criterion(est, data: TuningData | None, params: CVParams, problem=No
         selection = select_by_criterion(ridge, sm, params.tuning, owner,
                                         one_shot=params.one_shot, noise_var=noise)
         selection.notes = exc.notes + ["no candidate of n_steps could be selected: ridge (k = 0) added"]
-        selection.status = {**exc.status, **selection.status}
+        offset = len(candidates)  # the ridge candidates' indices follow the grid's
+        selection.status = {**exc.status, **{offset + i: why for i, why in selection.status.items()}}
+        selection.column += offset
         candidates = candidates + ridge
     warn_fallback(owner, selection, params.tuning)
     warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, params.tuning)
@@ -136,8 +134,9 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
                 data.X, data.y, data.sw, params.alphas, steps, folds, params.one_shot,
             )
     sm = problem.smoother
-    candidates, status, mse = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo)
-    order = _crossfit_preference(mse, np.tile(params.steps, len(params.alphas)), status, scores)
+    n_steps = np.tile(params.steps, len(params.alphas))  # of every column (alpha-major, then k)
+    candidates, status, mse = _crossfit_candidates(sm, params, scores, ridge_index, ridge_loo, n_steps)
+    order = _crossfit_preference(mse, n_steps, status, scores)
     ridge_col = ridge_index * len(steps) + steps.index(0) if 0 in steps else None
     notes = [] if order else ["no candidate of n_steps survived cross-fitting"]
     if ridge_col is None:  # ridge (k = 0) is the safe fallback even when the grid lacks it
@@ -147,14 +146,14 @@ def tune_by_crossfit(est, data: TuningData, params: CVParams) -> TuningOutcome:
         ridge_col = len(candidates) - 1
     if ridge_col not in order:
         order = order + [ridge_col]
-    selection, column = _first_realisable(sm, candidates, order, status, notes)
+    selection = _first_realisable(sm, candidates, order, status, notes)
     if notes:
         warn_fallback(owner, selection, "crossfit")
     warn_on_boundary(owner, selection, candidates, params.alphas, params.steps, "crossfit")
-    return TuningOutcome(problem, candidates, selection, params, column_status=status, selected_column=column)
+    return TuningOutcome(problem, candidates, selection, params)
 
 
-def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo):
+def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_loo, n_steps: np.ndarray):
     """Candidates refitted on all rows (xi by one-shot GCV), scored by their cross-fitted error.
 
     Returns the candidates, ``{column: why it may not be selected}`` and the scores (array).
@@ -164,7 +163,6 @@ def _crossfit_candidates(sm, params: CVParams, scores, ridge_index: int, ridge_l
     # ridge only: nothing to cross-fit; alpha and score are RidgeCV's (exact LOO)
     mse = scores.mse if scores is not None else np.asarray(ridge_loo, dtype=float)
     refit = RefitCandidates(report, [int(k) for k in params.steps], mse)
-    n_steps = np.tile(params.steps, len(params.alphas))
     column = np.arange(n_steps.size)
     status = dict.fromkeys(np.flatnonzero((n_steps == 0) & (column // len(params.steps) != ridge_index)).tolist(),
                            "ridge alpha is chosen by leave-one-out, as RidgeCV")
@@ -200,15 +198,15 @@ def _crossfit_preference(mse: np.ndarray, n_steps: np.ndarray, status: dict, sco
     return [by_k[pick]] + by_k[:pick] + by_k[pick + 1:]
 
 
-def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> tuple[Selection, int]:
-    """Realise and vet the refits in ``order``; the first that passes is selected (and its column)."""
+def _first_realisable(sm, candidates, order: list[int], status: dict, notes: list) -> Selection:
+    """Realise and vet the refits in ``order``; the first that passes is selected."""
     for col in order:
         cand = candidates[col]
         a, t = sm.shrinkage(cand.alpha)
         real = realise(a, t, cand.u, cand.xibar, sm.z, sm.ell)
         reason = vet(sm, cand, "crossfit", real) if cand.n_steps else ""
         if not reason:
-            return Selection(cand, real, cand.mse, notes, {}), col
+            return Selection(cand, real, cand.mse, col, notes, status)
         status[col] = f"refit on all rows: {reason}"
         notes.append(f"alpha={cand.alpha:g}, n_steps={cand.n_steps}: {status[col]}")
     raise ValueError("no candidate can be realised on all rows; include n_steps=0.")  # pragma: no cover

@@ -85,16 +85,10 @@ def store_tuning_results(est, outcome) -> None:
     compact = outcome.problem.without_rows() if hasattr(outcome.problem, "without_rows") else None
     sm = compact.smoother if compact is not None else replace(
         outcome.problem.smoother, left=None, y_tilde=None, root_w=None, val_map=None, y_val=None)
-    if outcome.column_status is not None:  # crossfit: candidates are built on demand
-        status = [outcome.column_status.get(i, "") for i in range(len(candidates))]
-        selected = outcome.selected_column
-    else:
-        status = [selection.status.get(id(c), "") for c in candidates]
-        selected = next(i for i, c in enumerate(candidates) if c is best)
     est._tuning_record = TuningRecord(
         candidates,
-        status,
-        selected,
+        [selection.status.get(i, "") for i in range(len(candidates))],  # by index: crossfit's are built on demand
+        selection.column,
         params.tuning, params.one_shot, np.asarray(params.alphas, dtype=float),
         [int(k) for k in params.steps],
         sm,

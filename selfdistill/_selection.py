@@ -59,8 +59,9 @@ class Selection:
     candidate: Candidate
     realised: Realised
     score: float
+    column: int  # the candidate's index in the list (or grid) it was selected from
     notes: list[str] = field(default_factory=list)
-    status: dict = field(default_factory=dict)  # id(candidate) -> reason it was rejected
+    status: dict = field(default_factory=dict)  # index of a rejected candidate -> the reason
 
 
 def degrees_of_freedom(sm: SpectralSmoother, h: np.ndarray) -> float:
@@ -153,6 +154,7 @@ def select_by_criterion(
 ) -> Selection:
     """Lowest criterion among the candidates that pass :func:`vet` and re-score exactly."""
     pool = [c for c in candidates if np.isfinite(c.mse)]
+    column = {id(c): i for i, c in enumerate(candidates)}  # rejections are reported by index
     if not pool:
         raise ValueError(
             f"{owner}: the tuning criterion is undefined for every candidate (e.g. GCV needs more "
@@ -175,8 +177,8 @@ def select_by_criterion(
                 reason = (f"the realised model's criterion {score:.8g} differs from the scored "
                           f"{pick.mse:.8g}")
         if not reason:
-            return Selection(pick, real, score, notes, status)
-        status[id(pick)] = reason
+            return Selection(pick, real, score, column[id(pick)], notes, status)
+        status[column[id(pick)]] = reason
         notes.append(f"alpha={pick.alpha:g}, n_steps={pick.n_steps}: {reason}")
         pool.remove(pick)
     raise NoSafeCandidate(

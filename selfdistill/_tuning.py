@@ -525,7 +525,6 @@ class GcvReport:
     alphas: list
     one_shot: str
     rank: int
-    mse: list  # mse[k][ia] of the optimised estimator
     reported: dict  # estimator -> (mse by k, xibar by k), each a list over the alphas
     deviations: list  # deviations[k][ia]: filter deviation u of the optimum
     defined: list
@@ -547,7 +546,7 @@ class GcvReport:
             reported[grid.kind] = ((grid.rss / norm).T.tolist(), [list(x) for x in xibar])
         defined = chosen.defined if other is None else chosen.defined & other.defined
         return cls(
-            np.asarray(alphas, dtype=float).tolist(), one_shot, sm.ell.size, reported[one_shot][0], reported,
+            np.asarray(alphas, dtype=float).tolist(), one_shot, sm.ell.size, reported,
             [list(chosen.deviation(k)) for k in range(k_max + 1)], defined.tolist(),
             ((sm.p0 + np.add.reduce(chosen.A, axis=1)) / sm.n).tolist(),
             ((sm.p0 + np.add.reduce(chosen.A * chosen.A, axis=1)) / sm.n).tolist(),
@@ -564,7 +563,8 @@ class GcvReport:
                 mse, xibar = self.reported[name]
                 extra["mse_" + name] = mse[k][ia]
                 extra["xibar_" + name] = xibar[k][ia]
-        return Candidate(alpha, k, extra["xibar_" + self.one_shot], self.deviations[k][ia], self.mse[k][ia], extra)
+        return Candidate(alpha, k, extra["xibar_" + self.one_shot], self.deviations[k][ia],
+                         extra["mse_" + self.one_shot], extra)
 
 
 class RefitCandidates(Sequence):

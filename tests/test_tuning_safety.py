@@ -193,6 +193,21 @@ def test_gcv_with_negative_degrees_of_freedom_is_disqualified():
     assert "rejected" in model.report().summary()
 
 
+def test_grid_without_a_safe_candidate_adds_ridge_and_reports_by_row():
+    """Only k = 3 offered and unrealisable: ridge is added after the grid, and cv_results_ marks
+    the rejection on the grid's row and the selection on the added one."""
+    X, y = _randhie_standardised()
+    m = int(0.3 * len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SelfDistilledRidgeCV([1e-4], (3,), tuning="gcv").fit(X[:m], y[:m])
+    res = model.cv_results_
+    assert list(res["n_steps"]) == [3, 0] and model.n_steps_ == 0
+    assert list(res["selected"]) == [False, True]
+    assert "unrealisable" in res["status"][0] and res["status"][1] == ""
+    assert "ridge (k = 0) added" in model.tuning_notes_[-1]
+
+
 def test_boundary_warning_never_advises_more_of_an_unstable_choice(rng):
     X = rng.normal(size=(30, 3))
     y = X @ [1.0, 2.0, 0.0] + rng.normal(size=30)
